@@ -1,0 +1,365 @@
+"""``lstmuse``: the command line for musicians and researchers.
+
+    lstmuse preprocess --style folk [--json]
+    lstmuse preprocess --input DIR --name NAME [--json]
+    lstmuse styles [--json]
+    lstmuse train --style folk [--preset default] [--epochs N] [--minutes M]
+    lstmuse evaluate --style folk [--input PATH] --json
+    lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
+
+Heavy libraries (music21, Keras) are imported inside the commands, so
+``lstmuse --help`` answers at once. A user error (`LstmuseError`) is printed
+as one line and exits with status 2; anything else is a bug and shows its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lstmuse_core.errors import LstmuseError
+
+EXIT_USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(args.run(args) or 0)
+    except LstmuseError as error:
+        print(f"lstmuse: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("lstmuse: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstmuse",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands")
+
+    pre = commands.add_parser(
+        "preprocess", help="read a style's corpus (or a folder) into a dataset"
+    )
+    source = pre.add_mutually_exclusive_group(required=True)
+    source.add_argument("--style", help="a built-in style (see `lstmuse styles`)")
+    source.add_argument("--input", type=Path, help="a folder of MIDI/MusicXML/kern/ABC files")
+    pre.add_argument("--name", help="dataset name for --input (default: the folder's name)")
+    _add_read_options(pre)
+    pre.add_argument("--workers", type=int, help="processes to read with (default: all cores)")
+    pre.add_argument("--json", action="store_true", help="print one JSON object")
+    pre.set_defaults(run=run_preprocess)
+
+    styles = commands.add_parser("styles", help="list the styles, their corpora and models")
+    styles.add_argument("--json", action="store_true")
+    styles.set_defaults(run=run_styles)
+
+    train = commands.add_parser("train", help="train a style and write a model bundle")
+    train.add_argument("--style", required=True, help="style name (a new name needs --input)")
+    train.add_argument("--input", type=Path, help="train from this folder of music files")
+    train.add_argument("--preset", default="default", help="model preset: seed, default, tiny")
+    train.add_argument("--epochs", type=int, help="most epochs (early stopping ends sooner)")
+    train.add_argument("--minutes", type=float, help="wall-clock budget (default: the preset's)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (deterministic runs)")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="make the new version active even if its held-out loss is worse",
+    )
+    train.add_argument("--models-dir", type=Path, help="bundle root (default: trained_models/)")
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="held-out loss and accuracy of a model")
+    evaluate.add_argument("--style", required=True, help="style name or bundle folder")
+    evaluate.add_argument("--version", help="bundle version (default: the active one)")
+    evaluate.add_argument(
+        "--input", type=Path, help="evaluate on these songs instead (file/folder)"
+    )
+    evaluate.add_argument("--models-dir", type=Path)
+    _add_read_options(evaluate)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=run_evaluate)
+
+    generate = commands.add_parser("generate", help="generate melodies: MIDI, audio, picture")
+    _add_generate_options(generate)
+    generate.set_defaults(run=run_generate)
+    return parser
+
+
+def _add_read_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--off-grid",
+        choices=("drop", "quantize"),
+        default=None,
+        help="songs with durations off the 16th grid (triplets): drop (default) "
+        "or quantize to the nearest 16th",
+    )
+    parser.add_argument("--part", help="part to read from polyphonic files (default: the top one)")
+
+
+def _add_generate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--style", default="folk", help="style name or bundle folder")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the files")
+    parser.add_argument("--temperature", type=float, default=1.0, help="0.1-2.0; lower is safer")
+    parser.add_argument(
+        "--top-k", type=int, default=0, help="sample among the k likeliest (0: off)"
+    )
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (1: off)")
+    parser.add_argument(
+        "--seed-melody",
+        default="",
+        help="a start, as symbols ('60 _ 62 _ r _') or notes ('C4 D4 E4:2')",
+    )
+    parser.add_argument("--seed-midi", type=Path, help="a MIDI file whose melody starts the piece")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--bars", type=int, help="exact length in bars (1-64)")
+    length.add_argument("--steps", type=int, help="at most this many 16th notes (default 256)")
+    parser.add_argument("--key", help="output key: C, D, F#, Bb, Am, 'E minor' ...")
+    parser.add_argument("--bpm", type=float, default=120.0, help="tempo, quarter notes a minute")
+    parser.add_argument("--instrument", default="piano", help="General MIDI name or number")
+    parser.add_argument("--time-signature", default="4/4")
+    parser.add_argument("--count", type=int, default=1, help="how many melodies (1-4)")
+    parser.add_argument("--random-seed", type=int, help="same seed, same melody (default: random)")
+    parser.add_argument("--audio", choices=("mp3", "ogg", "wav", "none"), default="mp3")
+    parser.add_argument("--image", choices=("pianoroll", "score", "none"), default="pianoroll")
+    parser.add_argument("--soundfont", type=Path, help="a General MIDI .sf2 file")
+    parser.add_argument("--models-dir", type=Path)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _read_options(args: argparse.Namespace, default_part: str | None = None) -> Any:
+    from lstmuse_core.corpus import ReadOptions
+
+    return ReadOptions(off_grid=args.off_grid or "drop", part=args.part or default_part)
+
+
+def run_preprocess(args: argparse.Namespace) -> int:
+    from lstmuse_core.corpus import STYLES
+    from lstmuse_core.dataset import build_dataset, default_cache_dir
+
+    default_part = STYLES[args.style].part if args.style in STYLES else None
+    options = _read_options(args, default_part)
+    if args.style:
+        dataset = build_dataset(args.style, options=options, workers=args.workers, progress=True)
+    else:
+        dataset = build_dataset(
+            input_dir=args.input,
+            name=args.name,
+            options=options,
+            workers=args.workers,
+            progress=True,
+        )
+    saved = default_cache_dir() / "datasets" / f"{dataset.name}.json.gz"
+    dataset.save(saved)
+    summary = {**dataset.summary(), "saved_to": str(saved)}
+    if args.json:
+        summary["dropped_songs"] = [d.to_json() for d in dataset.dropped][:200]
+        print(json.dumps(summary))
+        return 0
+    print(
+        f"{summary['name']}: {summary['songs_kept']} of {summary['songs_loaded']} songs kept "
+        f"from {summary['files']} files ({summary['cached_files']} cached) "
+        f"in {summary['seconds']} s"
+    )
+    print(
+        f"  {summary['steps']} steps, vocabulary {summary['vocab_size']} symbols, split "
+        + ", ".join(f"{k} {v}" for k, v in summary["split"].items())
+    )
+    for reason, count in summary["dropped"].items():
+        examples = [d for d in dataset.dropped if d.reason == reason][:3]
+        print(f"  dropped {count}: {reason} (e.g. " + "; ".join(d.source for d in examples) + ")")
+    print(f"  saved to {saved}")
+    return 0
+
+
+def run_styles(args: argparse.Namespace) -> int:
+    from lstmuse_core.bundle import active_version, default_models_dir, load_bundle, trained_styles
+    from lstmuse_core.corpus import STYLES
+
+    root = default_models_dir()
+    rows = []
+    for name in sorted(set(STYLES) | set(trained_styles(root))):
+        style = STYLES.get(name)
+        version = active_version(name, root)
+        row: dict[str, Any] = {
+            "style": name,
+            "description": style.description if style else "trained from uploaded files",
+            "corpus": f"{style.corpus_folder}/{','.join(style.patterns)}" if style else None,
+            "active_version": version,
+        }
+        if version:
+            metrics = load_bundle(root / name / version).metrics
+            row["test_bits_per_symbol"] = metrics.get("test", {}).get("bits_per_symbol")
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for row in rows:
+        model = f"model {row['active_version']}" if row["active_version"] else "no model yet"
+        print(f"{row['style']:<10} {row['description']} [{model}]")
+        if row["corpus"]:
+            print(f"{'':<10} music21 corpus: {row['corpus']}")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from lstmuse_core.train import TrainingProgress, train_style
+
+    bar = tqdm(total=args.epochs, unit="epoch", desc=f"training {args.style}", disable=args.json)
+
+    def show(progress: TrainingProgress) -> None:
+        bar.total = progress.max_epochs
+        bar.set_postfix(
+            loss=f"{progress.loss_bits:.3f}",
+            val=f"{progress.val_loss_bits:.3f}",
+            best=f"{progress.best_val_loss_bits:.3f}",
+            eta=f"{progress.eta_seconds / 60:.1f}min",
+        )
+        bar.update(1)
+
+    with bar:
+        result = train_style(
+            args.style,
+            preset_name=args.preset,
+            max_epochs=args.epochs,
+            max_minutes=args.minutes,
+            input_dir=args.input,
+            models_dir=args.models_dir,
+            seed=args.seed,
+            force=args.force,
+            on_progress=show,
+            show_progress=not args.json,
+        )
+    metrics = result.bundle.metrics
+    summary = {
+        "style": args.style,
+        "version": result.bundle.version,
+        "path": str(result.bundle.path),
+        "promoted": result.promoted,
+        "note": result.promotion_note,
+        "epochs": result.trained.epochs,
+        "best_epoch": result.trained.best_epoch,
+        "stopped_by": result.trained.stopped_by,
+        "seconds": round(result.trained.seconds, 1),
+        "test": metrics["test"],
+        "ngram_bits_per_symbol": metrics["ngram"]["bits_per_symbol"],
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        test = metrics["test"]
+        print(
+            f"{args.style} {result.bundle.version}: held-out {test['bits_per_symbol']:.3f} "
+            f"bits/symbol (n-gram {summary['ngram_bits_per_symbol']:.3f}), accuracy "
+            f"{test['accuracy']:.3f}, onsets {test['onset_accuracy']:.3f}; "
+            f"{summary['epochs']} epochs, {summary['stopped_by']}; {result.promotion_note}"
+        )
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from lstmuse_core.evaluate import evaluate_bundle
+
+    report = evaluate_bundle(
+        args.style,
+        version=args.version,
+        input_path=args.input,
+        models_dir=args.models_dir,
+        options=_read_options(args),
+    )
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"{report['style']} {report['version']} on {report['evaluated_on']}: "
+            f"{report['bits_per_symbol']:.3f} bits/symbol (n-gram "
+            f"{report['ngram_bits_per_symbol']:.3f}), accuracy {report['accuracy']:.3f}, "
+            f"onset accuracy {report['onset_accuracy']:.3f}, {report['songs']} songs, "
+            f"{report['symbols']} symbols"
+        )
+        if report["unknown_symbols"]:
+            print(
+                f"  skipped {report['songs_skipped']} songs with symbols the model does not "
+                f"know: {report['unknown_symbols']}"
+            )
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from lstmuse_core.compose import compose
+    from lstmuse_core.request import MelodyRequest
+    from lstmuse_core.seed_melody import parse_seed_melody
+
+    if args.seed_midi is not None and args.seed_melody:
+        from lstmuse_core.errors import InvalidParameter
+
+        raise InvalidParameter(
+            "seed-midi", str(args.seed_midi), "give --seed-melody or --seed-midi, not both"
+        )
+    if args.seed_midi is not None:
+        from lstmuse_core.midi import melody_from_midi
+
+        seed_melody = melody_from_midi(args.seed_midi)
+    else:
+        seed_melody = parse_seed_melody(args.seed_melody)
+    request = MelodyRequest(
+        style=args.style,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        seed_melody=tuple(seed_melody),
+        bars=args.bars,
+        steps=args.steps,
+        key=args.key,
+        bpm=args.bpm,
+        instrument=args.instrument,
+        time_signature=args.time_signature,
+        count=args.count,
+        random_seed=args.random_seed,
+        audio=args.audio,
+        image=args.image,
+    )
+    composed = compose(request, args.out, models_dir=args.models_dir, soundfont=args.soundfont)
+    if args.json:
+        first = composed[0]
+        print(
+            json.dumps(
+                {
+                    "style": first.style,
+                    "model_version": first.model_version,
+                    "random_seed": first.random_seed,
+                    "key": first.key,
+                    "melodies": [c.to_json() for c in composed],
+                }
+            )
+        )
+        return 0
+    for melody in composed:
+        files = ", ".join(str(p) for p in melody.files.paths)
+        print(
+            f"{melody.style} {melody.model_version} seed {melody.random_seed}: "
+            f"{len(melody.symbols)} steps in {melody.key} -> {files}"
+        )
+        for problem in melody.files.problems:
+            print(f"  warning: {problem}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

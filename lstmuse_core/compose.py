@@ -1,0 +1,169 @@
+"""From a `MelodyRequest` to melodies on disk: sample, move to the key, render.
+
+The one place where a request becomes files, used by the CLI, the console
+front end and the worker alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstmuse_core.encoding import transpose_symbols
+from lstmuse_core.generate import MelodyGenerator, load_generator
+from lstmuse_core.keys import parse_key
+from lstmuse_core.render import RenderOptions, RenderResult, render_melody
+from lstmuse_core.request import MelodyRequest
+
+
+@dataclass(frozen=True)
+class ComposedMelody:
+    """One generated melody: its symbols in the requested key and its files."""
+
+    symbols: list[str]
+    random_seed: int
+    style: str
+    model_version: str
+    key: str
+    files: RenderResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "symbols": " ".join(self.symbols),
+            "steps": len(self.symbols),
+            "random_seed": self.random_seed,
+            "style": self.style,
+            "model_version": self.model_version,
+            "key": self.key,
+            "files": {
+                kind: str(path)
+                for kind, path in (
+                    ("midi", self.files.midi),
+                    ("audio", self.files.audio),
+                    ("image", self.files.image),
+                )
+                if path is not None
+            },
+            "problems": list(self.files.problems),
+        }
+
+
+def sample_requests(
+    generator: MelodyGenerator, requests: Sequence[MelodyRequest]
+) -> list[list[list[str]]]:
+    """Sample several requests of one style and the same controls as one batch.
+
+    Returns, per request, its melodies in the model's key space. Requests
+    must agree on temperature, top-k, top-p and length (the worker groups
+    them so); each keeps its own primer and random seeds.
+    """
+    first = requests[0]
+    primers, seeds = [], []
+    for request in requests:
+        if (request.temperature, request.top_k, request.top_p, request.length) != (
+            first.temperature,
+            first.top_k,
+            first.top_p,
+            first.length,
+        ):
+            raise ValueError("requests sampled together must share their sampling controls")
+        if request.random_seed is None:
+            raise ValueError("draw the random seed first (MelodyRequest.with_random_seed)")
+        primer = transpose_symbols(request.seed_melody, -request.transposition)
+        seed = request.random_seed
+        primers += [primer] * request.count
+        seeds += [seed + i for i in range(request.count)]
+    steps, min_steps = first.length
+    melodies = generator.sample(
+        len(seeds),
+        steps,
+        first.temperature,
+        top_k=first.top_k,
+        top_p=first.top_p,
+        min_steps=min_steps,
+        seeds=seeds,
+        primers=primers,
+    )
+    grouped, start = [], 0
+    for request in requests:
+        grouped.append(melodies[start : start + request.count])
+        start += request.count
+    return grouped
+
+
+def render_composed(
+    request: MelodyRequest,
+    melodies: list[list[str]],
+    seeds: Sequence[int],
+    generator: MelodyGenerator,
+    out_dir: Path,
+    stem: str,
+    soundfont: Path | None = None,
+    max_bytes: int | None = None,
+) -> list[ComposedMelody]:
+    """Render each melody (model key space) in the requested key."""
+    shift = request.transposition
+    key_name = parse_key(request.key).name if request.key else "C major / A minor"
+    options = RenderOptions(
+        audio_format=request.audio,
+        image=request.image,
+        soundfont=soundfont,
+        **({"max_bytes": max_bytes} if max_bytes else {}),
+    )
+    composed = []
+    for number, (melody, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
+        title = (
+            f"LSTMuse {generator.style} #{seed} - {key_name}, {request.bpm:g} bpm, "
+            f"temperature {request.temperature:g}"
+        )
+        files = render_melody(
+            melody,
+            out_dir,
+            stem=f"{stem}-{number}",
+            bpm=request.bpm,
+            program=request.instrument,
+            time_signature=request.time_signature,
+            transpose=shift,
+            title=title,
+            options=options,
+        )
+        composed.append(
+            ComposedMelody(
+                transpose_symbols(melody, shift),
+                seed,
+                generator.style,
+                generator.version,
+                key_name,
+                files,
+            )
+        )
+    return composed
+
+
+def compose(
+    request: MelodyRequest,
+    out_dir: Path,
+    *,
+    stem: str | None = None,
+    models_dir: Path | None = None,
+    soundfont: Path | None = None,
+    max_bytes: int | None = None,
+) -> list[ComposedMelody]:
+    """Generate and render ``request.count`` melodies into ``out_dir``."""
+    generator = load_generator(request.style, models_dir)
+    request = request.with_random_seed()
+    assert request.random_seed is not None
+    (melodies,) = sample_requests(generator, [request])
+    seeds = [request.random_seed + i for i in range(request.count)]
+    return render_composed(
+        request,
+        melodies,
+        seeds,
+        generator,
+        out_dir,
+        stem or f"{request.style}-{request.random_seed}",
+        soundfont,
+        max_bytes,
+    )

@@ -1,0 +1,62 @@
+"""One error hierarchy for the whole project.
+
+Front ends (CLI, console, Discord) turn an `LstmuseError` into a short,
+friendly reply; anything else is a bug, logged with context and answered
+with an apology.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LstmuseError(Exception):
+    """Base class of every error a user can cause or fix."""
+
+
+class InvalidParameter(LstmuseError, ValueError):
+    """A parameter has a value outside what is allowed.
+
+    The message always names the parameter, the value and what is allowed,
+    e.g. ``temperature=7 is not allowed: use a number from 0.1 to 2.0``.
+    """
+
+    def __init__(self, parameter: str, value: Any, allowed: str, hint: str = "") -> None:
+        self.parameter = parameter
+        self.value = value
+        self.allowed = allowed
+        self.hint = hint
+        message = f"{parameter}={value!r} is not allowed: {allowed}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+
+class SeedMelodyError(InvalidParameter):
+    """A seed melody token could not be read; names the token and its position."""
+
+    def __init__(self, token: str, position: int, allowed: str) -> None:
+        self.token = token
+        self.position = position
+        super().__init__("seed", token, allowed, hint=f"token {position} of the seed melody")
+
+
+class CorpusError(LstmuseError):
+    """A corpus or dataset cannot be found or read as a whole."""
+
+
+class BundleError(LstmuseError):
+    """A model bundle is missing, incomplete or inconsistent."""
+
+
+class MissingToolError(LstmuseError):
+    """An external tool (ffmpeg, libfluidsynth, lilypond, a SoundFont) is absent."""
+
+    def __init__(self, tool: str, install_hint: str) -> None:
+        self.tool = tool
+        self.install_hint = install_hint
+        super().__init__(f"{tool} is not available: {install_hint}")
+
+
+class RenderError(LstmuseError):
+    """An output could not be rendered (too large, tool failed, ...)."""

@@ -1,0 +1,182 @@
+"""Held-out evaluation of a model: next-symbol loss, accuracy, onset accuracy.
+
+Scored exactly as trained: each song is read from a fresh state with input
+``["/"] + song`` and every symbol of ``song + ["/"]`` is predicted. Songs with
+symbols the model does not know (pitches outside its range) cannot be scored;
+they are skipped and counted, never a crash.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstmuse_core.batches import song_batches
+from lstmuse_core.encoding import SONG_END, Vocabulary, is_pitch
+from lstmuse_core.errors import CorpusError
+
+if TYPE_CHECKING:
+    from lstmuse_core.corpus import ReadOptions
+    from lstmuse_core.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class HeldOutScore:
+    bits_per_symbol: float
+    accuracy: float
+    onset_accuracy: float  # accuracy where the target is a note onset (a pitch)
+    songs: int
+    symbols: int
+    songs_skipped: int
+    unknown_symbols: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def known_songs(
+    vocabulary: Vocabulary, songs: Sequence[Sequence[str]]
+) -> tuple[list[Sequence[str]], dict[str, int]]:
+    """Songs the vocabulary can encode, and counts of the symbols it cannot."""
+    kept: list[Sequence[str]] = []
+    unknown: dict[str, int] = {}
+    for song in songs:
+        missing = [s for s in song if s not in vocabulary]
+        for symbol in missing:
+            unknown[symbol] = unknown.get(symbol, 0) + 1
+        if not missing:
+            kept.append(song)
+    return kept, dict(sorted(unknown.items()))
+
+
+def score_model(
+    model: Any, vocabulary: Vocabulary, songs: Sequence[Sequence[str]], batch_size: int = 32
+) -> HeldOutScore:
+    """Score a Keras model (logits output) on held-out songs."""
+    import keras
+
+    usable, unknown = known_songs(vocabulary, songs)
+    delimiter = vocabulary.index[SONG_END]
+    is_onset = np.array([is_pitch(s) for s in vocabulary.symbols])
+    total_bits = correct = onsets = onsets_correct = symbols = 0.0
+    for batch in song_batches([vocabulary.encode(s) for s in usable], batch_size, 64, delimiter):
+        logits = keras.ops.convert_to_numpy(model(batch.inputs, training=False)).astype(np.float64)
+        log_probs = logits - _logsumexp(logits)
+        target_log_probs = np.take_along_axis(log_probs, batch.targets[..., None], -1)[..., 0]
+        mask = batch.weights > 0
+        hits = (logits.argmax(-1) == batch.targets) & mask
+        onset_mask = is_onset[batch.targets] & mask
+        total_bits -= float(target_log_probs[mask].sum()) / math.log(2)
+        correct += float(hits.sum())
+        onsets += float(onset_mask.sum())
+        onsets_correct += float((hits & onset_mask).sum())
+        symbols += float(mask.sum())
+    return HeldOutScore(
+        bits_per_symbol=total_bits / symbols if symbols else math.nan,
+        accuracy=correct / symbols if symbols else math.nan,
+        onset_accuracy=onsets_correct / onsets if onsets else math.nan,
+        songs=len(usable),
+        symbols=int(symbols),
+        songs_skipped=len(songs) - len(usable),
+        unknown_symbols=unknown,
+    )
+
+
+def _logsumexp(logits: np.ndarray) -> np.ndarray:
+    peak = logits.max(-1, keepdims=True)
+    return np.asarray(peak + np.log(np.exp(logits - peak).sum(-1, keepdims=True)))
+
+
+def evaluate_bundle(
+    style_or_path: str | Path,
+    *,
+    version: str | None = None,
+    input_path: Path | None = None,
+    models_dir: Path | None = None,
+    options: ReadOptions | None = None,
+) -> dict[str, Any]:
+    """Evaluate a bundle on its dataset's test split, or on any file/folder of songs.
+
+    Songs given with ``input_path`` are read and moved to C major / A minor by
+    the same pipeline as the training data. The n-gram baseline is fitted on
+    the bundle's own training split and scored on the same songs.
+    """
+    from lstmuse_core.bundle import resolve_bundle
+    from lstmuse_core.ngram import NGramModel
+
+    bundle = resolve_bundle(style_or_path, models_dir, version)
+    dataset = _training_dataset(bundle)
+    if input_path is not None:
+        songs, dropped = _read_songs(input_path, options)
+        evaluated_on = str(input_path)
+    else:
+        if dataset is None:
+            raise CorpusError(
+                f"the training data of {bundle.style} is not available here; give --input"
+            )
+        songs, dropped = dataset.melodies("test"), {}
+        evaluated_on = "test split"
+    if not songs:
+        raise CorpusError(f"no songs to evaluate in {evaluated_on} (dropped: {dropped})")
+    score = score_model(bundle.load_model(), bundle.vocabulary, songs)
+    report: dict[str, Any] = {
+        "style": bundle.style,
+        "version": bundle.version,
+        "evaluated_on": evaluated_on,
+        **score.to_json(),
+        "songs_dropped_by_reader": dropped,
+        "ngram_bits_per_symbol": None,
+    }
+    if dataset is not None:
+        usable, _ = known_songs(bundle.vocabulary, songs)
+        ngram = NGramModel().fit(dataset.melodies("train"))
+        report["ngram_bits_per_symbol"] = ngram.score(usable).bits_per_symbol if usable else None
+    return report
+
+
+def _training_dataset(bundle: Any) -> Dataset | None:
+    """The bundle's dataset with the split it was trained on, if its corpus is here."""
+    from lstmuse_core.corpus import STYLES
+    from lstmuse_core.dataset import build_dataset
+
+    info = bundle.config_json.get("dataset", {})
+    name = info.get("name", bundle.style)
+    try:
+        if name in STYLES and str(info.get("source", "")).startswith("music21"):
+            dataset = build_dataset(name, split_seed=info.get("split_seed", 0))
+        elif Path(info.get("source", "")).is_dir():
+            dataset = build_dataset(
+                input_dir=Path(info["source"]), name=name, split_seed=info.get("split_seed", 0)
+            )
+        else:
+            return None
+    except CorpusError:
+        return None
+    if "split_ids" in info:  # the exact split used, even if the corpus grew since
+        dataset.split = {
+            k: [i for i in v if i in dataset.song_ids] for k, v in info["split_ids"].items()
+        }
+    return dataset
+
+
+def _read_songs(path: Path, options: ReadOptions | None) -> tuple[list[list[str]], dict[str, int]]:
+    from lstmuse_core.corpus import ReadOptions, Song, read_file
+    from lstmuse_core.dataset import build_dataset
+
+    options = options or ReadOptions()
+    if path.is_dir():
+        dataset = build_dataset(input_dir=path, options=options)
+        return [s.symbols for s in dataset.songs], dataset.summary()["dropped"]
+    if not path.is_file():
+        raise CorpusError(f"--input {str(path)!r} is neither a file nor a folder")
+    results = read_file(path, path.name, options)
+    dropped: dict[str, int] = {}
+    for result in results:
+        if not isinstance(result, Song):
+            dropped[result.reason] = dropped.get(result.reason, 0) + 1
+    return [r.symbols for r in results if isinstance(r, Song)], dropped

@@ -1,0 +1,138 @@
+"""The LSTM network: a frozen config with named presets, and the Keras model.
+
+Written against ``keras`` layers only, so the same model trains under
+``KERAS_BACKEND=tensorflow`` (the default), ``jax`` or ``torch``.
+
+The network reads symbol indices (an embedding, not the seed's one-hot
+windows), runs one or more LSTM layers over a whole song and predicts the
+next symbol at *every* position (logits; the softmax is applied by the loss
+and by the sampler). Predicting every position instead of one target per
+64-step window is what makes training tens of times faster than the seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from lstmuse_core.errors import InvalidParameter
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and training hyper-parameters; stored in every bundle."""
+
+    preset: str = "default"
+    embedding_dim: int = 64
+    lstm_units: tuple[int, ...] = (128, 128)
+    dropout: float = 0.2
+    learning_rate: float = 2e-3
+    clipnorm: float = 1.0  # without it the loss rose and validation stalled (RECIPES)
+    batch_size: int = 32
+    pad_multiple: int = 64  # songs are padded to a multiple of this many steps
+    max_epochs: int = 200
+    patience: int = 6
+    max_minutes: float = 20.0
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[str, Any, bool, str]] = [
+            ("embedding_dim", self.embedding_dim, 1 <= self.embedding_dim <= 1024, "1-1024"),
+            (
+                "lstm_units",
+                self.lstm_units,
+                1 <= len(self.lstm_units) <= 4 and all(1 <= u <= 2048 for u in self.lstm_units),
+                "1-4 layers of 1-2048 units",
+            ),
+            ("dropout", self.dropout, 0.0 <= self.dropout < 1.0, "0.0 to below 1.0"),
+            (
+                "learning_rate",
+                self.learning_rate,
+                0 < self.learning_rate <= 1,
+                "above 0, at most 1",
+            ),
+            ("clipnorm", self.clipnorm, self.clipnorm > 0, "above 0"),
+            ("batch_size", self.batch_size, 1 <= self.batch_size <= 1024, "1-1024"),
+            ("pad_multiple", self.pad_multiple, 1 <= self.pad_multiple <= 1024, "1-1024"),
+            ("max_epochs", self.max_epochs, 1 <= self.max_epochs <= 10_000, "1-10000"),
+            ("patience", self.patience, 1 <= self.patience <= 1000, "1-1000"),
+            (
+                "max_minutes",
+                self.max_minutes,
+                0 < self.max_minutes <= 24 * 60,
+                "above 0, at most 1440",
+            ),
+        ]
+        for name, value, ok, allowed in checks:
+            if not ok:
+                raise InvalidParameter(name, value, f"use {allowed}")
+
+    def with_overrides(self, **changes: Any) -> ModelConfig:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["lstm_units"] = list(self.lstm_units)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["lstm_units"] = tuple(values.get("lstm_units", (256,)))
+        return cls(**values)
+
+
+PRESETS: dict[str, ModelConfig] = {
+    # The seed's network size: one LSTM layer of 256 units, dropout 0.2, with
+    # the recipe measured in RECIPES.md (Adam 1e-3, clipnorm 1).
+    "seed": ModelConfig(
+        preset="seed", embedding_dim=32, lstm_units=(256,), dropout=0.2, learning_rate=1e-3
+    ),
+    # Deeper and narrower: two layers of 128 cost ~0.8x the seed's arithmetic
+    # per step; a larger step size reaches a lower held-out loss within the
+    # same time budget (bench/quality_bench.py; figures in the README).
+    "default": ModelConfig(),
+    # For tests and quick experiments: trains in seconds.
+    "tiny": ModelConfig(
+        preset="tiny",
+        embedding_dim=8,
+        lstm_units=(16,),
+        dropout=0.0,
+        learning_rate=1e-2,
+        batch_size=8,
+        pad_multiple=16,
+        max_epochs=30,
+        patience=3,
+        max_minutes=2.0,
+    ),
+}
+
+
+def preset(name: str) -> ModelConfig:
+    if name not in PRESETS:
+        raise InvalidParameter("preset", name, f"use one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def build_model(config: ModelConfig, vocab_size: int) -> Any:
+    """The Keras network: Embedding -> LSTM x N (dropout between) -> Dense logits."""
+    import keras
+    from keras import layers
+
+    symbols = keras.Input(shape=(None,), dtype="int32", name="symbols")
+    x = layers.Embedding(vocab_size, config.embedding_dim, name="embedding")(symbols)
+    for layer_number, units in enumerate(config.lstm_units, start=1):
+        x = layers.LSTM(units, return_sequences=True, name=f"lstm_{layer_number}")(x)
+        x = layers.Dropout(config.dropout, name=f"dropout_{layer_number}")(x)
+    logits = layers.Dense(vocab_size, name="next_symbol_logits")(x)
+    model = keras.Model(symbols, logits, name="lstmuse")
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+        # The mean over real symbols only: padding (weight 0) does not dilute it.
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        ),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model

@@ -1,0 +1,632 @@
+"""Turn a melody into files people can use: MIDI, audio, a picture.
+
+`render_melody` is the one entry point for front ends. It always writes the
+MIDI file; audio (MP3, OGG Vorbis or WAV via FluidSynth and ffmpeg) and a
+picture (a piano roll with matplotlib, or sheet music via LilyPond) are made
+when their tools are installed, and an output that cannot be made becomes
+one readable line in `RenderResult.problems` naming what to install.
+
+Heavy libraries (pyfluidsynth, pydub, matplotlib, music21) are imported
+inside the functions that use them, so importing this module stays cheap.
+
+Units: melodies are model symbols, one per 16th-note step; tempo is quarter
+notes a minute; audio is mono float samples in [-1, 1] at `SAMPLE_RATE` Hz.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import wave
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstmuse_core.encoding import STEPS_PER_QUARTER, decode_symbols
+from lstmuse_core.errors import InvalidParameter, LstmuseError, MissingToolError, RenderError
+from lstmuse_core.midi import (
+    melody_to_midi,
+    parse_time_signature,
+    resolve_instrument,
+    step_seconds,
+    steps_per_bar,
+    transposed_melody,
+    validate_bpm,
+)
+
+if TYPE_CHECKING:
+    import pretty_midi
+
+AUDIO_FORMATS = ("mp3", "ogg", "wav", "none")
+IMAGE_KINDS = ("pianoroll", "score", "none")
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # under Discord's 10 MiB upload limit per message
+MIN_MAX_BYTES = 1024
+MAX_MAX_BYTES = 1024**3
+
+SAMPLE_RATE = 44_100  # Hz; 32 kHz saves only ~20 % of synth + MP3 time here
+TAIL_SECONDS = 1.0  # silence after the last step, so the release and reverb ring out
+FADE_SECONDS = 0.2  # the very end fades out, so a long release never ends in a click
+TARGET_RMS_DBFS = -16.0  # loud enough on a phone speaker ...
+PEAK_CEILING_DBFS = -1.0  # ... and never clipping, not even after MP3 encoding
+# FluidSynth's default gain 0.2 leaves a single melody near -37 dBFS RMS in
+# 16-bit samples; 0.8 keeps more bits before normalising and still leaves
+# ~10 dB headroom for one voice.
+SYNTH_GAIN = 0.8
+
+SOUNDFONT_ENV = "LSTMUSE_SOUNDFONT"
+SYSTEM_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+MP3_PARAMETERS = [
+    "-q:a",
+    "5",  # LAME VBR quality 5: ~130 kb/s, transparent enough for one instrument
+    "-compression_level",
+    "7",  # LAME's faster psychoacoustics: ~40 % less encoding time, no larger file
+]
+OGG_PARAMETERS = ["-q:a", "3"]  # Vorbis quality 3: ~110 kb/s
+
+PIANOROLL_SIZE_INCHES = (12.0, 5.0)
+PIANOROLL_DPI = 100  # 1200 x 500 px: one phone screen wide
+SCORE_RESOLUTION_DPI = 130  # LilyPond's PNG resolution; ~1000 px wide for one system
+TOOL_TIMEOUT_SECONDS = 60
+
+_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# What may reach LilyPond's title: musicxml2ly escapes quotes but not
+# backslashes, and LilyPond 2.24 has no safe mode, so keep only plain text.
+_TITLE_UNSAFE = re.compile(r"[^\w .,:;=()/+-]")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Which outputs to make, how, and how large they may be together.
+
+    ``audio_format``: "mp3", "ogg", "wav" or "none"; ``image``: "pianoroll",
+    "score" (sheet music, needs LilyPond) or "none"; ``soundfont``: an .sf2
+    file, else ``$LSTMUSE_SOUNDFONT``, else FluidR3_GM, else pretty_midi's
+    TimGM6mb; ``max_bytes``: the cap for all files together, in bytes.
+    """
+
+    audio_format: str = "mp3"
+    image: str = "pianoroll"
+    soundfont: Path | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def __post_init__(self) -> None:
+        # Front ends pass what users typed: accept any case, store lower case.
+        audio_format = str(self.audio_format).strip().lower()
+        if audio_format not in AUDIO_FORMATS:
+            raise InvalidParameter(
+                "audio_format", self.audio_format, "one of " + ", ".join(AUDIO_FORMATS)
+            )
+        image = str(self.image).strip().lower()
+        if image not in IMAGE_KINDS:
+            raise InvalidParameter("image", self.image, "one of " + ", ".join(IMAGE_KINDS))
+        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
+            raise InvalidParameter("max_bytes", self.max_bytes, "a whole number of bytes")
+        if not MIN_MAX_BYTES <= self.max_bytes <= MAX_MAX_BYTES:
+            raise InvalidParameter(
+                "max_bytes",
+                self.max_bytes,
+                f"from {MIN_MAX_BYTES} bytes to {MAX_MAX_BYTES} bytes (1 GiB)",
+            )
+        soundfont = self.soundfont
+        if soundfont is not None and not isinstance(soundfont, Path):
+            if not isinstance(soundfont, str) or not soundfont.strip():
+                raise InvalidParameter("soundfont", soundfont, "the path of an .sf2 file")
+            soundfont = Path(soundfont)
+        object.__setattr__(self, "audio_format", audio_format)
+        object.__setattr__(self, "image", image)
+        object.__setattr__(self, "soundfont", soundfont)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The files `render_melody` made (None where not asked for or not made).
+
+    ``problems``: one human-readable line per output that could not be made.
+    """
+
+    midi: Path
+    audio: Path | None
+    image: Path | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file made, MIDI first."""
+        return [p for p in (self.midi, self.audio, self.image) if p is not None]
+
+    @property
+    def total_bytes(self) -> int:
+        """The size of all files made together, in bytes."""
+        return sum(p.stat().st_size for p in self.paths)
+
+
+def validate_stem(stem: str) -> str:
+    """Return ``stem`` if it is a safe file name stem: 1-64 of ``A-Z a-z 0-9 _ -``."""
+    if not isinstance(stem, str) or not _STEM.fullmatch(stem):
+        raise InvalidParameter(
+            "stem", stem, "1-64 letters, digits, '_' or '-' (it names the files)"
+        )
+    return stem
+
+
+def render_melody(
+    symbols: Sequence[str],
+    out_dir: Path,
+    *,
+    stem: str,
+    bpm: float = 120,
+    program: int | str = 0,
+    time_signature: str = "4/4",
+    transpose: int = 0,
+    title: str = "",
+    options: RenderOptions | None = None,
+) -> RenderResult:
+    """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>`` and ``<stem>.png``.
+
+    ``symbols``: the melody, one symbol per 16th-note step; ``bpm``: quarter
+    notes a minute (20-300); ``program``: General MIDI program 0-127 or an
+    instrument name; ``transpose``: semitones; ``title``: shown on the
+    picture. Invalid parameters raise `InvalidParameter` before any file is
+    written. A missing tool only adds a line to ``problems``. If the files
+    together exceed ``options.max_bytes`` they are deleted and `RenderError`
+    is raised.
+    """
+    options = options or RenderOptions()
+    validate_stem(stem)
+    validate_bpm(bpm)
+    program = resolve_instrument(program)
+    parse_time_signature(time_signature)
+    melody = transposed_melody(symbols, transpose)
+    if not any(s.isdigit() for s in melody):
+        raise InvalidParameter("melody", " ".join(melody[:8]), "a melody with at least one note")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    midi = melody_to_midi(melody, bpm=bpm, program=program, time_signature=time_signature)
+    midi_path = out_dir / f"{stem}.mid"
+    midi.write(str(midi_path))
+
+    # Audio (FluidSynth in C, then ffmpeg in its own process) runs in a thread
+    # while the picture is drawn here: on two cores that hides most of the
+    # picture's time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-audio") as pool:
+        audio_job = (
+            pool.submit(
+                _audio_output,
+                midi,
+                out_dir / f"{stem}.{options.audio_format}",
+                options.soundfont,
+                len(melody) * step_seconds(bpm),
+            )
+            if options.audio_format != "none"
+            else None
+        )
+        image_path, image_problem = _image_output(
+            melody, out_dir / f"{stem}.png", options.image, title, bpm, time_signature
+        )
+        audio_path, audio_problem = audio_job.result() if audio_job else (None, None)
+    problems = [p for p in (audio_problem, image_problem) if p is not None]
+
+    result = RenderResult(midi=midi_path, audio=audio_path, image=image_path, problems=problems)
+    total = result.total_bytes
+    if total > options.max_bytes:
+        for path in result.paths:
+            path.unlink(missing_ok=True)
+        raise RenderError(
+            f"the rendered files take {_size(total)} ({total} bytes), more than the cap of "
+            f"{_size(options.max_bytes)} ({options.max_bytes} bytes): "
+            "ask for a shorter melody, MP3/OGG instead of WAV, or no picture"
+        )
+    return result
+
+
+def _audio_output(
+    midi: pretty_midi.PrettyMIDI, path: Path, soundfont: Path | None, melody_seconds: float
+) -> tuple[Path | None, str | None]:
+    """Synthesise and encode to ``path``: (path, None), or (None, the problem)."""
+    try:
+        samples = synthesize(midi, soundfont=soundfont, min_seconds=melody_seconds)
+        return write_audio(samples, path), None
+    except LstmuseError as error:
+        return None, f"No {path.suffix.lstrip('.').upper()} audio: {error}"
+
+
+def _image_output(
+    melody: list[str], path: Path, kind: str, title: str, bpm: float, time_signature: str
+) -> tuple[Path | None, str | None]:
+    """Draw ``kind`` (pianoroll, score, none) at ``path``: (path, None) or (None, the problem)."""
+    try:
+        if kind == "score":
+            return render_score(
+                melody, path, title=title, bpm=bpm, time_signature=time_signature
+            ), None
+        if kind == "pianoroll":
+            return render_pianoroll(melody, path, title=title, time_signature=time_signature), None
+        return None, None
+    except LstmuseError as error:
+        return None, f"No {'sheet music' if kind == 'score' else 'piano roll'}: {error}"
+
+
+# --- Audio -------------------------------------------------------------------
+
+
+def resolve_soundfont(configured: Path | None = None) -> Path:
+    """The SoundFont to use: ``configured``, else ``$LSTMUSE_SOUNDFONT``, else the
+    system's FluidR3_GM (Debian ``fluid-soundfont-gm``), else pretty_midi's TimGM6mb.
+
+    A configured file that does not exist raises `MissingToolError` rather
+    than silently falling back: a wrong path in the settings should be seen.
+    """
+    source = "soundfont"
+    if configured is None and os.environ.get(SOUNDFONT_ENV, "").strip():
+        configured, source = Path(os.environ[SOUNDFONT_ENV].strip()), SOUNDFONT_ENV
+    if configured is not None:
+        if configured.is_file():
+            return configured
+        raise MissingToolError(
+            "SoundFont",
+            f"{source} points to {configured}, which is not a file; set it to an .sf2 file "
+            "or unset it to use the default (apt-get install fluid-soundfont-gm)",
+        )
+    if SYSTEM_SOUNDFONT.is_file():
+        return SYSTEM_SOUNDFONT
+    try:
+        import pretty_midi
+    except ImportError as error:  # pragma: no cover - pretty_midi is a core dependency
+        raise MissingToolError("pretty_midi", "pip install pretty_midi") from error
+    bundled = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    if bundled.is_file():
+        return bundled
+    raise MissingToolError("SoundFont", "apt-get install fluid-soundfont-gm")
+
+
+@dataclass
+class _LoadedSynth:
+    synth: Any  # fluidsynth.Synth
+    sfid: int
+    lock: threading.Lock  # a Synth has one state: one render at a time
+
+
+# One FluidSynth per (SoundFont, sample rate) for the life of the process:
+# loading FluidR3 (148 MB) costs about as much as synthesising 30 s of music,
+# several times more when the file is not in the page cache.
+_SYNTHS: dict[tuple[str, int], _LoadedSynth] = {}
+_SYNTHS_LOCK = threading.Lock()
+
+
+def _loaded_synth(soundfont: Path, sample_rate: int) -> _LoadedSynth:
+    try:
+        import fluidsynth
+    except (ImportError, OSError) as error:
+        raise MissingToolError(
+            "FluidSynth", "apt-get install libfluidsynth3 and pip install pyfluidsynth"
+        ) from error
+    key = (str(soundfont.resolve()), sample_rate)
+    with _SYNTHS_LOCK:
+        loaded = _SYNTHS.get(key)
+        if loaded is None:
+            # Chorus off: it costs ~20 % of synthesis and adds little to one voice;
+            # reverb stays on, it makes the SoundFont sound like a room.
+            synth = fluidsynth.Synth(
+                gain=SYNTH_GAIN, samplerate=float(sample_rate), **{"synth.chorus.active": 0}
+            )
+            sfid = synth.sfload(str(soundfont))
+            if sfid < 0:
+                synth.delete()
+                raise RenderError(
+                    f"the SoundFont {soundfont.name} could not be loaded (not an .sf2 file?)"
+                )
+            loaded = _SYNTHS[key] = _LoadedSynth(synth, sfid, threading.Lock())
+        return loaded
+
+
+def synthesize(
+    midi: pretty_midi.PrettyMIDI,
+    *,
+    soundfont: Path | None = None,
+    sample_rate: int = SAMPLE_RATE,
+    min_seconds: float = 0.0,
+) -> np.ndarray:
+    """Render ``midi`` with FluidSynth to mono float32 samples at ``sample_rate`` Hz.
+
+    The result lasts at least ``min_seconds`` + `TAIL_SECONDS` (so trailing
+    rests are kept), is loudness-normalised (`normalise_loudness`) and fades
+    out over its last `FADE_SECONDS`. Raises `MissingToolError` without
+    FluidSynth or the SoundFont, `RenderError` if nothing audible came out.
+    """
+    loaded = _loaded_synth(resolve_soundfont(soundfont), sample_rate)
+    with loaded.lock:
+        # Clear notes, controllers and reverb left over from the last render.
+        loaded.synth.system_reset()
+        # normalize=False: pretty_midi's own normalisation is peak-only; ours
+        # below also looks at loudness. Samples come back in [-1, 1].
+        raw = midi.fluidsynth(
+            fs=sample_rate, synthesizer=loaded.synth, sfid=loaded.sfid, normalize=False
+        )
+    samples = np.asarray(raw, dtype=np.float64) * max(1, len(midi.instruments))
+    wanted = math.ceil((min_seconds + TAIL_SECONDS) * sample_rate)
+    if samples.size < wanted:
+        samples = np.pad(samples, (0, wanted - samples.size))
+    samples = normalise_loudness(samples)
+    fade = min(samples.size, int(FADE_SECONDS * sample_rate))
+    if fade:
+        samples[-fade:] *= np.linspace(1.0, 0.0, fade)
+    return samples.astype(np.float32)
+
+
+def normalise_loudness(samples: np.ndarray) -> np.ndarray:
+    """Scale ``samples`` to `TARGET_RMS_DBFS` RMS unless that would push the peak
+    above `PEAK_CEILING_DBFS`; then to that peak (whichever gain is smaller).
+
+    Raises `RenderError` for silence (e.g. a SoundFont without the program).
+    """
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak < 1e-6:
+        raise RenderError(
+            "the synthesiser produced silence (does the SoundFont have this instrument?)"
+        )
+    rms = float(np.sqrt(np.mean(np.square(samples))))
+    gain = min(10 ** (TARGET_RMS_DBFS / 20) / rms, 10 ** (PEAK_CEILING_DBFS / 20) / peak)
+    return samples * gain
+
+
+def write_audio(samples: np.ndarray, path: Path, sample_rate: int = SAMPLE_RATE) -> Path:
+    """Write mono ``samples`` (floats in [-1, 1]) to ``path``; its suffix picks the
+    format: ``.wav`` (16-bit PCM), ``.mp3`` (LAME VBR) or ``.ogg`` (Vorbis).
+
+    MP3 and OGG need ffmpeg (through pydub): without it `MissingToolError`.
+    """
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    audio_format = path.suffix.lower().lstrip(".")
+    if audio_format == "wav":
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate)
+            wav.writeframes(pcm)
+        return path
+    if audio_format not in ("mp3", "ogg"):
+        raise InvalidParameter("audio_format", audio_format, "one of mp3, ogg, wav")
+    try:
+        from pydub import AudioSegment
+        from pydub.exceptions import CouldntEncodeError
+    except ImportError as error:
+        raise MissingToolError("pydub", "pip install 'lstmuse[render]'") from error
+    if shutil.which(AudioSegment.converter) is None:
+        raise MissingToolError("ffmpeg", "install it with apt-get install ffmpeg")
+    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate, channels=1)
+    codec, parameters = (
+        ("libmp3lame", MP3_PARAMETERS) if audio_format == "mp3" else ("libvorbis", OGG_PARAMETERS)
+    )
+    try:
+        handle = segment.export(str(path), format=audio_format, codec=codec, parameters=parameters)
+        handle.close()  # pydub returns the open output file
+    except FileNotFoundError as error:
+        raise MissingToolError("ffmpeg", "install it with apt-get install ffmpeg") from error
+    except CouldntEncodeError as error:
+        path.unlink(missing_ok=True)
+        raise RenderError(
+            f"ffmpeg could not encode {audio_format.upper()}: {_last_line(str(error))}"
+        ) from error
+    return path
+
+
+# --- Pictures ----------------------------------------------------------------
+
+
+def render_pianoroll(
+    symbols: Sequence[str], path: Path, *, title: str = "", time_signature: str = "4/4"
+) -> Path:
+    """Draw the melody as a piano roll PNG (1200 x 500 px) at ``path``.
+
+    x: 16th-note steps, with bar lines and bar numbers from
+    ``time_signature``; y: pitches named C4, F#4...; ``title`` on top.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import PolyCollection
+        from matplotlib.figure import Figure
+        from pretty_midi import note_number_to_name
+    except ImportError as error:
+        raise MissingToolError("matplotlib", "pip install 'lstmuse[render]'") from error
+
+    notes = [(e.pitch, e.start, e.duration) for e in decode_symbols(symbols) if e.pitch is not None]
+    if not notes:
+        raise InvalidParameter("melody", " ".join(symbols[:8]), "a melody with at least one note")
+    pitches, starts, durations = (list(column) for column in zip(*notes, strict=True))
+    total_steps = len(symbols)
+    low, high = min(pitches) - 1, max(pitches) + 1  # a free row above and below
+
+    figure = Figure(figsize=PIANOROLL_SIZE_INCHES, dpi=PIANOROLL_DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0.075, 0.11, 0.91, 0.78))
+
+    # Black-key rows shaded, like a keyboard on its side: pitches read at a glance.
+    # One PolyCollection per layer instead of a bar per note: 3x faster to draw.
+    black_keys = [p for p in range(low, high + 1) if p % 12 in (1, 3, 6, 8, 10)]
+    rows = [_rectangle(0, total_steps, p - 0.5, p + 0.5) for p in black_keys]
+    axes.add_collection(PolyCollection(rows, facecolors="#eef0f4", linewidths=0, zorder=0))
+    boxes = [
+        _rectangle(s, s + d, p - 0.4, p + 0.4)
+        for p, s, d in zip(pitches, starts, durations, strict=True)
+    ]
+    axes.add_collection(
+        PolyCollection(boxes, facecolors="#3b6fb6", edgecolors="#1d3a63", linewidths=0.8, zorder=3)
+    )
+
+    bar_steps = steps_per_bar(time_signature)
+    bar_starts = np.arange(0.0, total_steps, bar_steps)
+    lines_at = np.append(bar_starts, total_steps) if total_steps % bar_steps else bar_starts
+    axes.vlines(lines_at, low - 0.5, high + 0.5, colors="#555555", linewidths=1.0, zorder=2)
+    beat_steps = _beat_steps(time_signature)
+    if beat_steps >= 2:  # beat lines only where they are not crammed together
+        beats = np.arange(0.0, total_steps, beat_steps)
+        axes.vlines(beats, low - 0.5, high + 0.5, colors="#d0d0d0", linewidths=0.6, zorder=1)
+    label_every = max(1, math.ceil(len(bar_starts) / 16))  # at most 16 bar numbers
+    axes.set_xticks(bar_starts[::label_every])
+    axes.set_xticklabels([str(bar + 1) for bar in range(0, len(bar_starts), label_every)])
+    axes.set_xlim(0, total_steps)
+    axes.set_xlabel("bar", fontsize=12)
+
+    axes.set_ylim(low - 0.5, high + 0.5)
+    axes.set_yticks(_pitch_ticks(low, high))
+    axes.set_yticklabels([note_number_to_name(p) for p in _pitch_ticks(low, high)])
+    axes.tick_params(labelsize=12)
+    if title:
+        axes.set_title(title, fontsize=16, loc="left")
+    figure.savefig(path, format="png", dpi=PIANOROLL_DPI)
+    return path
+
+
+def _rectangle(x0: float, x1: float, y0: float, y1: float) -> list[tuple[float, float]]:
+    return [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
+
+
+def _beat_steps(time_signature: str) -> float:
+    """One beat in 16th-note steps; compound meters (6/8, 9/8, 12/8) beat in dotted units."""
+    numerator, denominator = parse_time_signature(time_signature)
+    unit = STEPS_PER_QUARTER * 4 / denominator
+    compound = denominator >= 8 and numerator > 3 and numerator % 3 == 0
+    return unit * 3 if compound else unit
+
+
+def _pitch_ticks(low: int, high: int) -> list[int]:
+    """Pitches to name on the y axis: every one if they fit, else C, E, G; else C."""
+    rows = high - low + 1
+    pixels_per_row = 0.78 * PIANOROLL_SIZE_INCHES[1] * PIANOROLL_DPI / rows
+    if pixels_per_row >= 15:
+        return list(range(low, high + 1))
+    classes = (0, 4, 7) if 3 * pixels_per_row >= 15 else (0,)
+    return [p for p in range(low, high + 1) if p % 12 in classes]
+
+
+def render_score(
+    symbols: Sequence[str],
+    path: Path,
+    *,
+    title: str = "",
+    bpm: float = 120,
+    time_signature: str = "4/4",
+) -> Path:
+    """Engrave the melody as sheet music PNG at ``path`` with LilyPond.
+
+    music21 builds the score (bar lines, ties, a key signature from key
+    analysis) and writes MusicXML; ``musicxml2ly`` and ``lilypond`` run in a
+    temporary directory on fixed file names, with argument lists (no shell).
+    Only letters, digits and simple punctuation of ``title`` are kept.
+    Needs Debian's ``lilypond`` (which provides ``musicxml2ly``).
+    """
+    lilypond, musicxml2ly = shutil.which("lilypond"), shutil.which("musicxml2ly")
+    if lilypond is None or musicxml2ly is None:
+        raise MissingToolError("LilyPond", "install it with apt-get install lilypond")
+    score = _music21_score(symbols, title=title, bpm=bpm, time_signature=time_signature)
+    with tempfile.TemporaryDirectory(prefix="lstmuse-score-") as tmp:
+        work = Path(tmp)
+        score.write("musicxml", fp=str(work / "melody.musicxml"))
+        _run_tool([musicxml2ly, "--output=melody.ly", "melody.musicxml"], work, "musicxml2ly")
+        _run_tool(
+            [
+                lilypond,
+                "-dcrop",
+                "-dno-print-pages",
+                "--png",
+                f"-dresolution={SCORE_RESOLUTION_DPI}",
+                "--output=melody",
+                "melody.ly",
+            ],
+            work,
+            "lilypond",
+        )
+        engraved = work / "melody.cropped.png"
+        if not engraved.is_file():
+            raise RenderError("lilypond finished but wrote no picture")
+        shutil.copyfile(engraved, path)
+    return path
+
+
+def _music21_score(symbols: Sequence[str], *, title: str, bpm: float, time_signature: str) -> Any:
+    try:
+        from music21 import clef, metadata, meter, note, stream, tempo
+    except ImportError as error:  # pragma: no cover - music21 is a core dependency
+        raise MissingToolError("music21", "pip install music21") from error
+
+    part = stream.Part()
+    part.append(meter.TimeSignature(time_signature))
+    part.append(tempo.MetronomeMark(number=round(validate_bpm(bpm))))
+    for event in decode_symbols(symbols):
+        item = note.Rest() if event.pitch is None else note.Note(event.pitch)
+        item.quarterLength = event.duration / 4
+        part.append(item)
+    key = part.analyze("key")
+    for item in part.recurse().notes:
+        for p in item.pitches:
+            _spell_in_key(p, key)
+    part.insert(0, key)
+    part.insert(0, clef.bestClef(part, recurse=True))
+    score = stream.Score([part])
+    # movementName alone becomes LilyPond's title; an empty composer stops
+    # music21 from signing the score "Music21".
+    safe_title = _TITLE_UNSAFE.sub("", title).strip()[:80]
+    score.insert(0, metadata.Metadata(movementName=safe_title, composer=""))
+    return score.makeNotation()
+
+
+def _spell_in_key(p: Any, key: Any) -> None:
+    """Spell a music21 pitch as ``key`` does (Bb in F major, not A#), keeping its MIDI number.
+
+    Minor keys also spell their raised leading tone (C# in D minor). Other
+    notes take sharps in sharp keys and flats in flat keys; in C major and
+    A minor music21's own choice (C#, Eb, F#, G#, Bb) stays.
+    """
+    midi_number = p.midi
+    in_key = {s.pitchClass: s.name for s in key.getPitches()}
+    if key.mode == "minor":
+        leading_tone = key.tonic.transpose("M7")
+        in_key[leading_tone.pitchClass] = leading_tone.name
+    alter = p.accidental.alter if p.accidental is not None else 0
+    if p.pitchClass in in_key:
+        p.name = in_key[p.pitchClass]
+    elif alter and key.sharps and (alter > 0) == (key.sharps < 0):
+        p.getEnharmonic(inPlace=True)
+    p.octave += round((midi_number - p.midi) / 12)  # B#/Cb cross an octave boundary
+
+
+def _run_tool(command: list[str], cwd: Path, name: str) -> None:
+    try:
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=TOOL_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise MissingToolError(name, "install it with apt-get install lilypond") from error
+    except subprocess.TimeoutExpired as error:
+        raise RenderError(f"{name} took longer than {TOOL_TIMEOUT_SECONDS} s") from error
+    if done.returncode != 0:
+        raise RenderError(f"{name} failed: {_last_line(done.stderr)}")
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no message"
+
+
+def _size(n_bytes: int) -> str:
+    return (
+        f"{n_bytes / 1024 / 1024:.1f} MiB"
+        if n_bytes >= 1024 * 1024
+        else f"{n_bytes / 1024:.0f} KiB"
+    )

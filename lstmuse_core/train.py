@@ -1,0 +1,272 @@
+"""Training a style's network on its train split, with progress and early stopping.
+
+Whole songs are the training sequences (see `lstmuse_core.batches`).
+`train_style` is the whole job: dataset -> fit -> held-out evaluation
+against an n-gram baseline -> sample statistics -> a new bundle -> promotion.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstmuse_core.batches import song_batches
+from lstmuse_core.bundle import Bundle
+from lstmuse_core.encoding import SONG_END, Vocabulary
+from lstmuse_core.errors import LstmuseError
+from lstmuse_core.model import ModelConfig, build_model
+
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """One finished epoch, as the CLI bar and the worker's task state show it."""
+
+    epoch: int
+    max_epochs: int
+    loss_bits: float  # training loss, bits per symbol
+    val_loss_bits: float  # validation loss, bits per symbol
+    val_accuracy: float
+    best_val_loss_bits: float
+    elapsed_seconds: float
+    eta_seconds: float  # upper bound: early stopping usually ends sooner
+
+    def to_json(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+ProgressCallback = Callable[[TrainingProgress], None]
+
+
+def set_determinism(seed: int) -> None:
+    """Seed Python, NumPy and the backend; make TensorFlow ops deterministic."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model: Any
+    epochs: int
+    best_epoch: int
+    best_val_loss_bits: float
+    seconds: float
+    history: list[TrainingProgress]
+    stopped_by: str  # "early stopping" | "time budget" | "max epochs"
+
+
+def fit(
+    config: ModelConfig,
+    vocabulary: Vocabulary,
+    train_songs: Sequence[Sequence[str]],
+    validation_songs: Sequence[Sequence[str]],
+    *,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    max_epochs: int | None = None,
+) -> TrainedModel:
+    """Train a new network; keeps the weights of the best validation epoch.
+
+    A plain loop over ``train_on_batch`` (batches differ in length, which
+    Keras' dataset adapters do not all accept) with early stopping on the
+    exact validation loss and a wall-clock budget (``config.max_minutes``).
+    """
+    from lstmuse_core.evaluate import score_model
+
+    if not train_songs or not validation_songs:
+        raise LstmuseError("training needs at least one train and one validation song")
+    set_determinism(seed)
+    delimiter = vocabulary.index[SONG_END]
+    train = song_batches(
+        [vocabulary.encode(s) for s in train_songs],
+        config.batch_size,
+        config.pad_multiple,
+        delimiter,
+    )
+    model = build_model(config, len(vocabulary))
+    epochs = max_epochs or config.max_epochs
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    best_bits, best_epoch, best_weights = math.inf, 0, model.get_weights()
+    history: list[TrainingProgress] = []
+    stopped_by = "max epochs"
+    for epoch in range(1, epochs + 1):
+        loss_sum = weight_sum = 0.0
+        for index in rng.permutation(len(train)):
+            batch = train[index]
+            loss = model.train_on_batch(batch.inputs, batch.targets, sample_weight=batch.weights)
+            weight = float(batch.weights.sum())
+            loss_sum += float(np.asarray(loss).reshape(-1)[0]) * weight
+            weight_sum += weight
+        score = score_model(model, vocabulary, validation_songs, config.batch_size)
+        if score.bits_per_symbol < best_bits:
+            best_bits, best_epoch, best_weights = score.bits_per_symbol, epoch, model.get_weights()
+        elapsed = time.perf_counter() - started
+        per_epoch = elapsed / epoch
+        budget_left = config.max_minutes * 60 - elapsed
+        progress = TrainingProgress(
+            epoch=epoch,
+            max_epochs=epochs,
+            loss_bits=loss_sum / weight_sum / LN2,
+            val_loss_bits=score.bits_per_symbol,
+            val_accuracy=score.accuracy,
+            best_val_loss_bits=best_bits,
+            elapsed_seconds=elapsed,
+            eta_seconds=max(0.0, min(per_epoch * (epochs - epoch), budget_left)),
+        )
+        history.append(progress)
+        if on_progress is not None:
+            on_progress(progress)
+        if epoch - best_epoch >= config.patience:
+            stopped_by = "early stopping"
+            break
+        if epoch < epochs and per_epoch > budget_left:
+            stopped_by = "time budget"
+            break
+    model.set_weights(best_weights)
+    return TrainedModel(
+        model,
+        len(history),
+        best_epoch,
+        best_bits,
+        time.perf_counter() - started,
+        history,
+        stopped_by,
+    )
+
+
+def machine_description() -> str:
+    """Where a model was trained, for config.json and the README table."""
+    import keras
+
+    cores = len(os.sched_getaffinity(0))
+    return (
+        f"{platform.machine()} {cores} cores, keras {keras.__version__} ({keras.backend.backend()})"
+    )
+
+
+@dataclass(frozen=True)
+class StyleTrainingResult:
+    bundle: Bundle
+    promoted: bool
+    promotion_note: str
+    trained: TrainedModel
+
+
+def train_style(
+    style: str,
+    *,
+    preset_name: str = "default",
+    max_epochs: int | None = None,
+    max_minutes: float | None = None,
+    input_dir: Path | None = None,
+    models_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    seed: int = 0,
+    force: bool = False,
+    on_progress: ProgressCallback | None = None,
+    show_progress: bool = False,
+) -> StyleTrainingResult:
+    """The whole training job for one style; the active model changes only on success.
+
+    A built-in style reads its music21 corpus; ``input_dir`` trains a style of
+    that name from a folder of music files instead.
+    """
+    from lstmuse_core.bundle import check_style_name, promote, write_bundle
+    from lstmuse_core.dataset import build_dataset
+    from lstmuse_core.evaluate import score_model
+    from lstmuse_core.model import preset
+    from lstmuse_core.ngram import NGramModel
+
+    check_style_name(style)
+    config = preset(preset_name).with_overrides(max_minutes=max_minutes)
+    if input_dir is not None:
+        dataset = build_dataset(
+            input_dir=input_dir, name=style, cache_dir=cache_dir, progress=show_progress
+        )
+    else:
+        dataset = build_dataset(style, cache_dir=cache_dir, progress=show_progress)
+    vocabulary = dataset.vocabulary()
+    train_songs, test_songs = dataset.melodies("train"), dataset.melodies("test")
+    trained = fit(
+        config,
+        vocabulary,
+        train_songs,
+        dataset.melodies("validation"),
+        seed=seed,
+        on_progress=on_progress,
+        max_epochs=max_epochs,
+    )
+    test = score_model(trained.model, vocabulary, test_songs)
+    ngram = NGramModel().fit(train_songs).score(test_songs)
+    samples = _sample_statistics(trained.model, vocabulary, train_songs, seed)
+    run_config = {
+        "model": config.to_json(),
+        "dataset": {**dataset.summary(), "split_ids": dataset.split},
+        "training": {
+            "seed": seed,
+            "epochs": trained.epochs,
+            "best_epoch": trained.best_epoch,
+            "stopped_by": trained.stopped_by,
+            "seconds": round(trained.seconds, 1),
+            "machine": machine_description(),
+            "trained_at": timestamp(),
+        },
+    }
+    metrics = {
+        "test": test.to_json(),
+        "validation": {"bits_per_symbol": trained.best_val_loss_bits},
+        "ngram": {
+            "order": ngram.order,
+            "bits_per_symbol": ngram.bits_per_symbol,
+            "unknown_targets": ngram.unknown_targets,
+        },
+        "samples": samples,
+        "history": [p.to_json() for p in trained.history],
+    }
+    bundle = write_bundle(style, trained.model, vocabulary, run_config, metrics, models_dir)
+    promoted, note = promote(bundle, force=force, models_dir=models_dir)
+    return StyleTrainingResult(bundle, promoted, note, trained)
+
+
+def _sample_statistics(
+    model: Any,
+    vocabulary: Vocabulary,
+    train_songs: Sequence[Sequence[str]],
+    seed: int,
+    count: int = 100,
+) -> dict[str, Any]:
+    """Yang & Lerch statistics of melodies sampled at temperature 1 vs the training songs."""
+    from lstmuse_core.generate import LstmStepper, MelodyGenerator
+    from lstmuse_core.melody_stats import compare_sets
+
+    generator = MelodyGenerator(vocabulary, LstmStepper.from_keras(model))
+    melodies = generator.sample(n=count, steps=512, seed=seed)
+    rng = np.random.default_rng(seed)
+    reference_rows = rng.choice(len(train_songs), size=min(500, len(train_songs)), replace=False)
+    reference = [train_songs[i] for i in sorted(reference_rows)]
+    usable = [m for m in melodies if len(m) >= 2]
+    return {
+        "melodies": len(usable),
+        "temperature": 1.0,
+        "compared_with": "train split",
+        "features": compare_sets(usable, reference, seed=seed) if len(usable) >= 2 else {},
+    }
+
+
+def timestamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -1,0 +1,270 @@
+"""Rendering melodies to MIDI, audio and pictures with the real tools (lstmuse_core.render)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+from PIL import Image
+from pydub import AudioSegment
+
+from lstmuse_core import render
+from lstmuse_core.errors import InvalidParameter, RenderError
+from lstmuse_core.midi import melody_to_midi
+from lstmuse_core.render import RenderOptions, render_melody, synthesize
+
+
+def _symbols(text: str) -> list[str]:
+    """Model symbols written as one space-separated string."""
+    return text.split()
+
+
+# Two 4/4 bars at 120 bpm (0.125 s a step), ending in a two-step rest: 32 steps = 4.0 s.
+MELODY = _symbols("67 _ _ _ 69 _ 71 _ 72 _ _ _ 74 _ 76 _ 77 _ 76 _ 74 _ _ _ 72 _ _ _ _ _ r _")
+MELODY_SECONDS = len(MELODY) * 60 / 120 / 4
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _render(out_dir: Path, **options: object) -> render.RenderResult:
+    return render_melody(
+        MELODY,
+        out_dir,
+        stem="tune_1",
+        bpm=120,
+        program="flute",
+        title="Test tune in G major, 120 bpm",
+        options=RenderOptions(**options),  # type: ignore[arg-type]
+    )
+
+
+def _wav_samples(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
+        frames = wav.readframes(wav.getnframes())
+        return np.frombuffer(frames, dtype="<i2") / 32768.0, wav.getframerate()
+
+
+def _dbfs(samples: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(samples)))))
+
+
+def test_default_render_writes_midi_mp3_and_piano_roll(tmp_path: Path) -> None:
+    """MIDI + MP3 + piano roll by default, named after the stem, with no problems."""
+    result = _render(tmp_path)
+    assert result.problems == []
+    assert (result.midi.name, result.audio, result.image) == (
+        "tune_1.mid",
+        tmp_path / "tune_1.mp3",
+        tmp_path / "tune_1.png",
+    )
+    midi = pretty_midi.PrettyMIDI(str(result.midi))
+    assert midi.instruments[0].program == 73
+    assert result.total_bytes == sum(p.stat().st_size for p in result.paths)
+
+
+def test_wav_is_loud_not_clipped_and_lasts_the_melody_plus_a_tail(tmp_path: Path) -> None:
+    """WAV: mono 44.1 kHz, RMS above -30 dBFS, peak at most -1 dBFS, melody length + ~1 s."""
+    result = _render(tmp_path, audio_format="wav", image="none")
+    assert result.audio is not None and result.image is None
+    samples, rate = _wav_samples(result.audio)
+    assert rate == render.SAMPLE_RATE
+    assert _dbfs(samples) > -30
+    assert np.max(np.abs(samples)) <= 10 ** (-1 / 20) + 1e-3
+    # The trailing rest is kept: the melody's full 4 s plus the 1 s release tail.
+    assert len(samples) / rate == pytest.approx(MELODY_SECONDS + render.TAIL_SECONDS, abs=0.05)
+
+
+@pytest.mark.parametrize("audio_format", ["mp3", "ogg"])
+def test_compressed_audio_decodes_back_with_the_right_duration(
+    audio_format: str, tmp_path: Path
+) -> None:
+    """MP3 and OGG decode with pydub to mono audio of the melody's length plus the tail."""
+    result = _render(tmp_path, audio_format=audio_format, image="none")
+    assert result.audio is not None and result.audio.suffix == f".{audio_format}"
+    decoded = AudioSegment.from_file(result.audio, format=audio_format)
+    assert decoded.channels == 1
+    assert decoded.frame_rate == render.SAMPLE_RATE
+    expected = MELODY_SECONDS + render.TAIL_SECONDS
+    assert decoded.duration_seconds == pytest.approx(expected, abs=0.1)
+    assert decoded.dBFS > -30  # not near-silent after encoding
+
+
+def test_the_instrument_changes_the_sound() -> None:
+    """A flute's spectrum differs from a piano's; the same instrument twice is the same."""
+
+    def spectrum(program: int) -> np.ndarray:
+        samples = synthesize(melody_to_midi(["69"] + ["_"] * 15, program=program), min_seconds=2)
+        rate = render.SAMPLE_RATE
+        steady = samples[int(0.2 * rate) : int(1.8 * rate)]
+        return np.abs(np.fft.rfft(steady * np.hanning(steady.size)))
+
+    def similarity(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))
+
+    piano, flute = spectrum(0), spectrum(73)
+    assert similarity(piano, flute) < 0.9
+    assert similarity(piano, spectrum(0)) > 0.99
+
+
+def test_one_synthesiser_per_soundfont_is_reused() -> None:
+    """Rendering twice loads the SoundFont once: the cache holds one Synth for it."""
+    midi = melody_to_midi(["60", "_"])
+    synthesize(midi)
+    loaded = dict(render._SYNTHS)
+    synthesize(midi)
+    assert loaded == render._SYNTHS
+    assert len(loaded) >= 1
+
+
+def test_piano_roll_is_a_phone_sized_png(tmp_path: Path) -> None:
+    """The piano roll is a PNG of 1200 x 500 px with ink on it."""
+    result = _render(tmp_path, audio_format="none")
+    assert result.image is not None
+    assert result.image.read_bytes()[:8] == PNG_SIGNATURE
+    with Image.open(result.image) as image:
+        assert image.size == (1200, 500)
+        pixels = np.asarray(image.convert("L"))
+    assert (pixels < 128).mean() > 0.01  # notes, lines and labels, not a blank canvas
+
+
+@pytest.mark.skipif(shutil.which("lilypond") is None, reason="LilyPond is not installed")
+def test_score_is_a_png_and_a_hostile_title_runs_no_code(tmp_path: Path) -> None:
+    """Sheet music comes out as a PNG; LilyPond code in the title is neither run nor fatal."""
+    marker = tmp_path / "pwned"
+    # musicxml2ly turns " into \" but leaves \ alone, so a title holding \" ends
+    # LilyPond's string early and the Scheme after it runs (unsanitised, it made the marker).
+    title = f'x\\" #(mkdir (symbol->string (quote {marker}))) \\"'
+    result = render_melody(
+        MELODY,
+        tmp_path,
+        stem="score",
+        bpm=120,
+        program=0,
+        time_signature="3/4",
+        title=title,
+        options=RenderOptions(audio_format="none", image="score"),
+    )
+    assert result.problems == []
+    assert result.image is not None
+    assert result.image.read_bytes()[:8] == PNG_SIGNATURE
+    with Image.open(result.image) as image:
+        width, height = image.size
+    assert 300 < width < 2000 and 80 < height < 2000
+    assert not marker.exists()
+
+
+def test_byte_cap_raises_render_error_and_removes_the_files(tmp_path: Path) -> None:
+    """Outputs larger than max_bytes raise RenderError naming size and cap; no files stay."""
+    with pytest.raises(RenderError) as raised:
+        _render(tmp_path, audio_format="wav", image="none", max_bytes=100_000)
+    message = str(raised.value)
+    assert "100000 bytes" in message and "cap" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_ffmpeg_is_reported_and_the_rest_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ffmpeg: MIDI and picture are made, problems say to apt-get install ffmpeg."""
+    monkeypatch.setattr(AudioSegment, "converter", str(tmp_path / "no-such-ffmpeg"))
+    result = _render(tmp_path)
+    assert result.midi.is_file() and result.image is not None and result.image.is_file()
+    assert result.audio is None
+    (problem,) = result.problems
+    assert "ffmpeg" in problem and "apt-get install ffmpeg" in problem
+
+
+def test_missing_soundfont_is_reported_and_the_rest_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LSTMUSE_SOUNDFONT pointing nowhere: MIDI and picture are made, problems name it."""
+    monkeypatch.setenv("LSTMUSE_SOUNDFONT", str(tmp_path / "missing.sf2"))
+    result = _render(tmp_path)
+    assert result.midi.is_file() and result.image is not None
+    assert result.audio is None
+    (problem,) = result.problems
+    assert "SoundFont" in problem and "LSTMUSE_SOUNDFONT" in problem and "missing.sf2" in problem
+
+
+def test_corrupt_soundfont_is_reported(tmp_path: Path) -> None:
+    """A file that is no SoundFont gives a problem line, not a crash."""
+    fake = tmp_path / "fake.sf2"
+    fake.write_bytes(b"RIFF but not really a SoundFont")
+    result = _render(tmp_path, soundfont=fake, image="none")
+    assert result.audio is None and result.midi.is_file()
+    (problem,) = result.problems
+    assert "fake.sf2" in problem and "could not be loaded" in problem
+
+
+def test_missing_lilypond_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With LilyPond off the PATH, a score request says to apt-get install lilypond."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = _render(tmp_path, audio_format="none", image="score")
+    assert result.midi.is_file() and result.image is None
+    (problem,) = result.problems
+    assert "LilyPond" in problem and "apt-get install lilypond" in problem
+
+
+@pytest.mark.parametrize(
+    ("options", "parameter"),
+    [
+        ({"audio_format": "flac"}, "audio_format"),
+        ({"image": "gif"}, "image"),
+        ({"max_bytes": 0}, "max_bytes"),
+        ({"max_bytes": "8 MiB"}, "max_bytes"),
+        ({"soundfont": ""}, "soundfont"),
+    ],
+)
+def test_invalid_options_name_the_field(options: dict[str, object], parameter: str) -> None:
+    """Each invalid RenderOptions field raises InvalidParameter naming that field."""
+    with pytest.raises(InvalidParameter) as raised:
+        RenderOptions(**options)  # type: ignore[arg-type]
+    assert raised.value.parameter == parameter
+
+
+def test_options_accept_any_case() -> None:
+    """Typed option values are normalised to lower case."""
+    options = RenderOptions(audio_format=" OGG", image="Score")
+    assert (options.audio_format, options.image) == ("ogg", "score")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter"),
+    [
+        ({"stem": "../evil"}, "stem"),
+        ({"stem": "tune 1"}, "stem"),
+        ({"stem": ""}, "stem"),
+        ({"bpm": 500}, "bpm"),
+        ({"program": "kazoo 9000"}, "instrument"),
+        ({"time_signature": "4/5"}, "time_signature"),
+        ({"transpose": 100}, "transpose"),
+        ({"symbols": ["r", "_", "_"]}, "melody"),
+        ({"symbols": ["_", "60"]}, "melody"),
+    ],
+)
+def test_invalid_render_arguments_are_refused_before_any_file(
+    arguments: dict[str, object], parameter: str, tmp_path: Path
+) -> None:
+    """A bad stem, tempo, instrument, meter, shift or melody names itself; nothing is written."""
+    call: dict[str, object] = {"symbols": MELODY, "stem": "ok", "bpm": 120, "program": 0}
+    call.update(arguments)
+    symbols = call.pop("symbols")
+    out_dir = tmp_path / "out"
+    with pytest.raises(InvalidParameter) as raised:
+        render_melody(symbols, out_dir, **call)  # type: ignore[arg-type]
+    assert raised.value.parameter == parameter
+    assert not out_dir.exists()
+
+
+def test_importing_render_is_cheap() -> None:
+    """`import lstmuse_core.render` loads none of matplotlib, fluidsynth, pydub, music21."""
+    heavy = ["matplotlib", "fluidsynth", "pydub", "music21", "pretty_midi"]
+    code = f"import sys, lstmuse_core.render; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
