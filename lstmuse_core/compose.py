@@ -163,7 +163,7 @@ def compose(
         seeds,
         generator,
         out_dir,
-        stem or f"{request.style}-{request.random_seed}",
+        stem or f"{generator.style}-{request.random_seed}",
         soundfont,
         max_bytes,
     )

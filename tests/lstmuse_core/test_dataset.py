@@ -72,8 +72,9 @@ def test_read_options_are_part_of_the_cache_key(tmp_path: Path) -> None:
     from lstmuse_core.corpus import ReadOptions
 
     dropped = build_dataset(input_dir=corpus, cache_dir=tmp_path / "c")
-    kept = build_dataset(input_dir=corpus, cache_dir=tmp_path / "c",
-                         options=ReadOptions(off_grid="quantize"))
+    kept = build_dataset(
+        input_dir=corpus, cache_dir=tmp_path / "c", options=ReadOptions(off_grid="quantize")
+    )
     assert dropped.summary()["dropped"] == {"off-grid duration": 1}
     assert (len(dropped.songs), len(kept.songs), kept.cached_files) == (2, 3, 0)
 

@@ -16,7 +16,8 @@ from lstmuse_core.encoding import (
 from lstmuse_core.errors import InvalidParameter
 
 events = st.lists(
-    st.tuples(st.one_of(st.none(), st.integers(0, 127)), st.integers(1, 32)), min_size=1,
+    st.tuples(st.one_of(st.none(), st.integers(0, 127)), st.integers(1, 32)),
+    min_size=1,
     max_size=40,
 )
 

@@ -16,7 +16,8 @@ def test_symbols_pass_through() -> None:
 def test_note_names_with_lengths() -> None:
     """Note names: default octave 4, lengths in quarter notes, rests, accidentals."""
     assert parse_seed_melody("C4 d e:2 r:0.5 F#4:1/4 Bb3:1.5") == (
-        ["60", "_", "_", "_", "62", "_", "_", "_", "64"] + ["_"] * 7
+        ["60", "_", "_", "_", "62", "_", "_", "_", "64"]
+        + ["_"] * 7
         + ["r", "_", "66", "58", "_", "_", "_", "_", "_"]
     )
 

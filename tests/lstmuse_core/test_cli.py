@@ -1,0 +1,107 @@
+"""The ``lstmuse`` command line, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from lstmuse_core.train import StyleTrainingResult
+
+
+def lstmuse(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lstmuse_core.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def test_preprocess_folder_json(erk5_folder: Path) -> None:
+    """preprocess --input --json prints one JSON object with the summary fields."""
+    result = lstmuse("preprocess", "--input", str(erk5_folder), "--name", "erk5", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["songs_loaded"] == summary["songs_kept"] == 27
+    assert summary["split"] == {"train": 21, "validation": 3, "test": 3}
+    assert summary["dropped"] == {} and summary["vocab_size"] > 10 and summary["steps"] > 1000
+
+
+def test_styles_lists_the_corpora() -> None:
+    """styles names every built-in style and its music21 corpus."""
+    result = lstmuse("styles", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["style"]: row for row in json.loads(result.stdout)}
+    assert {"folk", "irish", "fiddle", "chorale", "scottish"} <= set(rows)
+    assert rows["folk"]["corpus"] == "essenFolksong/erk*.abc"
+
+
+def test_generate_writes_files(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
+    """generate --json writes MIDI, MP3 and PNG and reports symbols, version and seed."""
+    result = lstmuse(
+        "generate",
+        "--style",
+        str(tiny_training.bundle.path),
+        "--bars",
+        "4",
+        "--key",
+        "Am",
+        "--random-seed",
+        "42",
+        "--count",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["random_seed"] == 42 and report["model_version"] == "v001"
+    assert [m["random_seed"] for m in report["melodies"]] == [42, 43]
+    for melody in report["melodies"]:
+        assert melody["steps"] == 64
+        assert {Path(p).suffix for p in melody["files"].values()} == {".mid", ".mp3", ".png"}
+        assert all(Path(p).stat().st_size > 100 for p in melody["files"].values())
+
+
+def test_evaluate_input_json(tiny_training: StyleTrainingResult, erk5_folder: Path) -> None:
+    """evaluate --input --json prints the held-out figures for the given songs."""
+    result = lstmuse(
+        "evaluate", "--style", str(tiny_training.bundle.path), "--input", str(erk5_folder), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["songs"] == 27 and report["bits_per_symbol"] > 0
+    assert report["ngram_bits_per_symbol"] is not None
+
+
+def test_user_errors_are_one_line(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
+    """A bad value exits with status 2 and one line naming parameter, value and range."""
+    result = lstmuse(
+        "generate",
+        "--style",
+        str(tiny_training.bundle.path),
+        "--temperature",
+        "9",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "lstmuse: temperature=9.0 is not allowed: a number from 0.1 to 2"
+    )
+    bad_seed = lstmuse(
+        "generate",
+        "--style",
+        str(tiny_training.bundle.path),
+        "--seed-melody",
+        "C4 D4 Q4",
+        "--out",
+        str(tmp_path),
+    )
+    assert bad_seed.returncode == 2 and "token 3" in bad_seed.stderr
+    unknown = lstmuse("generate", "--style", "nosuchstyle", "--out", str(tmp_path))
+    assert unknown.returncode == 2 and "style='nosuchstyle'" in unknown.stderr

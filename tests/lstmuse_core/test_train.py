@@ -1,0 +1,122 @@
+"""Training: loss goes down, runs are deterministic, bundles are complete and promoted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmuse_core.bundle import (
+    BundleError,
+    active_version,
+    load_bundle,
+    promote,
+    set_active,
+    versions,
+)
+from lstmuse_core.encoding import Vocabulary
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.model import PRESETS, ModelConfig, preset
+from lstmuse_core.train import StyleTrainingResult, TrainingProgress, fit
+
+SONGS = [
+    ["60", "_", "62", "_", "64", "_", "_", "_"] * 3,
+    ["67", "_", "65", "_", "64", "_", "62"] * 3,
+    ["60", "_", "_", "_", "r", "_", "64", "_"] * 3,
+    ["64", "_", "62", "_", "60"] * 4,
+]
+
+
+def test_loss_goes_down(tiny_training: StyleTrainingResult) -> None:
+    """Training and validation loss fall from the first epoch to the best one."""
+    history = tiny_training.trained.history
+    best = tiny_training.trained.best_epoch
+    assert history[-1].loss_bits < history[0].loss_bits
+    assert history[best - 1].val_loss_bits < history[0].val_loss_bits
+    assert tiny_training.trained.best_val_loss_bits == min(p.val_loss_bits for p in history)
+
+
+def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> None:
+    """The bundle has its four files, names its dataset and split, and is ACTIVE."""
+    bundle = tiny_training.bundle
+    assert sorted(p.name for p in bundle.path.iterdir()) == [
+        "config.json",
+        "metrics.json",
+        "model.keras",
+        "vocab.json",
+    ]
+    assert tiny_training.promoted
+    assert active_version("tinyfolk", bundle.path.parent.parent) == bundle.version
+    config = bundle.config_json
+    assert config["model"]["preset"] == "tiny"
+    assert config["dataset"]["songs_kept"] == 27
+    assert sorted(config["dataset"]["split_ids"]) == ["test", "train", "validation"]
+    metrics = bundle.metrics
+    assert 0 < metrics["test"]["bits_per_symbol"] < 10
+    assert metrics["ngram"]["order"] == 9
+    assert "pitch_class_histogram" in metrics["samples"]["features"]
+    assert bundle.load_model().output_shape[-1] == len(bundle.vocabulary)
+
+
+def test_training_is_deterministic() -> None:
+    """The same seed gives the same weights; progress is reported every epoch."""
+    vocabulary = Vocabulary.from_songs(SONGS)
+    config = preset("tiny").with_overrides(max_epochs=2)
+    seen: list[TrainingProgress] = []
+    first = fit(config, vocabulary, SONGS[:3], SONGS[3:], seed=5, on_progress=seen.append)
+    second = fit(config, vocabulary, SONGS[:3], SONGS[3:], seed=5)
+    assert [p.epoch for p in seen] == [1, 2]
+    assert seen[-1].eta_seconds == 0
+    for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_presets_validate_themselves() -> None:
+    """Presets exist; bad values name the field."""
+    assert PRESETS["seed"].lstm_units == (256,)
+    with pytest.raises(InvalidParameter, match="dropout"):
+        ModelConfig(dropout=1.5)
+    with pytest.raises(InvalidParameter, match="preset='huge'"):
+        preset("huge")
+
+
+def test_bundle_validation_names_the_problem(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """A missing file, a broken JSON or a vocabulary mismatch is named."""
+    broken = tmp_path / "v001"
+    shutil.copytree(tiny_training.bundle.path, broken)
+    (broken / "vocab.json").unlink()
+    with pytest.raises(BundleError, match="lacks vocab.json"):
+        load_bundle(broken)
+    shutil.copy(tiny_training.bundle.path / "vocab.json", broken / "vocab.json")
+    config = json.loads((broken / "config.json").read_text())
+    config["vocab_size"] += 1
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BundleError, match="vocab.json has"):
+        load_bundle(broken)
+    (broken / "metrics.json").write_text("{not json")
+    with pytest.raises(BundleError, match="v001"):
+        load_bundle(broken)
+
+
+def test_worse_model_is_not_promoted(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
+    """A version with a worse held-out loss stays inactive unless forced."""
+    style_dir = tmp_path / "tinyfolk"
+    shutil.copytree(tiny_training.bundle.path, style_dir / "v001")
+    shutil.copytree(tiny_training.bundle.path, style_dir / "v002")
+    metrics = json.loads((style_dir / "v002" / "metrics.json").read_text())
+    metrics["test"]["bits_per_symbol"] += 1.0
+    (style_dir / "v002" / "metrics.json").write_text(json.dumps(metrics))
+    set_active("tinyfolk", "v001", tmp_path)
+    promoted, note = promote(load_bundle(style_dir / "v002"), models_dir=tmp_path)
+    assert not promoted and "kept v001" in note
+    assert active_version("tinyfolk", tmp_path) == "v001"
+    promoted, note = promote(load_bundle(style_dir / "v002"), force=True, models_dir=tmp_path)
+    assert promoted and active_version("tinyfolk", tmp_path) == "v002"
+    assert versions("tinyfolk", tmp_path) == ["v001", "v002"]
+    with pytest.raises(InvalidParameter, match="version='v009'"):
+        set_active("tinyfolk", "v009", tmp_path)
