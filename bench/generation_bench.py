@@ -104,13 +104,11 @@ def seed_step_seconds(model: Any, vocab: Vocabulary, steps: int, seed: int) -> l
 
 def _openblas() -> tuple[Any, Any] | None:
     """(get, set) of the thread count of NumPy's OpenBLAS, or None when not found."""
-    libraries = set()
-    with open("/proc/self/maps", encoding="utf-8") as maps:
-        for line in maps:
-            if "openblas" in line.lower() and line.rstrip().endswith(".so"):
-                libraries.add(line.split()[-1])
-            elif "openblas" in line.lower() and ".so" in line:
-                libraries.add(line.split()[-1])
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:  # the loaded libraries (Linux)
+            libraries = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return None
     for path in sorted(libraries):
         library = ctypes.CDLL(path)
         for suffix in ("64_", "_64_", ""):
@@ -188,9 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         """(seconds for one melody, seconds per melody in a batch)."""
 
         def sample(n: int) -> list[list[str]]:
-            melodies = generator.sample(
-                n=n, steps=steps, min_steps=steps, temperature=1.0, seed=7
-            )
+            melodies = generator.sample(n=n, steps=steps, min_steps=steps, temperature=1.0, seed=7)
             assert all(len(m) == steps for m in melodies)
             return melodies
 
@@ -204,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         model = build_model(PRESETS[name], len(vocab))
         units = ", ".join(map(str, PRESETS[name].lstm_units))
         generators.append(
-            (f'preset "{name}" (LSTM {units})', MelodyGenerator(vocab, LstmStepper.from_keras(model)))
+            (
+                f'preset "{name}" (LSTM {units})',
+                MelodyGenerator(vocab, LstmStepper.from_keras(model)),
+            )
         )
     version = active_version("folk")
     if version is not None:
@@ -245,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         f" steps) x {steps} steps = {seed_melody:.1f} s a melody (extrapolated)"
     )
     for name, single, batched in rows:
-        if "seed" not in name:  # targets are for the seed's network size
+        if 'preset "seed"' not in name:  # the targets are for the seed's network size
             continue
         speedup = seed_melody / single
         print(

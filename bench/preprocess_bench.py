@@ -185,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"| way ({len(paths)} erk files) | songs kept | steps | seconds | seed / this |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    print(f"| (a) seed, serial, 1 core | {kept} of {parsed} | {seed_steps:,} | {t_seed:.1f} | 1.0 |")
+    print(
+        f"| (a) seed, serial, 1 core | {kept} of {parsed} | {seed_steps:,} | {t_seed:.1f} | 1.0 |"
+    )
     print(
         f"| (b) ours cold, {args.workers or cores} workers | {len(cold.songs)}"
         f" | {steps_of(cold):,} | {t_cold:.1f} | {t_seed / t_cold:.1f} |"

@@ -90,13 +90,13 @@ def test_bundle_validation_names_the_problem(
     broken = tmp_path / "v001"
     shutil.copytree(tiny_training.bundle.path, broken)
     (broken / "vocab.json").unlink()
-    with pytest.raises(BundleError, match="lacks vocab.json"):
+    with pytest.raises(BundleError, match=r"lacks vocab\.json"):
         load_bundle(broken)
     shutil.copy(tiny_training.bundle.path / "vocab.json", broken / "vocab.json")
     config = json.loads((broken / "config.json").read_text())
     config["vocab_size"] += 1
     (broken / "config.json").write_text(json.dumps(config))
-    with pytest.raises(BundleError, match="vocab.json has"):
+    with pytest.raises(BundleError, match=r"vocab\.json has"):
         load_bundle(broken)
     (broken / "metrics.json").write_text("{not json")
     with pytest.raises(BundleError, match="v001"):
