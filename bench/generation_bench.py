@@ -15,7 +15,9 @@ Measures, in one run:
     step to step) with `LstmStepper.from_keras` of `build_model` for the
     presets "seed" (the seed's size: one LSTM of 256) and "default"; one melody
     (median of ``--runs``) and ``--batch`` melodies sampled as one batch
-    (per-melody time = batch time / batch, median of ``--batch-runs``);
+    (per-melody time = batch time / batch, median of ``--batch-runs``; the
+    share spent in the network's steps alone, `LstmStepper.step` without
+    sampling, is printed next to it);
     ``min_steps = steps`` so every melody has exactly ``--steps`` steps;
 (c) the committed folk bundle (`load_generator("folk")`), when
     ``trained_models/folk/ACTIVE`` exists, timed the same way.
@@ -182,19 +184,27 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
 
-    def ours(generator: MelodyGenerator) -> tuple[float, float]:
-        """(seconds for one melody, seconds per melody in a batch)."""
+    def ours(generator: MelodyGenerator) -> tuple[float, float, float]:
+        """Seconds for one melody, per melody in a batch, and of that the network steps only."""
 
         def sample(n: int) -> list[list[str]]:
             melodies = generator.sample(n=n, steps=steps, min_steps=steps, temperature=1.0, seed=7)
             assert all(len(m) == steps for m in melodies)
             return melodies
 
+        def network_steps(n: int) -> None:
+            stepper = generator.stepper
+            state = stepper.initial_state(n)
+            symbols = np.zeros(n, dtype=np.int64)
+            for _ in range(steps + 1):  # +1: the first step reads the start delimiter
+                stepper.step(symbols, state)
+
         single = median_seconds(lambda: sample(1), args.runs)
         batched = median_seconds(lambda: sample(args.batch), args.batch_runs) / args.batch
-        return single, batched
+        network = median_seconds(lambda: network_steps(args.batch), args.batch_runs) / args.batch
+        return single, batched, network
 
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
     generators: list[tuple[str, MelodyGenerator]] = []
     for name in ("seed", "default"):
         model = build_model(PRESETS[name], len(vocab))
@@ -216,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     for threads in (int(t) for t in args.blas_threads.split(",")):
         with blas_threads(threads) as setting:
             for name, generator in generators:
-                single, batched = ours(generator)
-                rows.append((f"ours, {name}, {setting}", single, batched))
+                single, batched, network = ours(generator)
+                rows.append((f"ours, {name}, {setting}", single, batched, network))
                 print(
                     f"  {rows[-1][0]}: {single * 1000:.1f} / {batched * 1000:.2f} ms",
                     file=sys.stderr,
@@ -226,24 +236,24 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"| approach ({steps}-step melody) | ms / melody, single | seed / this"
-        f" | ms / melody, batch of {args.batch} | seed / this |"
+        f" | ms / melody, batch of {args.batch} | seed / this | of which network steps, ms |"
     )
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     print(
         f"| seed: model.predict per step (extrapolated from {args.seed_steps} steps)"
-        f" | {seed_melody * 1000:,.0f} | 1 | - | - |"
+        f" | {seed_melody * 1000:,.0f} | 1 | - | - | - |"
     )
-    for name, single, batched in rows:
+    for name, single, batched, network in rows:
         print(
             f"| {name} | {single * 1000:.1f} | {seed_melody / single:,.0f}"
-            f" | {batched * 1000:.2f} | {seed_melody / batched:,.0f} |"
+            f" | {batched * 1000:.2f} | {seed_melody / batched:,.0f} | {network * 1000:.2f} |"
         )
     print()
     print(
         f"seed's approach: {seed_step * 1000:.1f} ms a step (median of {args.seed_steps} timed"
         f" steps) x {steps} steps = {seed_melody:.1f} s a melody (extrapolated)"
     )
-    for name, single, batched in rows:
+    for name, single, batched, _ in rows:
         if 'preset "seed"' not in name:  # the targets are for the seed's network size
             continue
         speedup = seed_melody / single

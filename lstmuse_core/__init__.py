@@ -1,0 +1,41 @@
+"""LSTMuse core: the music data pipeline, the LSTM, sampling and rendering.
+
+The public API for researchers and the worker::
+
+    from lstmuse_core import load_generator, write_midi
+    generator = load_generator("folk")            # a style name or a bundle folder
+    melodies = generator.sample(n=64, steps=500, temperature=0.8, seed=1)
+    write_midi(melodies[0], "melody.mid", bpm=110, program=73)
+
+Names are imported on first use, so ``import lstmuse_core`` stays cheap (the
+bot imports the request type without pulling in Keras or music21).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "load_generator": "lstmuse_core.generate",
+    "MelodyGenerator": "lstmuse_core.generate",
+    "write_midi": "lstmuse_core.midi",
+    "melody_to_midi": "lstmuse_core.midi",
+    "melody_from_midi": "lstmuse_core.midi",
+    "parse_seed_melody": "lstmuse_core.seed_melody",
+    "MelodyRequest": "lstmuse_core.request",
+    "compose": "lstmuse_core.compose",
+    "build_dataset": "lstmuse_core.dataset",
+    "train_style": "lstmuse_core.train",
+    "evaluate_bundle": "lstmuse_core.evaluate",
+    "render_melody": "lstmuse_core.render",
+    "LstmuseError": "lstmuse_core.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lstmuse_core' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

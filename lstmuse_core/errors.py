@@ -60,3 +60,10 @@ class MissingToolError(LstmuseError):
 
 class RenderError(LstmuseError):
     """An output could not be rendered (too large, tool failed, ...)."""
+
+
+class JobFailed(LstmuseError):
+    """A queued job ended without a result; the message is meant for the user.
+
+    One plain message argument, so it survives Celery's JSON serialisation.
+    """

@@ -209,68 +209,75 @@ class MelodyGenerator:
         min_steps: int,
         controls: SamplingControls,
     ) -> list[list[str]]:
+        """One step for every row at a time; rows still priming are fed their primer."""
         n = len(primers)
         rngs = [np.random.default_rng(s) for s in seeds]
-        melodies = [self.vocabulary.encode(p).tolist() for p in primers]
-        primer_lengths = [len(m) for m in melodies]
-        started = [bool(m) for m in melodies]  # a hold needs a note or rest before it
+        primer_lengths = np.array([len(p) for p in primers], dtype=np.int64)
+        melodies = np.full((n, int(primer_lengths.max()) + steps), self._end, dtype=np.int64)
+        for row, primer in enumerate(primers):
+            melodies[row, : len(primer)] = self.vocabulary.encode(primer)
+        lengths = primer_lengths.copy()
         state = self.stepper.initial_state(n)
         current = np.full(n, self._end, dtype=np.int64)
         active = np.ones(n, dtype=bool)
         fed = np.zeros(n, dtype=np.int64)  # primer symbols fed so far, per row
         while active.any():
             logits = self.stepper.step(current, state)
-            for row in np.flatnonzero(active):
-                if fed[row] < primer_lengths[row]:
-                    current[row] = melodies[row][fed[row]]
-                    fed[row] += 1
-                    continue
-                made = len(melodies[row]) - primer_lengths[row]
-                symbol = self._pick(
-                    logits[row],
-                    rngs[row],
-                    controls,
-                    allow_end=made >= min_steps and started[row],
-                    allow_hold=started[row],
-                )
-                if symbol == self._end:
-                    active[row] = False
-                    continue
-                melodies[row].append(symbol)
-                started[row] = True
-                current[row] = symbol
-                if made + 1 >= steps:
-                    active[row] = False
-        return [self.vocabulary.decode(m) for m in melodies]
+            priming = active & (fed < primer_lengths)
+            current[priming] = melodies[priming, fed[priming]]
+            fed[priming] += 1
+            rows = np.flatnonzero(active & ~priming)
+            if rows.size == 0:
+                continue
+            made = lengths[rows] - primer_lengths[rows]
+            started = lengths[rows] > 0  # a hold needs a note or rest before it
+            uniforms = np.array([rngs[row].random() for row in rows])
+            chosen = self._pick(
+                logits[rows],
+                uniforms,
+                controls,
+                allow_end=(made >= min_steps) & started,
+                allow_hold=started,
+            )
+            ended = chosen == self._end
+            active[rows[ended]] = False
+            rows, chosen = rows[~ended], chosen[~ended]
+            melodies[rows, lengths[rows]] = chosen
+            lengths[rows] += 1
+            current[rows] = chosen
+            active[rows[lengths[rows] - primer_lengths[rows] >= steps]] = False
+        return [self.vocabulary.decode(melodies[row, : lengths[row]]) for row in range(n)]
 
     def _pick(
         self,
         logits: np.ndarray,
-        rng: np.random.Generator,
+        uniforms: np.ndarray,
         controls: SamplingControls,
         *,
-        allow_end: bool,
-        allow_hold: bool,
-    ) -> int:
+        allow_end: np.ndarray,
+        allow_hold: np.ndarray,
+    ) -> np.ndarray:
+        """Draw one symbol per row (inverse CDF of its own uniform) under the controls."""
         scores = logits.astype(np.float64) / controls.temperature
-        if not allow_end:
-            scores[self._end] = -np.inf
-        if not allow_hold:
-            scores[self._hold] = -np.inf
-        if controls.top_k:
-            cutoff = np.sort(scores)[-min(controls.top_k, len(scores))]
-            scores[scores < cutoff] = -np.inf
-        probabilities = np.exp(scores - scores.max())
-        probabilities /= probabilities.sum()
+        scores[~allow_end, self._end] = -np.inf
+        scores[~allow_hold, self._hold] = -np.inf
+        if controls.top_k and controls.top_k < scores.shape[1]:
+            kth = np.partition(scores, -controls.top_k, axis=1)[:, -controls.top_k]
+            scores[scores < kth[:, None]] = -np.inf
+        probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
         if controls.top_p < 1.0:
-            order = np.argsort(-probabilities, kind="stable")
-            cumulative = np.cumsum(probabilities[order])
-            keep = order[: int(np.searchsorted(cumulative, controls.top_p)) + 1]
-            nucleus = np.zeros_like(probabilities)
-            nucleus[keep] = probabilities[keep]
-            probabilities = nucleus / nucleus.sum()
-        drawn = int(np.searchsorted(np.cumsum(probabilities), rng.random(), side="right"))
-        return min(drawn, len(probabilities) - 1)
+            order = np.argsort(-probabilities, axis=1, kind="stable")
+            ranked = np.take_along_axis(probabilities, order, axis=1)
+            # Keep the likeliest symbols until their mass reaches top_p (that one included).
+            keep_ranked = np.cumsum(ranked, axis=1) - ranked < controls.top_p
+            keep = np.zeros_like(keep_ranked)
+            np.put_along_axis(keep, order, keep_ranked, axis=1)
+            probabilities = np.where(keep, probabilities, 0.0)
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+        cumulative = np.cumsum(probabilities, axis=1)
+        drawn = (cumulative <= uniforms[:, None] * cumulative[:, -1:]).sum(axis=1)
+        return np.minimum(drawn, probabilities.shape[1] - 1)
 
 
 _cache_lock = threading.Lock()

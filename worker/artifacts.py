@@ -1,0 +1,116 @@
+"""Where rendered files go so that a bot on another machine can fetch them.
+
+Two stores behind one interface: Redis keys with a TTL (the default; the bot
+and the workers already share Redis) and a local folder (embedded mode, one
+machine). References are opaque strings ``<job id>/<file name>``; file names
+are made by the worker, never by users.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Protocol
+
+from lstmuse_core.errors import LstmuseError
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,80}/[A-Za-z0-9_.-]{1,80}$")
+KEY_PREFIX = "lstmuse:artifact:"
+
+
+class ArtifactError(LstmuseError):
+    """An artifact is too large, expired or unknown."""
+
+
+class ArtifactStore(Protocol):
+    def put(self, job_id: str, name: str, data: bytes) -> str: ...
+
+    def get(self, reference: str) -> bytes: ...
+
+
+def _reference(job_id: str, name: str) -> str:
+    reference = f"{job_id}/{name}"
+    if not _REFERENCE.match(reference):
+        raise ArtifactError(f"invalid artifact reference {reference!r}")
+    return reference
+
+
+class RedisArtifactStore:
+    """Artifacts as Redis strings that expire after ``ttl_seconds``."""
+
+    def __init__(self, client: object, ttl_seconds: int, max_bytes: int) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self.max_bytes = max_bytes
+
+    def put(self, job_id: str, name: str, data: bytes) -> str:
+        reference = _reference(job_id, name)
+        _check_size(reference, data, self.max_bytes)
+        self.client.set(KEY_PREFIX + reference, data, ex=self.ttl)  # type: ignore[attr-defined]
+        return reference
+
+    def get(self, reference: str) -> bytes:
+        data = self.client.get(KEY_PREFIX + _checked(reference))  # type: ignore[attr-defined]
+        if data is None:
+            raise ArtifactError(f"artifact {reference} has expired or never existed")
+        return bytes(data)
+
+
+class LocalArtifactStore:
+    """Artifacts as files under one folder; files older than the TTL are removed on put."""
+
+    def __init__(self, folder: Path, ttl_seconds: int, max_bytes: int) -> None:
+        self.folder = folder
+        self.ttl = ttl_seconds
+        self.max_bytes = max_bytes
+
+    def put(self, job_id: str, name: str, data: bytes) -> str:
+        reference = _reference(job_id, name)
+        _check_size(reference, data, self.max_bytes)
+        path = self.folder / reference
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+        self._expire()
+        return reference
+
+    def get(self, reference: str) -> bytes:
+        path = self.folder / _checked(reference)
+        if not path.is_file() or time.time() - path.stat().st_mtime > self.ttl:
+            raise ArtifactError(f"artifact {reference} has expired or never existed")
+        return path.read_bytes()
+
+    def _expire(self) -> None:
+        cutoff = time.time() - self.ttl
+        for path in self.folder.glob("*/*"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+
+
+def _checked(reference: str) -> str:
+    if not _REFERENCE.match(reference):
+        raise ArtifactError(f"invalid artifact reference {reference!r}")
+    return reference
+
+
+def _check_size(reference: str, data: bytes, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        raise ArtifactError(
+            f"artifact {reference} is {len(data)} bytes, over the limit of {max_bytes} bytes"
+        )
+
+
+def store_from_settings(redis_client: object | None = None) -> ArtifactStore:
+    """The configured store (``LSTMUSE_ARTIFACT_STORE``)."""
+    from lstmuse_core.settings import get_settings
+
+    settings = get_settings()
+    if settings.artifact_store == "local" or redis_client is None:
+        return LocalArtifactStore(
+            settings.artifact_dir, settings.artifact_ttl_seconds, settings.artifact_max_bytes
+        )
+    return RedisArtifactStore(
+        redis_client, settings.artifact_ttl_seconds, settings.artifact_max_bytes
+    )

@@ -1,0 +1,145 @@
+"""Generation jobs as the worker runs them: grouped, sampled as batches, stored.
+
+Requests that arrive together and share a style and sampling controls are
+sampled as one batch (far cheaper per melody); each is then rendered and its
+files put in the artifact store. A user error in one request fails that job
+only.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstmuse_core.compose import render_composed, sample_requests
+from lstmuse_core.errors import JobFailed, LstmuseError
+from lstmuse_core.generate import load_generator
+from lstmuse_core.request import MelodyRequest
+from worker.artifacts import ArtifactStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GenerateJob:
+    job_id: str
+    request: MelodyRequest  # with its random seed drawn
+
+
+def parse_job(job_id: str, payload: dict[str, Any]) -> GenerateJob:
+    """The queue payload ``{"request": {...}}`` -> a job; bad payloads are user errors."""
+    try:
+        request = MelodyRequest.from_json(payload["request"]).with_random_seed()
+    except KeyError:
+        raise JobFailed("the job has no request") from None
+    except (LstmuseError, TypeError, ValueError) as error:
+        raise JobFailed(str(error)) from error
+    return GenerateJob(job_id, request)
+
+
+_device_logged = False
+
+
+def log_device_once() -> None:
+    """Say once per process which backend and device sampling and training will use."""
+    global _device_logged
+    if _device_logged:
+        return
+    import keras
+
+    backend = keras.backend.backend()
+    devices = "CPU"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        devices = ", ".join(gpu.name for gpu in gpus) or "CPU (no GPU visible to TensorFlow)"
+    elif backend == "jax":
+        import jax
+
+        devices = ", ".join(str(d) for d in jax.devices())
+    log.info("Keras %s backend on %s; sampling runs in NumPy on the CPU", backend, devices)
+    _device_logged = True
+
+
+def run_generate_jobs(
+    jobs: Sequence[GenerateJob],
+    store: ArtifactStore,
+    *,
+    models_dir: Path | None = None,
+    soundfont: Path | None = None,
+    max_bytes: int | None = None,
+) -> list[dict[str, Any] | JobFailed]:
+    """Run jobs (batched where they can be); one result or error per job, in order."""
+    log_device_once()
+    outcomes: dict[str, dict[str, Any] | JobFailed] = {}
+    groups: dict[tuple[Any, ...], list[GenerateJob]] = defaultdict(list)
+    for job in jobs:
+        r = job.request
+        groups[(r.style, r.temperature, r.top_k, r.top_p, r.length)].append(job)
+    for group in groups.values():
+        started = time.perf_counter()
+        try:
+            generator = load_generator(group[0].request.style, models_dir)
+            melodies = sample_requests(generator, [job.request for job in group])
+        except LstmuseError as error:
+            for job in group:
+                outcomes[job.job_id] = JobFailed(str(error))
+            continue
+        sampled = time.perf_counter() - started
+        log.info(
+            "sampled %d requests of %s %s in one batch in %.3f s",
+            len(group),
+            generator.style,
+            generator.version,
+            sampled,
+        )
+        for job, job_melodies in zip(group, melodies, strict=True):
+            try:
+                outcomes[job.job_id] = _render_and_store(
+                    job, job_melodies, generator, store, soundfont, max_bytes
+                )
+            except LstmuseError as error:
+                outcomes[job.job_id] = JobFailed(str(error))
+    return [outcomes[job.job_id] for job in jobs]
+
+
+def _render_and_store(
+    job: GenerateJob,
+    melodies: list[list[str]],
+    generator: Any,
+    store: ArtifactStore,
+    soundfont: Path | None,
+    max_bytes: int | None,
+) -> dict[str, Any]:
+    request = job.request
+    assert request.random_seed is not None
+    seeds = [request.random_seed + i for i in range(request.count)]
+    with tempfile.TemporaryDirectory(prefix="lstmuse-") as folder:
+        composed = render_composed(
+            request, melodies, seeds, generator, Path(folder), "melody", soundfont, max_bytes
+        )
+        results = []
+        for melody in composed:
+            artifacts = {}
+            for kind, path in (
+                ("midi", melody.files.midi),
+                ("audio", melody.files.audio),
+                ("image", melody.files.image),
+            ):
+                if path is not None:
+                    artifacts[kind] = store.put(job.job_id, path.name, path.read_bytes())
+            results.append({**melody.to_json(), "files": artifacts})
+    return {
+        "job_id": job.job_id,
+        "style": generator.style,
+        "model_version": generator.version,
+        "request": request.to_json(),
+        "melodies": results,
+    }
