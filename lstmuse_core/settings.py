@@ -20,27 +20,42 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LSTMUSE_", env_file=".env", extra="ignore")
 
     redis_url: str | None = Field(
-        None, description="Redis for the queue, results and artifacts; unset: run jobs in-process"
+        default=None,
+        description="Redis for the queue, results and artifacts; unset: run jobs in-process",
     )
-    models_dir: Path | None = Field(None, description="model bundles (default: trained_models/)")
-    cache_dir: Path | None = Field(None, description="preprocessing cache (~/.cache/lstmuse)")
-    output_dir: Path = Field(Path("out"), description="where the console writes files")
-    soundfont: Path | None = Field(None, description="a General MIDI .sf2 (default: FluidR3)")
-    artifact_store: str = Field("redis", description="'redis' (TTL keys) or 'local' (a folder)")
-    artifact_dir: Path = Field(Path("artifacts"), description="folder for the local store")
-    artifact_ttl_seconds: int = Field(24 * 3600, ge=60, description="how long artifacts live")
-    artifact_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="per melody")
-    generate_soft_time_limit: int = Field(60, ge=1, description="seconds, per generate batch")
-    generate_time_limit: int = Field(90, ge=2, description="seconds, then the child is killed")
-    train_soft_time_limit: int = Field(3 * 3600, ge=1, description="seconds, per retrain")
-    train_time_limit: int = Field(3 * 3600 + 300, ge=2, description="seconds, hard")
+    models_dir: Path | None = Field(
+        default=None, description="model bundles (default: trained_models/)"
+    )
+    cache_dir: Path | None = Field(
+        default=None, description="preprocessing cache (~/.cache/lstmuse)"
+    )
+    output_dir: Path = Field(default=Path("out"), description="where the console writes files")
+    soundfont: Path | None = Field(
+        default=None, description="a General MIDI .sf2 (default: FluidR3)"
+    )
+    artifact_store: str = Field(
+        default="redis", description="'redis' (TTL keys) or 'local' (a folder)"
+    )
+    artifact_dir: Path = Field(default=Path("artifacts"), description="folder for the local store")
+    artifact_ttl_seconds: int = Field(
+        default=24 * 3600, ge=60, description="how long artifacts live"
+    )
+    artifact_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="per melody")
+    generate_soft_time_limit: int = Field(
+        default=60, ge=1, description="seconds, per generate batch"
+    )
+    generate_time_limit: int = Field(
+        default=90, ge=2, description="seconds, then the child is killed"
+    )
+    train_soft_time_limit: int = Field(default=3 * 3600, ge=1, description="seconds, per retrain")
+    train_time_limit: int = Field(default=3 * 3600 + 300, ge=2, description="seconds, hard")
     visibility_timeout: int = Field(
-        4 * 3600, ge=10, description="seconds before an unacknowledged job is redelivered"
+        default=4 * 3600, ge=10, description="seconds before an unacknowledged job is redelivered"
     )
-    max_attempts: int = Field(3, ge=1, description="deliveries of one job before giving up")
-    result_expires_seconds: int = Field(24 * 3600, ge=60, description="task results kept")
-    batch_size: int = Field(32, ge=1, description="generate requests sampled as one batch")
-    batch_interval_seconds: float = Field(0.05, ge=0, description="wait to fill a batch")
+    max_attempts: int = Field(default=3, ge=1, description="deliveries of one job before giving up")
+    result_expires_seconds: int = Field(default=24 * 3600, ge=60, description="task results kept")
+    batch_size: int = Field(default=32, ge=1, description="generate requests sampled as one batch")
+    batch_interval_seconds: float = Field(default=0.05, ge=0, description="wait to fill a batch")
 
 
 @lru_cache(maxsize=1)
