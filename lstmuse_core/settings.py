@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         default=None, description="preprocessing cache (~/.cache/lstmuse)"
     )
+    uploads_dir: Path = Field(default=Path("uploads"), description="admins' uploaded datasets")
     output_dir: Path = Field(default=Path("out"), description="where the console writes files")
     soundfont: Path | None = Field(
         default=None, description="a General MIDI .sf2 (default: FluidR3)"

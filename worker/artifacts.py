@@ -47,7 +47,16 @@ class RedisArtifactStore:
     def put(self, job_id: str, name: str, data: bytes) -> str:
         reference = _reference(job_id, name)
         _check_size(reference, data, self.max_bytes)
-        self.client.set(KEY_PREFIX + reference, data, ex=self.ttl)  # type: ignore[attr-defined]
+        import redis
+
+        for attempt in range(3):  # a dropped connection is retried, with backoff
+            try:
+                self.client.set(KEY_PREFIX + reference, data, ex=self.ttl)  # type: ignore[attr-defined]
+                return reference
+            except (redis.ConnectionError, redis.TimeoutError):
+                if attempt == 2:
+                    raise
+                time.sleep(0.2 * 2**attempt)
         return reference
 
     def get(self, reference: str) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -132,8 +133,6 @@ def retrain(
     dataset_dir: a folder of music files on the worker's machine (uploaded
     data); without it a built-in style reads its music21 corpus.
     """
-    from pathlib import Path
-
     from lstmuse_core.train import TrainingProgress, train_style
     from worker.generation import log_device_once
 
@@ -183,6 +182,24 @@ def retrain(
     }
     _remember(self.request.id, summary)
     return summary
+
+
+def _unpack_uploads(style: str, references: list[str]) -> Path:
+    import shutil
+
+    from lstmuse_core.bundle import check_style_name
+    from lstmuse_core.uploads import save_uploads
+
+    check_style_name(style)
+    store = store_from_settings(redis_client())
+    uploads = [(reference.rsplit("/", 1)[-1], store.get(reference)) for reference in references]
+    folder = settings.uploads_dir / style
+    staging = folder.with_name(f".{style}.incoming")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_uploads(uploads, staging)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+    return folder
 
 
 @signals.worker_ready.connect

@@ -38,6 +38,7 @@ def worker_env(
         "LSTMUSE_REDIS_URL": REDIS_URL,
         "LSTMUSE_MODELS_DIR": str(tiny_training.bundle.path.parent.parent),
         "LSTMUSE_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache")),
+        "LSTMUSE_UPLOADS_DIR": str(tmp_path_factory.mktemp("uploads")),
         "LSTMUSE_ARTIFACT_TTL_SECONDS": "600",
         "LSTMUSE_VISIBILITY_TIMEOUT": "20",
         "LSTMUSE_BATCH_INTERVAL_SECONDS": "0.2",
