@@ -27,7 +27,11 @@ app.conf.update(
     accept_content=["json"],
     task_queues=[Queue("generate"), Queue("train")],
     task_default_queue="generate",
-    task_routes={"lstmuse.generate": {"queue": "generate"}, "lstmuse.retrain": {"queue": "train"}},
+    task_routes={
+        "lstmuse.generate": {"queue": "generate"},
+        "lstmuse.retrain": {"queue": "train"},
+        "lstmuse.rollback": {"queue": "train"},
+    },
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_track_started=True,

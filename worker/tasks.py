@@ -184,6 +184,19 @@ def retrain(
     return summary
 
 
+@app.task(name="lstmuse.rollback", acks_late=True)
+def rollback(style: str, version: str | None = None) -> dict[str, Any]:
+    """Make an earlier version of ``style`` active; the catalogue is republished."""
+    from worker.rollback import roll_back
+
+    try:
+        result = roll_back(style, version, settings.models_dir)
+    except LstmuseError as error:
+        raise JobFailed(str(error)) from error
+    publish_catalogue(redis_client(), settings.models_dir)
+    return result
+
+
 def _unpack_uploads(style: str, references: list[str]) -> Path:
     import shutil
 

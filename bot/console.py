@@ -1,0 +1,133 @@
+"""The console front end: the bot's commands at a prompt (or from a pipe).
+
+    $ lstmuse-bot --console
+    lstmuse> !melody style=folk temp=0.8 bars=8 key=D
+    lstmuse> styles
+    lstmuse> quit
+
+The same parser and service as on Discord; files are written to the output
+folder (``LSTMUSE_OUTPUT_DIR``, default ``out/``). Without
+``LSTMUSE_REDIS_URL`` jobs run in this process; with it they go through the
+real queue and workers. The person at the console is an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.options import parse_options, request_from_text
+from bot.service import LstmuseService, MelodyPost
+from lstmuse_core.errors import LstmuseError
+
+log = logging.getLogger(__name__)
+CONSOLE_USER = 0
+HELP = """Commands (the leading ! is optional):
+  melody [style=folk] [temp=0.8] [seed="C4 D4 E4:2"] [bars=8] [key=D] [bpm=110]
+         [instrument=flute] [count=2] [random_seed=7]   generate melodies
+  reroll | variation | continue                           from the last melody
+  styles                                                  styles and their models
+  queue | cancel                                          your jobs
+  retrain style=folk [epochs=30] [preset=default] [force=yes] [files="a.mid b.zip"]
+  models [style]  |  rollback style=folk [version=v001]
+  help | quit"""
+
+
+class Console:
+    def __init__(self, service: LstmuseService, output_dir: Path, out: TextIO = sys.stdout) -> None:
+        self.service = service
+        self.output_dir = output_dir
+        self.out = out
+        self.last: MelodyPost | None = None
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def status(self, text: str) -> None:
+        self.say(f"  .. {text}")
+
+    async def handle(self, line: str) -> bool:
+        """Run one command line; False when the user wants to leave."""
+        command, _, rest = line.strip().lstrip("!/").partition(" ")
+        command = command.lower()
+        if not command:
+            return True
+        if command in ("quit", "exit"):
+            return False
+        try:
+            await self._dispatch(command, rest)
+        except LstmuseError as error:
+            self.say(f"Sorry: {error}")
+        except Exception:
+            log.exception("command %r failed", line)
+            self.say("Sorry, something went wrong on our side; it has been logged.")
+        return True
+
+    async def _dispatch(self, command: str, rest: str) -> None:
+        service = self.service
+        if command == "melody":
+            await self._melodies(request_from_text(rest))
+        elif command in ("reroll", "variation", "continue"):
+            if self.last is None:
+                self.say("Make a melody first.")
+                return
+            make = {"reroll": service.reroll, "variation": service.variation,
+                    "continue": service.continuation}[command]
+            await self._melodies(make(self.last))
+        elif command == "styles":
+            self.say(await service.styles())
+        elif command == "queue":
+            self.say(await service.queue(CONSOLE_USER))
+        elif command == "cancel":
+            self.say(await service.cancel(CONSOLE_USER))
+        elif command == "retrain":
+            options = parse_options(rest)
+            files = [Path(p) for p in shlex.split(options.pop("files", ""))]
+            self.say(await service.retrain(
+                options.pop("style", ""), epochs=int(options["epochs"]) if "epochs" in options
+                else None, preset=options.pop("preset", "default"),
+                force=options.pop("force", "no").lower() in ("yes", "true", "1"),
+                uploads=[(p.name, p.read_bytes()) for p in files], status=self.status))
+        elif command == "models":
+            self.say(await service.models(rest.strip() or None))
+        elif command == "rollback":
+            options = parse_options(rest)
+            self.say(await service.rollback(options.get("style", ""), options.get("version")))
+        else:
+            self.say(HELP)
+
+    async def _melodies(self, request: object) -> None:
+        from lstmuse_core.request import MelodyRequest
+
+        assert isinstance(request, MelodyRequest)
+        posts = await self.service.melody(CONSOLE_USER, request, self.status)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        for post in posts:
+            paths = []
+            for name, data in post.files:
+                path = self.output_dir / name
+                path.write_bytes(data)
+                paths.append(str(path))
+            self.say(f"Melody: {post.caption()}")
+            self.say("  files: " + ", ".join(paths))
+            for problem in post.problems:
+                self.say(f"  note: {problem}")
+            self.last = post
+
+
+async def run_console(service: LstmuseService, output_dir: Path, source: TextIO = sys.stdin
+                      ) -> None:
+    console = Console(service, output_dir)
+    interactive = source.isatty()
+    if interactive:
+        console.say("LSTMuse console. Type `help` for the commands, `quit` to leave.")
+    while True:
+        if interactive:
+            print("lstmuse> ", end="", flush=True)
+        line = await asyncio.to_thread(source.readline)
+        if not line or not await console.handle(line):
+            break

@@ -1,0 +1,38 @@
+"""Typed chat options -> `MelodyRequest`: ``style=folk temp=0.8 seed="60 _ 62 _" bars=8``.
+
+Quotes (also the curly ones phones type), spaces around ``=``, any case and
+unknown names are handled here, apart from the code that talks to Discord;
+every rejection names the option and gives an example.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.request import MelodyRequest
+
+EXAMPLE = '!melody style=folk temp=0.8 seed="C4 D4 E4:2" bars=8 key=D instrument=flute'
+_CURLY = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """``name=value`` pairs of a command line; a word without ``=`` is an error."""
+    cleaned = text.translate(_CURLY)
+    # Allow "temp = 0.8": glue a lone "=" to its neighbours before splitting.
+    try:
+        words = shlex.split(cleaned.replace(" = ", "=").replace("= ", "=").replace(" =", "="))
+    except ValueError:
+        raise InvalidParameter("options", text, "balanced quotes", hint=f"e.g. {EXAMPLE}") from None
+    options: dict[str, str] = {}
+    for word in words:
+        name, equals, value = word.partition("=")
+        if not equals or not name:
+            raise InvalidParameter("options", word, "name=value pairs", hint=f"e.g. {EXAMPLE}")
+        options[name.strip().lower()] = value.strip()
+    return options
+
+
+def request_from_text(text: str, **defaults: object) -> MelodyRequest:
+    """Parse and validate a typed ``!melody`` line (without the command name)."""
+    return MelodyRequest.from_options(parse_options(text), **defaults)

@@ -1,0 +1,214 @@
+"""What each command does, apart from how it reaches people (Discord or console).
+
+A front end calls these coroutines and shows the returned text and files;
+status updates come through a callback so Discord can edit one message and
+the console can print a line.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from bot.jobs import Jobs
+from bot.limits import JobLimits
+from lstmuse_core.request import MAX_TEMPERATURE, MIN_TEMPERATURE, MelodyRequest
+
+Status = Callable[[str], Awaitable[None]]
+
+
+async def _ignore(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class MelodyPost:
+    """One melody ready to post: files, the facts for the embed, and its request."""
+
+    request: MelodyRequest
+    style: str
+    model_version: str
+    random_seed: int
+    key: str
+    symbols: list[str]
+    files: list[tuple[str, bytes]]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def facts(self) -> dict[str, str]:
+        r = self.request
+        return {
+            "Style": self.style, "Temperature": f"{r.temperature:g}", "Key": self.key,
+            "Tempo": f"{r.bpm:g} bpm", "Length": f"{len(self.symbols) / 16:g} bars of 4/4"
+            if r.time_signature == "4/4" else f"{len(self.symbols)} 16th notes",
+            "Random seed": str(self.random_seed), "Model": self.model_version,
+            "Instrument": r.instrument,
+        }
+
+    def caption(self) -> str:
+        return ", ".join(f"{k.lower()} {v}" for k, v in self.facts.items())
+
+
+class LstmuseService:
+    """The commands: melody, styles, queue, cancel, and the admin ones."""
+
+    def __init__(self, jobs: Jobs, limits: JobLimits, *, job_timeout: float = 300.0,
+                 train_timeout: float = 4 * 3600.0) -> None:
+        self.jobs = jobs
+        self.limits = limits
+        self.job_timeout = job_timeout
+        self.train_timeout = train_timeout
+        self.owners: dict[str, int] = {}
+
+    async def melody(self, user_id: int, request: MelodyRequest,
+                     status: Status = _ignore) -> list[MelodyPost]:
+        """Queue one request, report its progress, return its melodies as posts."""
+        request = request.with_random_seed()
+        job_id = f"melody-{uuid.uuid4().hex}"
+        position = await self.limits.admit(user_id, job_id)
+        self.owners[job_id] = user_id
+        try:
+            await self.jobs.submit_melody(job_id, request)
+            await status(f"Queued ({_ordinal(position)} in line): {request.style}, "
+                         f"temperature {request.temperature:g}, random seed {request.random_seed}")
+
+            async def on_stage(state: str, info: dict[str, Any]) -> None:
+                if state in ("STARTED", "PROGRESS"):
+                    await status(f"{info.get('stage', 'generating').capitalize()}...")
+
+            result = await self.jobs.wait(job_id, on_stage, self.job_timeout)
+            await status("Rendering done, posting...")
+            return [await self._post(request, result, melody) for melody in result["melodies"]]
+        finally:
+            self.owners.pop(job_id, None)
+            await self.limits.release(user_id, job_id)
+
+    async def _post(self, request: MelodyRequest, result: dict[str, Any],
+                    melody: dict[str, Any]) -> MelodyPost:
+        files = []
+        for kind in ("midi", "audio", "image"):
+            reference = melody["files"].get(kind)
+            if reference:
+                name = f"lstmuse-{result['style']}-{melody['random_seed']}"
+                files.append((name + PurePosixPath(reference).suffix,
+                              await self.jobs.fetch(reference)))
+        return MelodyPost(request.replace(random_seed=melody["random_seed"]), result["style"],
+                          result["model_version"], melody["random_seed"], melody["key"],
+                          melody["symbols"].split(), files, list(melody.get("problems", [])))
+
+    @staticmethod
+    def reroll(post: MelodyPost) -> MelodyRequest:
+        """Same settings, a new random seed."""
+        return post.request.replace(random_seed=None, count=1)
+
+    @staticmethod
+    def variation(post: MelodyPost, step: float = 0.15) -> MelodyRequest:
+        """Same seed melody, a nearby temperature, a new random seed."""
+        hotter = post.request.temperature + step
+        temperature = hotter if hotter <= MAX_TEMPERATURE else post.request.temperature - step
+        return post.request.replace(random_seed=None, count=1,
+                                    temperature=round(max(MIN_TEMPERATURE, temperature), 2))
+
+    @staticmethod
+    def continuation(post: MelodyPost, bars: int = 8) -> MelodyRequest:
+        """This melody as the seed of a longer one (the last 32 bars of it at most)."""
+        return post.request.replace(random_seed=None, count=1, seed_melody=tuple(post.symbols[-512:]),
+                                    bars=bars, steps=None)
+
+    async def styles(self) -> str:
+        catalogue = await self.jobs.catalogue()
+        if not catalogue:
+            return "No styles are available yet (no worker has published its models)."
+        lines = ["**Styles** (use `style=NAME`):"]
+        for name, entry in sorted(catalogue.items()):
+            version = entry.get("active_version") or "no active model"
+            active = next((v for v in entry.get("versions", []) if v["version"] == version), {})
+            quality = (f", {active['bits_per_symbol']:.2f} bits/note-step held out"
+                       if active.get("bits_per_symbol") else "")
+            lines.append(f"- **{name}**: {entry.get('description', '')} ({version}{quality})")
+        return "\n".join(lines)
+
+    async def queue(self, user_id: int) -> str:
+        mine = await self.limits.jobs_of(user_id)
+        if not mine:
+            return "You have no jobs in the queue."
+        positions = [await self.limits.position(job) for job in mine]
+        return "Your jobs: " + ", ".join(
+            f"`{job[-8:]}` ({_ordinal(p)} in line)" if p else f"`{job[-8:]}`"
+            for job, p in zip(mine, positions, strict=True))
+
+    async def cancel(self, user_id: int) -> str:
+        mine = await self.limits.jobs_of(user_id)
+        if not mine:
+            return "You have no job to cancel."
+        job_id = mine[-1]
+        await self.jobs.cancel(job_id)
+        await self.limits.release(user_id, job_id)
+        return f"Cancelled `{job_id[-8:]}` (if it had already started it finishes, unposted)."
+
+    async def retrain(self, style: str, *, epochs: int | None = None, preset: str = "default",
+                      force: bool = False, uploads: list[tuple[str, bytes]] | None = None,
+                      status: Status = _ignore) -> str:
+        from lstmuse_core.bundle import check_style_name
+        from lstmuse_core.model import preset as check_preset
+
+        check_style_name(style)
+        check_preset(preset)
+        job_id = f"retrain-{uuid.uuid4().hex}"
+        references = [await self.jobs.upload(job_id, _safe_name(i, name), data, 24 * 3600)
+                      for i, (name, data) in enumerate(uploads or [], start=1)]
+        await self.jobs.submit_retrain(job_id, style=style, preset=preset, epochs=epochs,
+                                       force=force, dataset_refs=references or None)
+        await status(f"Retraining {style} ({preset}) is queued.")
+
+        async def on_stage(state: str, info: dict[str, Any]) -> None:
+            if "epoch" in info:
+                await status(
+                    f"Training {style}: epoch {info['epoch']}/{info['max_epochs']}, loss "
+                    f"{info['loss_bits']:.3f}, validation {info['val_loss_bits']:.3f} bits, "
+                    f"best {info['best_val_loss_bits']:.3f}, at most "
+                    f"{info['eta_seconds'] / 60:.0f} min left")
+            elif info.get("stage"):
+                await status(f"Retraining {style}: {info['stage']}...")
+
+        result = await self.jobs.wait(job_id, on_stage, self.train_timeout)
+        return (f"Retrained **{style}** -> {result['version']}: held-out "
+                f"{result['test']['bits_per_symbol']:.3f} bits/symbol after {result['epochs']} "
+                f"epochs. {result['note']}.")
+
+    async def models(self, style: str | None = None) -> str:
+        catalogue = await self.jobs.catalogue()
+        chosen = {style: catalogue[style]} if style in catalogue else catalogue
+        if style and style not in catalogue:
+            return f"No style named {style!r}; known: {', '.join(sorted(catalogue)) or 'none'}."
+        lines = []
+        for name, entry in sorted(chosen.items()):
+            lines.append(f"**{name}** (active {entry.get('active_version')}):")
+            for version in entry.get("versions", []):
+                bits = version.get("bits_per_symbol")
+                ngram = version.get("ngram_bits_per_symbol")
+                lines.append(f"- {version['version']}: "
+                             + (f"{bits:.3f} bits/symbol (9-gram {ngram:.3f}), "
+                                if bits and ngram else "")
+                             + f"{version.get('songs', '?')} songs, {version.get('trained_at', '')}")
+        return "\n".join(lines) or "No models yet."
+
+    async def rollback(self, style: str, version: str | None = None) -> str:
+        job_id = f"rollback-{uuid.uuid4().hex}"
+        await self.jobs.submit_rollback(job_id, style, version)
+        result = await self.jobs.wait(job_id, None, 60)
+        return f"{style}: {result['active_version']} is active again (was {result['was']})."
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _safe_name(number: int, name: str) -> str:
+    """Upload names become artifact names: keep the suffix, replace everything else."""
+    suffix = PurePosixPath(name).suffix.lower()[:10]
+    return f"upload{number:03d}{suffix if suffix[1:].isalnum() else ''}"
