@@ -1,7 +1,7 @@
 """``lstmuse-bot``: the Discord bot, or the console front end without a token.
 
-    lstmuse-bot             # Discord when DISCORD_TOKEN is set, else the console
-    lstmuse-bot --console   # the console even with a token
+lstmuse-bot             # Discord when DISCORD_TOKEN is set, else the console
+lstmuse-bot --console   # the console even with a token
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--console", action="store_true", help="use the console front end")
     parser.add_argument("--out", type=Path, help="folder for the console's files")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from bot.settings import get_bot_settings
     from lstmuse_core.settings import get_settings
 

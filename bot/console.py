@@ -75,8 +75,11 @@ class Console:
             if self.last is None:
                 self.say("Make a melody first.")
                 return
-            make = {"reroll": service.reroll, "variation": service.variation,
-                    "continue": service.continuation}[command]
+            make = {
+                "reroll": service.reroll,
+                "variation": service.variation,
+                "continue": service.continuation,
+            }[command]
             await self._melodies(make(self.last))
         elif command == "styles":
             self.say(await service.styles())
@@ -87,11 +90,16 @@ class Console:
         elif command == "retrain":
             options = parse_options(rest)
             files = [Path(p) for p in shlex.split(options.pop("files", ""))]
-            self.say(await service.retrain(
-                options.pop("style", ""), epochs=int(options["epochs"]) if "epochs" in options
-                else None, preset=options.pop("preset", "default"),
-                force=options.pop("force", "no").lower() in ("yes", "true", "1"),
-                uploads=[(p.name, p.read_bytes()) for p in files], status=self.status))
+            self.say(
+                await service.retrain(
+                    options.pop("style", ""),
+                    epochs=int(options["epochs"]) if "epochs" in options else None,
+                    preset=options.pop("preset", "default"),
+                    force=options.pop("force", "no").lower() in ("yes", "true", "1"),
+                    uploads=[(p.name, p.read_bytes()) for p in files],
+                    status=self.status,
+                )
+            )
         elif command == "models":
             self.say(await service.models(rest.strip() or None))
         elif command == "rollback":
@@ -119,8 +127,9 @@ class Console:
             self.last = post
 
 
-async def run_console(service: LstmuseService, output_dir: Path, source: TextIO = sys.stdin
-                      ) -> None:
+async def run_console(
+    service: LstmuseService, output_dir: Path, source: TextIO = sys.stdin
+) -> None:
     console = Console(service, output_dir)
     interactive = source.isatty()
     if interactive:

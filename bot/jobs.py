@@ -33,20 +33,26 @@ class QueueUnavailable(LstmuseError):
 class CeleryJobs:
     """Jobs on the Celery queue; results, progress and files from Redis."""
 
-    def __init__(self, redis_url: str, *, timeout_seconds: float = 3.0,
-                 poll_seconds: float = 0.25) -> None:
+    def __init__(
+        self, redis_url: str, *, timeout_seconds: float = 3.0, poll_seconds: float = 0.25
+    ) -> None:
         import redis.asyncio
         from celery import Celery
 
         self.app = Celery("lstmuse-bot", broker=redis_url, backend=redis_url)
         self.app.conf.update(
-            task_serializer="json", result_serializer="json", accept_content=["json"],
-            broker_connection_timeout=timeout_seconds, broker_connection_retry=False,
-            redis_socket_timeout=timeout_seconds, redis_socket_connect_timeout=timeout_seconds,
+            task_serializer="json",
+            result_serializer="json",
+            accept_content=["json"],
+            broker_connection_timeout=timeout_seconds,
+            broker_connection_retry=False,
+            redis_socket_timeout=timeout_seconds,
+            redis_socket_connect_timeout=timeout_seconds,
             result_backend_transport_options={"retry_policy": {"max_retries": 1}},
         )
         self.redis = redis.asyncio.Redis.from_url(
-            redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds)
+            redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+        )
         self.timeout = timeout_seconds
         self.poll = poll_seconds
 
@@ -56,28 +62,51 @@ class CeleryJobs:
         import redis
 
         try:
-            return await asyncio.wait_for(asyncio.to_thread(function, *args, **kwargs),
-                                          timeout=self.timeout * 2)
-        except (TimeoutError, redis.RedisError, kombu.exceptions.OperationalError,
-                ConnectionError, OSError) as error:
+            return await asyncio.wait_for(
+                asyncio.to_thread(function, *args, **kwargs), timeout=self.timeout * 2
+            )
+        except (
+            TimeoutError,
+            redis.RedisError,
+            kombu.exceptions.OperationalError,
+            ConnectionError,
+            OSError,
+        ) as error:
             raise QueueUnavailable() from error
 
     async def submit_melody(self, job_id: str, request: MelodyRequest) -> None:
-        await self._call(self.app.send_task, "lstmuse.generate",
-                         kwargs={"request": request.to_json()}, task_id=job_id,
-                         queue="generate", retry=False)
+        await self._call(
+            self.app.send_task,
+            "lstmuse.generate",
+            kwargs={"request": request.to_json()},
+            task_id=job_id,
+            queue="generate",
+            retry=False,
+        )
 
     async def submit_retrain(self, job_id: str, **kwargs: Any) -> None:
-        await self._call(self.app.send_task, "lstmuse.retrain", kwargs=kwargs, task_id=job_id,
-                         queue="train", retry=False)
+        await self._call(
+            self.app.send_task,
+            "lstmuse.retrain",
+            kwargs=kwargs,
+            task_id=job_id,
+            queue="train",
+            retry=False,
+        )
 
     async def submit_rollback(self, job_id: str, style: str, version: str | None) -> None:
-        await self._call(self.app.send_task, "lstmuse.rollback",
-                         kwargs={"style": style, "version": version}, task_id=job_id,
-                         queue="train", retry=False)
+        await self._call(
+            self.app.send_task,
+            "lstmuse.rollback",
+            kwargs={"style": style, "version": version},
+            task_id=job_id,
+            queue="train",
+            retry=False,
+        )
 
-    async def wait(self, job_id: str, on_stage: StageCallback | None = None,
-                   timeout: float = 300.0) -> dict[str, Any]:
+    async def wait(
+        self, job_id: str, on_stage: StageCallback | None = None, timeout: float = 300.0
+    ) -> dict[str, Any]:
         """Poll the result until it is ready; report every new stage."""
         from celery.result import AsyncResult
 
@@ -92,8 +121,10 @@ class CeleryJobs:
                 raise JobFailed(_failure_text(info))
             if state == "REVOKED":
                 raise JobFailed("the job was cancelled")
-            marker = (state, json.dumps(info, sort_keys=True, default=str)
-                      if isinstance(info, dict) else "")
+            marker = (
+                state,
+                json.dumps(info, sort_keys=True, default=str) if isinstance(info, dict) else "",
+            )
             if on_stage is not None and marker != seen:
                 seen = marker
                 await on_stage(state, info if isinstance(info, dict) else {})
@@ -146,8 +177,9 @@ def _failure_text(info: Any) -> str:
 class InProcessJobs:
     """Embedded mode: the same job code in a worker thread of this process."""
 
-    def __init__(self, output_dir: Path, *, models_dir: Path | None = None,
-                 soundfont: Path | None = None) -> None:
+    def __init__(
+        self, output_dir: Path, *, models_dir: Path | None = None, soundfont: Path | None = None
+    ) -> None:
         from worker.artifacts import LocalArtifactStore
 
         self.store = LocalArtifactStore(output_dir / ".artifacts", 24 * 3600, 64 * 1024 * 1024)
@@ -164,9 +196,12 @@ class InProcessJobs:
         from worker.generation import GenerateJob, run_generate_jobs
 
         self.progress[job_id] = {"stage": "generating"}
-        (outcome,) = run_generate_jobs([GenerateJob(job_id, request.with_random_seed())],
-                                       self.store, models_dir=self.models_dir,
-                                       soundfont=self.soundfont)
+        (outcome,) = run_generate_jobs(
+            [GenerateJob(job_id, request.with_random_seed())],
+            self.store,
+            models_dir=self.models_dir,
+            soundfont=self.soundfont,
+        )
         if isinstance(outcome, JobFailed):
             raise outcome
         return outcome
@@ -174,9 +209,16 @@ class InProcessJobs:
     async def submit_retrain(self, job_id: str, **kwargs: Any) -> None:
         self.futures[job_id] = self.executor.submit(self._retrain, job_id, **kwargs)
 
-    def _retrain(self, job_id: str, style: str, preset: str = "default",
-                 epochs: int | None = None, minutes: float | None = None, force: bool = False,
-                 dataset_refs: list[str] | None = None) -> dict[str, Any]:
+    def _retrain(
+        self,
+        job_id: str,
+        style: str,
+        preset: str = "default",
+        epochs: int | None = None,
+        minutes: float | None = None,
+        force: bool = False,
+        dataset_refs: list[str] | None = None,
+    ) -> dict[str, Any]:
         import tempfile
 
         from lstmuse_core.train import train_style
@@ -191,20 +233,33 @@ class InProcessJobs:
                 uploads = [(r.rsplit("/", 1)[-1], self.store.get(r)) for r in dataset_refs]
                 save_uploads(uploads, Path(folder))
                 input_dir = Path(folder)
-            result = train_style(style, preset_name=preset, max_epochs=epochs, max_minutes=minutes,
-                                 input_dir=input_dir, models_dir=self.models_dir, force=force,
-                                 on_progress=publish)
-        return {"style": style, "version": result.bundle.version, "promoted": result.promoted,
-                "note": result.promotion_note, "epochs": result.trained.epochs,
-                "test": result.bundle.metrics["test"]}
+            result = train_style(
+                style,
+                preset_name=preset,
+                max_epochs=epochs,
+                max_minutes=minutes,
+                input_dir=input_dir,
+                models_dir=self.models_dir,
+                force=force,
+                on_progress=publish,
+            )
+        return {
+            "style": style,
+            "version": result.bundle.version,
+            "promoted": result.promoted,
+            "note": result.promotion_note,
+            "epochs": result.trained.epochs,
+            "test": result.bundle.metrics["test"],
+        }
 
     async def submit_rollback(self, job_id: str, style: str, version: str | None) -> None:
         from worker.rollback import roll_back
 
         self.futures[job_id] = self.executor.submit(roll_back, style, version, self.models_dir)
 
-    async def wait(self, job_id: str, on_stage: StageCallback | None = None,
-                   timeout: float = 300.0) -> dict[str, Any]:
+    async def wait(
+        self, job_id: str, on_stage: StageCallback | None = None, timeout: float = 300.0
+    ) -> dict[str, Any]:
         future = self.futures[job_id]
         deadline = time.monotonic() + timeout
         seen: dict[str, Any] | None = None

@@ -28,8 +28,10 @@ class JobLimits:
         """Register a job or raise `LimitReached`; returns its 1-based queue position."""
         mine = await self.jobs_of(user_id)
         if len(mine) >= self.max_jobs:
-            raise LimitReached(f"you have {len(mine)} jobs in flight (the limit is "
-                               f"{self.max_jobs}); wait for one to finish or `cancel` one")
+            raise LimitReached(
+                f"you have {len(mine)} jobs in flight (the limit is "
+                f"{self.max_jobs}); wait for one to finish or `cancel` one"
+            )
         wait = await self._cooldown_left(user_id)
         if wait > 0:
             raise LimitReached(f"please wait {wait:.0f} more seconds before your next request")
@@ -65,6 +67,25 @@ class RedisJobLimits(JobLimits):
         self.client = client
         self.job_ttl = job_ttl_seconds
 
+    async def admit(self, user_id: int, job_id: str) -> int:
+        import redis
+
+        from bot.jobs import QueueUnavailable
+
+        try:
+            return await super().admit(user_id, job_id)
+        except (redis.RedisError, OSError) as error:
+            raise QueueUnavailable() from error
+
+    async def release(self, user_id: int, job_id: str) -> None:
+        import redis
+
+        try:
+            await self.client.srem(f"lstmuse:user:{user_id}:jobs", job_id)
+            await self.client.zrem(QUEUE_KEY, job_id)
+        except (redis.RedisError, OSError):
+            pass  # the entries expire with their TTL
+
     async def jobs_of(self, user_id: int) -> list[str]:
         members = await self.client.smembers(f"lstmuse:user:{user_id}:jobs")
         return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
@@ -72,10 +93,6 @@ class RedisJobLimits(JobLimits):
     async def position(self, job_id: str) -> int | None:
         rank = await self.client.zrank(QUEUE_KEY, job_id)
         return None if rank is None else int(rank) + 1
-
-    async def release(self, user_id: int, job_id: str) -> None:
-        await self.client.srem(f"lstmuse:user:{user_id}:jobs", job_id)
-        await self.client.zrem(QUEUE_KEY, job_id)
 
     async def _cooldown_left(self, user_id: int) -> float:
         milliseconds = await self.client.pttl(f"lstmuse:user:{user_id}:cooldown")
@@ -92,8 +109,9 @@ class RedisJobLimits(JobLimits):
         await self.client.expire(jobs_key, self.job_ttl)
         await self.client.zadd(QUEUE_KEY, {job_id: time.time()})
         if self.cooldown > 0:
-            await self.client.set(f"lstmuse:user:{user_id}:cooldown", 1,
-                                  px=max(1, int(self.cooldown * 1000)))
+            await self.client.set(
+                f"lstmuse:user:{user_id}:cooldown", 1, px=max(1, int(self.cooldown * 1000))
+            )
 
 
 class MemoryJobLimits(JobLimits):

@@ -12,17 +12,28 @@ from bot.settings import BotSettings
 
 def build_service(settings: BotSettings, output_dir: Path = Path("out")) -> LstmuseService:
     """The queue when ``LSTMUSE_REDIS_URL`` is set, else jobs in this process."""
-    limits = {"max_jobs_per_user": settings.max_jobs_per_user,
-              "cooldown_seconds": settings.cooldown_seconds, "queue_cap": settings.queue_cap}
+    limits = {
+        "max_jobs_per_user": settings.max_jobs_per_user,
+        "cooldown_seconds": settings.cooldown_seconds,
+        "queue_cap": settings.queue_cap,
+    }
     jobs: CeleryJobs | InProcessJobs
     if settings.redis_url:
         jobs = CeleryJobs(settings.redis_url, timeout_seconds=settings.broker_timeout_seconds)
         job_limits = RedisJobLimits(jobs.redis, **limits)
-        return LstmuseService(jobs, job_limits, job_timeout=settings.job_timeout_seconds,
-                              train_timeout=settings.train_job_timeout_seconds)
+        return LstmuseService(
+            jobs,
+            job_limits,
+            job_timeout=settings.job_timeout_seconds,
+            train_timeout=settings.train_job_timeout_seconds,
+        )
     from lstmuse_core.settings import get_settings
 
     core = get_settings()
     jobs = InProcessJobs(output_dir, models_dir=core.models_dir, soundfont=core.soundfont)
-    return LstmuseService(jobs, MemoryJobLimits(**limits), job_timeout=settings.job_timeout_seconds,
-                          train_timeout=settings.train_job_timeout_seconds)
+    return LstmuseService(
+        jobs,
+        MemoryJobLimits(**limits),
+        job_timeout=settings.job_timeout_seconds,
+        train_timeout=settings.train_job_timeout_seconds,
+    )

@@ -41,10 +41,15 @@ class MelodyPost:
     def facts(self) -> dict[str, str]:
         r = self.request
         return {
-            "Style": self.style, "Temperature": f"{r.temperature:g}", "Key": self.key,
-            "Tempo": f"{r.bpm:g} bpm", "Length": f"{len(self.symbols) / 16:g} bars of 4/4"
-            if r.time_signature == "4/4" else f"{len(self.symbols)} 16th notes",
-            "Random seed": str(self.random_seed), "Model": self.model_version,
+            "Style": self.style,
+            "Temperature": f"{r.temperature:g}",
+            "Key": self.key,
+            "Tempo": f"{r.bpm:g} bpm",
+            "Length": f"{len(self.symbols) / 16:g} bars of 4/4"
+            if r.time_signature == "4/4"
+            else f"{len(self.symbols)} 16th notes",
+            "Random seed": str(self.random_seed),
+            "Model": self.model_version,
             "Instrument": r.instrument,
         }
 
@@ -55,16 +60,23 @@ class MelodyPost:
 class LstmuseService:
     """The commands: melody, styles, queue, cancel, and the admin ones."""
 
-    def __init__(self, jobs: Jobs, limits: JobLimits, *, job_timeout: float = 300.0,
-                 train_timeout: float = 4 * 3600.0) -> None:
+    def __init__(
+        self,
+        jobs: Jobs,
+        limits: JobLimits,
+        *,
+        job_timeout: float = 300.0,
+        train_timeout: float = 4 * 3600.0,
+    ) -> None:
         self.jobs = jobs
         self.limits = limits
         self.job_timeout = job_timeout
         self.train_timeout = train_timeout
         self.owners: dict[str, int] = {}
 
-    async def melody(self, user_id: int, request: MelodyRequest,
-                     status: Status = _ignore) -> list[MelodyPost]:
+    async def melody(
+        self, user_id: int, request: MelodyRequest, status: Status = _ignore
+    ) -> list[MelodyPost]:
         """Queue one request, report its progress, return its melodies as posts."""
         request = request.with_random_seed()
         job_id = f"melody-{uuid.uuid4().hex}"
@@ -72,8 +84,10 @@ class LstmuseService:
         self.owners[job_id] = user_id
         try:
             await self.jobs.submit_melody(job_id, request)
-            await status(f"Queued ({_ordinal(position)} in line): {request.style}, "
-                         f"temperature {request.temperature:g}, random seed {request.random_seed}")
+            await status(
+                f"Queued ({_ordinal(position)} in line): {request.style}, "
+                f"temperature {request.temperature:g}, random seed {request.random_seed}"
+            )
 
             async def on_stage(state: str, info: dict[str, Any]) -> None:
                 if state in ("STARTED", "PROGRESS"):
@@ -86,18 +100,27 @@ class LstmuseService:
             self.owners.pop(job_id, None)
             await self.limits.release(user_id, job_id)
 
-    async def _post(self, request: MelodyRequest, result: dict[str, Any],
-                    melody: dict[str, Any]) -> MelodyPost:
+    async def _post(
+        self, request: MelodyRequest, result: dict[str, Any], melody: dict[str, Any]
+    ) -> MelodyPost:
         files = []
         for kind in ("midi", "audio", "image"):
             reference = melody["files"].get(kind)
             if reference:
                 name = f"lstmuse-{result['style']}-{melody['random_seed']}"
-                files.append((name + PurePosixPath(reference).suffix,
-                              await self.jobs.fetch(reference)))
-        return MelodyPost(request.replace(random_seed=melody["random_seed"]), result["style"],
-                          result["model_version"], melody["random_seed"], melody["key"],
-                          melody["symbols"].split(), files, list(melody.get("problems", [])))
+                files.append(
+                    (name + PurePosixPath(reference).suffix, await self.jobs.fetch(reference))
+                )
+        return MelodyPost(
+            request.replace(random_seed=melody["random_seed"]),
+            result["style"],
+            result["model_version"],
+            melody["random_seed"],
+            melody["key"],
+            melody["symbols"].split(),
+            files,
+            list(melody.get("problems", [])),
+        )
 
     @staticmethod
     def reroll(post: MelodyPost) -> MelodyRequest:
@@ -109,14 +132,16 @@ class LstmuseService:
         """Same seed melody, a nearby temperature, a new random seed."""
         hotter = post.request.temperature + step
         temperature = hotter if hotter <= MAX_TEMPERATURE else post.request.temperature - step
-        return post.request.replace(random_seed=None, count=1,
-                                    temperature=round(max(MIN_TEMPERATURE, temperature), 2))
+        return post.request.replace(
+            random_seed=None, count=1, temperature=round(max(MIN_TEMPERATURE, temperature), 2)
+        )
 
     @staticmethod
     def continuation(post: MelodyPost, bars: int = 8) -> MelodyRequest:
         """This melody as the seed of a longer one (the last 32 bars of it at most)."""
-        return post.request.replace(random_seed=None, count=1, seed_melody=tuple(post.symbols[-512:]),
-                                    bars=bars, steps=None)
+        return post.request.replace(
+            random_seed=None, count=1, seed_melody=tuple(post.symbols[-512:]), bars=bars, steps=None
+        )
 
     async def styles(self) -> str:
         catalogue = await self.jobs.catalogue()
@@ -126,8 +151,11 @@ class LstmuseService:
         for name, entry in sorted(catalogue.items()):
             version = entry.get("active_version") or "no active model"
             active = next((v for v in entry.get("versions", []) if v["version"] == version), {})
-            quality = (f", {active['bits_per_symbol']:.2f} bits/note-step held out"
-                       if active.get("bits_per_symbol") else "")
+            quality = (
+                f", {active['bits_per_symbol']:.2f} bits/note-step held out"
+                if active.get("bits_per_symbol")
+                else ""
+            )
             lines.append(f"- **{name}**: {entry.get('description', '')} ({version}{quality})")
         return "\n".join(lines)
 
@@ -138,7 +166,8 @@ class LstmuseService:
         positions = [await self.limits.position(job) for job in mine]
         return "Your jobs: " + ", ".join(
             f"`{job[-8:]}` ({_ordinal(p)} in line)" if p else f"`{job[-8:]}`"
-            for job, p in zip(mine, positions, strict=True))
+            for job, p in zip(mine, positions, strict=True)
+        )
 
     async def cancel(self, user_id: int) -> str:
         mine = await self.limits.jobs_of(user_id)
@@ -149,19 +178,34 @@ class LstmuseService:
         await self.limits.release(user_id, job_id)
         return f"Cancelled `{job_id[-8:]}` (if it had already started it finishes, unposted)."
 
-    async def retrain(self, style: str, *, epochs: int | None = None, preset: str = "default",
-                      force: bool = False, uploads: list[tuple[str, bytes]] | None = None,
-                      status: Status = _ignore) -> str:
+    async def retrain(
+        self,
+        style: str,
+        *,
+        epochs: int | None = None,
+        preset: str = "default",
+        force: bool = False,
+        uploads: list[tuple[str, bytes]] | None = None,
+        status: Status = _ignore,
+    ) -> str:
         from lstmuse_core.bundle import check_style_name
         from lstmuse_core.model import preset as check_preset
 
         check_style_name(style)
         check_preset(preset)
         job_id = f"retrain-{uuid.uuid4().hex}"
-        references = [await self.jobs.upload(job_id, _safe_name(i, name), data, 24 * 3600)
-                      for i, (name, data) in enumerate(uploads or [], start=1)]
-        await self.jobs.submit_retrain(job_id, style=style, preset=preset, epochs=epochs,
-                                       force=force, dataset_refs=references or None)
+        references = [
+            await self.jobs.upload(job_id, _safe_name(i, name), data, 24 * 3600)
+            for i, (name, data) in enumerate(uploads or [], start=1)
+        ]
+        await self.jobs.submit_retrain(
+            job_id,
+            style=style,
+            preset=preset,
+            epochs=epochs,
+            force=force,
+            dataset_refs=references or None,
+        )
         await status(f"Retraining {style} ({preset}) is queued.")
 
         async def on_stage(state: str, info: dict[str, Any]) -> None:
@@ -170,14 +214,17 @@ class LstmuseService:
                     f"Training {style}: epoch {info['epoch']}/{info['max_epochs']}, loss "
                     f"{info['loss_bits']:.3f}, validation {info['val_loss_bits']:.3f} bits, "
                     f"best {info['best_val_loss_bits']:.3f}, at most "
-                    f"{info['eta_seconds'] / 60:.0f} min left")
+                    f"{info['eta_seconds'] / 60:.0f} min left"
+                )
             elif info.get("stage"):
                 await status(f"Retraining {style}: {info['stage']}...")
 
         result = await self.jobs.wait(job_id, on_stage, self.train_timeout)
-        return (f"Retrained **{style}** -> {result['version']}: held-out "
-                f"{result['test']['bits_per_symbol']:.3f} bits/symbol after {result['epochs']} "
-                f"epochs. {result['note']}.")
+        return (
+            f"Retrained **{style}** -> {result['version']}: held-out "
+            f"{result['test']['bits_per_symbol']:.3f} bits/symbol after {result['epochs']} "
+            f"epochs. {result['note']}."
+        )
 
     async def models(self, style: str | None = None) -> str:
         catalogue = await self.jobs.catalogue()
@@ -190,10 +237,11 @@ class LstmuseService:
             for version in entry.get("versions", []):
                 bits = version.get("bits_per_symbol")
                 ngram = version.get("ngram_bits_per_symbol")
-                lines.append(f"- {version['version']}: "
-                             + (f"{bits:.3f} bits/symbol (9-gram {ngram:.3f}), "
-                                if bits and ngram else "")
-                             + f"{version.get('songs', '?')} songs, {version.get('trained_at', '')}")
+                lines.append(
+                    f"- {version['version']}: "
+                    + (f"{bits:.3f} bits/symbol (9-gram {ngram:.3f}), " if bits and ngram else "")
+                    + f"{version.get('songs', '?')} songs, {version.get('trained_at', '')}"
+                )
         return "\n".join(lines) or "No models yet."
 
     async def rollback(self, style: str, version: str | None = None) -> str:
@@ -204,7 +252,9 @@ class LstmuseService:
 
 
 def _ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
     return f"{number}{suffix}"
 
 

@@ -15,8 +15,10 @@ class BotSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LSTMUSE_", env_file=".env", extra="ignore")
 
     discord_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "LSTMUSE_DISCORD_TOKEN"),
-        description="the bot's token (Discord mode); never logged")
+        default=None,
+        validation_alias=AliasChoices("DISCORD_TOKEN", "LSTMUSE_DISCORD_TOKEN"),
+        description="the bot's token (Discord mode); never logged",
+    )
     redis_url: str | None = Field(default=None, description="unset: jobs run in-process")
     command_prefix: str = Field(default="!", description="prefix of text commands")
     admin_user_ids: str = Field(default="", description="comma-separated Discord user ids")
@@ -28,7 +30,9 @@ class BotSettings(BaseSettings):
     job_timeout_seconds: float = Field(default=300.0, ge=1, description="wait for a result")
     train_job_timeout_seconds: float = Field(default=4 * 3600.0, ge=1)
     broker_timeout_seconds: float = Field(default=3.0, gt=0, description="Redis unreachable after")
-    button_timeout_seconds: float = Field(default=3600.0, ge=10, description="buttons work this long")
+    button_timeout_seconds: float = Field(
+        default=3600.0, ge=10, description="buttons work this long"
+    )
 
     @staticmethod
     def _ids(text: str) -> set[int]:

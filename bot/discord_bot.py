@@ -1,0 +1,76 @@
+"""The Discord front end: a `commands.Bot` with one cog per feature.
+
+Prefix commands (``!melody ...``) need the privileged *message content*
+intent (enable it in the Developer Portal); slash commands (``/melody``) do
+not. The token is read from ``DISCORD_TOKEN`` and never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.service import LstmuseService
+from bot.settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+# One cog a feature, listed in one place.
+EXTENSIONS = ("bot.cogs.errors", "bot.cogs.melody", "bot.cogs.admin")
+
+
+class LstmuseBot(commands.Bot):
+    def __init__(
+        self, settings: BotSettings, service: LstmuseService, intents: discord.Intents | None = None
+    ) -> None:
+        if intents is None:
+            intents = discord.Intents.default()
+            intents.message_content = True  # prefix commands read message text
+        super().__init__(
+            command_prefix=settings.command_prefix,
+            intents=intents,
+            description="LSTMuse writes melodies with an LSTM. Try !melody.",
+        )
+        self.settings = settings
+        self.service = service
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        for guild_id in self.settings.guilds:  # guild sync is instant; global takes up to an hour
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+    async def on_ready(self) -> None:
+        log.info(
+            "logged in as %s (%s) in %d guilds",
+            self.user,
+            getattr(self.user, "id", "?"),
+            len(self.guilds),
+        )
+
+
+def is_admin(settings: BotSettings, user: discord.abc.User) -> bool:
+    """Configured user ids, configured role ids, or the Manage Server permission."""
+    if user.id in settings.admin_users:
+        return True
+    if isinstance(user, discord.Member):
+        if settings.admin_roles & {role.id for role in user.roles}:
+            return True
+        return user.guild_permissions.manage_guild
+    return False
+
+
+def run_discord(settings: BotSettings) -> None:
+    from bot.runtime import build_service
+
+    if settings.discord_token is None:
+        raise SystemExit(
+            "DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal "
+            "and put its token in the environment (or .env)"
+        )
+    bot = LstmuseBot(settings, build_service(settings))
+    bot.run(settings.discord_token.get_secret_value(), log_handler=None)

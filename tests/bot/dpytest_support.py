@@ -1,0 +1,37 @@
+"""Helpers for driving the bot through dpytest."""
+
+from __future__ import annotations
+
+import discord
+import discord.ext.test as dpytest
+
+from bot.settings import BotSettings
+
+ADMIN_ID = 4242
+
+
+def intents_for_tests() -> discord.Intents:
+    """dpytest's fake members live in the member cache, which needs the members intent."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    return intents
+
+
+def make_settings(redis_url: str | None, **overrides: object) -> BotSettings:
+    values = {
+        "redis_url": redis_url,
+        "admin_user_ids": str(ADMIN_ID),
+        "cooldown_seconds": 0,
+        "job_timeout_seconds": 120,
+        "broker_timeout_seconds": 1.0,
+        **overrides,
+    }
+    return BotSettings(discord_token=None, **values)  # type: ignore[arg-type]
+
+
+def sent_messages() -> list[discord.Message]:
+    messages = []
+    while not dpytest.sent_queue.empty():
+        messages.append(dpytest.sent_queue.get_nowait())
+    return messages

@@ -1,0 +1,45 @@
+"""Typed chat options become a validated MelodyRequest."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.options import parse_options, request_from_text
+from lstmuse_core.errors import InvalidParameter
+
+
+def test_typical_command_line() -> None:
+    """Quotes, curly quotes, spaces around '=', case and aliases are handled."""
+    request = request_from_text("Style=Folk temp = 0.8 seed=“C4 D4 E4:2” BARS=8 key=D")
+    assert (request.style, request.temperature, request.bars, request.key) == ("folk", 0.8, 8, "D")
+    assert request.seed_melody[:5] == ("60", "_", "_", "_", "62")
+
+
+def test_symbol_seed_in_quotes() -> None:
+    """A symbol seed keeps its spaces inside quotes."""
+    assert request_from_text('seed="60 _ 62 _"').seed_melody == ("60", "_", "62", "_")
+
+
+@pytest.mark.parametrize(
+    ("text", "parameter", "fragment"),
+    [
+        ("temp=3", "temperature", "0.1 to 2"),
+        ("style=folk loud", "options", "name=value"),
+        ("colour=blue", "colour", "known options"),
+        ('seed="60 _ 62', "options", "balanced quotes"),
+        ("bars=100", "bars", "1 to 64"),
+        ("key=H", "key", "major or minor key"),
+    ],
+)
+def test_rejections_name_parameter_value_and_rule(text: str, parameter: str, fragment: str) -> None:
+    """Each rejection names the parameter, the value and what is allowed."""
+    with pytest.raises(InvalidParameter) as error:
+        request_from_text(text)
+    assert error.value.parameter == parameter
+    assert fragment in str(error.value)
+
+
+def test_empty_is_all_defaults() -> None:
+    """No options: the defaults."""
+    assert parse_options("") == {}
+    assert request_from_text("").style == "folk"
