@@ -9,7 +9,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint setup system-packages
+.PHONY: run test lint setup system-packages stack
 
 run: $(STAMP)
 	$(BIN)/lstmuse generate --style folk --bars 16 --temperature 0.9 --out out
@@ -34,3 +34,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The full stack without Docker: Redis (started if none answers), one worker
+# serving both queues in the background, then the bot (Discord with a
+# DISCORD_TOKEN, else the console) talking to it through Redis.
+REDIS_URL ?= redis://127.0.0.1:6379/0
+stack: $(STAMP)
+	.ci/ensure-redis
+	LSTMUSE_REDIS_URL=$(REDIS_URL) $(BIN)/celery -A worker.app worker -Q generate,train -c 2 \
+		--prefetch-multiplier 8 -l info --detach --logfile=worker.log --pidfile=worker.pid
+	LSTMUSE_REDIS_URL=$(REDIS_URL) $(BIN)/lstmuse-bot; \
+		kill $$(cat worker.pid) 2>/dev/null || true

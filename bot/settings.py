@@ -12,7 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class BotSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LSTMUSE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LSTMUSE_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     discord_token: SecretStr | None = Field(
         default=None,

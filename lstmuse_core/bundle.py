@@ -184,6 +184,7 @@ def write_bundle(
     folder = (models_dir or default_models_dir()) / style
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
+    staging.chmod(0o755)  # mkdtemp makes it private; workers of other users read bundles
     try:
         model.save(staging / "model.keras")
         vocabulary.save(staging / "vocab.json")

@@ -17,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Configuration shared by the worker, the console and the bot."""
 
-    model_config = SettingsConfigDict(env_prefix="LSTMUSE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LSTMUSE_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     redis_url: str | None = Field(
         default=None,

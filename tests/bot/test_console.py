@@ -1,0 +1,68 @@
+"""The console front end: in-process jobs, and the full local stack through Redis."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.console import Console
+from bot.runtime import build_service
+from bot.settings import BotSettings
+from lstmuse_core.train import StyleTrainingResult
+
+
+async def test_console_in_process(
+    tiny_training: StyleTrainingResult, tmp_path: Path, monkeypatch
+) -> None:
+    """Embedded mode: a melody command writes MIDI, MP3 and PNG; errors are one line."""
+    monkeypatch.setenv("LSTMUSE_MODELS_DIR", str(tiny_training.bundle.path.parent.parent))
+    from lstmuse_core.settings import get_settings
+
+    get_settings.cache_clear()
+    output = io.StringIO()
+    service = build_service(BotSettings(discord_token=None, cooldown_seconds=0), tmp_path)
+    console = Console(service, tmp_path, out=output)
+    assert await console.handle("!melody style=tinyfolk bars=2 random_seed=4 key=G")
+    assert await console.handle("variation")
+    assert await console.handle("melody temp=5")
+    assert not await console.handle("quit")
+    text = output.getvalue()
+    assert sorted(p.name for p in tmp_path.glob("lstmuse-tinyfolk-4.*")) == [
+        "lstmuse-tinyfolk-4.mid",
+        "lstmuse-tinyfolk-4.mp3",
+        "lstmuse-tinyfolk-4.png",
+    ]
+    assert "key G major" in text and "random seed 4" in text
+    assert text.count("Melody:") == 2
+    assert "Sorry: temperature=5.0 is not allowed" in text
+    get_settings.cache_clear()
+
+
+def test_local_stack_answers_through_redis_and_a_worker(
+    celery_worker_process, worker_env, tmp_path: Path
+) -> None:
+    """lstmuse-bot --console with LSTMUSE_REDIS_URL goes through the queue and the worker."""
+    env = {**os.environ, **worker_env, "LSTMUSE_COOLDOWN_SECONDS": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--console", "--out", str(tmp_path)],
+        input="styles\nmelody style=tinyfolk bars=2 random_seed=8\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    assert "**tinyfolk**" in done.stdout
+    assert "random seed 8" in done.stdout
+    assert (tmp_path / "lstmuse-tinyfolk-8.mid").read_bytes().startswith(b"MThd")
+    code = "import sys; import bot.jobs, bot.service; print('tensorflow' in sys.modules)"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env
+        ).stdout.strip()
+        == "False"
+    )

@@ -1,0 +1,82 @@
+"""docker-compose.yml, the Dockerfile and .env.example agree with the project."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from bot.settings import BotSettings
+from lstmuse_core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _env_example() -> dict[str, str]:
+    pairs = (
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    return dict(pairs)
+
+
+def test_env_example_lists_every_setting() -> None:
+    """Each setting of the worker, console and bot has a line in .env.example."""
+    names = {f"LSTMUSE_{n.upper()}" for n in Settings.model_fields} | {
+        f"LSTMUSE_{n.upper()}" for n in BotSettings.model_fields if n != "discord_token"
+    }
+    assert names | {"DISCORD_TOKEN"} == set(_env_example())
+
+
+def test_compose_services_commands_volumes_and_environment() -> None:
+    """Every service's command exists in the project; volumes and variables are declared."""
+    compose = _compose()
+    services = compose["services"]
+    assert {"redis", "bot", "worker-gpu", "worker-cpu", "worker-train", "flower"} <= set(services)
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    env_names = set(_env_example())
+    for name, service in services.items():
+        command = service.get("command", [])
+        if command[:3] == ["celery", "-A", "worker.app"]:
+            assert (ROOT / "worker" / "app.py").is_file()
+            queue = command[command.index("-Q") + 1]
+            assert set(queue.split(",")) <= {"generate", "train"}, name
+        elif command and command[0].startswith("lstmuse"):
+            assert command[0] in scripts, name
+        for variable in service.get("environment", {}):
+            assert variable in env_names, (name, variable)
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), (name, source)
+            else:
+                assert source in compose["volumes"], (name, source)
+        if "env_file" in service:
+            assert service["env_file"] == ".env"
+    redis = services["redis"]
+    assert "--appendonly" in redis["command"] and redis["healthcheck"]["test"][-1] == "ping"
+    gpu = services["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"][0]
+    assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"]
+    assert services["worker-cpu"]["profiles"] == ["cpu"]
+
+
+def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
+    """Build and runtime stages are separate, COPY sources exist, processes are not root."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM \S+ AS (\S+)", dockerfile, re.MULTILINE)
+    assert {"bot", "worker"} <= set(stages) and len(stages) >= 4
+    for source in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.MULTILINE):
+        assert (ROOT / source).exists(), source
+    runtime = dockerfile.split("AS runtime-base", 1)[1]
+    assert "build-essential" not in runtime
+    assert runtime.count("USER lstmuse") == 2
+    for service in _compose()["services"].values():
+        target = service.get("build", {}).get("target")
+        assert target is None or target in stages
