@@ -17,8 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lstmuse-bot", description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--console", action="store_true", help="use the console front end")
-    mode.add_argument("--discord", action="store_true",
-                      help="run on Discord; fails at once if DISCORD_TOKEN is missing")
+    mode.add_argument(
+        "--discord",
+        action="store_true",
+        help="run on Discord; fails at once if DISCORD_TOKEN is missing",
+    )
     parser.add_argument("--out", type=Path, help="folder for the console's files")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -29,8 +32,10 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_bot_settings()
     if args.discord and settings.discord_token is None:
-        parser.error("DISCORD_TOKEN is not set: create a bot application in the Discord "
-                     "Developer Portal and put its token in the environment or .env")
+        parser.error(
+            "DISCORD_TOKEN is not set: create a bot application in the Discord "
+            "Developer Portal and put its token in the environment or .env"
+        )
     if args.console or settings.discord_token is None:
         from bot.console import run_console
         from bot.runtime import build_service

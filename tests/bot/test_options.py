@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.options import parse_options, request_from_text
 from lstmuse_core.errors import InvalidParameter
@@ -43,3 +45,46 @@ def test_empty_is_all_defaults() -> None:
     """No options: the defaults."""
     assert parse_options("") == {}
     assert request_from_text("").style == "folk"
+
+
+OPTION_NAMES = st.sampled_from(
+    [
+        "style",
+        "temp",
+        "seed",
+        "bars",
+        "key",
+        "bpm",
+        "instrument",
+        "count",
+        "random_seed",
+        "top_k",
+        "top_p",
+        "steps",
+        "x",
+        "TEMP",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_is_parsed_or_rejected_by_name(text: str) -> None:
+    """Fuzzing: arbitrary text never raises anything but a named InvalidParameter."""
+    try:
+        request_from_text(text)
+    except InvalidParameter as error:
+        assert error.parameter and str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(OPTION_NAMES, st.text(max_size=12)), max_size=5))
+def test_any_option_values_are_parsed_or_rejected_by_name(pairs: list[tuple[str, str]]) -> None:
+    """Fuzzing known names with arbitrary values: a request or an error naming a parameter."""
+    text = " ".join(f'{name}="{value}"' for name, value in pairs if '"' not in value)
+    try:
+        request = request_from_text(text)
+    except InvalidParameter as error:
+        assert error.parameter
+    else:
+        assert 0.1 <= request.temperature <= 2.0 and 1 <= request.count <= 4
