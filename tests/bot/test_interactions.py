@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord.ext.test as dpytest
 import pytest
+from interactions_support import click, install, slash
 
 from bot.discord_bot import LstmuseBot
-from interactions_support import click, install, slash
 
 DEFERRED = 5  # InteractionResponseType.deferred_channel_message
 EPHEMERAL = 64
