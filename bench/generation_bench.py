@@ -42,17 +42,17 @@ import ctypes
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from seed_design import SEED_WINDOW, median_seconds, seed_model  # bench/ is on sys.path
 
 from lstmuse_core.bundle import active_version, default_models_dir
 from lstmuse_core.encoding import SONG_END, Vocabulary
 from lstmuse_core.generate import LstmStepper, MelodyGenerator, load_generator
 from lstmuse_core.model import PRESETS, build_model
 
-SEED_WINDOW = 64  # the seed's sequence length, in 16th-note steps
 SINGLE_TARGET_SPEEDUP = 500.0
 BATCH_TARGET_MS = 5.0
 
@@ -60,20 +60,6 @@ BATCH_TARGET_MS = 5.0
 def erk_like_vocabulary(size: int) -> Vocabulary:
     """``size`` symbols: the three specials and ``size - 3`` pitches from MIDI 48 upwards."""
     return Vocabulary.from_songs([[str(pitch) for pitch in range(48, 48 + size - 3)]])
-
-
-def seed_model(vocab_size: int) -> Any:
-    """The seed's network: one-hot windows -> LSTM(256) -> Dropout(0.2) -> softmax."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(shape=(SEED_WINDOW, vocab_size))
-    x = layers.LSTM(256)(inputs)
-    x = layers.Dropout(0.2)(x)
-    outputs = layers.Dense(vocab_size, activation="softmax")(x)
-    model = keras.Model(inputs, outputs)
-    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
 
 
 def seed_sample_with_temperature(
@@ -137,17 +123,6 @@ def blas_threads(count: int) -> Iterator[str]:
         yield f"{int(get())} BLAS thread{'s' if int(get()) > 1 else ''}"
     finally:
         set_(before)
-
-
-def median_seconds(work: Callable[[], object], runs: int) -> float:
-    """The median wall time of ``runs`` calls of ``work``, after one warm-up call."""
-    work()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from seed_design import median_seconds  # bench/ is on sys.path
 
 from lstmuse_core.encoding import HOLD, REST, STEPS_PER_QUARTER
 from lstmuse_core.midi import melody_to_midi
@@ -62,17 +61,6 @@ def pseudo_melody(seconds: float = SECONDS, bpm: float = BPM, seed: int = 2024) 
     if symbols[-1] == HOLD or symbols[-1] == REST:  # end on a note for a full-length MIDI
         symbols[-1] = str(scale[degree])
     return symbols
-
-
-def median_seconds(work: Callable[[], object], runs: int) -> float:
-    """The median wall time of ``runs`` calls of ``work``, after one warm-up call."""
-    work()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,33 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from seed_design import SEED_WINDOW, seed_model  # bench/ is on sys.path
 
 from lstmuse_core.batches import song_batches
 from lstmuse_core.dataset import build_dataset
 from lstmuse_core.encoding import SONG_END, Vocabulary
 from lstmuse_core.model import PRESETS, build_model
 
-SEED_WINDOW = 64  # the seed's sequence length, in 16th-note steps
 SEED_BATCH = 64
 TARGET_SPEEDUP = 40.0
-
-
-def seed_model(vocab_size: int) -> Any:
-    """The seed's network: one-hot windows -> LSTM(256) -> Dropout(0.2) -> softmax."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(shape=(SEED_WINDOW, vocab_size))
-    x = layers.LSTM(256)(inputs)
-    x = layers.Dropout(0.2)(x)
-    outputs = layers.Dense(vocab_size, activation="softmax")(x)
-    model = keras.Model(inputs, outputs)
-    model.compile(
-        loss="categorical_crossentropy",
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-        metrics=["accuracy"],
-    )
-    return model
 
 
 def seed_series(vocab: Vocabulary, songs: list[list[str]]) -> np.ndarray:

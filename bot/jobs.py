@@ -210,47 +210,21 @@ class InProcessJobs:
         self.futures[job_id] = self.executor.submit(self._retrain, job_id, **kwargs)
 
     def _retrain(
-        self,
-        job_id: str,
-        style: str,
-        preset: str = "default",
-        epochs: int | None = None,
-        minutes: float | None = None,
-        force: bool = False,
-        dataset_refs: list[str] | None = None,
+        self, job_id: str, style: str, dataset_refs: list[str] | None = None, **options: Any
     ) -> dict[str, Any]:
-        import tempfile
-
-        from lstmuse_core.train import train_style
-        from lstmuse_core.uploads import save_uploads
+        from lstmuse_core.settings import get_settings
+        from worker.training import run_retrain, unpack_uploads
 
         def publish(progress: Any) -> None:
             self.progress[job_id] = {"stage": "training", **progress.to_json()}
 
-        with tempfile.TemporaryDirectory() as folder:
-            input_dir = None
-            if dataset_refs:
-                uploads = [(r.rsplit("/", 1)[-1], self.store.get(r)) for r in dataset_refs]
-                save_uploads(uploads, Path(folder))
-                input_dir = Path(folder)
-            result = train_style(
-                style,
-                preset_name=preset,
-                max_epochs=epochs,
-                max_minutes=minutes,
-                input_dir=input_dir,
-                models_dir=self.models_dir,
-                force=force,
-                on_progress=publish,
-            )
-        return {
-            "style": style,
-            "version": result.bundle.version,
-            "promoted": result.promoted,
-            "note": result.promotion_note,
-            "epochs": result.trained.epochs,
-            "test": result.bundle.metrics["test"],
-        }
+        input_dir = None
+        if dataset_refs:
+            uploads = [(r.rsplit("/", 1)[-1], self.store.get(r)) for r in dataset_refs]
+            input_dir = unpack_uploads(style, uploads, get_settings().uploads_dir)
+        return run_retrain(
+            style, input_dir=input_dir, models_dir=self.models_dir, on_progress=publish, **options
+        )
 
     async def submit_rollback(self, job_id: str, style: str, version: str | None) -> None:
         from worker.rollback import roll_back

@@ -127,14 +127,18 @@ def retrain(
     minutes: float | None = None,
     force: bool = False,
     dataset_dir: str | None = None,
+    dataset_refs: list[str] | None = None,
 ) -> dict[str, Any]:
     """Train a new version of ``style``; promote it only if it is valid and not worse.
 
-    dataset_dir: a folder of music files on the worker's machine (uploaded
-    data); without it a built-in style reads its music21 corpus.
+    dataset_refs: uploaded music files or zips in the artifact store; they
+    are checked, unpacked into ``<uploads_dir>/<style>/`` and become the
+    style's dataset. dataset_dir: a folder of music files on the worker's
+    machine. Without either, a built-in style reads its music21 corpus.
     """
-    from lstmuse_core.train import TrainingProgress, train_style
+    from lstmuse_core.train import TrainingProgress
     from worker.generation import log_device_once
+    from worker.training import run_retrain, unpack_uploads
 
     stored = _first_delivery_or_stored(self.request.id)
     if stored is not None:
@@ -145,16 +149,20 @@ def retrain(
 
     self.update_state(state="PROGRESS", meta={"stage": "reading the corpus"})
     try:
+        if dataset_refs:
+            store = store_from_settings(redis_client())
+            uploads = [(ref.rsplit("/", 1)[-1], store.get(ref)) for ref in dataset_refs]
+            dataset_dir = str(unpack_uploads(style, uploads, settings.uploads_dir))
         log_device_once()
-        result = train_style(
+        summary = run_retrain(
             style,
-            preset_name=preset,
-            max_epochs=epochs,
-            max_minutes=minutes,
+            preset=preset,
+            epochs=epochs,
+            minutes=minutes,
+            force=force,
             input_dir=Path(dataset_dir) if dataset_dir else None,
             models_dir=settings.models_dir,
             cache_dir=settings.cache_dir,
-            force=force,
             on_progress=publish,
         )
     except SoftTimeLimitExceeded:
@@ -170,16 +178,6 @@ def retrain(
             f"retraining {style} failed: {error}; the active model is unchanged"
         ) from error
     publish_catalogue(redis_client(), settings.models_dir)
-    summary = {
-        "style": style,
-        "version": result.bundle.version,
-        "promoted": result.promoted,
-        "note": result.promotion_note,
-        "epochs": result.trained.epochs,
-        "stopped_by": result.trained.stopped_by,
-        "test": result.bundle.metrics["test"],
-        "ngram_bits_per_symbol": result.bundle.metrics["ngram"]["bits_per_symbol"],
-    }
     _remember(self.request.id, summary)
     return summary
 
@@ -195,24 +193,6 @@ def rollback(style: str, version: str | None = None) -> dict[str, Any]:
         raise JobFailed(str(error)) from error
     publish_catalogue(redis_client(), settings.models_dir)
     return result
-
-
-def _unpack_uploads(style: str, references: list[str]) -> Path:
-    import shutil
-
-    from lstmuse_core.bundle import check_style_name
-    from lstmuse_core.uploads import save_uploads
-
-    check_style_name(style)
-    store = store_from_settings(redis_client())
-    uploads = [(reference.rsplit("/", 1)[-1], store.get(reference)) for reference in references]
-    folder = settings.uploads_dir / style
-    staging = folder.with_name(f".{style}.incoming")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_uploads(uploads, staging)
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
-    return folder
 
 
 @signals.worker_ready.connect
