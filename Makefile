@@ -1,5 +1,6 @@
 # The two commands of the README, and the pieces they share.
-#   make run   - set everything up, then generate a folk melody (MIDI, MP3, PNG) into out/
+#   make run   - set everything up, then start the console front end (the bot's
+#                commands at a prompt; jobs in-process; files in out/)
 #   make test  - set everything up, then run the whole test suite
 # Set-up installs Debian packages when run as root (apt-get), creates .venv
 # and installs the project with its dev extras; it is skipped when done.
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test lint setup system-packages stack
 
 run: $(STAMP)
-	$(BIN)/lstmuse generate --style folk --bars 16 --temperature 0.9 --out out
+	$(BIN)/lstmuse-bot --console --out out
 
 test: $(STAMP)
 	.ci/ensure-redis

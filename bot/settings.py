@@ -30,7 +30,9 @@ class BotSettings(BaseSettings):
     cooldown_seconds: float = Field(default=5.0, ge=0, description="between a member's requests")
     queue_cap: int = Field(default=200, ge=1, description="jobs waiting in all")
     job_timeout_seconds: float = Field(default=300.0, ge=1, description="wait for a result")
-    train_job_timeout_seconds: float = Field(default=4 * 3600.0, ge=1)
+    train_job_timeout_seconds: float = Field(
+        default=4 * 3600.0, ge=1, description="wait for a retrain to finish"
+    )
     broker_timeout_seconds: float = Field(default=3.0, gt=0, description="Redis unreachable after")
     button_timeout_seconds: float = Field(
         default=3600.0, ge=10, description="buttons work this long"
