@@ -188,7 +188,10 @@ def build_dataset(
         options = options or ReadOptions(part=chosen.part)
         root, paths = chosen.root, chosen.files()
         dropped: list[DroppedSong] = []
-        name, source = name or style, f"music21 corpus: {chosen.corpus_folder}/{chosen.patterns}"
+        name, source = (
+            name or style,
+            f"music21 corpus: {chosen.corpus_folder}/{','.join(chosen.patterns)}",
+        )
     else:
         assert input_dir is not None
         options = options or ReadOptions()
