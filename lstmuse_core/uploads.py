@@ -72,7 +72,7 @@ def _archive_members(name: str, data: bytes, limits: UploadLimits) -> list[tuple
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise InvalidParameter("attachment", name, "a readable .zip archive") from None
-    members = []
+    members: list[tuple[str, bytes]] = []
     declared = 0
     with archive:
         for info in archive.infolist():
