@@ -16,6 +16,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -34,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        if getattr(args, "json", False):
+            # --json promises one JSON object on stdout: whatever a library prints
+            # (pyfluidsynth announces itself when CI is set) goes to stderr instead.
+            args.json_out = sys.stdout
+            with contextlib.redirect_stdout(sys.stderr):
+                return int(args.run(args) or 0)
         return int(args.run(args) or 0)
     except LstmuseError as error:
         print(f"lstmuse: {error}", file=sys.stderr)
@@ -41,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lstmuse: interrupted", file=sys.stderr)
         return 130
+
+
+def _print_json(args: argparse.Namespace, data: Any) -> None:
+    print(json.dumps(data), file=getattr(args, "json_out", sys.stdout), flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +179,7 @@ def run_preprocess(args: argparse.Namespace) -> int:
     summary = {**dataset.summary(), "saved_to": str(saved)}
     if args.json:
         summary["dropped_songs"] = [d.to_json() for d in dataset.dropped][:200]
-        print(json.dumps(summary))
+        _print_json(args, summary)
         return 0
     print(
         f"{summary['name']}: {summary['songs_kept']} of {summary['songs_loaded']} songs kept "
@@ -206,7 +217,7 @@ def run_styles(args: argparse.Namespace) -> int:
             row["test_bits_per_symbol"] = metrics.get("test", {}).get("bits_per_symbol")
         rows.append(row)
     if args.json:
-        print(json.dumps(rows))
+        _print_json(args, rows)
         return 0
     for row in rows:
         model = f"model {row['active_version']}" if row["active_version"] else "no model yet"
@@ -261,7 +272,7 @@ def run_train(args: argparse.Namespace) -> int:
         "ngram_bits_per_symbol": metrics["ngram"]["bits_per_symbol"],
     }
     if args.json:
-        print(json.dumps(summary))
+        _print_json(args, summary)
     else:
         test = metrics["test"]
         print(
@@ -284,7 +295,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         options=_read_options(args),
     )
     if args.json:
-        print(json.dumps(report))
+        _print_json(args, report)
     else:
         print(
             f"{report['style']} {report['version']} on {report['evaluated_on']}: "
@@ -338,16 +349,15 @@ def run_generate(args: argparse.Namespace) -> int:
     composed = compose(request, args.out, models_dir=args.models_dir, soundfont=args.soundfont)
     if args.json:
         first = composed[0]
-        print(
-            json.dumps(
-                {
-                    "style": first.style,
-                    "model_version": first.model_version,
-                    "random_seed": first.random_seed,
-                    "key": first.key,
-                    "melodies": [c.to_json() for c in composed],
-                }
-            )
+        _print_json(
+            args,
+            {
+                "style": first.style,
+                "model_version": first.model_version,
+                "random_seed": first.random_seed,
+                "key": first.key,
+                "melodies": [c.to_json() for c in composed],
+            },
         )
         return 0
     for melody in composed:
