@@ -135,3 +135,11 @@ def celery_worker_process(
     except subprocess.TimeoutExpired:
         process.kill()
     handle.close()
+
+
+@pytest.fixture(scope="session")
+def folk_dataset(tmp_path_factory: pytest.TempPathFactory):
+    """The whole folk style (ESAC erk, 1,781 songs), read once per session."""
+    from lstmuse_core.dataset import build_dataset
+
+    return build_dataset("folk", cache_dir=tmp_path_factory.mktemp("folk-cache"))

@@ -102,10 +102,9 @@ def test_bad_inputs_are_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_folk_style_reads_the_essen_erk_songs() -> None:
+def test_folk_style_reads_the_essen_erk_songs(folk_dataset: Dataset) -> None:
     """The folk style is the 1,781 ESAC erk songs, 41 symbols, split 80/10/10."""
-    dataset = build_dataset("folk", progress=False)
-    summary = dataset.summary()
+    summary = folk_dataset.summary()
     assert summary["songs_loaded"] == 1781
     assert summary["songs_kept"] > 1750
     assert summary["vocab_size"] == 41

@@ -172,14 +172,9 @@ def test_invalid_input_is_rejected():
 
 
 @pytest.mark.slow
-def test_nine_gram_on_the_cached_folk_corpus():
+def test_nine_gram_on_the_folk_corpus(folk_dataset):
     """On the erk test split a 9-gram beats a 5-gram and reaches about 1.25 bits/symbol."""
-    from lstmuse_core.dataset import build_dataset, default_cache_dir
-
-    if not any((default_cache_dir() / "files").glob("*.json.gz")):
-        pytest.skip("the folk corpus is not cached yet (lstmuse dataset build takes ~15 s)")
-    dataset = build_dataset("folk", workers=1)
-    train, test = dataset.melodies("train"), dataset.melodies("test")
+    train, test = folk_dataset.melodies("train"), folk_dataset.melodies("test")
     nine = NGramModel(9).fit(train).score(test)
     five = NGramModel(5).fit(train).bits_per_symbol(test)
     assert nine.bits_per_symbol < five
