@@ -146,9 +146,9 @@ class CeleryJobs:
         return bytes(data)
 
     async def upload(self, job_id: str, name: str, data: bytes, ttl_seconds: int) -> str:
-        from worker.artifacts import KEY_PREFIX, _reference
+        from worker.artifacts import KEY_PREFIX, artifact_reference
 
-        reference = _reference(job_id, name)
+        reference = artifact_reference(job_id, name)
         try:
             await self.redis.set(KEY_PREFIX + reference, data, ex=ttl_seconds)
         except Exception as error:

@@ -29,7 +29,7 @@ class ArtifactStore(Protocol):
     def get(self, reference: str) -> bytes: ...
 
 
-def _reference(job_id: str, name: str) -> str:
+def artifact_reference(job_id: str, name: str) -> str:
     reference = f"{job_id}/{name}"
     if not _REFERENCE.match(reference):
         raise ArtifactError(f"invalid artifact reference {reference!r}")
@@ -45,7 +45,7 @@ class RedisArtifactStore:
         self.max_bytes = max_bytes
 
     def put(self, job_id: str, name: str, data: bytes) -> str:
-        reference = _reference(job_id, name)
+        reference = artifact_reference(job_id, name)
         _check_size(reference, data, self.max_bytes)
         import redis
 
@@ -75,7 +75,7 @@ class LocalArtifactStore:
         self.max_bytes = max_bytes
 
     def put(self, job_id: str, name: str, data: bytes) -> str:
-        reference = _reference(job_id, name)
+        reference = artifact_reference(job_id, name)
         _check_size(reference, data, self.max_bytes)
         path = self.folder / reference
         path.parent.mkdir(parents=True, exist_ok=True)

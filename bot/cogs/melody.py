@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.errors import APOLOGY, user_message
+from bot.cogs.errors import APOLOGY
 from bot.options import request_from_text
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import InvalidParameter, LstmuseError
@@ -225,5 +225,3 @@ class Melodies(commands.Cog):
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(Melodies(bot))
 
-
-__all__ = ["Melodies", "MelodyButtons", "user_message"]
