@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot.options import parse_options, request_from_text
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.request import option_names
 
 
 def test_typical_command_line() -> None:
@@ -47,24 +48,7 @@ def test_empty_is_all_defaults() -> None:
     assert request_from_text("").style == "folk"
 
 
-OPTION_NAMES = st.sampled_from(
-    [
-        "style",
-        "temp",
-        "seed",
-        "bars",
-        "key",
-        "bpm",
-        "instrument",
-        "count",
-        "random_seed",
-        "top_k",
-        "top_p",
-        "steps",
-        "x",
-        "TEMP",
-    ]
-)
+OPTION_NAMES = st.sampled_from([*option_names(), "x", "TEMP", "length", "tempo"])
 
 
 @settings(max_examples=300, deadline=None)
