@@ -224,4 +224,3 @@ class Melodies(commands.Cog):
 
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(Melodies(bot))
-
