@@ -72,7 +72,6 @@ class LstmuseService:
         self.limits = limits
         self.job_timeout = job_timeout
         self.train_timeout = train_timeout
-        self.owners: dict[str, int] = {}
 
     async def melody(
         self, user_id: int, request: MelodyRequest, status: Status = _ignore
@@ -81,7 +80,6 @@ class LstmuseService:
         request = request.with_random_seed()
         job_id = f"melody-{uuid.uuid4().hex}"
         position = await self.limits.admit(user_id, job_id)
-        self.owners[job_id] = user_id
         try:
             await self.jobs.submit_melody(job_id, request)
             await status(
@@ -97,7 +95,6 @@ class LstmuseService:
             await status("Rendering done, posting...")
             return [await self._post(request, result, melody) for melody in result["melodies"]]
         finally:
-            self.owners.pop(job_id, None)
             await self.limits.release(user_id, job_id)
 
     async def _post(

@@ -149,13 +149,16 @@ def trained_styles(models_dir: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / ACTIVE_FILE).is_file())
 
 
-def resolve_bundle(
+def bundle_folder(
     style_or_path: str | Path, models_dir: Path | None = None, version: str | None = None
-) -> Bundle:
-    """A style name (its active or a given version) or a bundle folder path."""
+) -> Path:
+    """The folder of a style's active (or given) version, or a bundle folder path.
+
+    Only names are checked here; `load_bundle` reads and validates the files.
+    """
     candidate = Path(style_or_path)
     if candidate.is_dir() and (candidate / "config.json").exists():
-        return load_bundle(candidate)
+        return candidate
     style = str(style_or_path)
     root = models_dir or default_models_dir()
     chosen = version or active_version(style, root)
@@ -168,7 +171,14 @@ def resolve_bundle(
         raise InvalidParameter(
             "version", chosen, f"versions of {style} are {', '.join(versions(style, root))}"
         )
-    return load_bundle(root / style / chosen)
+    return root / style / chosen
+
+
+def resolve_bundle(
+    style_or_path: str | Path, models_dir: Path | None = None, version: str | None = None
+) -> Bundle:
+    """A style name (its active or a given version) or a bundle folder path, validated."""
+    return load_bundle(bundle_folder(style_or_path, models_dir, version))
 
 
 def write_bundle(

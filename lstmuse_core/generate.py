@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmuse_core.bundle import Bundle, resolve_bundle
+from lstmuse_core.bundle import Bundle, bundle_folder, load_bundle
 from lstmuse_core.encoding import HOLD, SONG_END, Vocabulary
 from lstmuse_core.errors import InvalidParameter
 
@@ -292,10 +292,11 @@ def load_generator(
     Loaded once per process and kept; a new ACTIVE version is picked up on
     the next call because the cache is keyed by the bundle folder.
     """
-    bundle = resolve_bundle(style_or_path, models_dir, version)
-    key = bundle.path.resolve()
+    # Only ACTIVE is read per call: a cached bundle is not parsed and validated again.
+    key = bundle_folder(style_or_path, models_dir, version).resolve()
     with _cache_lock:
         if key not in _cache:
+            bundle = load_bundle(key)
             stepper = LstmStepper.from_keras(bundle.load_model())
             _cache[key] = MelodyGenerator(bundle.vocabulary, stepper, bundle)
         return _cache[key]

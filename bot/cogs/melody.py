@@ -57,9 +57,6 @@ class MelodyButtons(discord.ui.View):
         self.post = post
         self.owner_id = owner_id
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return True  # each button decides; Info is for everyone
-
     async def _again(self, interaction: discord.Interaction, request: MelodyRequest) -> None:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
