@@ -1,0 +1,43 @@
+"""The one name check for styles and model versions, wherever a name comes from.
+
+Style and version names become folder names under the models directory, so
+every front end (Discord, console, queue payloads) and every task passes them
+through here before they reach the file system. Only the CLI accepts a bundle
+*path*, and it says so explicitly (`lstmuse_core.bundle.bundle_from_path`).
+Importing this module is free (no music21, no Keras): the bot uses it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lstmuse_core.errors import InvalidParameter
+
+_STYLE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_VERSION_NAME = re.compile(r"v(\d{3,6})")
+
+STYLE_NAME_RULE = "1-32 lower-case letters, digits, '-' or '_', starting with a letter"
+VERSION_NAME_RULE = "a version name such as v001"
+
+
+def check_style_name(name: object, parameter: str = "style") -> str:
+    """``name`` if it is a valid style name, else `InvalidParameter` naming ``parameter``."""
+    if not isinstance(name, str) or not _STYLE_NAME.fullmatch(name):
+        raise InvalidParameter(parameter, name, STYLE_NAME_RULE)
+    return name
+
+
+def check_version_name(version: object, parameter: str = "version") -> str:
+    """``version`` if it looks like ``v001``, else `InvalidParameter` naming ``parameter``."""
+    if not isinstance(version, str) or not _VERSION_NAME.fullmatch(version):
+        raise InvalidParameter(parameter, version, VERSION_NAME_RULE)
+    return version
+
+
+def version_number(version: str) -> int:
+    """``"v012"`` -> 12 (the version must have passed `check_version_name`)."""
+    return int(check_version_name(version)[1:])
+
+
+def is_version_name(text: str) -> bool:
+    return _VERSION_NAME.fullmatch(text) is not None
