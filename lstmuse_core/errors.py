@@ -26,10 +26,23 @@ class InvalidParameter(LstmuseError, ValueError):
         self.value = value
         self.allowed = allowed
         self.hint = hint
-        message = f"{parameter}={value!r} is not allowed: {allowed}"
+        message = f"{parameter}={shown_value(value)} is not allowed: {allowed}"
         if hint:
             message += f" ({hint})"
         super().__init__(message)
+
+
+MAX_SHOWN_CHARS = 40
+
+
+def shown_value(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A user's value as replies echo it: its repr, cut to ``limit`` characters.
+
+    Replies go back to a chat channel; a long value (a pasted essay, a wall of
+    mentions) would flood it or push a message over Discord's limits.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class SeedMelodyError(InvalidParameter):
