@@ -22,7 +22,8 @@ from typing import TextIO
 
 from bot.options import parse_options, request_from_text
 from bot.service import LstmuseService, MelodyPost
-from lstmuse_core.errors import LstmuseError
+from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.request import RetrainRequest
 
 log = logging.getLogger(__name__)
 CONSOLE_USER = 0
@@ -90,16 +91,13 @@ class Console:
         elif command == "retrain":
             options = parse_options(rest)
             files = [Path(p) for p in shlex.split(options.pop("files", ""))]
-            self.say(
-                await service.retrain(
-                    options.pop("style", ""),
-                    epochs=int(options["epochs"]) if "epochs" in options else None,
-                    preset=options.pop("preset", "default"),
-                    force=options.pop("force", "no").lower() in ("yes", "true", "1"),
-                    uploads=[(p.name, p.read_bytes()) for p in files],
-                    status=self.status,
-                )
-            )
+            request = RetrainRequest.from_options(options)
+            uploads = []
+            for path in files:
+                if not path.is_file():
+                    raise InvalidParameter("files", str(path), "paths of music files or zips")
+                uploads.append((path.name, path.read_bytes()))
+            self.say(await service.retrain(request, uploads=uploads, status=self.status))
         elif command == "models":
             self.say(await service.models(rest.strip() or None))
         elif command == "rollback":

@@ -32,6 +32,8 @@ class LstmuseBot(commands.Bot):
             command_prefix=settings.command_prefix,
             intents=intents,
             description="LSTMuse writes melodies with an LSTM. Try !melody.",
+            # Replies echo what members typed: never let that ping anyone.
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
         self.service = service
@@ -54,13 +56,16 @@ class LstmuseBot(commands.Bot):
 
 
 def is_admin(settings: BotSettings, user: discord.abc.User) -> bool:
-    """Configured user ids, configured role ids, or the Manage Server permission."""
+    """Configured user ids anywhere; configured role ids inside configured guilds only.
+
+    The models are shared by every server the bot is in, and anyone can invite
+    a public bot to a server they own: a Discord permission such as Manage
+    Server, or a role in an unlisted guild, is never enough.
+    """
     if user.id in settings.admin_users:
         return True
-    if isinstance(user, discord.Member):
-        if settings.admin_roles & {role.id for role in user.roles}:
-            return True
-        return user.guild_permissions.manage_guild
+    if isinstance(user, discord.Member) and user.guild.id in settings.guilds:
+        return bool(settings.admin_roles & {role.id for role in user.roles})
     return False
 
 

@@ -21,6 +21,7 @@ from lstmuse_core.errors import JobFailed, LstmuseError
 from lstmuse_core.request import MelodyRequest
 
 StageCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
+CANCEL_MARK_SECONDS = 24 * 3600  # as long as a queued job could still be waiting
 
 
 class QueueUnavailable(LstmuseError):
@@ -50,8 +51,16 @@ class CeleryJobs:
             redis_socket_connect_timeout=timeout_seconds,
             result_backend_transport_options={"retry_policy": {"max_retries": 1}},
         )
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+
+        # One quick retry: redis-py's default (3 with backoff) made every command
+        # take 4+ s to say that Redis is down.
         self.redis = redis.asyncio.Redis.from_url(
-            redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+            redis_url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            retry=Retry(ExponentialBackoff(cap=0.2), retries=1),
         )
         self.timeout = timeout_seconds
         self.poll = poll_seconds
@@ -94,13 +103,17 @@ class CeleryJobs:
             retry=False,
         )
 
-    async def submit_rollback(self, job_id: str, style: str, version: str | None) -> None:
+    async def submit_rollback(
+        self, job_id: str, style: str, version: str | None, timeout: float
+    ) -> None:
+        """On the short ``generate`` queue (never behind a retrain), dead after ``timeout``."""
         await self._call(
             self.app.send_task,
             "lstmuse.rollback",
-            kwargs={"style": style, "version": version},
+            kwargs={"style": style, "version": version, "deadline": time.time() + timeout},
             task_id=job_id,
-            queue="train",
+            queue="generate",
+            expires=timeout,
             retry=False,
         )
 
@@ -129,9 +142,18 @@ class CeleryJobs:
                 seen = marker
                 await on_stage(state, info if isinstance(info, dict) else {})
             await asyncio.sleep(self.poll)
+        await self.cancel(job_id)  # nobody waits for it any more: it must not run later
         raise JobFailed(f"no result after {timeout:.0f} s; the workers may be busy or down")
 
     async def cancel(self, job_id: str) -> None:
+        """Stop a queued job: a Redis mark every worker checks before it starts a job
+        (it outlives worker restarts), and a revoke for the workers running now."""
+        from worker.keys import cancelled_key
+
+        try:
+            await self.redis.set(cancelled_key(job_id), 1, ex=CANCEL_MARK_SECONDS)
+        except Exception as error:
+            raise QueueUnavailable() from error
         await self._call(self.app.control.revoke, job_id)
 
     async def fetch(self, reference: str) -> bytes:
@@ -226,7 +248,9 @@ class InProcessJobs:
             style, input_dir=input_dir, models_dir=self.models_dir, on_progress=publish, **options
         )
 
-    async def submit_rollback(self, job_id: str, style: str, version: str | None) -> None:
+    async def submit_rollback(
+        self, job_id: str, style: str, version: str | None, timeout: float
+    ) -> None:
         from worker.rollback import roll_back
 
         self.futures[job_id] = self.executor.submit(roll_back, style, version, self.models_dir)
@@ -240,6 +264,7 @@ class InProcessJobs:
         try:
             while not future.done():
                 if time.monotonic() > deadline:
+                    future.cancel()  # not started yet: it never will be
                     raise JobFailed(f"no result after {timeout:.0f} s")
                 current = self.progress.get(job_id)
                 if on_stage is not None and current is not None and current != seen:

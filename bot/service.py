@@ -15,7 +15,19 @@ from typing import Any
 
 from bot.jobs import Jobs
 from bot.limits import JobLimits
-from lstmuse_core.request import MAX_TEMPERATURE, MIN_TEMPERATURE, MelodyRequest
+from lstmuse_core.errors import InvalidParameter, JobFailed, shown_value
+from lstmuse_core.midi import steps_per_bar
+from lstmuse_core.names import check_style_name, check_version_name
+from lstmuse_core.request import (
+    MAX_SEED_STEPS,
+    MAX_TEMPERATURE,
+    MAX_TOTAL_STEPS,
+    MIN_TEMPERATURE,
+    MelodyRequest,
+    RetrainRequest,
+)
+
+ROLLBACK_TIMEOUT_SECONDS = 60.0
 
 Status = Callable[[str], Awaitable[None]]
 
@@ -72,16 +84,27 @@ class LstmuseService:
         self.limits = limits
         self.job_timeout = job_timeout
         self.train_timeout = train_timeout
+        self.cancelled: set[str] = set()  # cancelled while this process waited for them
 
     async def melody(
         self, user_id: int, request: MelodyRequest, status: Status = _ignore
     ) -> list[MelodyPost]:
-        """Queue one request, report its progress, return its melodies as posts."""
+        """Queue one request, report its progress, return its melodies as posts.
+
+        The member's slot is held until the job reaches a final state (done,
+        failed, or cancelled when we stop waiting, so it never runs later);
+        a request refused before it was queued costs no cooldown.
+        """
         request = request.with_random_seed()
+        await self._check_style(request.style)
         job_id = f"melody-{uuid.uuid4().hex}"
         position = await self.limits.admit(user_id, job_id)
         try:
             await self.jobs.submit_melody(job_id, request)
+        except BaseException:
+            await self.limits.refund(user_id, job_id)
+            raise
+        try:
             await status(
                 f"Queued ({_ordinal(position)} in line): {request.style}, "
                 f"temperature {request.temperature:g}, random seed {request.random_seed}"
@@ -92,10 +115,19 @@ class LstmuseService:
                     await status(f"{info.get('stage', 'generating').capitalize()}...")
 
             result = await self.jobs.wait(job_id, on_stage, self.job_timeout)
+            if job_id in self.cancelled:
+                raise JobFailed("the job was cancelled")
             await status("Rendering done, posting...")
             return [await self._post(request, result, melody) for melody in result["melodies"]]
         finally:
+            self.cancelled.discard(job_id)
             await self.limits.release(user_id, job_id)
+
+    async def _check_style(self, style: str) -> None:
+        """An unknown style is refused before anything is queued (from the published catalogue)."""
+        catalogue = await self.jobs.catalogue()
+        if catalogue and style not in catalogue:
+            raise InvalidParameter("style", style, f"one of {', '.join(sorted(catalogue))}")
 
     async def _post(
         self, request: MelodyRequest, result: dict[str, Any], melody: dict[str, Any]
@@ -135,9 +167,15 @@ class LstmuseService:
 
     @staticmethod
     def continuation(post: MelodyPost, bars: int = 8) -> MelodyRequest:
-        """This melody as the seed of a longer one (the last 32 bars of it at most)."""
+        """This melody's end as the seed of ``bars`` more (within the per-melody step budget)."""
+        new_steps = bars * steps_per_bar(post.request.time_signature)
+        keep = max(1, min(MAX_SEED_STEPS, MAX_TOTAL_STEPS - new_steps))
+        tail = post.symbols[-keep:]
+        # A tail cut inside a note starts with holds: start it at its first onset instead.
+        while tail and tail[0] == "_":
+            tail = tail[1:]
         return post.request.replace(
-            random_seed=None, count=1, seed_melody=tuple(post.symbols[-512:]), bars=bars, steps=None
+            random_seed=None, count=1, seed_melody=tuple(tail), bars=bars, steps=None
         )
 
     async def styles(self) -> str:
@@ -172,38 +210,26 @@ class LstmuseService:
             return "You have no job to cancel."
         job_id = mine[-1]
         await self.jobs.cancel(job_id)
+        self.cancelled.add(job_id)
         await self.limits.release(user_id, job_id)
         return f"Cancelled `{job_id[-8:]}` (if it had already started it finishes, unposted)."
 
     async def retrain(
         self,
-        style: str,
+        request: RetrainRequest,
         *,
-        epochs: int | None = None,
-        preset: str = "default",
-        force: bool = False,
         uploads: list[tuple[str, bytes]] | None = None,
         status: Status = _ignore,
     ) -> str:
-        from lstmuse_core.bundle import check_style_name
-        from lstmuse_core.model import preset as check_preset
-
-        check_style_name(style)
-        check_preset(preset)
+        """Queue a retrain (the request is already validated), report progress, say the outcome."""
+        style = request.style
         job_id = f"retrain-{uuid.uuid4().hex}"
         references = [
             await self.jobs.upload(job_id, _safe_name(i, name), data, 24 * 3600)
             for i, (name, data) in enumerate(uploads or [], start=1)
         ]
-        await self.jobs.submit_retrain(
-            job_id,
-            style=style,
-            preset=preset,
-            epochs=epochs,
-            force=force,
-            dataset_refs=references or None,
-        )
-        await status(f"Retraining {style} ({preset}) is queued.")
+        await self.jobs.submit_retrain(job_id, **request.to_json(), dataset_refs=references or None)
+        await status(f"Retraining {style} ({request.preset}) is queued.")
 
         async def on_stage(state: str, info: dict[str, Any]) -> None:
             if "epoch" in info:
@@ -227,7 +253,10 @@ class LstmuseService:
         catalogue = await self.jobs.catalogue()
         chosen = {style: catalogue[style]} if style in catalogue else catalogue
         if style and style not in catalogue:
-            return f"No style named {style!r}; known: {', '.join(sorted(catalogue)) or 'none'}."
+            return (
+                f"No style named {shown_value(style)}; "
+                f"known: {', '.join(sorted(catalogue)) or 'none'}."
+            )
         lines = []
         for name, entry in sorted(chosen.items()):
             lines.append(f"**{name}** (active {entry.get('active_version')}):")
@@ -242,9 +271,17 @@ class LstmuseService:
         return "\n".join(lines) or "No models yet."
 
     async def rollback(self, style: str, version: str | None = None) -> str:
+        """Make the previously active (or a named) version active; refused if it cannot run now.
+
+        The job expires when we stop waiting, so a rollback nobody saw
+        succeed never changes the models later.
+        """
+        check_style_name(style)
+        if version is not None:
+            check_version_name(version)
         job_id = f"rollback-{uuid.uuid4().hex}"
-        await self.jobs.submit_rollback(job_id, style, version)
-        result = await self.jobs.wait(job_id, None, 60)
+        await self.jobs.submit_rollback(job_id, style, version, ROLLBACK_TIMEOUT_SECONDS)
+        result = await self.jobs.wait(job_id, None, ROLLBACK_TIMEOUT_SECONDS)
         return f"{style}: {result['active_version']} is active again (was {result['was']})."
 
 

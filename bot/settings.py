@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,9 +23,16 @@ class BotSettings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="unset: jobs run in-process")
     command_prefix: str = Field(default="!", description="prefix of text commands")
-    admin_user_ids: str = Field(default="", description="comma-separated Discord user ids")
-    admin_role_ids: str = Field(default="", description="comma-separated Discord role ids")
-    guild_ids: str = Field(default="", description="guilds to sync slash commands to at once")
+    admin_user_ids: str = Field(
+        default="", description="comma-separated Discord user ids: admins in every guild and DMs"
+    )
+    admin_role_ids: str = Field(
+        default="", description="comma-separated role ids: admins only inside LSTMUSE_GUILD_IDS"
+    )
+    guild_ids: str = Field(
+        default="",
+        description="your guilds: admin roles count only here; slash commands sync here at once",
+    )
     max_jobs_per_user: int = Field(default=2, ge=1, description="jobs in flight per member")
     cooldown_seconds: float = Field(default=5.0, ge=0, description="between a member's requests")
     queue_cap: int = Field(default=200, ge=1, description="jobs waiting in all")
@@ -37,6 +44,15 @@ class BotSettings(BaseSettings):
     button_timeout_seconds: float = Field(
         default=3600.0, ge=10, description="buttons work this long"
     )
+
+    @field_validator("admin_user_ids", "admin_role_ids", "guild_ids")
+    @classmethod
+    def _check_ids(cls, text: str) -> str:
+        """A typo in an id list fails at start, not on the first admin command."""
+        for part in text.replace(" ", "").split(","):
+            if part and not (part.isascii() and part.isdigit()):
+                raise ValueError(f"{part!r} is not a Discord id (ids are numbers, comma-separated)")
+        return text
 
     @staticmethod
     def _ids(text: str) -> set[int]:

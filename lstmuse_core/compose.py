@@ -69,12 +69,9 @@ def sample_requests(
             first.length,
         ):
             raise ValueError("requests sampled together must share their sampling controls")
-        if request.random_seed is None:
-            raise ValueError("draw the random seed first (MelodyRequest.with_random_seed)")
         primer = transpose_symbols(request.seed_melody, -request.transposition)
-        seed = request.random_seed
         primers += [primer] * request.count
-        seeds += [seed + i for i in range(request.count)]
+        seeds += request.melody_seeds
     steps, min_steps = first.length
     melodies = generator.sample(
         len(seeds),
@@ -154,13 +151,11 @@ def compose(
     """Generate and render ``request.count`` melodies into ``out_dir``."""
     generator = load_generator(request.style, models_dir)
     request = request.with_random_seed()
-    assert request.random_seed is not None
     (melodies,) = sample_requests(generator, [request])
-    seeds = [request.random_seed + i for i in range(request.count)]
     return render_composed(
         request,
         melodies,
-        seeds,
+        request.melody_seeds,
         generator,
         out_dir,
         stem or f"{generator.style}-{request.random_seed}",

@@ -175,22 +175,29 @@ def instrument_name(program: int) -> str:
     return str(program_to_instrument_name(program))
 
 
+TIME_SIGNATURE_ALLOWED = (
+    "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
+)
+
+
 def parse_time_signature(text: str) -> tuple[int, int]:
-    """``"6/8"`` -> ``(6, 8)``; numerator 1-32, denominator 1, 2, 4, 8, 16 or 32."""
+    """``"6/8"`` -> ``(6, 8)``; numerator 1-16, denominator 2, 4, 8 or 16.
+
+    Every bar is then a whole number of 16th-note steps (1 to 128), and no
+    single bar can make a request that looks short cost thousands of steps.
+    """
     match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
     if match:
         numerator, denominator = int(match[1]), int(match[2])
-        if 1 <= numerator <= 32 and denominator in (1, 2, 4, 8, 16, 32):
+        if 1 <= numerator <= 16 and denominator in (2, 4, 8, 16):
             return numerator, denominator
-    raise InvalidParameter(
-        "time_signature", text, "beats/beat-unit such as 4/4, 3/4 or 6/8 (unit 1-32, a power of 2)"
-    )
+    raise InvalidParameter("time_signature", text, TIME_SIGNATURE_ALLOWED)
 
 
-def steps_per_bar(time_signature: str) -> float:
+def steps_per_bar(time_signature: str) -> int:
     """The length of one bar in 16th-note steps (4/4 -> 16, 6/8 -> 12, 3/2 -> 24)."""
     numerator, denominator = parse_time_signature(time_signature)
-    return numerator * STEPS_PER_QUARTER * 4 / denominator
+    return numerator * STEPS_PER_QUARTER * 4 // denominator
 
 
 def validate_bpm(bpm: float) -> float:

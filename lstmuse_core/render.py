@@ -47,6 +47,10 @@ if TYPE_CHECKING:
     import pretty_midi
 
 AUDIO_FORMATS = ("mp3", "ogg", "wav", "none")
+# Upper estimates of encoded audio bytes per second, for refusing requests
+# whose files could not be posted (MP3 V5 and Vorbis q3 average ~16 KB/s for
+# one instrument; 16-bit mono WAV is exact).
+AUDIO_BYTES_PER_SECOND = {"mp3": 24_000, "ogg": 24_000, "wav": 2 * 44_100, "none": 0}
 IMAGE_KINDS = ("pianoroll", "score", "none")
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # under Discord's 10 MiB upload limit per message
 MIN_MAX_BYTES = 1024

@@ -17,14 +17,35 @@ from typing import Any
 from lstmuse_core.encoding import validate_melody
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.keys import parse_key
-from lstmuse_core.midi import parse_time_signature, resolve_instrument, steps_per_bar, validate_bpm
-from lstmuse_core.render import AUDIO_FORMATS, IMAGE_KINDS
-from lstmuse_core.seed_melody import parse_seed_melody
+from lstmuse_core.midi import (
+    instrument_name,
+    parse_time_signature,
+    resolve_instrument,
+    step_seconds,
+    steps_per_bar,
+    validate_bpm,
+)
+from lstmuse_core.names import check_style_name
+from lstmuse_core.render import (
+    AUDIO_BYTES_PER_SECOND,
+    AUDIO_FORMATS,
+    DEFAULT_MAX_BYTES,
+    IMAGE_KINDS,
+    TAIL_SECONDS,
+)
+from lstmuse_core.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 MAX_COUNT = 4
 MAX_BARS = 64
-MAX_STEPS = 1024
+# What one request may cost, checked before any work starts: every melody is
+# at most MAX_TOTAL_STEPS 16th notes, seed included (64 bars of 4/4), and its
+# audio at most MAX_AUDIO_SECONDS long and within the per-melody file cap.
+MAX_TOTAL_STEPS = 1024
+MAX_STEPS = MAX_TOTAL_STEPS
+MAX_SEED_STEPS = MAX_TYPED_SEED_STEPS
+MAX_AUDIO_SECONDS = 360.0
+IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
 DEFAULT_STEPS = 256  # 16 bars of 4/4 at most, unless the model ends the song sooner
 MAX_RANDOM_SEED = 2**31 - 1
 
@@ -82,22 +103,65 @@ class MelodyRequest:
             _check_range("steps", self.steps, 1, MAX_STEPS, integer=True)
         if self.random_seed is not None:
             _check_range("random_seed", self.random_seed, 0, MAX_RANDOM_SEED, integer=True)
+        check_style_name(self.style)
         validate_bpm(self.bpm)
-        resolve_instrument(self.instrument)
+        # Stored as the General MIDI name: a typed name of any length becomes
+        # one short canonical name before it reaches a file, a title or an embed.
+        object.__setattr__(self, "instrument", instrument_name(resolve_instrument(self.instrument)))
         parse_time_signature(self.time_signature)
         if self.key is not None:
             parse_key(self.key)
+        if len(self.seed_melody) > MAX_SEED_STEPS:
+            raise InvalidParameter(
+                "seed",
+                f"{len(self.seed_melody)} steps",
+                f"a seed melody of at most {MAX_SEED_STEPS} 16th notes",
+            )
         validate_melody(self.seed_melody, parameter="seed")
         if self.audio not in AUDIO_FORMATS:
             raise InvalidParameter("audio", self.audio, f"one of {', '.join(AUDIO_FORMATS)}")
         if self.image not in IMAGE_KINDS:
             raise InvalidParameter("image", self.image, f"one of {', '.join(IMAGE_KINDS)}")
+        self._check_cost()
+
+    def _check_cost(self) -> None:
+        """Refuse a request whose melodies would be too long, or whose files too large."""
+        most_new_steps = self.length[0]
+        total = len(self.seed_melody) + most_new_steps
+        if total > MAX_TOTAL_STEPS:
+            parameter, value = (
+                ("bars", self.bars) if self.bars is not None else ("steps", self.steps)
+            )
+            raise InvalidParameter(
+                parameter,
+                value,
+                f"at most {MAX_TOTAL_STEPS} 16th notes per melody, seed included; this asks for "
+                f"{total} ({len(self.seed_melody)} of seed + {most_new_steps} new in "
+                f"{self.time_signature})",
+            )
+        seconds = total * step_seconds(self.bpm) + TAIL_SECONDS
+        if self.audio != "none" and seconds > MAX_AUDIO_SECONDS:
+            raise InvalidParameter(
+                "bpm",
+                self.bpm,
+                f"audio of at most {MAX_AUDIO_SECONDS:g} s per melody; {total} 16th notes at "
+                f"{self.bpm:g} bpm last {seconds:.0f} s "
+                "(raise bpm, ask for fewer bars or audio=none)",
+            )
+        audio_bytes = seconds * AUDIO_BYTES_PER_SECOND[self.audio]
+        if audio_bytes + IMAGE_BYTES_ALLOWANCE > DEFAULT_MAX_BYTES:
+            raise InvalidParameter(
+                "audio",
+                self.audio,
+                f"files of at most {DEFAULT_MAX_BYTES // 2**20} MiB per melody; {seconds:.0f} s "
+                f"of {self.audio} is about {audio_bytes / 2**20:.1f} MiB (use audio=mp3 or ogg)",
+            )
 
     @property
     def length(self) -> tuple[int, int]:
         """(most new steps, fewest new steps before the song may end)."""
         if self.bars is not None:
-            steps = self.bars * max(1, round(steps_per_bar(self.time_signature)))
+            steps = self.bars * steps_per_bar(self.time_signature)
             return steps, steps
         return self.steps or DEFAULT_STEPS, 0
 
@@ -105,11 +169,22 @@ class MelodyRequest:
     def transposition(self) -> int:
         return parse_key(self.key).transposition if self.key else 0
 
+    @property
+    def melody_seeds(self) -> list[int]:
+        """The random seed of each of the ``count`` melodies: the request's seed, then +1, ...
+
+        Wraps around below `MAX_RANDOM_SEED`, so every melody's seed is itself
+        a valid ``random_seed`` that reproduces that melody alone.
+        """
+        if self.random_seed is None:
+            raise ValueError("draw the random seed first (MelodyRequest.with_random_seed)")
+        return [(self.random_seed + i) % (MAX_RANDOM_SEED + 1) for i in range(self.count)]
+
     def with_random_seed(self) -> MelodyRequest:
         """This request with a drawn random seed if it has none (reported to the user)."""
         if self.random_seed is not None:
             return self
-        return self.replace(random_seed=secrets.randbelow(MAX_RANDOM_SEED))
+        return self.replace(random_seed=secrets.randbelow(MAX_RANDOM_SEED + 1))
 
     def replace(self, **changes: Any) -> MelodyRequest:
         return dataclasses.replace(self, **changes)
@@ -151,6 +226,64 @@ class MelodyRequest:
         return cls(**values)
 
 
+MAX_RETRAIN_EPOCHS = 1000
+MAX_RETRAIN_MINUTES = 24 * 60.0
+RETRAIN_PRESETS = ("default", "seed", "tiny")  # lstmuse_core.model.PRESETS, without Keras
+_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    """What an admin asked to retrain, validated before anything is uploaded or queued.
+
+    ``epochs``/``minutes`` cap the run (None: the preset's own caps); ``force``
+    promotes the new version even if it is worse or trained on other data.
+    """
+
+    style: str
+    preset: str = "default"
+    epochs: int | None = None
+    minutes: float | None = None
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        check_style_name(self.style)
+        if self.preset not in RETRAIN_PRESETS:
+            raise InvalidParameter("preset", self.preset, f"one of {', '.join(RETRAIN_PRESETS)}")
+        if self.epochs is not None:
+            _check_range("epochs", self.epochs, 1, MAX_RETRAIN_EPOCHS, integer=True)
+        if self.minutes is not None:
+            _check_range("minutes", self.minutes, 0.1, MAX_RETRAIN_MINUTES)
+        if not isinstance(self.force, bool):
+            raise InvalidParameter("force", self.force, "yes or no")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> RetrainRequest:
+        """Build from typed ``name=value`` options; unknown names and non-numbers are named."""
+        known = ("style", "epochs", "minutes", "preset", "force")
+        values: dict[str, Any] = {}
+        for raw_name, raw_value in options.items():
+            name, text = raw_name.strip().lower(), str(raw_value).strip()
+            if name not in known:
+                raise InvalidParameter(raw_name, raw_value, f"known options: {', '.join(known)}")
+            if name == "epochs":
+                values[name] = _whole_number(name, text)
+            elif name == "minutes":
+                values[name] = _number(name, text)
+            elif name == "force":
+                if text.lower() not in _YES + _NO:
+                    raise InvalidParameter(name, text, "yes or no")
+                values[name] = text.lower() in _YES
+            else:
+                values[name] = text.lower()
+        if "style" not in values:
+            raise InvalidParameter("style", "", "a style name, e.g. retrain style=folk epochs=30")
+        return cls(**values)
+
+
 def option_names() -> list[str]:
     """The typed option names, in a sensible order for help texts."""
     return [
@@ -180,18 +313,32 @@ def _convert(name: str, text: str) -> Any:
     if name == "seed_melody":
         return tuple(parse_seed_melody(text))
     if name in _INTEGER_FIELDS:
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidParameter(name, text, "a whole number") from None
+        return _whole_number(name, text)
     if name in _FLOAT_FIELDS:
-        try:
-            return float(text)
-        except ValueError:
-            raise InvalidParameter(name, text, "a number") from None
+        return _number(name, text)
     if name in ("style", "audio", "image"):
         return text.lower()
     return text
+
+
+def _whole_number(name: str, text: str) -> int:
+    # int() of a 5,000-digit string is refused by Python itself; so is ours, sooner.
+    if len(text) > 20:
+        raise InvalidParameter(name, text, "a whole number")
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidParameter(name, text, "a whole number") from None
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        value = float(text) if len(text) <= 40 else float("nan")
+    except ValueError:
+        raise InvalidParameter(name, text, "a number") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
+        raise InvalidParameter(name, text, "a finite number")
+    return value
 
 
 def _check_range(name: str, value: Any, low: float, high: float, *, integer: bool = False) -> None:

@@ -42,17 +42,32 @@ NOTE_NAME_HELP = (
 )
 
 
-def parse_seed_melody(text: str) -> list[str]:
-    """Parse a typed seed melody into model symbols (see the module docstring)."""
+MAX_TYPED_SEED_STEPS = 512  # 32 bars of 4/4: a start, not a whole song
+
+
+def parse_seed_melody(text: str, max_steps: int = MAX_TYPED_SEED_STEPS) -> list[str]:
+    """Parse a typed seed melody into model symbols (see the module docstring).
+
+    A seed longer than ``max_steps`` 16th notes is refused as soon as the
+    running length passes it, so a pasted wall of whole notes costs nothing.
+    """
     tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
     if not tokens:
         return []
     if any(t[0] in "ABCDEFGabcdefg" for t in tokens):
-        return _parse_note_names(tokens)
-    return _parse_symbols(tokens)
+        return _parse_note_names(tokens, max_steps)
+    return _parse_symbols(tokens, max_steps)
 
 
-def _parse_symbols(tokens: list[str]) -> list[str]:
+def _too_long(token: str, position: int, max_steps: int) -> SeedMelodyError:
+    return SeedMelodyError(
+        token, position, f"a seed melody of at most {max_steps} 16th notes ({max_steps // 16} bars)"
+    )
+
+
+def _parse_symbols(tokens: list[str], max_steps: int) -> list[str]:
+    if len(tokens) > max_steps:
+        raise _too_long(tokens[max_steps], max_steps + 1, max_steps)
     symbols: list[str] = []
     for position, token in enumerate(tokens, start=1):
         symbol = token.lower()
@@ -66,7 +81,7 @@ def _parse_symbols(tokens: list[str]) -> list[str]:
     return symbols
 
 
-def _parse_note_names(tokens: list[str]) -> list[str]:
+def _parse_note_names(tokens: list[str], max_steps: int) -> list[str]:
     notes: list[NoteEvent] = []
     step = 0
     for position, token in enumerate(tokens, start=1):
@@ -75,6 +90,8 @@ def _parse_note_names(tokens: list[str]) -> list[str]:
         if match is None:
             raise SeedMelodyError(token, position, NOTE_NAME_HELP)
         steps = _length_in_steps(match.group("length"), token, position)
+        if step + steps > max_steps:
+            raise _too_long(token, position, max_steps)
         pitch = None if rest else _pitch_of(match, token, position)
         notes.append(NoteEvent(pitch, step, steps))
         step += steps

@@ -1,7 +1,9 @@
 """Admin commands: retrain a style (optionally from attached files), list models, roll back.
 
-Admins are the configured user ids and role ids, or members with the Manage
-Server permission. Anyone else gets a polite refusal and nothing is queued.
+Admins are the configured user ids (anywhere) and members with a configured
+role inside a configured guild (see `bot.discord_bot.is_admin`); a Discord
+permission is never enough. Anyone else gets a polite refusal, nothing is
+downloaded and nothing is queued.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from discord.ext import commands
 from bot.cogs.melody import StatusMessage
 from bot.discord_bot import is_admin
 from bot.options import parse_options
+from bot.replies import split_reply
 from bot.service import LstmuseService
 from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.request import RetrainRequest
 from lstmuse_core.uploads import UploadLimits
 
 MAX_ATTACHMENTS = 10
@@ -41,13 +45,11 @@ async def read_uploads(attachments: list[discord.Attachment]) -> list[tuple[str,
     limits = UploadLimits()
     if len(attachments) > MAX_ATTACHMENTS:
         raise InvalidParameter("attachments", len(attachments), f"at most {MAX_ATTACHMENTS} files")
-    for attachment in attachments:
-        if attachment.size > limits.max_total_bytes:
-            raise InvalidParameter(
-                "attachment",
-                attachment.filename,
-                f"files of at most {limits.max_total_bytes} bytes",
-            )
+    total = sum(attachment.size for attachment in attachments)
+    if total > limits.max_total_bytes:
+        raise InvalidParameter(
+            "attachments", f"{total} bytes", f"at most {limits.max_total_bytes} bytes in all"
+        )
     return [(a.filename, await a.read()) for a in attachments]
 
 
@@ -59,27 +61,20 @@ class Admin(commands.Cog):
         self.service: LstmuseService = bot.service  # type: ignore[attr-defined]
 
     async def _retrain(
-        self, status: StatusMessage, options: dict[str, str], uploads: list[tuple[str, bytes]]
-    ) -> str:
-        unknown = set(options) - {"style", "epochs", "preset", "force"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise InvalidParameter(name, options[name], "style, epochs, preset, force")
-        if "style" not in options:
-            raise InvalidParameter("style", "", "a style name, e.g. !retrain style=folk epochs=30")
+        self,
+        status: StatusMessage,
+        options: dict[str, str],
+        attachments: list[discord.Attachment],
+    ) -> None:
+        """Validate, then download the attachments, then queue; every outcome edits ``status``."""
         try:
-            epochs = int(options["epochs"]) if "epochs" in options else None
-        except ValueError:
-            raise InvalidParameter("epochs", options["epochs"], "a whole number") from None
-        force = options.get("force", "no").lower() in ("yes", "true", "1", "on")
-        return await self.service.retrain(
-            options["style"].lower(),
-            epochs=epochs,
-            preset=options.get("preset", "default"),
-            force=force,
-            uploads=uploads,
-            status=status.update,
-        )
+            request = RetrainRequest.from_options(options)
+            uploads = await read_uploads(attachments)
+            await status.update(
+                await self.service.retrain(request, uploads=uploads, status=status.update)
+            )
+        except LstmuseError as error:
+            await status.update(f"Sorry: {error}")
 
     @commands.command(name="retrain")
     @_admin_check()
@@ -89,11 +84,7 @@ class Admin(commands.Cog):
         Attach MIDI/MusicXML/ABC/kern files or a zip of them to train the style from them.
         """
         status = StatusMessage(lambda text: ctx.reply(text, mention_author=False))
-        uploads = await read_uploads(list(ctx.message.attachments))
-        try:
-            await status.update(await self._retrain(status, parse_options(options), uploads))
-        except LstmuseError as error:
-            await status.update(f"Sorry: {error}")
+        await self._retrain(status, parse_options(options), list(ctx.message.attachments))
 
     @app_commands.command(name="retrain", description="Retrain a style (admins)")
     @_admin_app_check()
@@ -111,17 +102,14 @@ class Admin(commands.Cog):
         options = {"style": style, "preset": preset, "force": "yes" if force else "no"}
         if epochs is not None:
             options["epochs"] = str(epochs)
-        uploads = await read_uploads([files] if files else [])
-        try:
-            await status.update(await self._retrain(status, options, uploads))
-        except LstmuseError as error:
-            await status.update(f"Sorry: {error}")
+        await self._retrain(status, options, [files] if files else [])
 
     @commands.hybrid_command(name="models")
     @_admin_check()
     async def models(self, ctx: commands.Context, style: str | None = None) -> None:
         """List a style's model versions and their held-out figures (admins)."""
-        await ctx.send(await self.service.models(style))
+        for text in split_reply(await self.service.models(style)):
+            await ctx.send(text)
 
     @commands.hybrid_command(name="rollback")
     @_admin_check()

@@ -13,12 +13,13 @@ from discord.ext import commands
 
 from bot.cogs.errors import APOLOGY
 from bot.options import request_from_text
+from bot.replies import split_reply
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import InvalidParameter, LstmuseError
 from lstmuse_core.request import MelodyRequest
+from lstmuse_core.seed_file import MAX_SEED_FILE_BYTES, read_seed_file
 
 log = logging.getLogger(__name__)
-MAX_SEED_FILE_BYTES = 1024 * 1024
 
 
 class StatusMessage:
@@ -128,10 +129,13 @@ class Melodies(commands.Cog):
     async def melody_text(self, ctx: commands.Context, *, options: str = "") -> None:
         """Generate a melody. Options, all optional, as name=value:
 
-        style=folk|irish|fiddle|chorale|scottish  temp=0.1-2 (lower is safer)
+        style=folk|irish|fiddle|scottish|...  temp=0.1-2 (lower is safer)
         seed="C4 D4 E4:2" (note names, :length in quarter notes) or seed="60 _ 62 _"
         (or attach a .mid file to start from)  bars=1-64  key=D|Am|F#...
         bpm=20-300  instrument=piano|flute|violin|...  count=1-4  random_seed=N
+        time_signature=3/4 (1-16 beats of 2, 4, 8 or 16)  audio=mp3|ogg|wav|none
+        Limits: a melody is at most 1024 16th notes (64 bars of 4/4), seed included;
+        a seed at most 512; its audio at most 6 minutes.
         Example: !melody style=folk temp=0.8 seed="C4 D4 E4:2" bars=8 key=D
         """
         request = request_from_text(options)
@@ -139,18 +143,24 @@ class Melodies(commands.Cog):
             (a for a in ctx.message.attachments if a.filename.lower().endswith((".mid", ".midi"))),
             None,
         )
-        if midi is not None:
-            request = request.replace(seed_melody=await self._seed_from(midi))
         status = StatusMessage(lambda text: ctx.reply(text, mention_author=False))
+        if midi is not None:
+            await status.update("Reading your MIDI seed...")
+            try:
+                request = request.replace(seed_melody=await self._seed_from(midi))
+            except LstmuseError as error:
+                await status.update(f"Sorry: {error}")
+                return
         await self.run_and_post(ctx.author.id, request, status, ctx.send)
 
     @staticmethod
     async def _seed_from(attachment: discord.Attachment) -> tuple[str, ...]:
-        from lstmuse_core.midi import melody_from_midi
-
+        """The attachment's top voice, read in a child process with time and size limits."""
         if attachment.size > MAX_SEED_FILE_BYTES:
-            raise InvalidParameter("seed", attachment.filename, "a MIDI file of at most 1 MiB")
-        return tuple(melody_from_midi(await attachment.read())[:512])
+            raise InvalidParameter(
+                "seed", attachment.filename, f"a MIDI file of at most {MAX_SEED_FILE_BYTES} bytes"
+            )
+        return tuple(await read_seed_file(await attachment.read(), attachment.filename))
 
     @app_commands.command(name="melody", description="Generate a melody with LSTMuse")
     @app_commands.describe(
@@ -195,10 +205,15 @@ class Melodies(commands.Cog):
             if value is not None
         }
         request = MelodyRequest.from_options(options)
-        if seed_midi is not None:
-            request = request.replace(seed_melody=await self._seed_from(seed_midi))
         await interaction.response.defer(thinking=True)  # within Discord's 3 s
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
+        if seed_midi is not None:
+            await status.update("Reading your MIDI seed...")
+            try:
+                request = request.replace(seed_melody=await self._seed_from(seed_midi))
+            except LstmuseError as error:
+                await status.update(f"Sorry: {error}")
+                return
         await self.run_and_post(
             interaction.user.id, request, status, lambda **kw: interaction.followup.send(**kw)
         )
@@ -206,12 +221,14 @@ class Melodies(commands.Cog):
     @commands.hybrid_command(name="styles")
     async def styles(self, ctx: commands.Context) -> None:
         """List the styles with their active model version."""
-        await ctx.send(await self.service.styles())
+        for text in split_reply(await self.service.styles()):
+            await ctx.send(text)
 
     @commands.hybrid_command(name="queue")
     async def queue(self, ctx: commands.Context) -> None:
         """Show your jobs and their places in the queue."""
-        await ctx.send(await self.service.queue(ctx.author.id))
+        for text in split_reply(await self.service.queue(ctx.author.id)):
+            await ctx.send(text)
 
     @commands.hybrid_command(name="cancel")
     async def cancel(self, ctx: commands.Context) -> None:
