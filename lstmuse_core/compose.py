@@ -71,7 +71,7 @@ def sample_requests(
             raise ValueError("requests sampled together must share their sampling controls")
         primer = transpose_symbols(request.seed_melody, -request.transposition)
         primers += [primer] * request.count
-        seeds += request.melody_seeds
+        seeds += request.melody_seeds()
     steps, min_steps = first.length
     melodies = generator.sample(
         len(seeds),
@@ -155,7 +155,7 @@ def compose(
     return render_composed(
         request,
         melodies,
-        request.melody_seeds,
+        request.melody_seeds(),
         generator,
         out_dir,
         stem or f"{generator.style}-{request.random_seed}",

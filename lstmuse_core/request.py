@@ -169,7 +169,6 @@ class MelodyRequest:
     def transposition(self) -> int:
         return parse_key(self.key).transposition if self.key else 0
 
-    @property
     def melody_seeds(self) -> list[int]:
         """The random seed of each of the ``count`` melodies: the request's seed, then +1, ...
 
