@@ -7,6 +7,11 @@
     lstmuse evaluate --style folk [--input PATH] --json
     lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
 
+``--style`` of evaluate and generate also takes a bundle folder path (one
+with a '/', e.g. ``trained_models/folk/v002`` or ``./mybundle``): the CLI is
+the only front end that accepts paths; chat commands and queued jobs take
+style names only.
+
 Heavy libraries (music21, Keras) are imported inside the commands, so
 ``lstmuse --help`` answers at once. A user error (`LstmuseError`) is printed
 as one line and exits with status 2; anything else is a bug and shows its
@@ -158,6 +163,20 @@ def _read_options(args: argparse.Namespace, default_part: str | None = None) -> 
     return ReadOptions(off_grid=args.off_grid or "drop", part=args.part or default_part)
 
 
+def _bundle_path(style: str) -> Path | None:
+    """``--style`` as a bundle folder path, when it is one (else it is a style name).
+
+    A value with a path separator, or starting with '.' or '~', or naming a
+    folder with a ``config.json``, is a path; anything else is a name and
+    passes the one name check downstream.
+    """
+    if "/" in style or "\\" in style or style.startswith((".", "~")):
+        return Path(style)
+    if (Path(style) / "config.json").is_file():
+        return Path(style)
+    return None
+
+
 def run_preprocess(args: argparse.Namespace) -> int:
     from lstmuse_core.corpus import STYLES
     from lstmuse_core.dataset import build_dataset, default_cache_dir
@@ -285,10 +304,12 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from lstmuse_core.bundle import bundle_from_path
     from lstmuse_core.evaluate import evaluate_bundle
 
+    path = _bundle_path(args.style)
     report = evaluate_bundle(
-        args.style,
+        bundle_from_path(path) if path is not None else args.style,
         version=args.version,
         input_path=args.input,
         models_dir=args.models_dir,
@@ -329,8 +350,16 @@ def run_generate(args: argparse.Namespace) -> int:
         seed_melody = melody_from_midi(args.seed_midi)
     else:
         seed_melody = parse_seed_melody(args.seed_melody)
+    # A bundle path is opened (JSON only, no Keras yet) for its style name; the
+    # request is validated before the model loads, so a bad value answers at once.
+    bundle_path = _bundle_path(args.style)
+    style = args.style
+    if bundle_path is not None:
+        from lstmuse_core.bundle import bundle_from_path
+
+        style = bundle_from_path(bundle_path).style
     request = MelodyRequest(
-        style=args.style,
+        style=style,
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
@@ -346,7 +375,13 @@ def run_generate(args: argparse.Namespace) -> int:
         audio=args.audio,
         image=args.image,
     )
-    composed = compose(request, args.out, models_dir=args.models_dir, soundfont=args.soundfont)
+    if bundle_path is None:
+        composed = compose(request, args.out, models_dir=args.models_dir, soundfont=args.soundfont)
+    else:
+        from lstmuse_core.generate import load_generator_from_path
+
+        generator = load_generator_from_path(bundle_path)
+        composed = _compose_from_bundle(generator, request, args.out, args.soundfont)
     if args.json:
         first = composed[0]
         _print_json(
@@ -369,6 +404,19 @@ def run_generate(args: argparse.Namespace) -> int:
         for problem in melody.files.problems:
             print(f"  warning: {problem}", file=sys.stderr)
     return 0
+
+
+def _compose_from_bundle(
+    generator: Any, request: Any, out_dir: Path, soundfont: Path | None
+) -> list[Any]:
+    """`lstmuse_core.compose.compose` with a generator loaded from a bundle path."""
+    from lstmuse_core.compose import render_composed, sample_requests
+
+    request = request.with_random_seed()
+    (melodies,) = sample_requests(generator, [request])
+    seeds = [request.random_seed + i for i in range(request.count)]
+    stem = f"{generator.style}-{request.random_seed}"
+    return list(render_composed(request, melodies, seeds, generator, out_dir, stem, soundfont))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ they are skipped and counted, never a crash.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from lstmuse_core.encoding import SONG_END, Vocabulary, is_pitch
 from lstmuse_core.errors import CorpusError
 
 if TYPE_CHECKING:
+    from lstmuse_core.bundle import Bundle
     from lstmuse_core.corpus import ReadOptions
     from lstmuse_core.dataset import Dataset
 
@@ -92,8 +93,84 @@ def _logsumexp(logits: np.ndarray) -> np.ndarray:
     return np.asarray(peak + np.log(np.exp(logits - peak).sum(-1, keepdims=True)))
 
 
+@dataclass(frozen=True)
+class SameSongsComparison:
+    """Two models scored on exactly the same held-out songs (promotion's evidence)."""
+
+    candidate: HeldOutScore
+    incumbent: HeldOutScore
+    offered: int  # the candidate's held-out songs
+    seen_by_incumbent: int  # left out: the incumbent trained or validated on them
+    unknown_to_one: int  # left out: a symbol one of the two vocabularies lacks
+
+    @property
+    def songs(self) -> int:
+        return self.candidate.songs
+
+    def describe_skipped(self) -> str:
+        return (
+            f"{self.seen_by_incumbent} seen in the active model's training, "
+            f"{self.unknown_to_one} with symbols one model does not know"
+        )
+
+    def describe(self, candidate_version: str, incumbent_version: str) -> str:
+        left_out = self.offered - self.songs
+        skipped = f"; {left_out} left out: {self.describe_skipped()}" if left_out else ""
+        return (
+            f"on the same {self.songs} held-out songs ({self.candidate.symbols} symbols) of "
+            f"{candidate_version}'s test split, {candidate_version} scores "
+            f"{self.candidate.bits_per_symbol:.3f} bits/symbol, {incumbent_version} "
+            f"{self.incumbent.bits_per_symbol:.3f}{skipped}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compared_songs": self.songs,
+            "compared_symbols": self.candidate.symbols,
+            "offered_songs": self.offered,
+            "seen_by_incumbent": self.seen_by_incumbent,
+            "unknown_to_one": self.unknown_to_one,
+            "candidate_bits_per_symbol": self.candidate.bits_per_symbol,
+            "incumbent_bits_per_symbol": self.incumbent.bits_per_symbol,
+        }
+
+
+def compare_on_same_songs(
+    candidate: Bundle, incumbent: Bundle, held_out: Mapping[str, Sequence[str]]
+) -> SameSongsComparison:
+    """Score both bundles on the same songs: ``held_out`` (id -> symbols), the candidate's
+    test split, minus songs the incumbent trained or validated on (by id) and songs
+    either vocabulary cannot encode. Both scores then cover identical songs and symbols.
+    """
+    recorded = dict(incumbent.config_json.get("dataset", {}).get("split_ids") or {})
+    seen = set(recorded.get("train", [])) | set(recorded.get("validation", []))
+    unseen = [(song_id, held_out[song_id]) for song_id in sorted(held_out) if song_id not in seen]
+    both = [
+        song
+        for _, song in unseen
+        if all(s in candidate.vocabulary and s in incumbent.vocabulary for s in song)
+    ]
+    candidate_score = score_model(candidate.load_model(), candidate.vocabulary, both)
+    incumbent_score = score_model(incumbent.load_model(), incumbent.vocabulary, both)
+    return SameSongsComparison(
+        candidate_score,
+        incumbent_score,
+        offered=len(held_out),
+        seen_by_incumbent=len(held_out) - len(unseen),
+        unknown_to_one=len(unseen) - len(both),
+    )
+
+
+def candidate_test_songs(bundle: Bundle) -> dict[str, list[str]] | None:
+    """A bundle's test songs (id -> symbols) from its recorded dataset, if readable here."""
+    dataset = _training_dataset(bundle)
+    if dataset is None:
+        return None
+    return {song.song_id: song.symbols for song in dataset.songs_in("test")}
+
+
 def evaluate_bundle(
-    style_or_path: str | Path,
+    style: str | Path | Bundle,
     *,
     version: str | None = None,
     input_path: Path | None = None,
@@ -102,14 +179,22 @@ def evaluate_bundle(
 ) -> dict[str, Any]:
     """Evaluate a bundle on its dataset's test split, or on any file/folder of songs.
 
-    Songs given with ``input_path`` are read and moved to C major / A minor by
-    the same pipeline as the training data. The n-gram baseline is fitted on
-    the bundle's own training split and scored on the same songs.
+    ``style`` is a style name (checked like every name), an open `Bundle`, or
+    a ``pathlib.Path`` to a bundle folder (the CLI's ``--style PATH``; a
+    string is always a name). Songs given with ``input_path`` are read and
+    moved to C major / A minor by the same pipeline as the training data. The
+    n-gram baseline is fitted on the bundle's own training split and scored
+    on the same songs.
     """
-    from lstmuse_core.bundle import resolve_bundle
+    from lstmuse_core.bundle import Bundle, bundle_from_path, resolve_bundle
     from lstmuse_core.ngram import NGramModel
 
-    bundle = resolve_bundle(style_or_path, models_dir, version)
+    if isinstance(style, Bundle):
+        bundle = style
+    elif isinstance(style, Path):
+        bundle = bundle_from_path(style)
+    else:
+        bundle = resolve_bundle(style, models_dir, version)
     dataset = _training_dataset(bundle)
     if input_path is not None:
         songs, dropped = _read_songs(input_path, options)

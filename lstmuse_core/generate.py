@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmuse_core.bundle import Bundle, bundle_folder, load_bundle
+from lstmuse_core.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
 from lstmuse_core.encoding import HOLD, SONG_END, Vocabulary
 from lstmuse_core.errors import InvalidParameter
 
@@ -285,18 +285,28 @@ _cache: dict[Path, MelodyGenerator] = {}
 
 
 def load_generator(
-    style_or_path: str | Path, models_dir: Path | None = None, version: str | None = None
+    style: str, models_dir: Path | None = None, version: str | None = None
 ) -> MelodyGenerator:
-    """The generator of a style's active bundle (or a given version or bundle path).
+    """The generator of a style's active bundle (or a given version); names only.
 
     Loaded once per process and kept; a new ACTIVE version is picked up on
-    the next call because the cache is keyed by the bundle folder.
+    the next call because the cache is keyed by the bundle folder. ``style``
+    and ``version`` pass the one name check (`lstmuse_core.names`); a bundle
+    folder path is the CLI's business: `load_generator_from_path`.
     """
     # Only ACTIVE is read per call: a cached bundle is not parsed and validated again.
-    key = bundle_folder(style_or_path, models_dir, version).resolve()
+    return _cached_generator(bundle_folder(style, models_dir, version).resolve())
+
+
+def load_generator_from_path(path: str | Path) -> MelodyGenerator:
+    """The generator of a bundle folder given as a path (the CLI's ``--style PATH``)."""
+    return _cached_generator(bundle_from_path(path).path)
+
+
+def _cached_generator(folder: Path) -> MelodyGenerator:
     with _cache_lock:
-        if key not in _cache:
-            bundle = load_bundle(key)
+        if folder not in _cache:
+            bundle = load_bundle(folder)
             stepper = LstmStepper.from_keras(bundle.load_model())
-            _cache[key] = MelodyGenerator(bundle.vocabulary, stepper, bundle)
-        return _cache[key]
+            _cache[folder] = MelodyGenerator(bundle.vocabulary, stepper, bundle)
+        return _cache[folder]

@@ -7,6 +7,7 @@ against an n-gram baseline -> sample statistics -> a new bundle -> promotion.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import platform
@@ -14,15 +15,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmuse_core.batches import song_batches
 from lstmuse_core.bundle import Bundle
 from lstmuse_core.encoding import SONG_END, Vocabulary
-from lstmuse_core.errors import LstmuseError
-from lstmuse_core.model import ModelConfig, build_model
+from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.model import PRESETS, ModelConfig, build_model
+from lstmuse_core.names import check_style_name
+
+if TYPE_CHECKING:
+    from lstmuse_core.dataset import Dataset
 
 LN2 = math.log(2.0)
 
@@ -97,8 +102,9 @@ def fit(
         config.pad_multiple,
         delimiter,
     )
+    # `max_epochs or config.max_epochs` would turn 0 into the preset's 200: check instead.
+    epochs = config.max_epochs if max_epochs is None else check_max_epochs(max_epochs)
     model = build_model(config, len(vocabulary))
-    epochs = max_epochs or config.max_epochs
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     best_bits, best_epoch, best_weights = math.inf, 0, model.get_weights()
@@ -186,14 +192,19 @@ def train_style(
     A built-in style reads its music21 corpus; ``input_dir`` trains a style of
     that name from a folder of music files instead.
     """
-    from lstmuse_core.bundle import check_style_name, promote, write_bundle
+    from lstmuse_core.bundle import promote, write_bundle
     from lstmuse_core.dataset import build_dataset
     from lstmuse_core.evaluate import score_model
-    from lstmuse_core.model import preset
     from lstmuse_core.ngram import NGramModel
 
-    check_style_name(style)
-    config = preset(preset_name).with_overrides(max_minutes=max_minutes)
+    # Every option is checked before any data is read or anything is written.
+    config = training_config(
+        style, preset_name=preset_name, max_epochs=max_epochs, max_minutes=max_minutes, seed=seed
+    )
+    if not isinstance(force, bool):
+        raise InvalidParameter("force", force, "true or false")
+    if input_dir is not None and not Path(input_dir).is_dir():
+        raise InvalidParameter("input_dir", str(input_dir), "an existing folder of music files")
     if input_dir is not None:
         dataset = build_dataset(
             input_dir=input_dir, name=style, cache_dir=cache_dir, progress=show_progress
@@ -209,14 +220,19 @@ def train_style(
         dataset.melodies("validation"),
         seed=seed,
         on_progress=on_progress,
-        max_epochs=max_epochs,
     )
+    if trained.epochs < 1:  # never write an untrained bundle
+        raise LstmuseError(f"training {style} ran no epoch; nothing was written")
     test = score_model(trained.model, vocabulary, test_songs)
     ngram = NGramModel().fit(train_songs).score(test_songs)
     samples = _sample_statistics(trained.model, vocabulary, train_songs, seed)
     run_config = {
         "model": config.to_json(),
-        "dataset": {**dataset.summary(), "split_ids": dataset.split},
+        "dataset": {
+            **dataset.summary(),
+            "fingerprint": dataset_fingerprint(dataset),
+            "split_ids": dataset.split,
+        },
         "training": {
             "seed": seed,
             "epochs": trained.epochs,
@@ -239,8 +255,79 @@ def train_style(
         "history": [p.to_json() for p in trained.history],
     }
     bundle = write_bundle(style, trained.model, vocabulary, run_config, metrics, models_dir)
-    promoted, note = promote(bundle, force=force, models_dir=models_dir)
+    held_out = {song.song_id: song.symbols for song in dataset.songs_in("test")}
+    promoted, note = promote(bundle, force=force, models_dir=models_dir, held_out_songs=held_out)
     return StyleTrainingResult(bundle, promoted, note, trained)
+
+
+MAX_EPOCHS_ALLOWED = 10_000
+MAX_MINUTES_ALLOWED = 24 * 60.0
+
+
+def check_max_epochs(max_epochs: object) -> int:
+    """A whole number of epochs from 1 to 10,000 (never a bool, 0 or a fraction)."""
+    if (
+        isinstance(max_epochs, bool)
+        or not isinstance(max_epochs, int)
+        or not 1 <= max_epochs <= MAX_EPOCHS_ALLOWED
+    ):
+        raise InvalidParameter(
+            "max_epochs", max_epochs, f"a whole number from 1 to {MAX_EPOCHS_ALLOWED:,}"
+        )
+    return max_epochs
+
+
+def check_max_minutes(max_minutes: object) -> float:
+    """A wall-clock budget in minutes: above 0, at most 1,440 (one day)."""
+    if (
+        isinstance(max_minutes, bool)
+        or not isinstance(max_minutes, int | float)
+        or not math.isfinite(max_minutes)
+        or not 0 < max_minutes <= MAX_MINUTES_ALLOWED
+    ):
+        raise InvalidParameter(
+            "max_minutes",
+            max_minutes,
+            f"a number of minutes above 0, at most {MAX_MINUTES_ALLOWED:g}",
+        )
+    return float(max_minutes)
+
+
+def training_config(
+    style: str,
+    *,
+    preset_name: str = "default",
+    max_epochs: int | None = None,
+    max_minutes: float | None = None,
+    seed: int = 0,
+) -> ModelConfig:
+    """The model config a training run will use, or `InvalidParameter` naming the option.
+
+    ``None`` means "the preset's value"; 0 is refused, not taken as "unset".
+    """
+    check_style_name(style)
+    if not isinstance(preset_name, str) or preset_name not in PRESETS:
+        raise InvalidParameter("preset", preset_name, f"use one of {', '.join(PRESETS)}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise InvalidParameter("seed", seed, "a whole number from 0 to 4294967295")
+    return PRESETS[preset_name].with_overrides(
+        max_epochs=None if max_epochs is None else check_max_epochs(max_epochs),
+        max_minutes=None if max_minutes is None else check_max_minutes(max_minutes),
+    )
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """SHA-256 of the dataset's songs (ids and symbols, in id order).
+
+    Recorded in ``config.json``: promotion compares it to tell a retrain on
+    the same music from one on a different corpus or upload (the style name
+    and the source folder can stay the same while the files change).
+    """
+    digest = hashlib.sha256()
+    for song in sorted(dataset.songs, key=lambda s: s.song_id):
+        digest.update(song.song_id.encode("utf-8") + b"\t")
+        digest.update(" ".join(song.symbols).encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 def _sample_statistics(

@@ -1,28 +1,37 @@
-"""Rolling a style back to an earlier version (an admin command)."""
+"""Rolling a style back to the previously active version (an admin command).
+
+The style's promotion history (``trained_models/<style>/HISTORY.jsonl``,
+see `lstmuse_core.bundle.roll_back`) says which versions were active and in
+what order: a rollback returns to the one active before the current one,
+never to a version the promotion check refused, and is itself recorded, so
+rolling back twice walks two steps back. The committed bundles have no
+history yet: their ACTIVE version is the only known-good one, and a rollback
+is refused until a promotion has been recorded.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.bundle import active_version, set_active, versions
-from lstmuse_core.errors import InvalidParameter
+from lstmuse_core import bundle
+from lstmuse_core.names import check_style_name, check_version_name
 
 
 def roll_back(
     style: str, version: str | None = None, models_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Make ``version`` (default: the one before the active one) active again."""
-    known = versions(style, models_dir)
-    if not known:
-        raise InvalidParameter("style", style, "a style with trained versions")
-    current = active_version(style, models_dir)
-    if version is None:
-        older = [v for v in known if current is None or int(v[1:]) < int(current[1:])]
-        if not older:
-            raise InvalidParameter(
-                "version", "previous", f"{style} has no version older than {current}"
-            )
-        version = older[-1]
-    set_active(style, version, models_dir)
-    return {"style": style, "active_version": version, "was": current}
+    """Make ``version`` (default: the previously active one) active again.
+
+    Returns ``style``, ``active_version``, ``was`` and ``history`` (the
+    versions that were active before, oldest first, after this rollback).
+    `InvalidParameter` for a bad name, a never-active version or no history.
+    """
+    check_style_name(style)
+    if version is not None:
+        check_version_name(version)
+    now_active, was = bundle.roll_back(style, version, models_dir)
+    stack = bundle.activation_stack(
+        bundle.history(style, models_dir), bundle.active_version(style, models_dir)
+    )
+    return {"style": style, "active_version": now_active, "was": was, "history": stack[:-1]}

@@ -105,3 +105,33 @@ def test_user_errors_are_one_line(tiny_training: StyleTrainingResult, tmp_path: 
     assert bad_seed.returncode == 2 and "token 3" in bad_seed.stderr
     unknown = lstmuse("generate", "--style", "nosuchstyle", "--out", str(tmp_path))
     assert unknown.returncode == 2 and "style='nosuchstyle'" in unknown.stderr
+
+
+def test_train_refuses_zero_epochs_before_any_work(erk5_folder: Path, tmp_path: Path) -> None:
+    """train --epochs 0 exits with status 2 naming the option; no bundle is written."""
+    models = tmp_path / "models"
+    result = lstmuse(
+        "train",
+        "--style",
+        "tinyzero",
+        "--preset",
+        "tiny",
+        "--epochs",
+        "0",
+        "--input",
+        str(erk5_folder),
+        "--models-dir",
+        str(models),
+        "--json",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("lstmuse: max_epochs=0 is not allowed")
+    assert not models.exists()
+
+
+def test_style_paths_are_bundle_folders_only_in_the_cli(tmp_path: Path) -> None:
+    """--style PATH must be a bundle folder; any other value passes the style name check."""
+    not_bundle = lstmuse("evaluate", "--style", str(tmp_path), "--json")
+    assert not_bundle.returncode == 2 and "is not a model bundle folder" in not_bundle.stderr
+    bad_name = lstmuse("evaluate", "--style", "Tinyfolk", "--json")
+    assert bad_name.returncode == 2 and "lower-case letters" in bad_name.stderr

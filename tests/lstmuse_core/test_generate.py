@@ -11,14 +11,14 @@ import pytest
 from lstmuse_core.compose import compose
 from lstmuse_core.encoding import HOLD, SONG_END, decode_symbols
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.generate import LstmStepper, MelodyGenerator, load_generator
+from lstmuse_core.generate import LstmStepper, MelodyGenerator, load_generator_from_path
 from lstmuse_core.request import MelodyRequest
 from lstmuse_core.train import StyleTrainingResult
 
 
 @pytest.fixture(scope="module")
 def generator(tiny_training: StyleTrainingResult) -> MelodyGenerator:
-    return load_generator(tiny_training.bundle.path)
+    return load_generator_from_path(tiny_training.bundle.path)
 
 
 def test_fast_path_matches_keras(tiny_training: StyleTrainingResult) -> None:

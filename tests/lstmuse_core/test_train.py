@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lstmuse_core.bundle import (
-    BundleError,
-    active_version,
-    load_bundle,
-    promote,
-    set_active,
-    versions,
-)
+from lstmuse_core.bundle import BundleError, active_version, load_bundle
 from lstmuse_core.encoding import Vocabulary
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model import PRESETS, ModelConfig, preset
-from lstmuse_core.train import StyleTrainingResult, TrainingProgress, fit
+from lstmuse_core.train import StyleTrainingResult, TrainingProgress, fit, train_style
 
 SONGS = [
     ["60", "_", "62", "_", "64", "_", "_", "_"] * 3,
@@ -103,20 +97,55 @@ def test_bundle_validation_names_the_problem(
         load_bundle(broken)
 
 
-def test_worse_model_is_not_promoted(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
-    """A version with a worse held-out loss stays inactive unless forced."""
-    style_dir = tmp_path / "tinyfolk"
-    shutil.copytree(tiny_training.bundle.path, style_dir / "v001")
-    shutil.copytree(tiny_training.bundle.path, style_dir / "v002")
-    metrics = json.loads((style_dir / "v002" / "metrics.json").read_text())
-    metrics["test"]["bits_per_symbol"] += 1.0
-    (style_dir / "v002" / "metrics.json").write_text(json.dumps(metrics))
-    set_active("tinyfolk", "v001", tmp_path)
-    promoted, note = promote(load_bundle(style_dir / "v002"), models_dir=tmp_path)
-    assert not promoted and "kept v001" in note
-    assert active_version("tinyfolk", tmp_path) == "v001"
-    promoted, note = promote(load_bundle(style_dir / "v002"), force=True, models_dir=tmp_path)
-    assert promoted and active_version("tinyfolk", tmp_path) == "v002"
-    assert versions("tinyfolk", tmp_path) == ["v001", "v002"]
-    with pytest.raises(InvalidParameter, match="version='v009'"):
-        set_active("tinyfolk", "v009", tmp_path)
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("max_epochs", 0, "max_epochs=0"),
+        ("max_epochs", -1, "max_epochs=-1"),
+        ("max_epochs", True, "max_epochs=True"),
+        ("max_epochs", 2.5, "max_epochs=2.5"),
+        ("max_minutes", 0, "max_minutes=0"),
+        ("max_minutes", float("nan"), "max_minutes=nan"),
+        ("preset_name", "huge", "preset='huge'"),
+        ("seed", -1, "seed=-1"),
+        ("force", "no", "force='no'"),
+    ],
+)
+def test_nonsense_options_are_refused_before_any_data_is_read(
+    erk5_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    value: object,
+    named: str,
+) -> None:
+    """epochs=0, minutes=0 and the like are refused before reading; no version folder appears."""
+    import lstmuse_core.dataset
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dataset was read before the options were checked")
+
+    monkeypatch.setattr(lstmuse_core.dataset, "build_dataset", no_reading)
+    options: dict[str, object] = {"preset_name": "tiny", option: value}
+    with pytest.raises(InvalidParameter, match=f"^{re.escape(named)} is not allowed"):
+        train_style(
+            "tinyfolk",
+            input_dir=erk5_folder,
+            models_dir=tmp_path / "models",
+            **options,  # type: ignore[arg-type]
+        )
+    assert not (tmp_path / "models").exists()
+
+
+def test_fit_refuses_zero_epochs() -> None:
+    """fit(max_epochs=0) is refused, not read as "the preset's epochs"."""
+    vocabulary = Vocabulary.from_songs(SONGS)
+    with pytest.raises(InvalidParameter, match="max_epochs=0"):
+        fit(preset("tiny"), vocabulary, SONGS[:3], SONGS[3:], max_epochs=0)
+
+
+def test_bundle_records_its_dataset_fingerprint(tiny_training: StyleTrainingResult) -> None:
+    """config.json carries a content fingerprint of the songs, which promotion compares."""
+    dataset = tiny_training.bundle.config_json["dataset"]
+    assert len(dataset["fingerprint"]) == 64
+    assert tiny_training.bundle.config_json["model"]["max_epochs"] == 8
