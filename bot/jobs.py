@@ -40,7 +40,9 @@ class CeleryJobs:
         import redis.asyncio
         from celery import Celery
 
-        self.app = Celery("lstmuse-bot", broker=redis_url, backend=redis_url)
+        from bot.result_backend import backend_url
+
+        self.app = Celery("lstmuse-bot", broker=redis_url, backend=backend_url(redis_url))
         self.app.conf.update(
             task_serializer="json",
             result_serializer="json",

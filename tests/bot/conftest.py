@@ -10,7 +10,7 @@ import discord.ext.test as dpytest
 import pytest
 from discord import http as discord_http
 from discord.ext.test import backend
-from dpytest_support import intents_for_tests, make_settings
+from dpytest_support import SENT_PAYLOADS, configure, intents_for_tests, make_settings
 
 from bot.discord_bot import LstmuseBot
 from bot.runtime import build_service
@@ -29,6 +29,7 @@ def _dpytest_keeps_text_with_files() -> Iterator[None]:
             params = discord_http.MultipartParameters(
                 payload=payload, multipart=params.multipart, files=params.files
             )
+        SENT_PAYLOADS.append(params.payload or {})  # dpytest keeps no allowed_mentions
         return await original(self, channel_id, params=params)
 
     backend.FakeHttp.send_message = send_message
@@ -46,6 +47,7 @@ async def discord_bot(
     bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
     await bot._async_setup_hook()
     await bot.setup_hook()  # loads the cogs (login() would, but there is no login here)
-    dpytest.configure(bot)
+    configure(bot)
+    SENT_PAYLOADS.clear()
     yield bot
     await dpytest.empty_queue()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import discord
 import discord.ext.test as dpytest
+from discord.ext import commands
 
 from bot.settings import BotSettings
 
 ADMIN_ID = 4242
+SENT_PAYLOADS: list[dict] = []  # the JSON of every message the bot sent, in order
 
 
 def intents_for_tests() -> discord.Intents:
@@ -28,6 +30,13 @@ def make_settings(redis_url: str | None, **overrides: object) -> BotSettings:
         **overrides,
     }
     return BotSettings(discord_token=None, **values)  # type: ignore[arg-type]
+
+
+def configure(bot: commands.Bot) -> None:
+    """`dpytest.configure`, keeping the bot's own allowed mentions (dpytest's state drops them)."""
+    allowed_mentions = bot.allowed_mentions
+    dpytest.configure(bot)
+    bot._connection.allowed_mentions = allowed_mentions
 
 
 def sent_messages() -> list[discord.Message]:

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 
+import discord
 import discord.ext.test as dpytest
 import pytest
 import redis
 from discord.ext import commands
-from dpytest_support import ADMIN_ID, intents_for_tests, make_settings, sent_messages
+from dpytest_support import (
+    ADMIN_ID,
+    SENT_PAYLOADS,
+    configure,
+    intents_for_tests,
+    make_settings,
+    sent_messages,
+)
 from tests_support import REDIS_URL
 
 from bot.discord_bot import LstmuseBot
 from bot.runtime import build_service
+from lstmuse_core.request import MAX_RANDOM_SEED
 
 
 async def test_melody_posts_files_embed_and_buttons(discord_bot: LstmuseBot) -> None:
@@ -70,7 +81,7 @@ async def test_queue_unreachable_is_said_quickly(tmp_path, monkeypatch) -> None:
     bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
     await bot._async_setup_hook()
     await bot.setup_hook()  # loads the cogs (login() would, but there is no login here)
-    dpytest.configure(bot)
+    configure(bot)
     started = time.monotonic()
     await dpytest.message("!melody bars=2")
     elapsed = time.monotonic() - started
@@ -89,3 +100,107 @@ async def test_admin_is_recognised(discord_bot: LstmuseBot) -> None:
     member = dpytest.get_config().members[0]
     assert not is_admin(discord_bot.settings, member)
     assert ADMIN_ID in discord_bot.settings.admin_users
+
+
+async def test_admin_needs_configured_ids_not_discord_permissions(discord_bot: LstmuseBot) -> None:
+    """Manage Server is never admin; a listed role counts only inside a listed guild."""
+    from bot.discord_bot import is_admin
+
+    config = dpytest.get_config()
+    guild, member = config.guilds[0], config.members[0]
+    managers = dpytest.backend.make_role(
+        "Managers", guild, permissions=discord.Permissions(manage_guild=True).value
+    )
+    await dpytest.add_role(member, managers)
+    assert member.guild_permissions.manage_guild
+    settings = discord_bot.settings
+    assert not is_admin(settings, member)
+    with pytest.raises(commands.CheckFailure):
+        await dpytest.message("!rollback style=tinyfolk")
+    (reply,) = sent_messages()
+    assert "only the server's LSTMuse admins" in reply.content
+
+    settings.admin_role_ids = str(managers.id)
+    assert not is_admin(settings, member)  # the role is listed, the guild is not
+    settings.guild_ids = str(guild.id)
+    assert is_admin(settings, member)
+    settings.guild_ids = str(guild.id + 1)
+    assert not is_admin(settings, member)
+    assert not is_admin(settings, member._user)  # a DM: only listed user ids
+    settings.admin_user_ids = str(member.id)
+    assert is_admin(settings, member._user)
+
+
+async def test_replies_never_mention_anyone(discord_bot: LstmuseBot) -> None:
+    """style=@everyone is refused, echoed short, and the reply allows no mentions."""
+    with pytest.raises(commands.CommandInvokeError):
+        await dpytest.message("!melody style=@everyone" + "x" * 300)
+    (reply,) = sent_messages()
+    assert reply.content.startswith("Sorry: style='@everyone")
+    assert len(reply.content) < 200
+    allowed = SENT_PAYLOADS[-1]["allowed_mentions"]
+    assert allowed["parse"] == [] and not allowed.get("users") and not allowed.get("roles")
+
+
+async def test_finished_results_always_post(discord_bot: LstmuseBot) -> None:
+    """The top random seed with count=2 and an 1,800-character instrument still post."""
+    instrument = "piano " * 300
+    await dpytest.message(
+        f"!melody style=tinyfolk bars=1 count=2 random_seed={MAX_RANDOM_SEED} audio=none "
+        f'image=none instrument="{instrument}"'
+    )
+    posts = [message for message in sent_messages() if message.embeds]
+    assert len(posts) == 2
+    fields = [{f.name: f.value for f in post.embeds[0].fields} for post in posts]
+    assert [f["Random seed"] for f in fields] == [str(MAX_RANDOM_SEED), "0"]
+    assert {f["Instrument"] for f in fields} == {"Acoustic Grand Piano"}
+    assert all(len(value) <= 1024 for f in fields for value in f.values())
+
+
+async def test_long_catalogue_replies_are_split(discord_bot: LstmuseBot, redis_db) -> None:
+    """!styles and !models over 2,000 characters come as several messages."""
+    from worker.catalogue import CATALOGUE_KEY
+
+    version = {"version": "v001", "bits_per_symbol": 1.1, "ngram_bits_per_symbol": 1.2}
+    big = {
+        f"style{i:03d}": {"description": "d" * 80, "active_version": "v001", "versions": [version]}
+        for i in range(60)
+    }
+    original = redis_db.get(CATALOGUE_KEY)
+    redis_db.set(CATALOGUE_KEY, json.dumps(big))
+    discord_bot.settings.admin_user_ids = str(dpytest.get_config().members[0].id)
+    try:
+        await dpytest.message("!styles")
+        styles = sent_messages()
+        await dpytest.message("!models")
+        models = sent_messages()
+    finally:
+        redis_db.set(CATALOGUE_KEY, original)
+    for replies in (styles, models):
+        assert len(replies) >= 2
+        assert all(0 < len(reply.content) <= 2000 for reply in replies)
+        assert "style000" in replies[0].content and "style059" in replies[-1].content
+
+
+async def test_every_command_says_the_queue_is_unreachable(tmp_path, monkeypatch) -> None:
+    """Redis down: melody, queue, cancel, styles and the admin commands answer within seconds."""
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings("redis://127.0.0.1:6399/0")
+    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    configure(bot)
+    settings.admin_user_ids = str(dpytest.get_config().members[0].id)
+    for command in (
+        "!queue",
+        "!cancel",
+        "!retrain style=tinyfolk epochs=1",
+        "!rollback tinyfolk",
+        "!models",
+    ):
+        started = time.monotonic()
+        with contextlib.suppress(commands.CommandInvokeError):  # re-raised after the reply
+            await dpytest.message(command)
+        replies = sent_messages()
+        assert replies and "unreachable" in replies[-1].content, command
+        assert time.monotonic() - started < 15, command
