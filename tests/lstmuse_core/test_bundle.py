@@ -221,3 +221,16 @@ def test_every_bundle_function_takes_names_only(
     assert bundle_from_path(path).version == tiny_training.bundle.version
     assert load_generator_from_path(path).style == "tinyfolk"
     assert bundles.check_style_name("tinyfolk") == "tinyfolk"  # older callers' import
+
+
+def test_committed_bundles_without_fingerprint_compare_song_ids() -> None:
+    """Bundles that predate fingerprints are the same dataset only with the same ids and steps."""
+    committed = bundles.default_models_dir()
+    folk_v1 = load_bundle(committed / "folk" / "v001").config_json
+    folk_v2 = load_bundle(committed / "folk" / "v002").config_json
+    irish = load_bundle(committed / "irish" / "v001").config_json
+    assert "fingerprint" not in folk_v1["dataset"]
+    same, why = bundles.same_dataset(folk_v1, folk_v2)
+    assert same and "no fingerprint" in why
+    same, why = bundles.same_dataset(folk_v1, irish)
+    assert not same and "different dataset" in why and "1321 songs" in why
