@@ -66,3 +66,33 @@ def test_local_stack_answers_through_redis_and_a_worker(
         ).stdout.strip()
         == "False"
     )
+
+
+async def test_console_refuses_before_queueing(
+    tiny_training: StyleTrainingResult, tmp_path: Path, monkeypatch
+) -> None:
+    """An unknown style or a non-number is refused by name, nothing is queued, no apology."""
+    monkeypatch.setenv("LSTMUSE_MODELS_DIR", str(tiny_training.bundle.path.parent.parent))
+    from lstmuse_core.settings import get_settings
+
+    get_settings.cache_clear()
+    output = io.StringIO()
+    service = build_service(BotSettings(discord_token=None, cooldown_seconds=60), tmp_path)
+    console = Console(service, tmp_path, out=output)
+    for line in (
+        "melody style=nosuch",
+        "retrain style=tinyfolk epochs=lots",
+        "retrain style=tinyfolk epochs=0",
+        "rollback style=../../etc",
+        "melody style=tinyfolk bars=1 random_seed=3 audio=none image=none",
+    ):
+        assert await console.handle(line)
+    text = output.getvalue()
+    get_settings.cache_clear()
+    assert "Sorry: style='nosuch' is not allowed: one of tinyfolk" in text
+    assert "Sorry: epochs='lots' is not allowed: a whole number" in text
+    assert "Sorry: epochs=0 is not allowed" in text
+    assert "Sorry: style='../../etc' is not allowed" in text
+    assert text.count("Queued") == 1 and "wait" not in text  # the refusals cost no cooldown
+    assert "something went wrong" not in text
+    assert "random seed 3" in text
