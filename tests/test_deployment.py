@@ -80,3 +80,22 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
     for service in _compose()["services"].values():
         target = service.get("build", {}).get("target")
         assert target is None or target in stages
+
+
+def test_only_the_bot_sees_the_token_and_redis_never_drops_jobs() -> None:
+    """DISCORD_TOKEN reaches the bot alone; Redis is capped and may evict only expiring keys."""
+    services = _compose()["services"]
+    for name, service in services.items():
+        environment = service.get("environment", {})
+        if name != "bot" and service.get("env_file"):
+            assert environment.get("DISCORD_TOKEN") == "", name  # overrides the one in .env
+    assert "DISCORD_TOKEN" not in services["bot"].get("environment", {})
+    command = services["redis"]["command"]
+    assert "--maxmemory" in command
+    assert command[command.index("--maxmemory-policy") + 1].startswith("volatile-")
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
+    """.env, the virtualenv and the git history never reach an image."""
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {".env", ".venv", ".git", "uploads", "artifacts"} <= set(ignored)
