@@ -3,7 +3,7 @@
 The public API for researchers and the worker::
 
     from lstmuse_core import load_generator, write_midi
-    generator = load_generator("folk")            # a style name or a bundle folder
+    generator = load_generator("folk")  # by style name; a folder: load_generator_from_path
     melodies = generator.sample(n=64, steps=500, temperature=0.8, seed=1)
     write_midi(melodies[0], "melody.mid", bpm=110, program=73)
 
@@ -18,6 +18,7 @@ from typing import Any
 
 _EXPORTS = {
     "load_generator": "lstmuse_core.generate",
+    "load_generator_from_path": "lstmuse_core.generate",
     "MelodyGenerator": "lstmuse_core.generate",
     "write_midi": "lstmuse_core.midi",
     "melody_to_midi": "lstmuse_core.midi",

@@ -170,7 +170,7 @@ def candidate_test_songs(bundle: Bundle) -> dict[str, list[str]] | None:
 
 
 def evaluate_bundle(
-    style: str | Path | Bundle,
+    style: str | Bundle,
     *,
     version: str | None = None,
     input_path: Path | None = None,
@@ -179,22 +179,16 @@ def evaluate_bundle(
 ) -> dict[str, Any]:
     """Evaluate a bundle on its dataset's test split, or on any file/folder of songs.
 
-    ``style`` is a style name (checked like every name), an open `Bundle`, or
-    a ``pathlib.Path`` to a bundle folder (the CLI's ``--style PATH``; a
-    string is always a name). Songs given with ``input_path`` are read and
-    moved to C major / A minor by the same pipeline as the training data. The
-    n-gram baseline is fitted on the bundle's own training split and scored
-    on the same songs.
+    ``style`` is a style name (checked like every name) or an open `Bundle`
+    (the CLI opens ``--style PATH`` with `bundle_from_path`). Songs given
+    with ``input_path`` are read and moved to C major / A minor by the same
+    pipeline as the training data. The n-gram baseline is fitted on the
+    bundle's own training split and scored on the same songs.
     """
-    from lstmuse_core.bundle import Bundle, bundle_from_path, resolve_bundle
+    from lstmuse_core.bundle import Bundle, resolve_bundle
     from lstmuse_core.ngram import NGramModel
 
-    if isinstance(style, Bundle):
-        bundle = style
-    elif isinstance(style, Path):
-        bundle = bundle_from_path(style)
-    else:
-        bundle = resolve_bundle(style, models_dir, version)
+    bundle = style if isinstance(style, Bundle) else resolve_bundle(style, models_dir, version)
     dataset = _training_dataset(bundle)
     if input_path is not None:
         songs, dropped = _read_songs(input_path, options)

@@ -22,7 +22,7 @@ REQUIRED = {
 
 def test_test_split_matches_training_metrics(tiny_training: StyleTrainingResult) -> None:
     """Evaluating the bundle on its test split repeats the figures stored at training."""
-    report = evaluate_bundle(tiny_training.bundle.path)
+    report = evaluate_bundle(tiny_training.bundle)
     assert set(report) >= REQUIRED
     stored = tiny_training.bundle.metrics["test"]
     assert report["songs"] == stored["songs"] == 3
@@ -42,11 +42,11 @@ def test_given_songs_with_unknown_pitches(
     (folder / "two.abc").write_text(
         "X:1\nM:4/4\nL:1/4\nK:G\nG A B c | d2 B2 |\n\nX:2\nM:4/4\nL:1/4\nK:C\nc'' d'' e'' f'' |\n"
     )  # 3 octaves up: not in the vocabulary
-    report = evaluate_bundle(tiny_training.bundle.path, input_path=folder)
+    report = evaluate_bundle(tiny_training.bundle, input_path=folder)
     assert report["songs"] == 1 and report["songs_skipped"] == 1
     assert set(report["unknown_symbols"]) == {"96", "98", "100", "101"}
     assert report["symbols"] == 33  # two 4/4 bars of 16 steps, then the song end
-    single = evaluate_bundle(tiny_training.bundle.path, input_path=folder / "two.abc")
+    single = evaluate_bundle(tiny_training.bundle, input_path=folder / "two.abc")
     assert single["bits_per_symbol"] == pytest.approx(report["bits_per_symbol"], rel=1e-5)
 
 
@@ -54,4 +54,4 @@ def test_input_without_songs(tiny_training: StyleTrainingResult, tmp_path: Path)
     """A file with no readable song is a clear error, not a crash."""
     (tmp_path / "empty.abc").write_text("")
     with pytest.raises(CorpusError, match="no songs"):
-        evaluate_bundle(tiny_training.bundle.path, input_path=tmp_path / "empty.abc")
+        evaluate_bundle(tiny_training.bundle, input_path=tmp_path / "empty.abc")

@@ -46,7 +46,7 @@ async def test_a_slow_read_is_stopped_at_the_time_limit() -> None:
 
 async def test_corrupt_and_oversized_files_are_refused() -> None:
     """Not a MIDI file, or over 1 MiB: a refusal naming the file."""
-    with pytest.raises(InvalidParameter, match="seed='junk.mid'.*standard MIDI file"):
+    with pytest.raises(InvalidParameter, match=r"seed='junk\.mid'.*standard MIDI file"):
         await read_seed_file(b"MThd" + bytes(100), "junk.mid")
     with pytest.raises(InvalidParameter, match="at most 1048576 bytes"):
         await read_seed_file(bytes(1024 * 1024 + 1), "big.mid")
