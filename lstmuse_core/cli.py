@@ -346,8 +346,9 @@ def run_generate(args: argparse.Namespace) -> int:
         )
     if args.seed_midi is not None:
         from lstmuse_core.midi import melody_from_midi
+        from lstmuse_core.request import MAX_SEED_STEPS
 
-        seed_melody = melody_from_midi(args.seed_midi)
+        seed_melody = melody_from_midi(args.seed_midi, max_steps=MAX_SEED_STEPS)
     else:
         seed_melody = parse_seed_melody(args.seed_melody)
     # A bundle path is opened (JSON only, no Keras yet) for its style name; the
@@ -375,13 +376,14 @@ def run_generate(args: argparse.Namespace) -> int:
         audio=args.audio,
         image=args.image,
     )
-    if bundle_path is None:
-        composed = compose(request, args.out, models_dir=args.models_dir, soundfont=args.soundfont)
-    else:
+    generator = None
+    if bundle_path is not None:
         from lstmuse_core.generate import load_generator_from_path
 
         generator = load_generator_from_path(bundle_path)
-        composed = _compose_from_bundle(generator, request, args.out, args.soundfont)
+    composed = compose(
+        request, args.out, models_dir=args.models_dir, soundfont=args.soundfont, generator=generator
+    )
     if args.json:
         first = composed[0]
         _print_json(
@@ -404,19 +406,6 @@ def run_generate(args: argparse.Namespace) -> int:
         for problem in melody.files.problems:
             print(f"  warning: {problem}", file=sys.stderr)
     return 0
-
-
-def _compose_from_bundle(
-    generator: Any, request: Any, out_dir: Path, soundfont: Path | None
-) -> list[Any]:
-    """`lstmuse_core.compose.compose` with a generator loaded from a bundle path."""
-    from lstmuse_core.compose import render_composed, sample_requests
-
-    request = request.with_random_seed()
-    (melodies,) = sample_requests(generator, [request])
-    seeds = [request.random_seed + i for i in range(request.count)]
-    stem = f"{generator.style}-{request.random_seed}"
-    return list(render_composed(request, melodies, seeds, generator, out_dir, stem, soundfont))
 
 
 if __name__ == "__main__":

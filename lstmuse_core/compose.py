@@ -147,9 +147,14 @@ def compose(
     models_dir: Path | None = None,
     soundfont: Path | None = None,
     max_bytes: int | None = None,
+    generator: MelodyGenerator | None = None,
 ) -> list[ComposedMelody]:
-    """Generate and render ``request.count`` melodies into ``out_dir``."""
-    generator = load_generator(request.style, models_dir)
+    """Generate and render ``request.count`` melodies into ``out_dir``.
+
+    The style's active model, unless a ``generator`` is given (the CLI's
+    ``--style PATH`` opens one from a bundle folder).
+    """
+    generator = generator or load_generator(request.style, models_dir)
     request = request.with_random_seed()
     (melodies,) = sample_requests(generator, [request])
     return render_composed(
