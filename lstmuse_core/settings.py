@@ -44,9 +44,7 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=60, description="how long artifacts live"
     )
     artifact_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="per melody")
-    generate_soft_time_limit: int = Field(
-        default=60, ge=1, description="seconds, per generate batch"
-    )
+    generate_soft_time_limit: int = Field(default=60, ge=1, description="seconds, per melody job")
     generate_time_limit: int = Field(
         default=90, ge=2, description="seconds, then the child is killed"
     )
@@ -57,8 +55,11 @@ class Settings(BaseSettings):
     )
     max_attempts: int = Field(default=3, ge=1, description="deliveries of one job before giving up")
     result_expires_seconds: int = Field(default=24 * 3600, ge=60, description="task results kept")
-    batch_size: int = Field(default=32, ge=1, description="generate requests sampled as one batch")
-    batch_interval_seconds: float = Field(default=0.05, ge=0, description="wait to fill a batch")
+    max_memory_per_child_mib: int = Field(
+        default=1536,
+        ge=64,
+        description="a worker child using more is replaced after its job (MiB)",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -74,8 +78,9 @@ def worker_env(
         "LSTMUSE_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache")),
         "LSTMUSE_UPLOADS_DIR": str(tmp_path_factory.mktemp("uploads")),
         "LSTMUSE_ARTIFACT_TTL_SECONDS": "600",
-        "LSTMUSE_VISIBILITY_TIMEOUT": "20",
-        "LSTMUSE_BATCH_INTERVAL_SECONDS": "0.2",
+        # Longer than any test's job, and than the redelivery the kill tests wait for:
+        # a killed child's job must come back through reject_on_worker_lost, not this.
+        "LSTMUSE_VISIBILITY_TIMEOUT": "300",
     }
     os.environ.update(env)
     from lstmuse_core.settings import get_settings
@@ -89,52 +94,55 @@ def celery_worker_process(
     worker_env: dict[str, str], redis_db: redis.Redis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``celery -A worker.app worker`` as a separate process (prefork, 2 children)."""
-    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
-    handle = log.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "worker.app",
-            "worker",
-            "-Q",
-            "generate,train",
-            "-c",
-            "2",
-            "-P",
-            "prefork",
-            "--prefetch-multiplier",
-            "8",
-            "-l",
-            "info",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        env={**os.environ, **worker_env},
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[2],
-    )
     from worker.app import app
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if app.control.ping(timeout=0.5):
-            break
-        if process.poll() is not None:
-            pytest.fail(f"the worker exited: {log.read_text()[-2000:]}")
-    else:
-        process.kill()
-        pytest.fail(f"the worker did not answer: {log.read_text()[-2000:]}")
-    yield process
-    process.terminate()
+    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
+    with start_worker_process(app, ["-Q", "generate,train", "-c", "2"], worker_env, log) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def worker_process_starter() -> Any:
+    """`start_worker_process`, for tests that need a worker of their own."""
+    return start_worker_process
+
+
+@contextmanager
+def start_worker_process(
+    app: Any, options: list[str], env: dict[str, str], log: Path, app_module: str = "worker.app"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A prefork worker with the production flags plus ``options``; ready when it answers.
+
+    ``app`` is a Celery app on the worker's broker (to ping it); the worker is
+    stopped when the block ends.
+    """
+    handle = log.open("wb")
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    command = [sys.executable, "-m", "celery", "-A", app_module, "worker", "-P", "prefork"]
+    process = subprocess.Popen(
+        [*command, "--prefetch-multiplier", "1", "-l", "info", "-n", name, *options],
+        env={**os.environ, **env},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    handle.close()
+        deadline = time.monotonic() + 90
+        hostname = name.replace("%h", socket.gethostname())
+        while not app.control.ping(destination=[hostname], timeout=0.5):
+            if process.poll() is not None:
+                pytest.fail(f"the worker exited: {log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the worker did not answer: {log.read_text()[-2000:]}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        handle.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,16 @@
-"""Generation jobs as the worker runs them: grouped, sampled as batches, stored.
+"""Generation jobs as the worker (and the embedded console) runs them.
 
-Requests that arrive together and share a style and sampling controls are
-sampled as one batch (far cheaper per melody); each is then rendered and its
-files put in the artifact store. A user error in one request fails that job
-only.
+A job's melodies are sampled (requests passed together that share a style and
+sampling controls are sampled as one batch), rendered, and their files put in
+the artifact store. Every job ends with a result or a `JobFailed`, whatever
+another job raised: user errors keep their message; anything unexpected is
+logged with the job's context and reported with a generic message (never a
+traceback to the member).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import time
@@ -17,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from lstmuse_core.compose import render_composed, sample_requests
 from lstmuse_core.errors import JobFailed, LstmuseError
 from lstmuse_core.generate import load_generator
-from lstmuse_core.request import MelodyRequest
+from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
 from worker.artifacts import ArtifactStore
 
 log = logging.getLogger(__name__)
@@ -32,14 +37,28 @@ class GenerateJob:
     request: MelodyRequest  # with its random seed drawn
 
 
+UNEXPECTED_FAILURE = "the job failed in the worker (the operators can see why in its log)"
+
+
 def parse_job(job_id: str, payload: dict[str, Any]) -> GenerateJob:
-    """The queue payload ``{"request": {...}}`` -> a job; bad payloads are user errors."""
+    """The queue payload ``{"request": {...}}`` -> a job; bad payloads are user errors.
+
+    A request without a random seed gets one derived from the job id, so a
+    job redelivered after its worker died makes the same melodies.
+    """
     try:
-        request = MelodyRequest.from_json(payload["request"]).with_random_seed()
+        request = MelodyRequest.from_json(payload["request"])
     except KeyError:
         raise JobFailed("the job has no request") from None
-    except (LstmuseError, TypeError, ValueError) as error:
+    except LstmuseError as error:
         raise JobFailed(str(error)) from error
+    except (TypeError, ValueError, AttributeError) as error:
+        raise JobFailed(f"the job's request is malformed ({error})") from error
+    if request.random_seed is None:
+        digest = hashlib.sha256(job_id.encode()).digest()
+        request = request.replace(
+            random_seed=int.from_bytes(digest[:8], "big") % (MAX_RANDOM_SEED + 1)
+        )
     return GenerateJob(job_id, request)
 
 
@@ -88,9 +107,12 @@ def run_generate_jobs(
         try:
             generator = load_generator(group[0].request.style, models_dir)
             melodies = sample_requests(generator, [job.request for job in group])
-        except LstmuseError as error:
+        except SoftTimeLimitExceeded:
+            raise  # the task reports its time limit
+        except Exception as error:  # every job of the group ends, whatever was raised
+            failure = _failure(error, "sampling", group)
             for job in group:
-                outcomes[job.job_id] = JobFailed(str(error))
+                outcomes[job.job_id] = failure
             continue
         sampled = time.perf_counter() - started
         log.info(
@@ -105,9 +127,25 @@ def run_generate_jobs(
                 outcomes[job.job_id] = _render_and_store(
                     job, job_melodies, generator, store, soundfont, max_bytes
                 )
-            except LstmuseError as error:
-                outcomes[job.job_id] = JobFailed(str(error))
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as error:  # one job's failure never touches another's
+                outcomes[job.job_id] = _failure(error, "rendering", [job])
     return [outcomes[job.job_id] for job in jobs]
+
+
+def _failure(error: Exception, stage: str, jobs: Sequence[GenerateJob]) -> JobFailed:
+    """A user error keeps its message; anything else is logged and reported generically."""
+    if isinstance(error, LstmuseError):
+        return error if isinstance(error, JobFailed) else JobFailed(str(error))
+    log.error(
+        "%s failed unexpectedly for job(s) %s (style %.40r)",
+        stage,
+        ", ".join(job.job_id for job in jobs),
+        jobs[0].request.style,
+        exc_info=error,
+    )
+    return JobFailed(UNEXPECTED_FAILURE)
 
 
 def _render_and_store(
@@ -120,7 +158,7 @@ def _render_and_store(
 ) -> dict[str, Any]:
     request = job.request
     assert request.random_seed is not None
-    seeds = [request.random_seed + i for i in range(request.count)]
+    seeds = request.melody_seeds()  # the request's one rule (wraps below MAX_RANDOM_SEED)
     with tempfile.TemporaryDirectory(prefix="lstmuse-") as folder:
         composed = render_composed(
             request, melodies, seeds, generator, Path(folder), "melody", soundfont, max_bytes

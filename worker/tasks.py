@@ -1,37 +1,55 @@
 """The queue's tasks: thin, named, JSON in and out; the work is in lstmuse_core.
 
-``lstmuse.generate`` buffers requests (celery-batches) and samples those that
-arrived together as one batch. ``lstmuse.retrain`` trains a new version with
-progress published as task state ``PROGRESS``.
+``lstmuse.generate`` (queue ``generate``) makes one request's melodies;
+``lstmuse.retrain`` (queue ``train``) trains a new version with progress
+published as task state ``PROGRESS``; ``lstmuse.rollback`` (queue
+``generate``, see `worker.app`) moves a style's ``ACTIVE`` pointer.
 
-Every job is idempotent by its id: a redelivered job that already finished
-returns the stored result instead of making a second set of artifacts, and a
-job delivered more than ``max_attempts`` times (it keeps killing its worker)
-fails with a clear reason instead of looping forever.
+Every job:
+
+- is plain Celery: acknowledged when it ends, put back if its child dies,
+  stopped by Celery's soft and hard time limits (the hard one is reported as
+  "ran past its time limit" by `JobRequest`);
+- is not run when the bot cancelled it (`worker.keys.cancelled_key`; the job
+  ends REVOKED, like a job revoked through Celery);
+- is idempotent by its id: a redelivered job that already finished returns the
+  stored result instead of making a second set of artifacts, and a job
+  delivered more than ``max_attempts`` times (it keeps killing its worker)
+  fails with a clear reason instead of looping forever;
+- ends done or failed whatever was raised: user errors keep their message,
+  anything else is logged with the job's context and reported generically.
+
+A melody job once had celery-batches sample requests together; with audio on
+it measured 0.89x unbatched (issue 15) and it bypassed Celery's time limits and
+lost jobs of a killed child, so it is gone.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import redis
-from celery import signals
-from celery.exceptions import SoftTimeLimitExceeded
-from celery_batches import Batches, SimpleRequest
+from celery import Task, signals
+from celery.exceptions import Ignore, SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.worker import state as worker_state
+from celery.worker.request import Request
 
 from lstmuse_core.errors import JobFailed, LstmuseError
 from lstmuse_core.settings import get_settings
 from worker.app import app
 from worker.artifacts import store_from_settings
 from worker.catalogue import publish_catalogue
-from worker.generation import GenerateJob, parse_job, run_generate_jobs
+from worker.generation import UNEXPECTED_FAILURE, parse_job, run_generate_jobs
+from worker.keys import attempts_key, cancelled_key, result_key
 
 log = logging.getLogger(__name__)
 settings = get_settings()
-JOB_PREFIX = "lstmuse:job:"
 _redis: redis.Redis | None = None
 
 
@@ -42,14 +60,68 @@ def redis_client() -> redis.Redis:
     return _redis
 
 
+class JobRequest(Request):
+    """Celery's request; a hard-time-limit kill is stored as a failure a member can read.
+
+    Celery stores ``TimeLimitExceeded`` twice (on failure, then on timeout);
+    the first is what a waiting client sees and the last what a poll reads, so
+    both are replaced by a `JobFailed` that says what happened.
+    """
+
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> None:
+        exc = getattr(exc_info.exception, "exc", exc_info.exception)
+        if isinstance(exc, TimeLimitExceeded):
+            seconds = exc.args[0] if exc.args else self.task.time_limit
+            exc_info.exception = JobFailed(_time_limit_text(self.task.name, seconds))
+        super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        if soft or worker_state.should_terminate:
+            super().on_timeout(soft, timeout)
+            return
+        # Celery's hard-timeout handling, storing our failure instead of its own.
+        worker_state.task_ready(self)
+        log.error("Hard time limit (%ss) exceeded for %s[%s]", timeout, self.name, self.id)
+        failure = JobFailed(_time_limit_text(self.task.name, timeout))
+        self.task.backend.mark_as_failure(
+            self.id, failure, request=self._context, store_result=self.store_errors
+        )
+        if self.task.acks_late and self.task.acks_on_failure_or_timeout:
+            self.acknowledge()
+
+
+def _time_limit_text(task_name: str, seconds: float) -> str:
+    text = f"the job ran past its time limit ({float(seconds):g} s) and was stopped"
+    if task_name == "lstmuse.retrain":
+        text += "; the active model is unchanged"
+    return text
+
+
+def _soft_limit(task: Task) -> float:
+    """The soft time limit this delivery ran under (a per-message override wins)."""
+    hard, soft = (task.request.timelimit or (None, None))[:2]
+    return float(soft or task.soft_time_limit or hard or task.time_limit or 0)
+
+
+def _not_cancelled(task: Task) -> None:
+    """End the job as REVOKED, without running it, if the bot cancelled it."""
+    job_id = task.request.id
+    if redis_client().exists(cancelled_key(job_id)):
+        log.info("%s[%s] was cancelled before it started; not running it", task.name, job_id)
+        task.backend.mark_as_revoked(job_id, "cancelled", request=task.request)
+        raise Ignore()
+
+
 def _first_delivery_or_stored(job_id: str) -> dict[str, Any] | None:
     """The stored result of a finished job, else count this delivery (and give up if too many)."""
     client = redis_client()
-    stored = client.get(f"{JOB_PREFIX}{job_id}:result")
+    stored = client.get(result_key(job_id))
     if stored is not None:
         return dict(json.loads(stored))
-    attempts = client.incr(f"{JOB_PREFIX}{job_id}:attempts")
-    client.expire(f"{JOB_PREFIX}{job_id}:attempts", settings.visibility_timeout * 2)
+    attempts = client.incr(attempts_key(job_id))
+    client.expire(attempts_key(job_id), settings.visibility_timeout * 2)
     if int(attempts) > settings.max_attempts:
         raise JobFailed(
             f"this job was started {int(attempts) - 1} times without finishing "
@@ -59,56 +131,68 @@ def _first_delivery_or_stored(job_id: str) -> dict[str, Any] | None:
 
 
 def _remember(job_id: str, result: dict[str, Any]) -> None:
-    redis_client().set(
-        f"{JOB_PREFIX}{job_id}:result", json.dumps(result), ex=settings.artifact_ttl_seconds
-    )
+    redis_client().set(result_key(job_id), json.dumps(result), ex=settings.artifact_ttl_seconds)
+
+
+@contextmanager
+def _ends_done_or_failed(
+    task: Task, *, time_limit: str, user_error: str = "{error}"
+) -> Iterator[None]:
+    """Whatever the block raises, the job fails with a message a member may read.
+
+    ``time_limit`` names ``{limit}`` (seconds), ``user_error`` names ``{error}``
+    (an `LstmuseError`'s message). Anything else is logged with the job's
+    context and answered generically.
+    """
+    try:
+        yield
+    except SoftTimeLimitExceeded:
+        limit = _soft_limit(task)
+        raise JobFailed(time_limit.replace("{limit}", f"{limit:g}")) from None
+    except LstmuseError as error:
+        raise JobFailed(user_error.replace("{error}", str(error))) from error
+    except Exception:
+        log.exception(
+            "%s[%s] failed unexpectedly; kwargs %.300r",
+            task.name,
+            task.request.id,
+            task.request.kwargs,
+        )
+        raise JobFailed(UNEXPECTED_FAILURE) from None
 
 
 @app.task(
-    base=Batches,
+    bind=True,
     name="lstmuse.generate",
-    flush_every=settings.batch_size,
-    flush_interval=settings.batch_interval_seconds,
     acks_late=True,
+    reject_on_worker_lost=True,
     soft_time_limit=settings.generate_soft_time_limit,
     time_limit=settings.generate_time_limit,
+    Request=JobRequest,
 )
-def generate(requests: list[SimpleRequest]) -> None:
-    """Generate melodies for every buffered request; results go to each request's id."""
-    jobs: list[GenerateJob] = []
-    for request in requests:
-        try:
-            stored = _first_delivery_or_stored(request.id)
-            if stored is not None:
-                app.backend.mark_as_done(request.id, stored, request=request)
-                continue
-            jobs.append(parse_job(request.id, dict(request.kwargs or {})))
-        except JobFailed as error:
-            app.backend.mark_as_failure(request.id, error, request=request)
-    if not jobs:
-        return
-    by_id = {request.id: request for request in requests}
-    for job in jobs:
-        app.backend.store_result(
-            job.job_id, {"stage": "generating"}, "PROGRESS", request=by_id[job.job_id]
-        )
-    try:
-        outcomes = run_generate_jobs(
-            jobs,
+def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Sample, render and store one request's melodies (``request``: `MelodyRequest` JSON)."""
+    job_id = self.request.id
+    _not_cancelled(self)
+    stored = _first_delivery_or_stored(job_id)
+    if stored is not None:
+        return stored
+    with _ends_done_or_failed(
+        self, time_limit="generating the melody ran past its time limit ({limit} s) and was stopped"
+    ):
+        job = parse_job(job_id, {} if request is None else {"request": request})
+        self.update_state(state="PROGRESS", meta={"stage": "generating"})
+        (outcome,) = run_generate_jobs(
+            [job],
             store_from_settings(redis_client()),
             models_dir=settings.models_dir,
             soundfont=settings.soundfont,
             max_bytes=settings.artifact_max_bytes,
         )
-    except SoftTimeLimitExceeded:
-        outcomes = [JobFailed("generation took too long and was stopped")] * len(jobs)
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        request = by_id[job.job_id]
         if isinstance(outcome, JobFailed):
-            app.backend.mark_as_failure(job.job_id, outcome, request=request)
-        else:
-            _remember(job.job_id, outcome)
-            app.backend.mark_as_done(job.job_id, outcome, request=request)
+            raise outcome
+        _remember(job_id, outcome)
+    return outcome
 
 
 @app.task(
@@ -118,9 +202,10 @@ def generate(requests: list[SimpleRequest]) -> None:
     reject_on_worker_lost=True,
     soft_time_limit=settings.train_soft_time_limit,
     time_limit=settings.train_time_limit,
+    Request=JobRequest,
 )
 def retrain(
-    self: Any,
+    self: Task,
     style: str,
     preset: str = "default",
     epochs: int | None = None,
@@ -132,15 +217,18 @@ def retrain(
     """Train a new version of ``style``; promote it only if it is valid and not worse.
 
     dataset_refs: uploaded music files or zips in the artifact store; they
-    are checked, unpacked into ``<uploads_dir>/<style>/`` and become the
-    style's dataset. dataset_dir: a folder of music files on the worker's
-    machine. Without either, a built-in style reads its music21 corpus.
+    are checked, unpacked into this job's own ``<uploads_dir>/<style>/<job id>/``
+    (removed afterwards) and become the style's dataset. dataset_dir: a folder
+    of music files on the worker's machine. Without either, a built-in style
+    reads its music21 corpus.
     """
     from lstmuse_core.train import TrainingProgress
     from worker.generation import log_device_once
-    from worker.training import run_retrain, unpack_uploads
+    from worker.training import run_retrain, staged_uploads
 
-    stored = _first_delivery_or_stored(self.request.id)
+    job_id = self.request.id
+    _not_cancelled(self)
+    stored = _first_delivery_or_stored(job_id)
     if stored is not None:
         return stored
 
@@ -148,11 +236,21 @@ def retrain(
         self.update_state(state="PROGRESS", meta={"stage": "training", **progress.to_json()})
 
     self.update_state(state="PROGRESS", meta={"stage": "reading the corpus"})
-    try:
+    unchanged = "; the active model is unchanged"
+    with (
+        _ends_done_or_failed(
+            self,
+            time_limit=f"retraining {style:.40} took longer than its time limit ({{limit}} s) "
+            f"and was stopped{unchanged}",
+            user_error=f"retraining {style:.40} failed: {{error}}{unchanged}",
+        ),
+        ExitStack() as staging,
+    ):
         if dataset_refs:
             store = store_from_settings(redis_client())
             uploads = [(ref.rsplit("/", 1)[-1], store.get(ref)) for ref in dataset_refs]
-            dataset_dir = str(unpack_uploads(style, uploads, settings.uploads_dir))
+            folder = staged_uploads(style, uploads, settings.uploads_dir, job_id)
+            dataset_dir = str(staging.enter_context(folder))
         log_device_once()
         summary = run_retrain(
             style,
@@ -165,32 +263,44 @@ def retrain(
             cache_dir=settings.cache_dir,
             on_progress=publish,
         )
-    except SoftTimeLimitExceeded:
-        limits = [t for t in (self.request.timelimit or ()) if t] or [
-            settings.train_soft_time_limit
-        ]
-        raise JobFailed(
-            f"retraining {style} took longer than its time limit ({min(limits):g} s) "
-            "and was stopped; the active model is unchanged"
-        ) from None
-    except LstmuseError as error:
-        raise JobFailed(
-            f"retraining {style} failed: {error}; the active model is unchanged"
-        ) from error
     publish_catalogue(redis_client(), settings.models_dir)
-    _remember(self.request.id, summary)
+    _remember(job_id, summary)
     return summary
 
 
-@app.task(name="lstmuse.rollback", acks_late=True)
-def rollback(style: str, version: str | None = None) -> dict[str, Any]:
-    """Make an earlier version of ``style`` active; the catalogue is republished."""
+@app.task(
+    bind=True,
+    name="lstmuse.rollback",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.generate_soft_time_limit,
+    time_limit=settings.generate_time_limit,
+    Request=JobRequest,
+)
+def rollback(
+    self: Task, style: str, version: str | None = None, deadline: float | None = None
+) -> dict[str, Any]:
+    """Make an earlier version of ``style`` active; the catalogue is republished.
+
+    deadline: Unix time after which the job is not run (the bot stopped
+    waiting); it ends REVOKED, like a message past its ``expires``.
+    """
     from worker.rollback import roll_back
 
-    try:
+    job_id = self.request.id
+    _not_cancelled(self)
+    if deadline is not None and time.time() > deadline:
+        log.info("lstmuse.rollback[%s] reached a worker after its deadline; not running it", job_id)
+        self.backend.mark_as_revoked(job_id, "expired", request=self.request)
+        raise Ignore()
+    stored = _first_delivery_or_stored(job_id)
+    if stored is not None:
+        return stored
+    with _ends_done_or_failed(
+        self, time_limit="the rollback ran past its time limit ({limit} s) and was stopped"
+    ):
         result = roll_back(style, version, settings.models_dir)
-    except LstmuseError as error:
-        raise JobFailed(str(error)) from error
+        _remember(job_id, result)
     publish_catalogue(redis_client(), settings.models_dir)
     return result
 

@@ -1,27 +1,63 @@
-"""Retraining jobs as the worker (or the embedded console) runs them."""
+"""Retraining jobs as the worker (or the embedded console) runs them.
+
+Uploaded datasets are staged per job, in ``<uploads_dir>/<style>/<job id>/``,
+so two retrains of one style never write into each other's files. The folder
+is removed when the retrain ends, failed or not: the uploaded files stay in
+the artifact store (until their TTL) for anyone who needs to look at them,
+and a style that keeps failing must not fill the disk.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.train import ProgressCallback, train_style
 
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
-def unpack_uploads(style: str, uploads: list[tuple[str, bytes]], uploads_dir: Path) -> Path:
-    """Check and write uploaded files into ``<uploads_dir>/<style>/`` (replacing the last set)."""
-    from lstmuse_core.bundle import check_style_name
+
+def unpack_uploads(
+    style: str, uploads: list[tuple[str, bytes]], uploads_dir: Path, job_id: str | None = None
+) -> Path:
+    """Check and write uploaded files into ``<uploads_dir>/<style>/<job id>/``.
+
+    A redelivered job starts again from an empty folder. Without a job id the
+    folder gets a fresh one; the caller removes the folder (see `staged_uploads`).
+    """
+    from lstmuse_core.names import check_style_name
     from lstmuse_core.uploads import save_uploads
 
     check_style_name(style)
-    folder = uploads_dir / style
-    staging = folder.with_name(f".{style}.incoming")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_uploads(uploads, staging)  # raises before anything replaces the last good set
+    job_id = job_id or uuid.uuid4().hex
+    if not _JOB_ID.fullmatch(job_id):
+        raise InvalidParameter("job id", job_id, "letters, digits, '-' or '_' (at most 80)")
+    folder = uploads_dir / style / job_id
     shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    try:
+        save_uploads(uploads, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
+
+
+@contextmanager
+def staged_uploads(
+    style: str, uploads: list[tuple[str, bytes]], uploads_dir: Path, job_id: str
+) -> Iterator[Path]:
+    """The job's own staging folder (see `unpack_uploads`), removed when the block ends."""
+    folder = unpack_uploads(style, uploads, uploads_dir, job_id)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_retrain(

@@ -1,0 +1,32 @@
+"""A Celery app for one test: a job that ignores its soft time limit.
+
+It stands for a job stuck in C code (a FluidSynth render, a model call) that
+the soft limit's signal cannot interrupt, so only the hard limit's kill of the
+child stops it. It uses the project's `JobRequest`, so the test sees the
+failure the bot would read. Started by ``test_hard_time_limit_kill_...``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
+
+from worker.tasks import JobRequest
+
+url = os.environ["LSTMUSE_REDIS_URL"]
+app = Celery("lstmuse-stubborn", broker=url, backend=url)
+app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True)
+
+
+@app.task(name="test.stubborn", Request=JobRequest)
+def stubborn(seconds: float) -> str:
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        try:
+            time.sleep(0.1)
+        except SoftTimeLimitExceeded:
+            continue
+    return "finished"
