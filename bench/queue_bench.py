@@ -6,12 +6,18 @@ and a piano roll:
 
 * enqueue -> result latency of single requests sent one at a time (p50, p95);
 * a burst of N requests sent at once: all must complete (none lost), and the
-  throughput in melodies/s, with batching (``LSTMUSE_BATCH_SIZE=32``) and
-  without (``LSTMUSE_BATCH_SIZE=1``, one request per sampling pass).
+  throughput in melodies/s.
 
-    python bench/queue_bench.py [--singles 20] [--burst 100] [--style folk]
+``--before-tree DIR`` measures another checkout too (e.g. a git worktree of
+the commit before a change, run with this virtualenv), in the same run, with
+the worker flags that checkout used (``--before-prefetch``), and prints both
+rows side by side:
 
-Uses Redis database 12 of ``--redis`` (flushed before and after).
+    git worktree add /tmp/lstmuse-before <commit>
+    python bench/queue_bench.py --before-tree /tmp/lstmuse-before \
+        --before-label "before: celery-batches" --before-prefetch 64
+
+Uses Redis database 12 of ``--redis`` by default (flushed before and after).
 """
 
 from __future__ import annotations
@@ -30,12 +36,12 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_worker(redis_url: str, batch_size: int, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(redis_url: str, tree: Path, prefetch: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "PYTHONPATH": str(tree),
         "LSTMUSE_REDIS_URL": redis_url,
-        "LSTMUSE_BATCH_SIZE": str(batch_size),
-        "LSTMUSE_BATCH_INTERVAL_SECONDS": "0.05",
+        "LSTMUSE_MODELS_DIR": str(tree / "trained_models"),
         "OPENBLAS_NUM_THREADS": "1",
     }
     return subprocess.Popen(
@@ -53,14 +59,14 @@ def start_worker(redis_url: str, batch_size: int, log: Path) -> subprocess.Popen
             "-P",
             "prefork",
             "--prefetch-multiplier",
-            "64",
+            str(prefetch),
             "-l",
             "warning",
             "-n",
             f"bench-{uuid.uuid4().hex[:6]}@%h",
         ],
         env=env,
-        cwd=ROOT,
+        cwd=tree,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -77,13 +83,14 @@ def request(style: str, seed: int) -> dict[str, object]:
     }
 
 
-def run(args: argparse.Namespace, batch_size: int) -> dict[str, float]:
-    os.environ["LSTMUSE_REDIS_URL"] = args.redis
-    from worker.app import app
+def run(args: argparse.Namespace, tree: Path, prefetch: int) -> dict[str, float]:
+    from celery import Celery
 
-    app.conf.broker_url = app.conf.result_backend = args.redis
+    # Tasks are sent by name, as the bot does: the worker's code is the tree's.
+    app = Celery("lstmuse-bench", broker=args.redis, backend=args.redis)
+    app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
     worker = start_worker(
-        args.redis, batch_size, Path(f"/tmp/lstmuse-queue-bench-{batch_size}.log")
+        args.redis, tree, prefetch, Path(f"/tmp/lstmuse-queue-bench-{uuid.uuid4().hex[:6]}.log")
     )
     try:
         deadline = time.monotonic() + 90
@@ -92,7 +99,9 @@ def run(args: argparse.Namespace, batch_size: int) -> dict[str, float]:
                 raise SystemExit("the worker did not start; see /tmp/lstmuse-queue-bench-*.log")
         # Warm both children: the first job of each loads Keras and the model.
         for job in [
-            app.send_task("lstmuse.generate", kwargs={"request": request(args.style, i)})
+            app.send_task(
+                "lstmuse.generate", kwargs={"request": request(args.style, i)}, queue="generate"
+            )
             for i in range(4)
         ]:
             job.get(timeout=180)
@@ -100,12 +109,16 @@ def run(args: argparse.Namespace, batch_size: int) -> dict[str, float]:
         for i in range(args.singles):
             started = time.perf_counter()
             app.send_task(
-                "lstmuse.generate", kwargs={"request": request(args.style, 1000 + i)}
+                "lstmuse.generate",
+                kwargs={"request": request(args.style, 1000 + i)},
+                queue="generate",
             ).get(timeout=60)
             latencies.append(time.perf_counter() - started)
         started = time.perf_counter()
         burst = [
-            app.send_task("lstmuse.generate", kwargs={"request": request(args.style, i)})
+            app.send_task(
+                "lstmuse.generate", kwargs={"request": request(args.style, i)}, queue="generate"
+            )
             for i in range(args.burst)
         ]
         completed = sum(1 for job in burst if job.get(timeout=600)["melodies"])
@@ -129,24 +142,34 @@ def main() -> None:
     parser.add_argument("--style", default="folk")
     parser.add_argument("--singles", type=int, default=20)
     parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument("--label", default="this tree: plain tasks")
+    parser.add_argument("--prefetch", type=int, default=1, help="this tree's worker flag")
+    parser.add_argument("--before-tree", type=Path, help="another checkout to measure too")
+    parser.add_argument("--before-label", default="before")
+    parser.add_argument("--before-prefetch", type=int, default=64)
     args = parser.parse_args()
     client = redis.Redis.from_url(args.redis)
-    client.flushdb()
-    try:
-        rows = {size: run(args, size) for size in (32, 1)}
-    finally:
+    runs = [(args.label, ROOT, args.prefetch)]
+    if args.before_tree is not None:
+        runs.insert(0, (args.before_label, args.before_tree.resolve(), args.before_prefetch))
+    rows = {}
+    for label, tree, prefetch in runs:
         client.flushdb()
+        try:
+            rows[label] = run(args, tree, prefetch)
+        finally:
+            client.flushdb()
     print(f"\n{args.style}, 8 bars, MP3 + piano roll, worker -c 2 prefork, real Redis")
-    print("| batching | p50 latency s | p95 latency s | burst completed | melodies/s |")
+    print("| worker | p50 latency s | p95 latency s | burst completed | melodies/s |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for size, row in rows.items():
+    for label, row in rows.items():
         print(
-            f"| batch {size} | {row['p50']:.2f} | {row['p95']:.2f} | "
+            f"| {label} | {row['p50']:.2f} | {row['p95']:.2f} | "
             f"{row['completed']}/{args.burst} | {row['throughput']:.2f} |"
         )
-    print(
-        f"throughput ratio batched/unbatched: {rows[32]['throughput'] / rows[1]['throughput']:.2f}"
-    )
+    if len(rows) == 2:
+        before, after = rows.values()
+        print(f"throughput ratio after/before: {after['throughput'] / before['throughput']:.2f}")
 
 
 if __name__ == "__main__":

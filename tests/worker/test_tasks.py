@@ -412,3 +412,20 @@ def test_hard_time_limit_kill_is_a_clear_failure(worker_env, worker_process_star
         after = app.send_task("test.stubborn", args=[0])
         assert after.get(timeout=30) == "finished"  # the child was replaced
     scratch.flushdb()
+
+
+def test_each_retrain_stages_uploads_in_its_own_folder(tmp_path, erk5_folder) -> None:
+    """Two jobs of one style unpack into separate folders; each is removed when it ends."""
+    from lstmuse_core.errors import InvalidParameter
+    from worker.training import staged_uploads, unpack_uploads
+
+    upload = [("erk5.abc", (erk5_folder / "erk5.abc").read_bytes())]
+    with (
+        staged_uploads("tinyfolk", upload, tmp_path, "job-a") as first,
+        staged_uploads("tinyfolk", upload, tmp_path, "job-b") as second,
+    ):
+        assert first != second and first.parent == second.parent == tmp_path / "tinyfolk"
+        assert [p.name for p in first.iterdir()] == [p.name for p in second.iterdir()]
+    assert not first.exists() and not second.exists()
+    with pytest.raises(InvalidParameter, match="job id"):
+        unpack_uploads("tinyfolk", upload, tmp_path, "../escape")
