@@ -13,6 +13,7 @@ import pretty_midi
 import pytest
 from PIL import Image
 from pydub import AudioSegment
+from pydub.utils import mediainfo
 
 from lstmuse_core import render
 from lstmuse_core.errors import InvalidParameter, RenderError
@@ -69,7 +70,7 @@ def test_default_render_writes_midi_mp3_and_piano_roll(tmp_path: Path) -> None:
 
 
 def test_wav_is_loud_not_clipped_and_lasts_the_melody_plus_a_tail(tmp_path: Path) -> None:
-    """WAV: mono 44.1 kHz, RMS above -30 dBFS, peak at most -1 dBFS, melody length + ~1 s."""
+    """WAV: mono at SAMPLE_RATE, RMS above -30 dBFS, peak at most -1 dBFS, melody length + ~1 s."""
     result = _render(tmp_path, audio_format="wav", image="none")
     assert result.audio is not None and result.image is None
     samples, rate = _wav_samples(result.audio)
@@ -93,6 +94,53 @@ def test_compressed_audio_decodes_back_with_the_right_duration(
     expected = MELODY_SECONDS + render.TAIL_SECONDS
     assert decoded.duration_seconds == pytest.approx(expected, abs=0.1)
     assert decoded.dBFS > -30  # not near-silent after encoding
+
+
+def test_mp3_decodes_to_the_melody_length_at_the_target_loudness_unclipped(
+    tmp_path: Path,
+) -> None:
+    """The MP3 decodes (pydub) to melody + tail seconds, -16 to -19 dBFS RMS, peak under 0 dBFS."""
+    result = _render(tmp_path, image="none")
+    assert result.audio is not None
+    decoded = AudioSegment.from_file(result.audio, format="mp3")
+    samples = np.array(decoded.get_array_of_samples()) / 32768.0
+    assert decoded.duration_seconds == pytest.approx(MELODY_SECONDS + render.TAIL_SECONDS, abs=0.1)
+    assert -19.0 <= _dbfs(samples) <= -16.0 + 0.5  # MP3 moves the RMS by a few tenths at most
+    assert np.max(np.abs(samples)) < 10 ** (-0.5 / 20)  # the -1 dBFS ceiling survives encoding
+
+
+def test_mp3_header_tells_players_its_length(tmp_path: Path) -> None:
+    """ffprobe reads the MP3's length from its Xing header: the decoded length, not a guess."""
+    result = _render(tmp_path, image="none")
+    assert result.audio is not None
+    data = result.audio.read_bytes()
+    assert b"Xing" in data[:64]
+    decoded = AudioSegment.from_file(result.audio, format="mp3")
+    # Without the header ffprobe estimated 4.57 s for this 5.04 s file.
+    assert float(mediainfo(str(result.audio))["duration"]) == pytest.approx(
+        decoded.duration_seconds, abs=0.01
+    )
+
+
+def test_mp3_needs_no_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MP3 is encoded in-process by LAME: with ffmpeg gone the MP3 is still made."""
+    monkeypatch.setattr(AudioSegment, "converter", str(tmp_path / "no-such-ffmpeg"))
+    result = _render(tmp_path, image="none")
+    assert result.problems == []
+    assert result.audio is not None
+    data = result.audio.read_bytes()
+    assert data[0] == 0xFF and data[1] & 0xE0 == 0xE0  # an MPEG audio frame's sync word
+
+
+def test_missing_lameenc_is_reported_and_the_rest_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without lameenc: MIDI and picture are made, problems say to pip install lstmuse[render]."""
+    monkeypatch.setitem(sys.modules, "lameenc", None)  # makes `import lameenc` fail
+    result = _render(tmp_path)
+    assert result.midi.is_file() and result.image is not None and result.audio is None
+    (problem,) = result.problems
+    assert "MP3" in problem and "lameenc" in problem and "lstmuse[render]" in problem
 
 
 def test_the_instrument_changes_the_sound() -> None:
@@ -133,6 +181,59 @@ def test_piano_roll_is_a_phone_sized_png(tmp_path: Path) -> None:
     assert (pixels < 128).mean() > 0.01  # notes, lines and labels, not a blank canvas
 
 
+def _pianoroll_pixels(
+    tmp_path: Path, symbols: list[str], time_signature: str = "4/4"
+) -> np.ndarray:
+    path = render.render_pianoroll(
+        symbols,
+        tmp_path / f"roll-{time_signature.replace('/', '-')}.png",
+        title="t",
+        time_signature=time_signature,
+    )
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def _pixel_at(symbols: list[str], step: float, pitch: float) -> tuple[int, int]:
+    """(row, column) of the pixel at 16th-note ``step`` and MIDI ``pitch`` in a piano roll."""
+    pitches = [int(s) for s in symbols if s.isdigit()]
+    low, high = min(pitches) - 1, max(pitches) + 1
+    left, top, right, bottom = render.PIANOROLL_PLOT
+    x = left + step * (right - left) / len(symbols)
+    y = bottom - (pitch - low + 0.5) * (bottom - top) / (high - low + 1)
+    return round(y), round(x)
+
+
+def test_piano_roll_shows_notes_where_the_melody_has_them(tmp_path: Path) -> None:
+    """Note colour inside G4 (steps 0-3) and F5 (16-17); none in G4's row at step 10."""
+    pixels = _pianoroll_pixels(tmp_path, MELODY)
+    note = render.PIANOROLL_COLOURS["note"]
+    assert tuple(pixels[_pixel_at(MELODY, 1.5, 67)]) == note
+    assert tuple(pixels[_pixel_at(MELODY, 17.0, 77)]) == note
+    assert tuple(pixels[_pixel_at(MELODY, 10.5, 67)]) == render.PIANOROLL_COLOURS["background"]
+    assert tuple(pixels[_pixel_at(MELODY, 10.5, 72)]) == note  # C5 plays there instead
+
+
+@pytest.mark.parametrize(
+    ("time_signature", "bars", "beats"),
+    [("3/4", (12, 24, 36), (16, 32)), ("4/4", (16, 32), (12, 36))],
+)
+def test_piano_roll_bar_lines_follow_the_time_signature(
+    time_signature: str, bars: tuple[int, ...], beats: tuple[int, ...], tmp_path: Path
+) -> None:
+    """Bar lines every 12 steps in 3/4 and every 16 in 4/4; the other meter's bars are beats."""
+    symbols = ["60", "_", "_", "_"] * 12  # 48 steps; the top row (C#4) stays empty
+    pixels = _pianoroll_pixels(tmp_path, symbols, time_signature)
+    bar_line, beat_line = (
+        render.PIANOROLL_COLOURS["bar_line"],
+        render.PIANOROLL_COLOURS["beat_line"],
+    )
+    for step in bars:
+        assert tuple(pixels[_pixel_at(symbols, step, 61)]) == bar_line, step
+    for step in beats:
+        assert tuple(pixels[_pixel_at(symbols, step, 61)]) == beat_line, step
+
+
 @pytest.mark.skipif(shutil.which("lilypond") is None, reason="LilyPond is not installed")
 def test_score_is_a_png_and_a_hostile_title_runs_no_code(tmp_path: Path) -> None:
     """Sheet music comes out as a PNG; LilyPond code in the title is neither run nor fatal."""
@@ -171,9 +272,9 @@ def test_byte_cap_raises_render_error_and_removes_the_files(tmp_path: Path) -> N
 def test_missing_ffmpeg_is_reported_and_the_rest_is_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without ffmpeg: MIDI and picture are made, problems say to apt-get install ffmpeg."""
+    """Without ffmpeg, OGG: MIDI and picture are made, problems say to apt-get install ffmpeg."""
     monkeypatch.setattr(AudioSegment, "converter", str(tmp_path / "no-such-ffmpeg"))
-    result = _render(tmp_path)
+    result = _render(tmp_path, audio_format="ogg")
     assert result.midi.is_file() and result.image is not None and result.image.is_file()
     assert result.audio is None
     (problem,) = result.problems
@@ -263,8 +364,8 @@ def test_invalid_render_arguments_are_refused_before_any_file(
 
 
 def test_importing_render_is_cheap() -> None:
-    """`import lstmuse_core.render` loads none of matplotlib, fluidsynth, pydub, music21."""
-    heavy = ["matplotlib", "fluidsynth", "pydub", "music21", "pretty_midi"]
+    """`import lstmuse_core.render` loads none of PIL, lameenc, fluidsynth, pydub, music21."""
+    heavy = ["matplotlib", "PIL", "lameenc", "fluidsynth", "pydub", "music21", "pretty_midi"]
     code = f"import sys, lstmuse_core.render; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
