@@ -237,18 +237,22 @@ class InProcessJobs:
         self, job_id: str, style: str, dataset_refs: list[str] | None = None, **options: Any
     ) -> dict[str, Any]:
         from lstmuse_core.settings import get_settings
-        from worker.training import run_retrain, unpack_uploads
+        from worker.training import run_retrain, staged_uploads
 
         def publish(progress: Any) -> None:
             self.progress[job_id] = {"stage": "training", **progress.to_json()}
 
-        input_dir = None
-        if dataset_refs:
-            uploads = [(r.rsplit("/", 1)[-1], self.store.get(r)) for r in dataset_refs]
-            input_dir = unpack_uploads(style, uploads, get_settings().uploads_dir)
-        return run_retrain(
-            style, input_dir=input_dir, models_dir=self.models_dir, on_progress=publish, **options
-        )
+        if not dataset_refs:
+            return run_retrain(style, models_dir=self.models_dir, on_progress=publish, **options)
+        uploads = [(r.rsplit("/", 1)[-1], self.store.get(r)) for r in dataset_refs]
+        with staged_uploads(style, uploads, get_settings().uploads_dir, job_id) as input_dir:
+            return run_retrain(
+                style,
+                input_dir=input_dir,
+                models_dir=self.models_dir,
+                on_progress=publish,
+                **options,
+            )
 
     async def submit_rollback(
         self, job_id: str, style: str, version: str | None, timeout: float
