@@ -27,9 +27,9 @@ def _midi(notes: int, *, ticks_per_note: int = 480) -> bytes:
 async def test_a_midi_seed_is_read_as_its_top_voice() -> None:
     """Four quarter notes become four onsets, each held for three more 16ths."""
     symbols = await read_seed_file(_midi(4), "four.mid")
-    assert symbols == ["60", "_", "_", "_", "61", "_", "_", "_", "62", "_", "_", "_", "63"] + [
-        "_"
-    ] * 3
+    assert symbols == [
+        symbol for pitch in "60 61 62 63".split() for symbol in (pitch, "_", "_", "_")
+    ]
 
 
 async def test_a_dense_file_is_refused_by_its_note_count() -> None:
