@@ -28,7 +28,7 @@ async def test_a_midi_seed_is_read_as_its_top_voice() -> None:
     """Four quarter notes become four onsets, each held for three more 16ths."""
     symbols = await read_seed_file(_midi(4), "four.mid")
     assert symbols == [
-        symbol for pitch in "60 61 62 63".split() for symbol in (pitch, "_", "_", "_")
+        symbol for pitch in ["60", "61", "62", "63"] for symbol in (pitch, "_", "_", "_")
     ]
 
 
