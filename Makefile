@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml
 REDIS_URL ?= redis://127.0.0.1:6379/0
 stack: $(STAMP)
 	.ci/ensure-redis
-	LSTMUSE_REDIS_URL=$(REDIS_URL) $(BIN)/celery -A worker.app worker -Q generate,train -c 2 \
+	LSTMUSE_REDIS_URL=$(REDIS_URL) OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A worker.app worker -Q generate,train -c 2 \
 		--prefetch-multiplier 1 -l info --detach --logfile=worker.log --pidfile=worker.pid
 	LSTMUSE_REDIS_URL=$(REDIS_URL) $(BIN)/lstmuse-bot; \
 		kill $$(cat worker.pid) 2>/dev/null || true
