@@ -6,15 +6,18 @@ front end and the worker alike.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lstmuse_core.encoding import transpose_symbols
+from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.generate import MelodyGenerator, load_generator
 from lstmuse_core.keys import parse_key
-from lstmuse_core.render import RenderOptions, RenderResult, render_melody
+from lstmuse_core.render import RenderOptions, RenderResult, render_melody, validate_stem
 from lstmuse_core.request import MelodyRequest
 
 
@@ -48,6 +51,29 @@ class ComposedMelody:
             },
             "problems": list(self.files.problems),
         }
+
+
+_SHORT_ID = re.compile(r"[a-z0-9]{1,8}")
+
+
+def melody_file_stem(style: str, random_seed: int, temperature: float, short_id: str) -> str:
+    """The file name stem of one request's melodies, e.g. ``folk-12-t0_8-3fa9c2``.
+
+    Style, random seed, temperature (its '.' written '_': stems allow only
+    ``A-Z a-z 0-9 _ -``) and a short id drawn per request, so two requests
+    with the same seed never share a name. ``short_id``: 1-8 lower-case
+    letters or digits. At most 59 characters, leaving room for the ``-N``
+    that `render_composed` adds per melody within `validate_stem`'s 64.
+    """
+    if not isinstance(short_id, str) or not _SHORT_ID.fullmatch(short_id):
+        raise InvalidParameter("short_id", short_id, "1-8 lower-case letters or digits")
+    temperature_text = f"{temperature:.3g}".replace(".", "_")
+    return validate_stem(f"{style[:32]}-{random_seed}-t{temperature_text}-{short_id}")
+
+
+def new_short_id() -> str:
+    """Six random hex digits: the per-request part of `melody_file_stem`."""
+    return secrets.token_hex(3)
 
 
 def sample_requests(
@@ -152,10 +178,16 @@ def compose(
     """Generate and render ``request.count`` melodies into ``out_dir``.
 
     The style's active model, unless a ``generator`` is given (the CLI's
-    ``--style PATH`` opens one from a bundle folder).
+    ``--style PATH`` opens one from a bundle folder). Files are named
+    `melody_file_stem` + ``-N`` unless ``stem`` is given; a drawn name whose
+    files already exist in ``out_dir`` is drawn again, so a run never
+    overwrites an earlier one.
     """
     generator = generator or load_generator(request.style, models_dir)
     request = request.with_random_seed()
+    assert request.random_seed is not None
+    if stem is None:
+        stem = _unused_stem(out_dir, generator.style, request.random_seed, request.temperature)
     (melodies,) = sample_requests(generator, [request])
     return render_composed(
         request,
@@ -163,7 +195,14 @@ def compose(
         request.melody_seeds(),
         generator,
         out_dir,
-        stem or f"{generator.style}-{request.random_seed}",
+        stem,
         soundfont,
         max_bytes,
     )
+
+
+def _unused_stem(out_dir: Path, style: str, random_seed: int, temperature: float) -> str:
+    while True:
+        stem = melody_file_stem(style, random_seed, temperature, new_short_id())
+        if not any(out_dir.glob(f"{stem}-*")):
+            return stem

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.train import StyleTrainingResult
 
 
@@ -135,3 +138,35 @@ def test_style_paths_are_bundle_folders_only_in_the_cli(tmp_path: Path) -> None:
     assert not_bundle.returncode == 2 and "is not a model bundle folder" in not_bundle.stderr
     bad_name = lstmuse("evaluate", "--style", "Tinyfolk", "--json")
     assert bad_name.returncode == 2 and "lower-case letters" in bad_name.stderr
+
+
+def test_melody_file_stem_names_style_seed_temperature_and_id() -> None:
+    """The stem is safe for validate_stem, fits the -N suffix, and differs by temperature."""
+    from lstmuse_core.compose import melody_file_stem, new_short_id
+    from lstmuse_core.render import validate_stem
+
+    assert melody_file_stem("folk", 12, 0.8, "3fa9c2") == "folk-12-t0_8-3fa9c2"
+    assert melody_file_stem("folk", 12, 1.0, "3fa9c2") == "folk-12-t1-3fa9c2"
+    longest = melody_file_stem("a" * 32, 2**31 - 1, 0.123456, "abcdef12")
+    assert validate_stem(longest + "-4") and len(longest) <= 60
+    ids = {new_short_id() for _ in range(50)}
+    assert len(ids) == 50 and all(len(i) == 6 for i in ids)
+    with pytest.raises(InvalidParameter, match="short_id"):
+        melody_file_stem("folk", 12, 0.8, "../x")
+
+
+def test_generate_never_overwrites_an_earlier_run(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """--random-seed 12 at two temperatures, then again: three runs, three sets of files."""
+    base = ["generate", "--style", str(tiny_training.bundle.path), "--bars", "1"]
+    base += ["--random-seed", "12", "--audio", "none", "--image", "none", "--out", str(tmp_path)]
+    names = []
+    for temperature in ("0.8", "1.2", "0.8"):
+        result = lstmuse(*base, "--temperature", temperature, "--json")
+        assert result.returncode == 0, result.stderr
+        (melody,) = json.loads(result.stdout)["melodies"]
+        names.append(Path(melody["files"]["midi"]).name)
+    assert names[0].startswith("tinyfolk-12-t0_8-") and names[1].startswith("tinyfolk-12-t1_2-")
+    assert len(set(names)) == 3
+    assert sorted(p.name for p in tmp_path.glob("*.mid")) == sorted(names)
