@@ -1,9 +1,12 @@
 # syntax=docker/dockerfile:1
-# Two images from one file: `bot` (discord.py + Celery client, no TensorFlow)
-# and `worker` (TensorFlow, music21, FluidSynth, ffmpeg, optional LilyPond).
+# Three images from one file: `bot` (discord.py + Celery client, no TensorFlow),
+# `worker` (CPU: TensorFlow, music21, FluidSynth, ffmpeg, optional LilyPond) and
+# `worker-gpu` (torch with CUDA instead of TensorFlow, KERAS_BACKEND=torch):
+#   docker build --target worker-gpu -t lstmuse-worker-gpu .
 # Build stages hold the compilers; runtime stages get only the virtualenv.
 
 ARG PYTHON=python:3.11-slim-bookworm
+ARG CUDA_BASE=nvidia/cuda:13.0.0-base-ubuntu24.04
 
 FROM ${PYTHON} AS build-base
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
@@ -20,10 +23,7 @@ FROM build-base AS build-bot
 RUN pip install ".[bot]"
 
 FROM build-base AS build-worker
-# WORKER_EXTRA=worker installs tensorflow-cpu; use a CUDA build for GPU hosts
-# (e.g. --build-arg TF_PACKAGE="tensorflow[and-cuda]").
-ARG TF_PACKAGE=""
-RUN pip install ".[worker]" ${TF_PACKAGE:+"$TF_PACKAGE"}
+RUN pip install ".[worker]"
 
 FROM ${PYTHON} AS runtime-base
 RUN useradd --create-home --uid 10001 lstmuse
@@ -52,3 +52,26 @@ RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
     && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache
 USER lstmuse
 CMD ["celery", "-A", "worker.app", "worker", "-Q", "generate", "-l", "info"]
+
+# The GPU worker. torch's PyPI wheels carry their own CUDA and cuDNN user-space
+# libraries; the base image must be a CUDA release the wheels support (torch
+# 2.11: CUDA 13.0, check with `python -c "import torch; print(torch.version.cuda)"`)
+# and the host needs the NVIDIA driver and nvidia-container-toolkit. Ubuntu
+# 24.04's Python is 3.12, so this image builds its own virtualenv.
+FROM ${CUDA_BASE} AS worker-gpu
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        python3 python3-venv ffmpeg libfluidsynth3 fluid-soundfont-gm \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 lstmuse
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 KERAS_BACKEND=torch
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY lstmuse_core ./lstmuse_core
+COPY worker ./worker
+COPY bot ./bot
+RUN python3 -m venv /opt/venv && pip install ".[worker-gpu]"
+COPY trained_models ./trained_models
+RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
+    && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache
+USER lstmuse
+CMD ["celery", "-A", "worker.app", "worker", "-Q", "train", "-c", "1", "--prefetch-multiplier", "1", "-l", "info"]

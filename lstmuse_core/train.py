@@ -44,8 +44,9 @@ class TrainingProgress:
     best_val_loss_bits: float
     elapsed_seconds: float
     eta_seconds: float  # upper bound: early stopping usually ends sooner
+    device: str = ""  # `machine_description()`: where the epochs run
 
-    def to_json(self) -> dict[str, float | int]:
+    def to_json(self) -> dict[str, float | int | str]:
         return asdict(self)
 
 
@@ -105,6 +106,7 @@ def fit(
     # `max_epochs or config.max_epochs` would turn 0 into the preset's 200: check instead.
     epochs = config.max_epochs if max_epochs is None else check_max_epochs(max_epochs)
     model = build_model(config, len(vocabulary))
+    device = machine_description()
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     best_bits, best_epoch, best_weights = math.inf, 0, model.get_weights()
@@ -133,6 +135,7 @@ def fit(
             best_val_loss_bits=best_bits,
             elapsed_seconds=elapsed,
             eta_seconds=max(0.0, min(per_epoch * (epochs - epoch), budget_left)),
+            device=device,
         )
         history.append(progress)
         if on_progress is not None:
@@ -156,13 +159,42 @@ def fit(
 
 
 def machine_description() -> str:
-    """Where a model was trained, for config.json and the README table."""
+    """Where a model trains, in words: the config.json of its bundle, the worker's log
+    and the retrain progress reply all say it.
+
+    For example ``"NVIDIA H200, torch 2.11.0 (CUDA 13.0, cuDNN 91002), keras 3.15.1"``
+    or ``"CPU x86_64 2 cores, tensorflow 2.21.0, keras 3.15.1"``. Keras places the
+    work on a GPU by itself when its backend sees one; this only reports it.
+    """
     import keras
 
-    cores = len(os.sched_getaffinity(0))
-    return (
-        f"{platform.machine()} {cores} cores, keras {keras.__version__} ({keras.backend.backend()})"
-    )
+    backend = keras.backend.backend()
+    where = f"CPU {platform.machine()} {len(os.sched_getaffinity(0))} cores"
+    if backend == "torch":
+        import torch
+
+        version = f"torch {torch.__version__}"
+        if torch.cuda.is_available():
+            where = torch.cuda.get_device_name(0)
+            version += f" (CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()})"
+    elif backend == "jax":
+        import jax
+
+        version = f"jax {jax.__version__}"
+        gpus = [device for device in jax.devices() if device.platform == "gpu"]
+        if gpus:
+            where = str(gpus[0].device_kind)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        version = f"tensorflow {tf.__version__}"
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            where = str(details.get("device_name", gpus[0].name))
+    else:
+        version = backend
+    return f"{where}, {version}, keras {keras.__version__}"
 
 
 @dataclass(frozen=True)

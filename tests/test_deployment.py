@@ -39,7 +39,9 @@ def test_compose_services_commands_volumes_and_environment() -> None:
     """Every service's command exists in the project; volumes and variables are declared."""
     compose = _compose()
     services = compose["services"]
-    assert {"redis", "bot", "worker-gpu", "worker-cpu", "worker-train", "flower"} <= set(services)
+    assert {"redis", "bot", "worker-generate", "worker-train-cpu", "worker-train-gpu"} <= set(
+        services
+    )
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     env_names = set(_env_example()) | {"OPENBLAS_NUM_THREADS"}  # a library's own setting
     for name, service in services.items():
@@ -62,9 +64,22 @@ def test_compose_services_commands_volumes_and_environment() -> None:
             assert service["env_file"] == ".env"
     redis = services["redis"]
     assert "--appendonly" in redis["command"] and redis["healthcheck"]["test"][-1] == "ping"
-    gpu = services["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"][0]
-    assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"]
-    assert services["worker-cpu"]["profiles"] == ["cpu"]
+    for profile in ("gpu", "cpu"):  # each profile serves both queues
+        queues = {
+            queue
+            for service in services.values()
+            if profile in service.get("profiles", [profile]) and "-Q" in service.get("command", [])
+            for queue in service["command"][service["command"].index("-Q") + 1].split(",")
+        }
+        assert queues == {"generate", "train"}, profile
+    for name, service in services.items():  # the GPU goes to training, never to generation
+        devices = service.get("deploy", {}).get("resources", {}).get("reservations", {})
+        if devices:
+            (gpu,) = devices["devices"]
+            assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"], name
+            assert service["command"][service["command"].index("-Q") + 1] == "train", name
+            assert service["build"]["target"] == "worker-gpu", name
+    assert "deploy" in services["worker-train-gpu"]
 
 
 def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
@@ -76,7 +91,11 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
         assert (ROOT / source).exists(), source
     runtime = dockerfile.split("AS runtime-base", 1)[1]
     assert "build-essential" not in runtime
-    assert runtime.count("USER lstmuse") == 2
+    images = re.split(r"^FROM ", runtime, flags=re.MULTILINE)[1:]
+    for image in images:  # every image that runs something runs it unprivileged
+        if "\nCMD " in image:
+            assert "\nUSER lstmuse" in image, image.split("\n", 1)[0]
+    assert {"bot", "worker", "worker-gpu"} <= set(stages)
     for service in _compose()["services"].values():
         target = service.get("build", {}).get("target")
         assert target is None or target in stages
