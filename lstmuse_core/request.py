@@ -49,22 +49,6 @@ IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score 
 DEFAULT_STEPS = 256  # 16 bars of 4/4 at most, unless the model ends the song sooner
 MAX_RANDOM_SEED = 2**31 - 1
 
-# Names people type for the same option.
-ALIASES = {
-    "temp": "temperature",
-    "t": "temperature",
-    "length": "bars",
-    "seed": "seed_melody",
-    "tempo": "bpm",
-    "n": "count",
-    "rseed": "random_seed",
-    "randomseed": "random_seed",
-    "topk": "top_k",
-    "topp": "top_p",
-    "timesig": "time_signature",
-    "meter": "time_signature",
-}
-
 
 @dataclass(frozen=True)
 class MelodyRequest:
@@ -212,15 +196,11 @@ class MelodyRequest:
         Names are case-insensitive and accept aliases (``temp``, ``length``,
         ``seed``, ...); an unknown name is an error that lists the known ones.
         """
+        from lstmuse_core.options import MELODY_OPTIONS, find_option  # it reads our limits
+
         values: dict[str, Any] = dict(defaults)
-        fields = {f.name: f for f in dataclasses.fields(cls)}
         for raw_name, raw_value in options.items():
-            name = raw_name.strip().lower().replace("-", "_")
-            name = ALIASES.get(name.replace("_", ""), ALIASES.get(name, name))
-            if name not in fields:
-                raise InvalidParameter(
-                    raw_name, raw_value, f"known options: {', '.join(option_names())}"
-                )
+            name = find_option(MELODY_OPTIONS, raw_name, raw_value).field
             values[name] = _convert(name, str(raw_value).strip())
         return cls(**values)
 
@@ -262,12 +242,12 @@ class RetrainRequest:
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> RetrainRequest:
         """Build from typed ``name=value`` options; unknown names and non-numbers are named."""
-        known = ("style", "epochs", "minutes", "preset", "force")
+        from lstmuse_core.options import RETRAIN_OPTIONS, find_option  # it reads our limits
+
         values: dict[str, Any] = {}
         for raw_name, raw_value in options.items():
-            name, text = raw_name.strip().lower(), str(raw_value).strip()
-            if name not in known:
-                raise InvalidParameter(raw_name, raw_value, f"known options: {', '.join(known)}")
+            name = find_option(RETRAIN_OPTIONS, raw_name, raw_value).field
+            text = str(raw_value).strip()
             if name == "epochs":
                 values[name] = _whole_number(name, text)
             elif name == "minutes":
@@ -284,24 +264,10 @@ class RetrainRequest:
 
 
 def option_names() -> list[str]:
-    """The typed option names, in a sensible order for help texts."""
-    return [
-        "style",
-        "temp",
-        "seed",
-        "bars",
-        "key",
-        "bpm",
-        "instrument",
-        "count",
-        "random_seed",
-        "steps",
-        "top_k",
-        "top_p",
-        "time_signature",
-        "audio",
-        "image",
-    ]
+    """The typed option names, in a sensible order for help texts (`lstmuse_core.options`)."""
+    from lstmuse_core.options import MELODY_OPTIONS
+
+    return [spec.name for spec in MELODY_OPTIONS]
 
 
 _INTEGER_FIELDS = {"top_k", "bars", "steps", "count", "random_seed"}

@@ -1,0 +1,182 @@
+"""The options people type, ``name=value``: names, aliases, types, ranges, help, examples.
+
+One table per request type (`MELODY_OPTIONS`, `RETRAIN_OPTIONS`) is the
+single source of what a front end may offer: the Discord text and slash
+commands, the console and every help text are built from it (the command
+table in ``bot/commands.py`` adds the commands themselves). The split is by
+dependency: these facts are about *requests*, which the core validates and
+the CLI and worker share, so they live in the core and must not import
+``bot``; which command offers them, and how Discord shows them, is the bot's
+business.
+
+Ranges come from the request's own limits (`lstmuse_core.request`), so a
+help text can never promise more than validation allows. That is also why
+``request.py`` imports this module inside its functions, not at its top:
+this table reads that module's limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.midi import MAX_BPM, MIN_BPM
+from lstmuse_core.render import AUDIO_FORMATS, IMAGE_KINDS
+from lstmuse_core.request import (
+    MAX_BARS,
+    MAX_COUNT,
+    MAX_RANDOM_SEED,
+    MAX_RETRAIN_EPOCHS,
+    MAX_RETRAIN_MINUTES,
+    MAX_SEED_STEPS,
+    MAX_STEPS,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    RETRAIN_PRESETS,
+)
+
+Kind = Literal["text", "whole number", "number", "yes/no"]
+MAX_TOP_K = 1000  # as `MelodyRequest` checks it
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One typed option: ``name`` as help texts show it, ``field`` of the request it sets.
+
+    ``low``/``high`` bound numbers (inclusive); ``choices`` lists the only
+    values allowed (empty: any value the request accepts); ``default`` is
+    shown as typed; ``common`` options are the slash command's own parameters,
+    the rest go in its free-text ``options:`` field.
+    """
+
+    name: str
+    field: str
+    kind: Kind
+    help: str
+    example: str
+    default: str = ""
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    common: bool = True
+    required: bool = False
+
+    @property
+    def allowed(self) -> str:
+        """What is allowed, in words: ``0.1-2``, ``mp3|ogg|wav|none``, ``yes|no``."""
+        if self.choices:
+            return "|".join(self.choices)
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}-{self.high:g}"
+        if self.kind == "yes/no":
+            return "yes|no"
+        return self.kind
+
+    def usage(self) -> str:
+        """One help line: ``temp (temperature, t): 0.1-2, default 1; ... e.g. temp=0.8``."""
+        names = f"{self.name} ({', '.join(self.aliases)})" if self.aliases else self.name
+        default = f", default {self.default}" if self.default else ""
+        required = ", required" if self.required else ""
+        return f"{names}: {self.allowed}{default}{required}; {self.help}. e.g. {self.typed()}"
+
+    def typed(self) -> str:
+        """The example as typed: ``seed="C4 D4 E4:2"`` (quoted when it has spaces)."""
+        value = f'"{self.example}"' if " " in self.example else self.example
+        return f"{self.name}={value}"
+
+
+# fmt: off
+MELODY_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(name="style", field="style", kind="text", default="folk", example="irish",
+               help="the style's name (see !styles)"),
+    OptionSpec(name="temp", field="temperature", kind="number", default="1", example="0.8",
+               low=MIN_TEMPERATURE, high=MAX_TEMPERATURE, aliases=("temperature", "t"),
+               help="randomness: lower is safer, higher is wilder"),
+    OptionSpec(name="seed", field="seed_melody", kind="text", default="none",
+               example="C4 D4 E4:2", aliases=("seed_melody",),
+               help=f"the start: note names (C4:2) or symbols, at most {MAX_SEED_STEPS} 16ths"),
+    OptionSpec(name="bars", field="bars", kind="whole number", example="8", low=1, high=MAX_BARS,
+               aliases=("length",), help="length in bars (default: until the song ends)"),
+    OptionSpec(name="key", field="key", kind="text", default="C or A minor", example="D",
+               help="the key: D, Am, F#, Bb minor, ..."),
+    OptionSpec(name="bpm", field="bpm", kind="number", default="120", example="110",
+               low=MIN_BPM, high=MAX_BPM, aliases=("tempo",),
+               help="tempo in quarter notes a minute"),
+    OptionSpec(name="instrument", field="instrument", kind="text", default="piano",
+               example="flute", help="a General MIDI name or number 0-127"),
+    OptionSpec(name="count", field="count", kind="whole number", default="1", example="2",
+               low=1, high=MAX_COUNT, aliases=("n",), help="how many melodies"),
+    OptionSpec(name="random_seed", field="random_seed", kind="whole number", default="random",
+               example="7", low=0, high=MAX_RANDOM_SEED, aliases=("rseed", "randomseed"),
+               help="the same seed gives the same melody"),
+    OptionSpec(name="steps", field="steps", kind="whole number", default="256", example="128",
+               low=1, high=MAX_STEPS, common=False,
+               help="most 16th notes when bars is not given"),
+    OptionSpec(name="top_k", field="top_k", kind="whole number", default="0", example="8",
+               low=0, high=MAX_TOP_K, aliases=("topk",), common=False,
+               help="sample only the k likeliest symbols (0: all)"),
+    OptionSpec(name="top_p", field="top_p", kind="number", default="1", example="0.9",
+               low=0.01, high=1, aliases=("topp",), common=False,
+               help="sample only the likeliest symbols up to this probability mass"),
+    OptionSpec(name="time_signature", field="time_signature", kind="text", default="4/4",
+               example="3/4", aliases=("timesig", "meter"), common=False,
+               help="the meter: 1-16 beats of 2, 4, 8 or 16"),
+    OptionSpec(name="audio", field="audio", kind="text", default="mp3", example="ogg",
+               choices=AUDIO_FORMATS, common=False, help="the audio file's format"),
+    OptionSpec(name="image", field="image", kind="text", default="pianoroll", example="score",
+               choices=IMAGE_KINDS, common=False, help="the picture: piano roll or sheet music"),
+)
+
+RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(name="style", field="style", kind="text", example="folk", required=True,
+               help="the style to retrain (or to create from attached files)"),
+    OptionSpec(name="epochs", field="epochs", kind="whole number", default="the preset's",
+               example="30", low=1, high=MAX_RETRAIN_EPOCHS, help="most passes over the songs"),
+    OptionSpec(name="minutes", field="minutes", kind="number", default="the preset's",
+               example="20", low=0.1, high=MAX_RETRAIN_MINUTES, help="most minutes of training"),
+    OptionSpec(name="preset", field="preset", kind="text", default="default", example="tiny",
+               choices=RETRAIN_PRESETS, help="the model size and training settings"),
+    OptionSpec(name="force", field="force", kind="yes/no", default="no", example="yes",
+               help="promote even if worse, or trained on other songs"),
+)
+# fmt: on
+
+
+def find_option(options: Sequence[OptionSpec], raw_name: str, raw_value: Any = "") -> OptionSpec:
+    """The option typed as ``raw_name`` (any case, ``-`` or ``_``, an alias).
+
+    An unknown name is refused in the same words by every command and front
+    end: ``colour='blue' is not allowed: known options: style, temp, ...``.
+    """
+    name = raw_name.strip().lower().replace("-", "_")
+    for spec in options:
+        names = {spec.name, spec.field, *spec.aliases}
+        if name in names or name.replace("_", "") in {n.replace("_", "") for n in names}:
+            return spec
+    raise unknown_option(options, raw_name, raw_value)
+
+
+def unknown_option(
+    options: Sequence[OptionSpec], raw_name: str, raw_value: Any
+) -> InvalidParameter:
+    """The one refusal of an unknown option name, listing the known ones."""
+    known = ", ".join(spec.name for spec in options)
+    return InvalidParameter(raw_name, raw_value, f"known options: {known}")
+
+
+def by_field(options: Sequence[OptionSpec], values: Mapping[str, str]) -> dict[str, str]:
+    """Typed ``name=value`` pairs keyed by request field (unknown names refused)."""
+    return {find_option(options, name, value).field: value for name, value in values.items()}
+
+
+def aliases(options: Sequence[OptionSpec]) -> dict[str, str]:
+    """Every other name people type for an option -> its request field."""
+    return {
+        alias: spec.field
+        for spec in options
+        for alias in (spec.name, *spec.aliases)
+        if alias != spec.field
+    }
