@@ -268,12 +268,36 @@ def _parse_text(text: str, music_format: str) -> Any:
     return converter.parse(text, format=music_format, forceSource=True)
 
 
+def _parse_errors() -> tuple[type[Exception], ...]:
+    """What music21 raises for bad input: its own errors and the built-in kinds.
+
+    Not ``Exception``: an exception raised *into* the reader to stop it (a
+    Celery soft time limit is a plain ``Exception`` subclass) must not become
+    one more dropped song while the job runs on past its limit.
+    """
+    from music21.exceptions21 import Music21Exception
+
+    return (
+        Music21Exception,
+        ArithmeticError,
+        AssertionError,
+        AttributeError,
+        EOFError,
+        LookupError,
+        OSError,
+        RuntimeError,
+        TypeError,
+        ValueError,
+    )
+
+
 def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadResult]:
     from music21 import stream
 
+    parse_errors = _parse_errors()
     try:
         parsed = parse()
-    except Exception as error:  # music21 raises many types for bad input
+    except parse_errors as error:
         yield DroppedSong(label, "not readable as music", f"{type(error).__name__}: {error}"[:300])
         return
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
@@ -281,7 +305,7 @@ def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadR
         song_label = label if len(scores) == 1 else f"{label}#{number}"
         try:
             yield song_from_score(score, song_label, options)
-        except Exception as error:
+        except parse_errors as error:
             yield DroppedSong(
                 song_label, "not readable as music", f"{type(error).__name__}: {error}"[:300]
             )

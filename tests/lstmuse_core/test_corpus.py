@@ -137,3 +137,22 @@ def test_every_style_has_files() -> None:
     """Each built-in style names real files in music21's corpus."""
     for style in STYLES.values():
         assert style.files(), style.name
+
+
+def test_a_stop_raised_into_the_reader_is_not_a_bad_song() -> None:
+    """A time limit raised while music21 parses stops the read; a parse error drops the song."""
+    from lstmuse_core.corpus import DroppedSong, ReadOptions, _read_parsed
+
+    class TimeLimit(Exception):  # Celery's SoftTimeLimitExceeded is a plain Exception too
+        pass
+
+    def stopped() -> None:
+        raise TimeLimit("soft time limit exceeded")
+
+    def broken() -> None:
+        raise ValueError("bad pitch")
+
+    with pytest.raises(TimeLimit):
+        list(_read_parsed(stopped, "tune.abc", ReadOptions()))
+    (dropped,) = list(_read_parsed(broken, "tune.abc", ReadOptions()))
+    assert isinstance(dropped, DroppedSong) and "bad pitch" in dropped.detail
