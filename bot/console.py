@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shlex
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.commands import COMMANDS, command_options, console_help, find_command, split_words
 from bot.options import parse_options, request_from_text
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import InvalidParameter, LstmuseError
@@ -27,15 +27,7 @@ from lstmuse_core.request import RetrainRequest
 
 log = logging.getLogger(__name__)
 CONSOLE_USER = 0
-HELP = """Commands (the leading ! is optional):
-  melody [style=folk] [temp=0.8] [seed="C4 D4 E4:2"] [bars=8] [key=D] [bpm=110]
-         [instrument=flute] [count=2] [random_seed=7]   generate melodies
-  reroll | variation | continue                           from the last melody
-  styles                                                  styles and their models
-  queue | cancel                                          your jobs
-  retrain style=folk [epochs=30] [preset=default] [force=yes] [files="a.mid b.zip"]
-  models [style]  |  rollback style=folk [version=v001]
-  help | quit"""
+HELP = console_help()
 
 
 class Console:
@@ -68,8 +60,11 @@ class Console:
             self.say("Sorry, something went wrong on our side; it has been logged.")
         return True
 
-    async def _dispatch(self, command: str, rest: str) -> None:
+    async def _dispatch(self, typed: str, rest: str) -> None:
+        """Run the table's command called ``typed`` (or an alias); anything else prints HELP."""
         service = self.service
+        spec = find_command(typed)
+        command = spec.name if spec else ""
         if command == "melody":
             await self._melodies(request_from_text(rest))
         elif command in ("reroll", "variation", "continue"):
@@ -90,7 +85,7 @@ class Console:
             self.say(await service.cancel(CONSOLE_USER))
         elif command == "retrain":
             options = parse_options(rest)
-            files = [Path(p) for p in shlex.split(options.pop("files", ""))]
+            files = [Path(p) for p in split_words(options.pop("files", ""))]
             request = RetrainRequest.from_options(options)
             uploads = []
             for path in files:
@@ -99,10 +94,11 @@ class Console:
                 uploads.append((path.name, path.read_bytes()))
             self.say(await service.retrain(request, uploads=uploads, status=self.status))
         elif command == "models":
-            self.say(await service.models(rest.strip() or None))
+            options = command_options(COMMANDS["models"], split_words(rest))
+            self.say(await service.models(options.get("style")))
         elif command == "rollback":
-            options = parse_options(rest)
-            self.say(await service.rollback(options.get("style", ""), options.get("version")))
+            options = command_options(COMMANDS["rollback"], split_words(rest))
+            self.say(await service.rollback(options["style"], options.get("version")))
         else:
             self.say(HELP)
 

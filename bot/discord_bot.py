@@ -8,17 +8,48 @@ not. The token is read from ``DISCORD_TOKEN`` and never logged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import discord
 from discord.ext import commands
 
+from bot.commands import COMMANDS, bot_help
+from bot.replies import split_reply
 from bot.service import LstmuseService
 from bot.settings import BotSettings
+from lstmuse_core.errors import shown_value
 
 log = logging.getLogger(__name__)
 
 # One cog a feature, listed in one place.
 EXTENSIONS = ("bot.cogs.errors", "bot.cogs.melody", "bot.cogs.admin")
+
+
+class TableHelp(commands.HelpCommand):
+    """``!help`` lists the commands, ``!help melody`` one command's options: from `bot.commands`."""
+
+    async def _send(self, text: str) -> None:
+        for part in split_reply(text):
+            await self.get_destination().send(part)
+
+    async def send_bot_help(self, mapping: Mapping[Any, Any]) -> None:
+        await self._send(bot_help(self.context.clean_prefix))
+
+    async def send_cog_help(self, cog: commands.Cog) -> None:
+        await self._send(bot_help(self.context.clean_prefix))
+
+    async def send_command_help(self, command: commands.Command[Any, ..., Any]) -> None:
+        spec = COMMANDS.get(command.qualified_name)
+        prefix = self.context.clean_prefix
+        await self._send(spec.help_text(prefix) if spec else f"{prefix}{command.qualified_name}")
+
+    def command_not_found(self, string: str) -> str:
+        prefix = self.context.clean_prefix
+        return f"No command called {shown_value(string)}; `{prefix}help` lists them."
+
+    def subcommand_not_found(self, command: commands.Command[Any, ..., Any], string: str) -> str:
+        return self.command_not_found(f"{command.qualified_name} {string}")
 
 
 class LstmuseBot(commands.Bot):
@@ -32,6 +63,7 @@ class LstmuseBot(commands.Bot):
             command_prefix=settings.command_prefix,
             intents=intents,
             description="LSTMuse writes melodies with an LSTM. Try !melody.",
+            help_command=TableHelp(),
             # Replies echo what members typed: never let that ping anyone.
             allowed_mentions=discord.AllowedMentions.none(),
         )

@@ -66,21 +66,28 @@ class OptionSpec:
 
     @property
     def allowed(self) -> str:
-        """What is allowed, in words: ``0.1-2``, ``mp3|ogg|wav|none``, ``yes|no``."""
+        """What is allowed, in words: ``0.1-2``, ``mp3, ogg, wav or none``, ``yes or no``."""
         if self.choices:
-            return "|".join(self.choices)
+            return f"{', '.join(self.choices[:-1])} or {self.choices[-1]}"
         if self.low is not None and self.high is not None:
-            return f"{self.low:g}-{self.high:g}"
+            return f"{_number(self.low)}-{_number(self.high)}"
         if self.kind == "yes/no":
-            return "yes|no"
+            return "yes or no"
         return self.kind
 
-    def usage(self) -> str:
-        """One help line: ``temp (temperature, t): 0.1-2, default 1; ... e.g. temp=0.8``."""
-        names = f"{self.name} ({', '.join(self.aliases)})" if self.aliases else self.name
-        default = f", default {self.default}" if self.default else ""
-        required = ", required" if self.required else ""
-        return f"{names}: {self.allowed}{default}{required}; {self.help}. e.g. {self.typed()}"
+    def usage(self, markdown: bool = False) -> str:
+        """One help line: ``temp (temperature, t): 0.1-2, default 1; randomness ... (temp=0.8)``.
+
+        ``markdown``: names in backticks (Discord would read ``_`` as italics).
+        """
+        quote = "`" if markdown else ""
+        names = f"{quote}{self.name}{quote}"
+        if self.aliases:
+            names += f" ({', '.join(quote + alias + quote for alias in self.aliases)})"
+        default = ", required" if self.required else f", default {self.default}"
+        return f"{names}: {self.allowed}{default if self.default or self.required else ''}; " + (
+            f"{self.help} (e.g. {quote}{self.typed()}{quote})"
+        )
 
     def typed(self) -> str:
         """The example as typed: ``seed="C4 D4 E4:2"`` (quoted when it has spaces)."""
@@ -91,15 +98,15 @@ class OptionSpec:
 # fmt: off
 MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="style", field="style", kind="text", default="folk", example="irish",
-               help="the style's name (see !styles)"),
+               help="the style's name; !styles lists them"),
     OptionSpec(name="temp", field="temperature", kind="number", default="1", example="0.8",
                low=MIN_TEMPERATURE, high=MAX_TEMPERATURE, aliases=("temperature", "t"),
                help="randomness: lower is safer, higher is wilder"),
     OptionSpec(name="seed", field="seed_melody", kind="text", default="none",
                example="C4 D4 E4:2", aliases=("seed_melody",),
                help=f"the start: note names (C4:2) or symbols, at most {MAX_SEED_STEPS} 16ths"),
-    OptionSpec(name="bars", field="bars", kind="whole number", example="8", low=1, high=MAX_BARS,
-               aliases=("length",), help="length in bars (default: until the song ends)"),
+    OptionSpec(name="bars", field="bars", kind="whole number", default="until the song ends",
+               example="8", low=1, high=MAX_BARS, aliases=("length",), help="length in bars"),
     OptionSpec(name="key", field="key", kind="text", default="C or A minor", example="D",
                help="the key: D, Am, F#, Bb minor, ..."),
     OptionSpec(name="bpm", field="bpm", kind="number", default="120", example="110",
@@ -143,6 +150,11 @@ RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (
                help="promote even if worse, or trained on other songs"),
 )
 # fmt: on
+
+
+def _number(value: float) -> str:
+    """2147483647, not 2.14748e+09; 0.1, not 0.1000000001."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def find_option(options: Sequence[OptionSpec], raw_name: str, raw_value: Any = "") -> OptionSpec:

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.melody import StatusMessage
+from bot.commands import COMMANDS, apply_to_slash, command_options
 from bot.discord_bot import is_admin
 from bot.options import parse_options
 from bot.replies import split_reply
@@ -24,10 +25,11 @@ from lstmuse_core.request import RetrainRequest
 from lstmuse_core.uploads import UploadLimits
 
 MAX_ATTACHMENTS = 10
+RETRAIN, MODELS, ROLLBACK = COMMANDS["retrain"], COMMANDS["models"], COMMANDS["rollback"]
 
 
 def _admin_check() -> Any:
-    async def predicate(ctx: commands.Context) -> bool:
+    async def predicate(ctx: commands.Context[commands.Bot]) -> bool:
         return is_admin(ctx.bot.settings, ctx.author)  # type: ignore[attr-defined]
 
     return commands.check(predicate)
@@ -76,50 +78,57 @@ class Admin(commands.Cog):
         except LstmuseError as error:
             await status.update(f"Sorry: {error}")
 
-    @commands.command(name="retrain")
+    @commands.command(name=RETRAIN.name, help=RETRAIN.help_text(), brief=RETRAIN.summary)
     @_admin_check()
-    async def retrain_text(self, ctx: commands.Context, *, options: str = "") -> None:
-        """Retrain a style (admins): !retrain style=folk [epochs=30] [preset=default] [force=yes]
-
-        Attach MIDI/MusicXML/ABC/kern files or a zip of them to train the style from them.
-        """
+    async def retrain_text(self, ctx: commands.Context[commands.Bot], *, options: str = "") -> None:
+        """Retrain a style (admins; the help text is the command table's: `bot.commands`)."""
         status = StatusMessage(lambda text: ctx.reply(text, mention_author=False))
         await self._retrain(status, parse_options(options), list(ctx.message.attachments))
 
-    @app_commands.command(name="retrain", description="Retrain a style (admins)")
+    @app_commands.command(name=RETRAIN.name, description=RETRAIN.summary)
     @_admin_app_check()
     async def retrain_slash(
         self,
         interaction: discord.Interaction,
         style: str,
         epochs: int | None = None,
+        minutes: float | None = None,
         preset: str = "default",
         force: bool = False,
         files: discord.Attachment | None = None,
     ) -> None:
+        """/retrain: every option is a parameter; the music files are one attachment."""
         await interaction.response.defer(thinking=True)
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
         options = {"style": style, "preset": preset, "force": "yes" if force else "no"}
-        if epochs is not None:
-            options["epochs"] = str(epochs)
+        for name, value in (("epochs", epochs), ("minutes", minutes)):
+            if value is not None:
+                options[name] = str(value)
         await self._retrain(status, options, [files] if files else [])
 
-    @commands.hybrid_command(name="models")
+    @commands.hybrid_command(name=MODELS.name, help=MODELS.help_text(), description=MODELS.summary)
     @_admin_check()
-    async def models(self, ctx: commands.Context, style: str | None = None) -> None:
+    async def models(self, ctx: commands.Context[commands.Bot], style: str | None = None) -> None:
         """List a style's model versions and their held-out figures (admins)."""
-        for text in split_reply(await self.service.models(style)):
+        options = command_options(MODELS, [style] if style else [])
+        for text in split_reply(await self.service.models(options.get("style"))):
             await ctx.send(text)
 
-    @commands.hybrid_command(name="rollback")
+    @commands.hybrid_command(
+        name=ROLLBACK.name, help=ROLLBACK.help_text(), description=ROLLBACK.summary
+    )
     @_admin_check()
-    async def rollback(self, ctx: commands.Context, style: str, version: str | None = None) -> None:
-        """Make an earlier model version active again (admins): !rollback folk [v001]"""
-        await ctx.send(
-            await self.service.rollback(
-                style.removeprefix("style="), version.removeprefix("version=") if version else None
-            )
-        )
+    async def rollback(
+        self, ctx: commands.Context[commands.Bot], style: str, version: str | None = None
+    ) -> None:
+        """Make an earlier model version active again (admins)."""
+        options = command_options(ROLLBACK, [word for word in (style, version) if word])
+        await ctx.send(await self.service.rollback(options["style"], options.get("version")))
+
+
+apply_to_slash(Admin.retrain_slash, RETRAIN, files="MIDI/MusicXML/ABC/kern files or a zip of them")
+apply_to_slash(Admin.models.app_command, MODELS)
+apply_to_slash(Admin.rollback.app_command, ROLLBACK)
 
 
 async def setup(bot: commands.Bot) -> None:

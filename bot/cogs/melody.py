@@ -12,7 +12,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.errors import APOLOGY
-from bot.options import request_from_text
+from bot.commands import COMMANDS, apply_to_slash
+from bot.options import parse_options, request_from_text
 from bot.replies import split_reply
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import InvalidParameter, LstmuseError
@@ -20,6 +21,7 @@ from lstmuse_core.request import MelodyRequest
 from lstmuse_core.seed_file import MAX_SEED_FILE_BYTES, read_seed_file
 
 log = logging.getLogger(__name__)
+MELODY = COMMANDS["melody"]
 
 
 class StatusMessage:
@@ -125,19 +127,14 @@ class Melodies(commands.Cog):
             await send(embed=melody_embed(post), files=melody_files(post), view=view)
         await status.update(f"Done: {len(posts)} melod{'y' if len(posts) == 1 else 'ies'} below.")
 
-    @commands.command(name="melody", aliases=["m"])
-    async def melody_text(self, ctx: commands.Context, *, options: str = "") -> None:
-        """Generate a melody. Options, all optional, as name=value:
-
-        style=folk|irish|fiddle|scottish|...  temp=0.1-2 (lower is safer)
-        seed="C4 D4 E4:2" (note names, :length in quarter notes) or seed="60 _ 62 _"
-        (or attach a .mid file to start from)  bars=1-64  key=D|Am|F#...
-        bpm=20-300  instrument=piano|flute|violin|...  count=1-4  random_seed=N
-        time_signature=3/4 (1-16 beats of 2, 4, 8 or 16)  audio=mp3|ogg|wav|none
-        Limits: a melody is at most 1024 16th notes (64 bars of 4/4), seed included;
-        a seed at most 512; its audio at most 6 minutes.
-        Example: !melody style=folk temp=0.8 seed="C4 D4 E4:2" bars=8 key=D
-        """
+    @commands.command(
+        name=MELODY.name,
+        aliases=list(MELODY.aliases),
+        help=MELODY.help_text(),
+        brief=MELODY.summary,
+    )
+    async def melody_text(self, ctx: commands.Context[commands.Bot], *, options: str = "") -> None:
+        """Generate a melody (the help text is the command table's: `bot.commands`)."""
         request = request_from_text(options)
         midi = next(
             (a for a in ctx.message.attachments if a.filename.lower().endswith((".mid", ".midi"))),
@@ -162,19 +159,7 @@ class Melodies(commands.Cog):
             )
         return tuple(await read_seed_file(await attachment.read(), attachment.filename))
 
-    @app_commands.command(name="melody", description="Generate a melody with LSTMuse")
-    @app_commands.describe(
-        style="folk, irish, fiddle, chorale or scottish",
-        temp="0.1-2; lower is safer",
-        seed='a start: "C4 D4 E4:2" or "60 _ 62 _"',
-        bars="length, 1-64 bars",
-        key="e.g. D, Am, F#",
-        bpm="tempo, 20-300",
-        instrument="piano, flute, violin, ...",
-        count="1-4 melodies",
-        random_seed="same seed, same melody",
-        seed_midi="a MIDI file to start from",
-    )
+    @app_commands.command(name=MELODY.name, description=MELODY.summary)
     async def melody_slash(
         self,
         interaction: discord.Interaction,
@@ -187,24 +172,28 @@ class Melodies(commands.Cog):
         instrument: str | None = None,
         count: int | None = None,
         random_seed: int | None = None,
+        options: str | None = None,
         seed_midi: discord.Attachment | None = None,
     ) -> None:
-        options = {
-            name: str(value)
-            for name, value in {
-                "style": style,
-                "temp": temp,
-                "seed": seed,
-                "bars": bars,
-                "key": key,
-                "bpm": bpm,
-                "instrument": instrument,
-                "count": count,
-                "random_seed": random_seed,
-            }.items()
-            if value is not None
+        """/melody: the common options as parameters, every other one in ``options``."""
+        typed = {
+            "style": style,
+            "temp": temp,
+            "seed": seed,
+            "bars": bars,
+            "key": key,
+            "bpm": bpm,
+            "instrument": instrument,
+            "count": count,
+            "random_seed": random_seed,
         }
-        request = MelodyRequest.from_options(options)
+        # The free text first: a typed parameter wins over the same option written in it.
+        request = MelodyRequest.from_options(
+            {
+                **parse_options(options or ""),
+                **{name: str(value) for name, value in typed.items() if value is not None},
+            }
+        )
         await interaction.response.defer(thinking=True)  # within Discord's 3 s
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
         if seed_midi is not None:
@@ -218,22 +207,30 @@ class Melodies(commands.Cog):
             interaction.user.id, request, status, lambda **kw: interaction.followup.send(**kw)
         )
 
-    @commands.hybrid_command(name="styles")
-    async def styles(self, ctx: commands.Context) -> None:
+    @commands.hybrid_command(name="styles", description=COMMANDS["styles"].summary)  # type: ignore[arg-type]
+    async def styles(self, ctx: commands.Context[commands.Bot]) -> None:
         """List the styles with their active model version."""
         for text in split_reply(await self.service.styles()):
             await ctx.send(text)
 
-    @commands.hybrid_command(name="queue")
-    async def queue(self, ctx: commands.Context) -> None:
+    @commands.hybrid_command(name="queue", description=COMMANDS["queue"].summary)  # type: ignore[arg-type]
+    async def queue(self, ctx: commands.Context[commands.Bot]) -> None:
         """Show your jobs and their places in the queue."""
         for text in split_reply(await self.service.queue(ctx.author.id)):
             await ctx.send(text)
 
-    @commands.hybrid_command(name="cancel")
-    async def cancel(self, ctx: commands.Context) -> None:
+    @commands.hybrid_command(name="cancel", description=COMMANDS["cancel"].summary)  # type: ignore[arg-type]
+    async def cancel(self, ctx: commands.Context[commands.Bot]) -> None:
         """Cancel your most recent queued job."""
         await ctx.send(await self.service.cancel(ctx.author.id))
+
+
+apply_to_slash(
+    Melodies.melody_slash,
+    MELODY,
+    options="any other option as name=value, e.g. top_p=0.9 audio=ogg time_signature=3/4",
+    seed_midi="a MIDI file to start from",
+)
 
 
 async def setup(bot: commands.Bot) -> None:
