@@ -33,6 +33,8 @@ from pathlib import Path
 
 import redis
 
+from lstmuse_core.jobs.queue import GENERATE_QUEUE, GENERATE_TASK, JSON_ONLY
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,7 +55,7 @@ def start_worker(redis_url: str, tree: Path, prefetch: int, log: Path) -> subpro
             "worker.app",
             "worker",
             "-Q",
-            "generate",
+            GENERATE_QUEUE,
             "-c",
             "2",
             "-P",
@@ -87,8 +89,9 @@ def run(args: argparse.Namespace, tree: Path, prefetch: int) -> dict[str, float]
     from celery import Celery
 
     # Tasks are sent by name, as the bot does: the worker's code is the tree's.
+    # Results are read as raw JSON: an older tree's worker may predate `MelodyResult`.
     app = Celery("lstmuse-bench", broker=args.redis, backend=args.redis)
-    app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+    app.conf.update(**JSON_ONLY)
     worker = start_worker(
         args.redis, tree, prefetch, Path(f"/tmp/lstmuse-queue-bench-{uuid.uuid4().hex[:6]}.log")
     )
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace, tree: Path, prefetch: int) -> dict[str, float]
         # Warm both children: the first job of each loads Keras and the model.
         for job in [
             app.send_task(
-                "lstmuse.generate", kwargs={"request": request(args.style, i)}, queue="generate"
+                GENERATE_TASK, kwargs={"request": request(args.style, i)}, queue=GENERATE_QUEUE
             )
             for i in range(4)
         ]:
@@ -109,15 +112,15 @@ def run(args: argparse.Namespace, tree: Path, prefetch: int) -> dict[str, float]
         for i in range(args.singles):
             started = time.perf_counter()
             app.send_task(
-                "lstmuse.generate",
+                GENERATE_TASK,
                 kwargs={"request": request(args.style, 1000 + i)},
-                queue="generate",
+                queue=GENERATE_QUEUE,
             ).get(timeout=60)
             latencies.append(time.perf_counter() - started)
         started = time.perf_counter()
         burst = [
             app.send_task(
-                "lstmuse.generate", kwargs={"request": request(args.style, i)}, queue="generate"
+                GENERATE_TASK, kwargs={"request": request(args.style, i)}, queue=GENERATE_QUEUE
             )
             for i in range(args.burst)
         ]

@@ -1,10 +1,11 @@
 """Where the bot's jobs run: on the Celery queue (by task name) or in this process.
 
 Both backends offer the same coroutines, so the commands do not care. The
-Celery backend never imports TensorFlow or the worker's tasks: it sends
-``lstmuse.generate`` / ``lstmuse.retrain`` by name and reads results and
-artifacts from Redis, without blocking the event loop. The in-process
-backend (embedded mode: no Redis) runs the same job code in a thread.
+Celery backend never imports TensorFlow or the worker: it sends the tasks
+by the contract's names (`lstmuse_core.jobs.queue`) and reads typed results
+and artifacts from Redis, without blocking the event loop. The in-process
+backend (embedded mode: no Redis) runs the same job runners in a thread.
+``wait(job_id, MelodyResult, ...)`` returns the result as that type.
 """
 
 from __future__ import annotations
@@ -15,12 +16,36 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lstmuse_core.errors import JobFailed, LstmuseError
-from lstmuse_core.request import MelodyRequest
+from lstmuse_core.jobs.artifacts import (
+    ArtifactError,
+    LocalArtifactStore,
+    artifact_reference,
+    checked_reference,
+    file_name,
+)
+from lstmuse_core.jobs.catalogue import Catalogue, catalogue_from_json
+from lstmuse_core.jobs.keys import CATALOGUE_KEY, artifact_key, cancelled_key
+from lstmuse_core.jobs.queue import (
+    GENERATE_QUEUE,
+    GENERATE_TASK,
+    JSON_ONLY,
+    RETRAIN_TASK,
+    ROLLBACK_TASK,
+    TRAIN_QUEUE,
+    UNEXPECTED_FAILURE,
+    generate_payload,
+    retrain_payload,
+    rollback_payload,
+)
+from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
+from lstmuse_core.request import MelodyRequest, RetrainRequest
 
 StageCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
+# The result type a caller waits for (`wait`'s ``result_type``).
+Result = TypeVar("Result", MelodyResult, RetrainResult, RollbackResult)
 CANCEL_MARK_SECONDS = 24 * 3600  # as long as a queued job could still be waiting
 
 
@@ -44,9 +69,7 @@ class CeleryJobs:
 
         self.app = Celery("lstmuse-bot", broker=redis_url, backend=backend_url(redis_url))
         self.app.conf.update(
-            task_serializer="json",
-            result_serializer="json",
-            accept_content=["json"],
+            **JSON_ONLY,
             broker_connection_timeout=timeout_seconds,
             broker_connection_retry=False,
             redis_socket_timeout=timeout_seconds,
@@ -86,22 +109,26 @@ class CeleryJobs:
             raise QueueUnavailable() from error
 
     async def submit_melody(self, job_id: str, request: MelodyRequest) -> None:
+        """``request`` with its random seed drawn (the worker would derive one from the id)."""
         await self._call(
             self.app.send_task,
-            "lstmuse.generate",
-            kwargs={"request": request.to_json()},
+            GENERATE_TASK,
+            kwargs=generate_payload(request),
             task_id=job_id,
-            queue="generate",
+            queue=GENERATE_QUEUE,
             retry=False,
         )
 
-    async def submit_retrain(self, job_id: str, **kwargs: Any) -> None:
+    async def submit_retrain(
+        self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None = None
+    ) -> None:
+        """dataset_refs: uploaded files (see `upload`) that become the style's dataset."""
         await self._call(
             self.app.send_task,
-            "lstmuse.retrain",
-            kwargs=kwargs,
+            RETRAIN_TASK,
+            kwargs=retrain_payload(request, dataset_refs=dataset_refs),
             task_id=job_id,
-            queue="train",
+            queue=TRAIN_QUEUE,
             retry=False,
         )
 
@@ -111,18 +138,30 @@ class CeleryJobs:
         """On the short ``generate`` queue (never behind a retrain), dead after ``timeout``."""
         await self._call(
             self.app.send_task,
-            "lstmuse.rollback",
-            kwargs={"style": style, "version": version, "deadline": time.time() + timeout},
+            ROLLBACK_TASK,
+            kwargs=rollback_payload(style, version, time.time() + timeout),
             task_id=job_id,
-            queue="generate",
+            queue=GENERATE_QUEUE,
             expires=timeout,
             retry=False,
         )
 
     async def wait(
-        self, job_id: str, on_stage: StageCallback | None = None, timeout: float = 300.0
-    ) -> dict[str, Any]:
-        """Poll the result until it is ready; report every new stage."""
+        self,
+        job_id: str,
+        result_type: type[Result],
+        on_stage: StageCallback | None = None,
+        timeout: float = 300.0,
+    ) -> Result:
+        """Poll the result until it is ready, reporting every new stage; read it as ``result_type``.
+
+        `JobFailed` if the job failed, was cancelled or did not finish within
+        ``timeout`` seconds (then it is cancelled: it must not run later);
+        `MalformedResult` if the worker's result does not match the type.
+        """
+        return result_type.from_json(await self._wait_json(job_id, on_stage, timeout))
+
+    async def _wait_json(self, job_id: str, on_stage: StageCallback | None, timeout: float) -> Any:
         from celery.result import AsyncResult
 
         result = AsyncResult(job_id, app=self.app)
@@ -131,7 +170,7 @@ class CeleryJobs:
         while time.monotonic() < deadline:
             state, info = await self._call(lambda: (result.state, result.info))
             if state == "SUCCESS":
-                return dict(info)
+                return info
             if state == "FAILURE":
                 raise JobFailed(_failure_text(info))
             if state == "REVOKED":
@@ -150,8 +189,6 @@ class CeleryJobs:
     async def cancel(self, job_id: str) -> None:
         """Stop a queued job: a Redis mark every worker checks before it starts a job
         (it outlives worker restarts), and a revoke for the workers running now."""
-        from worker.keys import cancelled_key
-
         try:
             await self.redis.set(cancelled_key(job_id), 1, ex=CANCEL_MARK_SECONDS)
         except Exception as error:
@@ -159,34 +196,28 @@ class CeleryJobs:
         await self._call(self.app.control.revoke, job_id)
 
     async def fetch(self, reference: str) -> bytes:
-        from worker.artifacts import KEY_PREFIX, ArtifactError
-
         try:
-            data = await self.redis.get(KEY_PREFIX + reference)
+            data = await self.redis.get(artifact_key(checked_reference(reference)))
         except Exception as error:
             raise QueueUnavailable() from error
         if data is None:
             raise ArtifactError(f"the file {reference} has expired")
-        return bytes(data)
+        return data if isinstance(data, bytes) else data.encode()  # no decode_responses: bytes
 
     async def upload(self, job_id: str, name: str, data: bytes, ttl_seconds: int) -> str:
-        from worker.artifacts import KEY_PREFIX, artifact_reference
-
         reference = artifact_reference(job_id, name)
         try:
-            await self.redis.set(KEY_PREFIX + reference, data, ex=ttl_seconds)
+            await self.redis.set(artifact_key(reference), data, ex=ttl_seconds)
         except Exception as error:
             raise QueueUnavailable() from error
         return reference
 
-    async def catalogue(self) -> dict[str, Any]:
-        from worker.catalogue import CATALOGUE_KEY
-
+    async def catalogue(self) -> Catalogue:
         try:
             raw = await self.redis.get(CATALOGUE_KEY)
         except Exception as error:
             raise QueueUnavailable() from error
-        return dict(json.loads(raw)) if raw else {}
+        return catalogue_from_json(json.loads(raw)) if raw else {}
 
 
 def _failure_text(info: Any) -> str:
@@ -195,7 +226,7 @@ def _failure_text(info: Any) -> str:
     name = type(info).__name__
     if "TimeLimit" in name:
         return "the job ran past its time limit and was stopped"
-    return "the job failed in the worker (the operators can see why in its log)"
+    return UNEXPECTED_FAILURE
 
 
 class InProcessJobs:
@@ -204,20 +235,18 @@ class InProcessJobs:
     def __init__(
         self, output_dir: Path, *, models_dir: Path | None = None, soundfont: Path | None = None
     ) -> None:
-        from worker.artifacts import LocalArtifactStore
-
         self.store = LocalArtifactStore(output_dir / ".artifacts", 24 * 3600, 64 * 1024 * 1024)
         self.models_dir = models_dir
         self.soundfont = soundfont
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
-        self.futures: dict[str, Future[Any]] = {}
+        self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
 
     async def submit_melody(self, job_id: str, request: MelodyRequest) -> None:
         self.futures[job_id] = self.executor.submit(self._generate, job_id, request)
 
-    def _generate(self, job_id: str, request: MelodyRequest) -> dict[str, Any]:
-        from worker.generation import GenerateJob, run_generate_jobs
+    def _generate(self, job_id: str, request: MelodyRequest) -> MelodyResult:
+        from lstmuse_core.jobs.generation import GenerateJob, run_generate_jobs
 
         self.progress[job_id] = {"stage": "generating"}
         (outcome,) = run_generate_jobs(
@@ -230,40 +259,54 @@ class InProcessJobs:
             raise outcome
         return outcome
 
-    async def submit_retrain(self, job_id: str, **kwargs: Any) -> None:
-        self.futures[job_id] = self.executor.submit(self._retrain, job_id, **kwargs)
+    async def submit_retrain(
+        self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None = None
+    ) -> None:
+        self.futures[job_id] = self.executor.submit(self._retrain, job_id, request, dataset_refs)
 
     def _retrain(
-        self, job_id: str, style: str, dataset_refs: list[str] | None = None, **options: Any
-    ) -> dict[str, Any]:
+        self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None
+    ) -> RetrainResult:
+        from lstmuse_core.jobs.training import run_retrain, staged_uploads
         from lstmuse_core.settings import get_settings
-        from worker.training import run_retrain, staged_uploads
+        from lstmuse_core.train import TrainingProgress
 
-        def publish(progress: Any) -> None:
+        def publish(progress: TrainingProgress) -> None:
             self.progress[job_id] = {"stage": "training", **progress.to_json()}
 
-        if not dataset_refs:
-            return run_retrain(style, models_dir=self.models_dir, on_progress=publish, **options)
-        uploads = [(r.rsplit("/", 1)[-1], self.store.get(r)) for r in dataset_refs]
-        with staged_uploads(style, uploads, get_settings().uploads_dir, job_id) as input_dir:
+        def retrain(input_dir: Path | None) -> RetrainResult:
             return run_retrain(
-                style,
+                request.style,
+                preset=request.preset,
+                epochs=request.epochs,
+                minutes=request.minutes,
+                force=request.force,
                 input_dir=input_dir,
                 models_dir=self.models_dir,
                 on_progress=publish,
-                **options,
             )
+
+        if not dataset_refs:
+            return retrain(None)
+        uploads = [(file_name(r), self.store.get(r)) for r in dataset_refs]
+        with staged_uploads(request.style, uploads, get_settings().uploads_dir, job_id) as folder:
+            return retrain(folder)
 
     async def submit_rollback(
         self, job_id: str, style: str, version: str | None, timeout: float
     ) -> None:
-        from worker.rollback import roll_back
+        from lstmuse_core.jobs.rollback import roll_back
 
         self.futures[job_id] = self.executor.submit(roll_back, style, version, self.models_dir)
 
     async def wait(
-        self, job_id: str, on_stage: StageCallback | None = None, timeout: float = 300.0
-    ) -> dict[str, Any]:
+        self,
+        job_id: str,
+        result_type: type[Result],
+        on_stage: StageCallback | None = None,
+        timeout: float = 300.0,
+    ) -> Result:
+        """Wait for the job's thread, reporting every new stage; its result as ``result_type``."""
         future = self.futures[job_id]
         deadline = time.monotonic() + timeout
         seen: dict[str, Any] | None = None
@@ -284,7 +327,10 @@ class InProcessJobs:
                 raise JobFailed(str(error))
             if error is not None:
                 raise JobFailed("the job failed (see the log)") from error
-            return dict(future.result())
+            result = future.result()
+            if not isinstance(result, result_type):
+                raise TypeError(f"job {job_id} made a {type(result).__name__}, not {result_type}")
+            return result
         finally:
             if future.done():
                 self.futures.pop(job_id, None)
@@ -301,8 +347,8 @@ class InProcessJobs:
     async def upload(self, job_id: str, name: str, data: bytes, ttl_seconds: int) -> str:
         return self.store.put(job_id, name, data)
 
-    async def catalogue(self) -> dict[str, Any]:
-        from worker.catalogue import build_catalogue
+    async def catalogue(self) -> Catalogue:
+        from lstmuse_core.jobs.catalogue import build_catalogue
 
         return await asyncio.to_thread(build_catalogue, self.models_dir)
 

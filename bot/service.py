@@ -16,6 +16,13 @@ from typing import Any
 from bot.jobs import Jobs
 from bot.limits import JobLimits
 from lstmuse_core.errors import InvalidParameter, JobFailed, shown_value
+from lstmuse_core.jobs.results import (
+    FILE_KINDS,
+    GeneratedMelody,
+    MelodyResult,
+    RetrainResult,
+    RollbackResult,
+)
 from lstmuse_core.midi import steps_per_bar
 from lstmuse_core.names import check_style_name, check_version_name
 from lstmuse_core.request import (
@@ -38,16 +45,50 @@ async def _ignore(_: str) -> None:
 
 @dataclass(frozen=True)
 class MelodyPost:
-    """One melody ready to post: files, the facts for the embed, and its request."""
+    """One melody ready to post: files, the facts for the embed, and its request.
+
+    request: the request that makes this melody alone (its own random seed);
+    files: (file name, contents) in the order MIDI, audio, image.
+    """
 
     request: MelodyRequest
     style: str
     model_version: str
-    random_seed: int
-    key: str
-    symbols: list[str]
-    files: list[tuple[str, bytes]]
-    problems: list[str] = field(default_factory=list)
+    melody: GeneratedMelody
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+
+    @property
+    def random_seed(self) -> int:
+        return self.melody.random_seed
+
+    @property
+    def key(self) -> str:
+        return self.melody.key
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """One symbol per 16th note, the seed melody included."""
+        return self.melody.symbols
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.melody.problems
+
+    @property
+    def length(self) -> str:
+        """Bars of the melody's meter after the seed, and seconds in all.
+
+        ``8 bars of 3/4 (19 s)``; with a seed, ``bars`` counts what was
+        generated after it, as `MelodyRequest.bars` does: ``8 bars of 3/4
+        after a 2-bar seed (24 s)``. A length that is not whole bars shows
+        one decimal (``7.5 bars``).
+        """
+        seed_steps = len(self.request.seed_melody)
+        meter = self.melody.time_signature
+        text = f"{_bars(self.melody.bars(seed_steps))} of {meter}"
+        if seed_steps:
+            text += f" after a {_bars(seed_steps / steps_per_bar(meter), hyphen=True)} seed"
+        return f"{text} ({self.melody.seconds(self.request.bpm):.0f} s)"
 
     @property
     def facts(self) -> dict[str, str]:
@@ -57,9 +98,7 @@ class MelodyPost:
             "Temperature": f"{r.temperature:g}",
             "Key": self.key,
             "Tempo": f"{r.bpm:g} bpm",
-            "Length": f"{len(self.symbols) / 16:g} bars of 4/4"
-            if r.time_signature == "4/4"
-            else f"{len(self.symbols)} 16th notes",
+            "Length": self.length,
             "Random seed": str(self.random_seed),
             "Model": self.model_version,
             "Instrument": r.instrument,
@@ -114,11 +153,11 @@ class LstmuseService:
                 if state in ("STARTED", "PROGRESS"):
                     await status(f"{info.get('stage', 'generating').capitalize()}...")
 
-            result = await self.jobs.wait(job_id, on_stage, self.job_timeout)
+            result = await self.jobs.wait(job_id, MelodyResult, on_stage, self.job_timeout)
             if job_id in self.cancelled:
                 raise JobFailed("the job was cancelled")
             await status("Rendering done, posting...")
-            return [await self._post(request, result, melody) for melody in result["melodies"]]
+            return [await self._post(result, melody) for melody in result.melodies]
         finally:
             self.cancelled.discard(job_id)
             await self.limits.release(user_id, job_id)
@@ -129,26 +168,21 @@ class LstmuseService:
         if catalogue and style not in catalogue:
             raise InvalidParameter("style", style, f"one of {', '.join(sorted(catalogue))}")
 
-    async def _post(
-        self, request: MelodyRequest, result: dict[str, Any], melody: dict[str, Any]
-    ) -> MelodyPost:
+    async def _post(self, result: MelodyResult, melody: GeneratedMelody) -> MelodyPost:
         files = []
-        for kind in ("midi", "audio", "image"):
-            reference = melody["files"].get(kind)
+        name = f"lstmuse-{result.style}-{melody.random_seed}"
+        for kind in FILE_KINDS:
+            reference = melody.files.get(kind)
             if reference:
-                name = f"lstmuse-{result['style']}-{melody['random_seed']}"
                 files.append(
                     (name + PurePosixPath(reference).suffix, await self.jobs.fetch(reference))
                 )
         return MelodyPost(
-            request.replace(random_seed=melody["random_seed"]),
-            result["style"],
-            result["model_version"],
-            melody["random_seed"],
-            melody["key"],
-            melody["symbols"].split(),
+            result.request.replace(random_seed=melody.random_seed, count=1),
+            result.style,
+            result.model_version,
+            melody,
             files,
-            list(melody.get("problems", [])),
         )
 
     @staticmethod
@@ -184,14 +218,14 @@ class LstmuseService:
             return "No styles are available yet (no worker has published its models)."
         lines = ["**Styles** (use `style=NAME`):"]
         for name, entry in sorted(catalogue.items()):
-            version = entry.get("active_version") or "no active model"
-            active = next((v for v in entry.get("versions", []) if v["version"] == version), {})
+            active = entry.active
             quality = (
-                f", {active['bits_per_symbol']:.2f} bits/note-step held out"
-                if active.get("bits_per_symbol")
+                f", {active.bits_per_symbol:.2f} bits/note-step held out"
+                if active is not None and active.bits_per_symbol
                 else ""
             )
-            lines.append(f"- **{name}**: {entry.get('description', '')} ({version}{quality})")
+            version = entry.active_version or "no active model"
+            lines.append(f"- **{name}**: {entry.description} ({version}{quality})")
         return "\n".join(lines)
 
     async def queue(self, user_id: int) -> str:
@@ -228,7 +262,7 @@ class LstmuseService:
             await self.jobs.upload(job_id, _safe_name(i, name), data, 24 * 3600)
             for i, (name, data) in enumerate(uploads or [], start=1)
         ]
-        await self.jobs.submit_retrain(job_id, **request.to_json(), dataset_refs=references or None)
+        await self.jobs.submit_retrain(job_id, request, references or None)
         await status(f"Retraining {style} ({request.preset}) is queued.")
 
         async def on_stage(state: str, info: dict[str, Any]) -> None:
@@ -242,16 +276,18 @@ class LstmuseService:
             elif info.get("stage"):
                 await status(f"Retraining {style}: {info['stage']}...")
 
-        result = await self.jobs.wait(job_id, on_stage, self.train_timeout)
+        result = await self.jobs.wait(job_id, RetrainResult, on_stage, self.train_timeout)
         return (
-            f"Retrained **{style}** -> {result['version']}: held-out "
-            f"{result['test']['bits_per_symbol']:.3f} bits/symbol after {result['epochs']} "
-            f"epochs. {result['note']}."
+            f"Retrained **{style}** -> {result.version}: held-out "
+            f"{result.test_bits_per_symbol:.3f} bits/symbol after {result.epochs} "
+            f"epochs. {result.note}."
         )
 
     async def models(self, style: str | None = None) -> str:
         catalogue = await self.jobs.catalogue()
-        chosen = {style: catalogue[style]} if style in catalogue else catalogue
+        chosen = (
+            {style: catalogue[style]} if style is not None and style in catalogue else catalogue
+        )
         if style and style not in catalogue:
             return (
                 f"No style named {shown_value(style)}; "
@@ -259,14 +295,14 @@ class LstmuseService:
             )
         lines = []
         for name, entry in sorted(chosen.items()):
-            lines.append(f"**{name}** (active {entry.get('active_version')}):")
-            for version in entry.get("versions", []):
-                bits = version.get("bits_per_symbol")
-                ngram = version.get("ngram_bits_per_symbol")
+            lines.append(f"**{name}** (active {entry.active_version}):")
+            for version in entry.versions:
+                bits, ngram = version.bits_per_symbol, version.ngram_bits_per_symbol
+                songs = "?" if version.songs is None else version.songs
                 lines.append(
-                    f"- {version['version']}: "
+                    f"- {version.version}: "
                     + (f"{bits:.3f} bits/symbol (9-gram {ngram:.3f}), " if bits and ngram else "")
-                    + f"{version.get('songs', '?')} songs, {version.get('trained_at', '')}"
+                    + f"{songs} songs, {version.trained_at or ''}"
                 )
         return "\n".join(lines) or "No models yet."
 
@@ -281,8 +317,17 @@ class LstmuseService:
             check_version_name(version)
         job_id = f"rollback-{uuid.uuid4().hex}"
         await self.jobs.submit_rollback(job_id, style, version, ROLLBACK_TIMEOUT_SECONDS)
-        result = await self.jobs.wait(job_id, None, ROLLBACK_TIMEOUT_SECONDS)
-        return f"{style}: {result['active_version']} is active again (was {result['was']})."
+        result = await self.jobs.wait(job_id, RollbackResult, None, ROLLBACK_TIMEOUT_SECONDS)
+        return f"{style}: {result.active_version} is active again (was {result.was})."
+
+
+def _bars(bars: float, *, hyphen: bool = False) -> str:
+    """``8 bars``, ``1 bar``, ``7.5 bars`` (``2-bar`` with ``hyphen``)."""
+    whole = abs(bars - round(bars)) < 1e-9
+    number = f"{round(bars)}" if whole else f"{bars:.1f}"
+    if hyphen:
+        return f"{number}-bar"
+    return f"{number} bar" if whole and round(bars) == 1 else f"{number} bars"
 
 
 def _ordinal(number: int) -> str:

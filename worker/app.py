@@ -1,7 +1,8 @@
 """The Celery app and its configuration; nothing else lives here.
 
 Queues: ``generate`` (melodies, and rollbacks: short jobs) and ``train``
-(retraining, long). Rollback is routed to ``generate`` so that it never waits
+(retraining, long); the names and routes are the contract's
+(`lstmuse_core.jobs.queue`). Rollback is routed to ``generate`` so that it never waits
 behind a multi-hour retrain: generation workers share the models volume and
 their jobs take seconds, and a rollback only rewrites the ``ACTIVE`` pointer.
 
@@ -30,6 +31,7 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Queue
 
+from lstmuse_core.jobs.queue import GENERATE_QUEUE, JSON_ONLY, QUEUES, TASK_ROUTES
 from lstmuse_core.settings import Settings, get_settings
 
 settings = get_settings()
@@ -37,16 +39,10 @@ broker_url = settings.redis_url or os.environ.get("CELERY_BROKER_URL", "redis://
 
 app = Celery("lstmuse", broker=broker_url, backend=broker_url, include=["worker.tasks"])
 app.conf.update(
-    task_serializer="json",
-    result_serializer="json",
-    accept_content=["json"],
-    task_queues=[Queue("generate"), Queue("train")],
-    task_default_queue="generate",
-    task_routes={
-        "lstmuse.generate": {"queue": "generate"},
-        "lstmuse.retrain": {"queue": "train"},
-        "lstmuse.rollback": {"queue": "generate"},
-    },
+    **JSON_ONLY,
+    task_queues=[Queue(name) for name in QUEUES],
+    task_default_queue=GENERATE_QUEUE,
+    task_routes=TASK_ROUTES,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_track_started=True,

@@ -1,16 +1,21 @@
 """The queue's tasks: thin, named, JSON in and out; the work is in lstmuse_core.
 
-``lstmuse.generate`` (queue ``generate``) makes one request's melodies;
-``lstmuse.retrain`` (queue ``train``) trains a new version with progress
-published as task state ``PROGRESS``; ``lstmuse.rollback`` (queue
-``generate``, see `worker.app`) moves a style's ``ACTIVE`` pointer.
+Names, queues and payloads are the contract's (`lstmuse_core.jobs.queue`);
+each task parses its payload, calls a runner of `lstmuse_core.jobs` and
+returns the typed result's ``to_json()``.
+
+``lstmuse.generate`` (queue ``generate``) makes one request's melodies
+(`MelodyResult`); ``lstmuse.retrain`` (queue ``train``) trains a new version
+with progress published as task state ``PROGRESS`` (`RetrainResult`);
+``lstmuse.rollback`` (queue ``generate``, see `worker.app`) moves a style's
+``ACTIVE`` pointer (`RollbackResult`).
 
 Every job:
 
 - is plain Celery: acknowledged when it ends, put back if its child dies,
   stopped by Celery's soft and hard time limits (the hard one is reported as
   "ran past its time limit" by `JobRequest`);
-- is not run when the bot cancelled it (`worker.keys.cancelled_key`; the job
+- is not run when the bot cancelled it (`lstmuse_core.jobs.keys.cancelled_key`; the job
   ends REVOKED, like a job revoked through Celery);
 - is idempotent by its id: a redelivered job that already finished returns the
   stored result instead of making a second set of artifacts, and a job
@@ -41,12 +46,14 @@ from celery.worker import state as worker_state
 from celery.worker.request import Request
 
 from lstmuse_core.errors import JobFailed, LstmuseError
+from lstmuse_core.jobs.artifacts import file_name, store_from_settings
+from lstmuse_core.jobs.catalogue import publish_catalogue
+from lstmuse_core.jobs.generation import parse_job, run_generate_jobs
+from lstmuse_core.jobs.keys import attempts_key, cancelled_key, result_key
+from lstmuse_core.jobs.queue import GENERATE_TASK, RETRAIN_TASK, ROLLBACK_TASK, UNEXPECTED_FAILURE
+from lstmuse_core.jobs.results import JobResult
 from lstmuse_core.settings import get_settings
 from worker.app import app
-from worker.artifacts import store_from_settings
-from worker.catalogue import publish_catalogue
-from worker.generation import UNEXPECTED_FAILURE, parse_job, run_generate_jobs
-from worker.keys import attempts_key, cancelled_key, result_key
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -94,7 +101,7 @@ class JobRequest(Request):
 
 def _time_limit_text(task_name: str, seconds: float) -> str:
     text = f"the job ran past its time limit ({float(seconds):g} s) and was stopped"
-    if task_name == "lstmuse.retrain":
+    if task_name == RETRAIN_TASK:
         text += "; the active model is unchanged"
     return text
 
@@ -130,8 +137,11 @@ def _first_delivery_or_stored(job_id: str) -> dict[str, Any] | None:
     return None
 
 
-def _remember(job_id: str, result: dict[str, Any]) -> None:
-    redis_client().set(result_key(job_id), json.dumps(result), ex=settings.artifact_ttl_seconds)
+def _remember(job_id: str, result: JobResult) -> dict[str, Any]:
+    """Store the finished job's result (for a redelivery) and return its JSON form."""
+    data = result.to_json()
+    redis_client().set(result_key(job_id), json.dumps(data), ex=settings.artifact_ttl_seconds)
+    return data
 
 
 @contextmanager
@@ -163,7 +173,7 @@ def _ends_done_or_failed(
 
 @app.task(
     bind=True,
-    name="lstmuse.generate",
+    name=GENERATE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.generate_soft_time_limit,
@@ -188,16 +198,16 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
             models_dir=settings.models_dir,
             soundfont=settings.soundfont,
             max_bytes=settings.artifact_max_bytes,
+            interrupts=(SoftTimeLimitExceeded,),
         )
         if isinstance(outcome, JobFailed):
             raise outcome
-        _remember(job_id, outcome)
-    return outcome
+        return _remember(job_id, outcome)
 
 
 @app.task(
     bind=True,
-    name="lstmuse.retrain",
+    name=RETRAIN_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.train_soft_time_limit,
@@ -222,9 +232,9 @@ def retrain(
     of music files on the worker's machine. Without either, a built-in style
     reads its music21 corpus.
     """
+    from lstmuse_core.jobs.generation import log_device_once
+    from lstmuse_core.jobs.training import run_retrain, staged_uploads
     from lstmuse_core.train import TrainingProgress
-    from worker.generation import log_device_once
-    from worker.training import run_retrain, staged_uploads
 
     job_id = self.request.id
     _not_cancelled(self)
@@ -248,7 +258,7 @@ def retrain(
     ):
         if dataset_refs:
             store = store_from_settings(redis_client())
-            uploads = [(ref.rsplit("/", 1)[-1], store.get(ref)) for ref in dataset_refs]
+            uploads = [(file_name(ref), store.get(ref)) for ref in dataset_refs]
             folder = staged_uploads(style, uploads, settings.uploads_dir, job_id)
             dataset_dir = str(staging.enter_context(folder))
         log_device_once()
@@ -264,13 +274,12 @@ def retrain(
             on_progress=publish,
         )
     publish_catalogue(redis_client(), settings.models_dir)
-    _remember(job_id, summary)
-    return summary
+    return _remember(job_id, summary)
 
 
 @app.task(
     bind=True,
-    name="lstmuse.rollback",
+    name=ROLLBACK_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.generate_soft_time_limit,
@@ -285,12 +294,12 @@ def rollback(
     deadline: Unix time after which the job is not run (the bot stopped
     waiting); it ends REVOKED, like a message past its ``expires``.
     """
-    from worker.rollback import roll_back
+    from lstmuse_core.jobs.rollback import roll_back
 
     job_id = self.request.id
     _not_cancelled(self)
     if deadline is not None and time.time() > deadline:
-        log.info("lstmuse.rollback[%s] reached a worker after its deadline; not running it", job_id)
+        log.info("%s[%s] reached a worker after its deadline; not running it", self.name, job_id)
         self.backend.mark_as_revoked(job_id, "expired", request=self.request)
         raise Ignore()
     stored = _first_delivery_or_stored(job_id)
@@ -299,8 +308,7 @@ def rollback(
     with _ends_done_or_failed(
         self, time_limit="the rollback ran past its time limit ({limit} s) and was stopped"
     ):
-        result = roll_back(style, version, settings.models_dir)
-        _remember(job_id, result)
+        result = _remember(job_id, roll_back(style, version, settings.models_dir))
     publish_catalogue(redis_client(), settings.models_dir)
     return result
 

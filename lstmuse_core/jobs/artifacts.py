@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from lstmuse_core.errors import LstmuseError
+from lstmuse_core.jobs.keys import artifact_key
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,80}/[A-Za-z0-9_.-]{1,80}$")
-KEY_PREFIX = "lstmuse:artifact:"
 
 
 class ArtifactError(LstmuseError):
@@ -30,16 +30,27 @@ class ArtifactStore(Protocol):
 
 
 def artifact_reference(job_id: str, name: str) -> str:
-    reference = f"{job_id}/{name}"
+    """The reference ``<job id>/<file name>``; `ArtifactError` if either part is unsafe."""
+    return checked_reference(f"{job_id}/{name}")
+
+
+def checked_reference(reference: str) -> str:
+    """``reference`` if it is a well-formed ``<job id>/<file name>`` (no path tricks)."""
     if not _REFERENCE.match(reference):
         raise ArtifactError(f"invalid artifact reference {reference!r}")
     return reference
 
 
+def file_name(reference: str) -> str:
+    """The file name part of a reference (``"job-1/melody-1.mid"`` -> ``"melody-1.mid"``)."""
+    return checked_reference(reference).rsplit("/", 1)[-1]
+
+
 class RedisArtifactStore:
     """Artifacts as Redis strings that expire after ``ttl_seconds``."""
 
-    def __init__(self, client: object, ttl_seconds: int, max_bytes: int) -> None:
+    def __init__(self, client: Any, ttl_seconds: int, max_bytes: int) -> None:
+        """``client``: a synchronous ``redis.Redis``."""
         self.client = client
         self.ttl = ttl_seconds
         self.max_bytes = max_bytes
@@ -51,7 +62,7 @@ class RedisArtifactStore:
 
         for attempt in range(3):  # a dropped connection is retried, with backoff
             try:
-                self.client.set(KEY_PREFIX + reference, data, ex=self.ttl)  # type: ignore[attr-defined]
+                self.client.set(artifact_key(reference), data, ex=self.ttl)
                 return reference
             except (redis.ConnectionError, redis.TimeoutError):
                 if attempt == 2:
@@ -60,7 +71,7 @@ class RedisArtifactStore:
         return reference
 
     def get(self, reference: str) -> bytes:
-        data = self.client.get(KEY_PREFIX + _checked(reference))  # type: ignore[attr-defined]
+        data = self.client.get(artifact_key(checked_reference(reference)))
         if data is None:
             raise ArtifactError(f"artifact {reference} has expired or never existed")
         return bytes(data)
@@ -86,7 +97,7 @@ class LocalArtifactStore:
         return reference
 
     def get(self, reference: str) -> bytes:
-        path = self.folder / _checked(reference)
+        path = self.folder / checked_reference(reference)
         if not path.is_file() or time.time() - path.stat().st_mtime > self.ttl:
             raise ArtifactError(f"artifact {reference} has expired or never existed")
         return path.read_bytes()
@@ -98,12 +109,6 @@ class LocalArtifactStore:
                 path.unlink(missing_ok=True)
 
 
-def _checked(reference: str) -> str:
-    if not _REFERENCE.match(reference):
-        raise ArtifactError(f"invalid artifact reference {reference!r}")
-    return reference
-
-
 def _check_size(reference: str, data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
         raise ArtifactError(
@@ -111,7 +116,7 @@ def _check_size(reference: str, data: bytes, max_bytes: int) -> None:
         )
 
 
-def store_from_settings(redis_client: object | None = None) -> ArtifactStore:
+def store_from_settings(redis_client: Any | None = None) -> ArtifactStore:
     """The configured store (``LSTMUSE_ARTIFACT_STORE``)."""
     from lstmuse_core.settings import get_settings
 

@@ -5,7 +5,8 @@ sampling controls are sampled as one batch), rendered, and their files put in
 the artifact store. Every job ends with a result or a `JobFailed`, whatever
 another job raised: user errors keep their message; anything unexpected is
 logged with the job's context and reported with a generic message (never a
-traceback to the member).
+traceback to the member). Celery-free: the worker's task passes its time-limit
+exception as ``interrupts`` so that it is never mistaken for a job's failure.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
-
 from lstmuse_core.compose import render_composed, sample_requests
 from lstmuse_core.errors import JobFailed, LstmuseError
-from lstmuse_core.generate import load_generator
+from lstmuse_core.generate import MelodyGenerator, load_generator
+from lstmuse_core.jobs.artifacts import ArtifactStore
+from lstmuse_core.jobs.queue import UNEXPECTED_FAILURE
+from lstmuse_core.jobs.results import GeneratedMelody, MelodyResult
 from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
-from worker.artifacts import ArtifactStore
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,6 @@ log = logging.getLogger(__name__)
 class GenerateJob:
     job_id: str
     request: MelodyRequest  # with its random seed drawn
-
-
-UNEXPECTED_FAILURE = "the job failed in the worker (the operators can see why in its log)"
 
 
 def parse_job(job_id: str, payload: dict[str, Any]) -> GenerateJob:
@@ -94,10 +92,15 @@ def run_generate_jobs(
     models_dir: Path | None = None,
     soundfont: Path | None = None,
     max_bytes: int | None = None,
-) -> list[dict[str, Any] | JobFailed]:
-    """Run jobs (batched where they can be); one result or error per job, in order."""
+    interrupts: tuple[type[BaseException], ...] = (),
+) -> list[MelodyResult | JobFailed]:
+    """Run jobs (batched where they can be); one result or error per job, in order.
+
+    interrupts: exceptions that stop the whole run instead of failing one job
+    (the worker's soft time limit).
+    """
     log_device_once()
-    outcomes: dict[str, dict[str, Any] | JobFailed] = {}
+    outcomes: dict[str, MelodyResult | JobFailed] = {}
     groups: dict[tuple[Any, ...], list[GenerateJob]] = defaultdict(list)
     for job in jobs:
         r = job.request
@@ -107,7 +110,7 @@ def run_generate_jobs(
         try:
             generator = load_generator(group[0].request.style, models_dir)
             melodies = sample_requests(generator, [job.request for job in group])
-        except SoftTimeLimitExceeded:
+        except interrupts:
             raise  # the task reports its time limit
         except Exception as error:  # every job of the group ends, whatever was raised
             failure = _failure(error, "sampling", group)
@@ -127,7 +130,7 @@ def run_generate_jobs(
                 outcomes[job.job_id] = _render_and_store(
                     job, job_melodies, generator, store, soundfont, max_bytes
                 )
-            except SoftTimeLimitExceeded:
+            except interrupts:
                 raise
             except Exception as error:  # one job's failure never touches another's
                 outcomes[job.job_id] = _failure(error, "rendering", [job])
@@ -151,11 +154,11 @@ def _failure(error: Exception, stage: str, jobs: Sequence[GenerateJob]) -> JobFa
 def _render_and_store(
     job: GenerateJob,
     melodies: list[list[str]],
-    generator: Any,
+    generator: MelodyGenerator,
     store: ArtifactStore,
     soundfont: Path | None,
     max_bytes: int | None,
-) -> dict[str, Any]:
+) -> MelodyResult:
     request = job.request
     assert request.random_seed is not None
     seeds = request.melody_seeds()  # the request's one rule (wraps below MAX_RANDOM_SEED)
@@ -173,11 +176,14 @@ def _render_and_store(
             ):
                 if path is not None:
                     artifacts[kind] = store.put(job.job_id, path.name, path.read_bytes())
-            results.append({**melody.to_json(), "files": artifacts})
-    return {
-        "job_id": job.job_id,
-        "style": generator.style,
-        "model_version": generator.version,
-        "request": request.to_json(),
-        "melodies": results,
-    }
+            results.append(
+                GeneratedMelody(
+                    tuple(melody.symbols),
+                    melody.random_seed,
+                    melody.key,
+                    request.time_signature,
+                    artifacts,
+                    tuple(melody.files.problems),
+                )
+            )
+    return MelodyResult(job.job_id, generator.style, generator.version, request, tuple(results))

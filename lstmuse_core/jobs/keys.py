@@ -1,7 +1,7 @@
-"""Redis keys of one job, shared by the bot and the worker.
+"""Redis keys shared by the bot and the worker.
 
-Importing this module is free (no Celery, no Redis client, no lstmuse_core):
-the bot builds the same keys the worker reads.
+Importing this module is free (no Celery, no Redis client): the bot builds
+the same keys the worker reads.
 
 - ``cancelled_key(job_id)``: the bot sets it (value ``"1"``, TTL = the result
   expiry) when a member cancels or the bot stops waiting; a worker that picks
@@ -10,11 +10,15 @@ the bot builds the same keys the worker reads.
 - ``result_key(job_id)``: the finished job's result, so a redelivered job
   returns it instead of running (and storing artifacts) a second time.
 - ``attempts_key(job_id)``: how many times the job was delivered.
+- ``artifact_key(reference)``: one rendered or uploaded file (see `artifacts`).
+- ``CATALOGUE_KEY``: the published style catalogue (see `catalogue`).
 """
 
 from __future__ import annotations
 
 JOB_PREFIX = "lstmuse:job:"
+ARTIFACT_PREFIX = "lstmuse:artifact:"
+CATALOGUE_KEY = "lstmuse:catalogue"
 
 
 def cancelled_key(job_id: str) -> str:
@@ -27,3 +31,8 @@ def result_key(job_id: str) -> str:
 
 def attempts_key(job_id: str) -> str:
     return f"{JOB_PREFIX}{job_id}:attempts"
+
+
+def artifact_key(reference: str) -> str:
+    """The Redis key of an artifact reference ``<job id>/<file name>`` (checked by the store)."""
+    return ARTIFACT_PREFIX + reference

@@ -12,19 +12,19 @@ is refused until a promotion has been recorded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from lstmuse_core import bundle
+from lstmuse_core.jobs.results import RollbackResult
 from lstmuse_core.names import check_style_name, check_version_name
 
 
 def roll_back(
     style: str, version: str | None = None, models_dir: Path | None = None
-) -> dict[str, Any]:
+) -> RollbackResult:
     """Make ``version`` (default: the previously active one) active again.
 
-    Returns ``style``, ``active_version``, ``was`` and ``history`` (the
-    versions that were active before, oldest first, after this rollback).
+    The result names the active version, the one it replaced and the
+    versions active before (oldest first, after this rollback).
     `InvalidParameter` for a bad name, a never-active version or no history.
     """
     check_style_name(style)
@@ -34,4 +34,4 @@ def roll_back(
     stack = bundle.activation_stack(
         bundle.history(style, models_dir), bundle.active_version(style, models_dir)
     )
-    return {"style": style, "active_version": now_active, "was": was, "history": stack[:-1]}
+    return RollbackResult(style, now_active, was, tuple(stack[:-1]))

@@ -15,10 +15,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.train import ProgressCallback, train_style
+from lstmuse_core.jobs.results import RetrainResult
+
+if TYPE_CHECKING:
+    from lstmuse_core.train import ProgressCallback
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
@@ -71,8 +74,10 @@ def run_retrain(
     models_dir: Path | None = None,
     cache_dir: Path | None = None,
     on_progress: ProgressCallback | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate, write a bundle, promote if not worse; a small JSON summary."""
+) -> RetrainResult:
+    """Train, evaluate, write a bundle, promote if not worse; what became of it."""
+    from lstmuse_core.train import train_style
+
     result = train_style(
         style,
         preset_name=preset,
@@ -84,13 +89,15 @@ def run_retrain(
         force=force,
         on_progress=on_progress,
     )
-    return {
-        "style": style,
-        "version": result.bundle.version,
-        "promoted": result.promoted,
-        "note": result.promotion_note,
-        "epochs": result.trained.epochs,
-        "stopped_by": result.trained.stopped_by,
-        "test": result.bundle.metrics["test"],
-        "ngram_bits_per_symbol": result.bundle.metrics["ngram"]["bits_per_symbol"],
-    }
+    metrics = result.bundle.metrics
+    return RetrainResult(
+        style=style,
+        version=result.bundle.version,
+        promoted=result.promoted,
+        note=result.promotion_note,
+        epochs=result.trained.epochs,
+        stopped_by=result.trained.stopped_by,
+        test_bits_per_symbol=float(metrics["test"]["bits_per_symbol"]),
+        test_accuracy=float(metrics["test"]["accuracy"]),
+        ngram_bits_per_symbol=metrics.get("ngram", {}).get("bits_per_symbol"),
+    )

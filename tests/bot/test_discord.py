@@ -159,7 +159,7 @@ async def test_finished_results_always_post(discord_bot: LstmuseBot) -> None:
 
 async def test_long_catalogue_replies_are_split(discord_bot: LstmuseBot, redis_db) -> None:
     """!styles and !models over 2,000 characters come as several messages."""
-    from worker.catalogue import CATALOGUE_KEY
+    from lstmuse_core.jobs.keys import CATALOGUE_KEY
 
     version = {"version": "v001", "bits_per_symbol": 1.1, "ngram_bits_per_symbol": 1.2}
     big = {

@@ -25,8 +25,8 @@ from lstmuse_core.dataset import build_dataset
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.evaluate import score_model
 from lstmuse_core.generate import load_generator, load_generator_from_path
+from lstmuse_core.jobs.rollback import roll_back
 from lstmuse_core.train import StyleTrainingResult, train_style
-from worker.rollback import roll_back
 
 
 def _models(tiny_training: StyleTrainingResult, root: Path, *names: str) -> Path:
@@ -128,9 +128,9 @@ def test_rollback_walks_back_through_the_active_history(
 ) -> None:
     """Rollback goes to the previously active version, then further back, then refuses."""
     models = _history_of_three(tiny_training, tmp_path)
-    assert roll_back("tinyfolk", models_dir=models)["active_version"] == "v003"
+    assert roll_back("tinyfolk", models_dir=models).active_version == "v003"
     result = roll_back("tinyfolk", models_dir=models)
-    assert (result["active_version"], result["was"]) == ("v001", "v003")  # v002 never active
+    assert (result.active_version, result.was) == ("v001", "v003")  # v002 never active
     assert active_version("tinyfolk", models) == "v001"
     with pytest.raises(InvalidParameter, match="no earlier version"):
         roll_back("tinyfolk", models_dir=models)
@@ -144,7 +144,7 @@ def test_rollback_walks_back_through_the_active_history(
         ("rolled back", "v001", "v003"),
     ]
     # A named version that was active before is allowed (here: forward again).
-    assert roll_back("tinyfolk", "v004", models)["active_version"] == "v004"
+    assert roll_back("tinyfolk", "v004", models).active_version == "v004"
 
 
 def test_rollback_refuses_a_version_that_was_never_active(

@@ -19,7 +19,7 @@ from celery.result import AsyncResult
 from tests_support import SCRATCH_REDIS_URL
 
 from lstmuse_core.errors import JobFailed
-from worker.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
+from lstmuse_core.jobs.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
 
 pytestmark = pytest.mark.usefixtures("celery_worker_process")
 
@@ -38,7 +38,7 @@ def test_generate_round_trip(redis_db: redis.Redis) -> None:
     """A request goes through Redis and the worker; MIDI, MP3 and PNG come back."""
     from pydub import AudioSegment
 
-    from worker.artifacts import store_from_settings
+    from lstmuse_core.jobs.artifacts import store_from_settings
 
     result = send_generate(REQUEST).get(timeout=120)
     assert result["style"] == "tinyfolk" and result["model_version"] == "v001"
@@ -86,8 +86,8 @@ def test_redelivered_job_returns_the_same_artifacts(redis_db: redis.Redis) -> No
 
 def test_retrain_progress_promotion_and_refusal(erk5_folder, redis_db: redis.Redis) -> None:
     """Retrain publishes PROGRESS, promotes a good model and keeps it over a worse one."""
+    from lstmuse_core.jobs.catalogue import read_catalogue
     from worker.app import app
-    from worker.catalogue import read_catalogue
 
     job = app.send_task(
         "lstmuse.retrain",
@@ -108,7 +108,7 @@ def test_retrain_progress_promotion_and_refusal(erk5_folder, redis_db: redis.Red
     summary = job.get(timeout=10)
     assert "PROGRESS" in states
     assert summary["promoted"] and summary["version"] == "v002"
-    assert read_catalogue(redis_db)["tinyfolk"]["active_version"] == "v002"
+    assert read_catalogue(redis_db)["tinyfolk"].active_version == "v002"
     worse = app.send_task(
         "lstmuse.retrain",
         kwargs={
@@ -120,7 +120,7 @@ def test_retrain_progress_promotion_and_refusal(erk5_folder, redis_db: redis.Red
     )
     refused = worse.get(timeout=300)
     assert not refused["promoted"] and "kept v002" in refused["note"]
-    assert read_catalogue(redis_db)["tinyfolk"]["active_version"] == "v002"
+    assert read_catalogue(redis_db)["tinyfolk"].active_version == "v002"
 
 
 def test_killed_child_job_is_redelivered_and_completes(erk5_folder) -> None:
@@ -196,8 +196,9 @@ def test_bot_side_reads_the_catalogue_without_tensorflow(worker_env) -> None:
     code = (
         "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
         "import redis, json\n"
-        "from worker.catalogue import read_catalogue\n"
-        f"print(json.dumps(read_catalogue(redis.Redis.from_url({worker_env['LSTMUSE_REDIS_URL']!r}))))"
+        "from lstmuse_core.jobs.catalogue import catalogue_to_json, read_catalogue\n"
+        f"client = redis.Redis.from_url({worker_env['LSTMUSE_REDIS_URL']!r})\n"
+        "print(json.dumps(catalogue_to_json(read_catalogue(client))))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -268,8 +269,8 @@ def test_time_limits_end_a_melody_job_with_a_clear_failure() -> None:
 
 def test_cancelled_job_is_never_run(redis_db: redis.Redis, erk5_folder) -> None:
     """A job whose cancel key is set (the bot's cancel) ends REVOKED and makes no files."""
+    from lstmuse_core.jobs.keys import cancelled_key
     from worker.app import app
-    from worker.keys import cancelled_key
 
     melody_id, retrain_id = str(uuid.uuid4()), str(uuid.uuid4())
     for job_id in (melody_id, retrain_id):
@@ -417,7 +418,7 @@ def test_hard_time_limit_kill_is_a_clear_failure(worker_env, worker_process_star
 def test_each_retrain_stages_uploads_in_its_own_folder(tmp_path, erk5_folder) -> None:
     """Two jobs of one style unpack into separate folders; each is removed when it ends."""
     from lstmuse_core.errors import InvalidParameter
-    from worker.training import staged_uploads, unpack_uploads
+    from lstmuse_core.jobs.training import staged_uploads, unpack_uploads
 
     upload = [("erk5.abc", (erk5_folder / "erk5.abc").read_bytes())]
     with (

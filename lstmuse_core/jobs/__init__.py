@@ -1,0 +1,56 @@
+"""The job contract between the front ends (bot, console) and the queue's workers.
+
+Celery-free, discord-free and cheap to import (no Keras, TensorFlow or
+music21 until a runner actually runs), so both ends import it:
+
+- `queue`: task and queue names, routes, and each task's payload;
+- `keys`: the Redis keys both ends read and write (cancel marks, stored
+  results, attempts, artifacts, the catalogue);
+- `results`: typed results with their JSON form (`MelodyResult`,
+  `RetrainResult`, `RollbackResult`); the requests are
+  `lstmuse_core.request.MelodyRequest` and `RetrainRequest`;
+- `artifacts`: where rendered and uploaded files go (Redis or a folder);
+- `catalogue`: the published styles and model versions;
+- `generation`, `training`, `rollback`: the job runners the worker's tasks
+  and the console's in-process mode share.
+
+The dependency direction is ``bot -> lstmuse_core.jobs <- worker``; the bot
+never imports ``worker``.
+"""
+
+from __future__ import annotations
+
+from lstmuse_core.jobs.json_form import MalformedResult
+from lstmuse_core.jobs.queue import (
+    GENERATE_QUEUE,
+    GENERATE_TASK,
+    RETRAIN_TASK,
+    ROLLBACK_TASK,
+    TASK_ROUTES,
+    TRAIN_QUEUE,
+)
+from lstmuse_core.jobs.results import (
+    GeneratedMelody,
+    JobResult,
+    MelodyResult,
+    RetrainResult,
+    RollbackResult,
+)
+from lstmuse_core.request import MelodyRequest, RetrainRequest
+
+__all__ = [
+    "GENERATE_QUEUE",
+    "GENERATE_TASK",
+    "RETRAIN_TASK",
+    "ROLLBACK_TASK",
+    "TASK_ROUTES",
+    "TRAIN_QUEUE",
+    "GeneratedMelody",
+    "JobResult",
+    "MalformedResult",
+    "MelodyRequest",
+    "MelodyResult",
+    "RetrainRequest",
+    "RetrainResult",
+    "RollbackResult",
+]

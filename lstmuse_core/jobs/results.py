@@ -1,0 +1,287 @@
+"""What a job returns: typed, frozen, validated results and their JSON form.
+
+A worker's task returns ``result.to_json()``; a front end turns the JSON back
+with ``from_json``, which checks every field (`MalformedResult` names the one
+that is wrong). The in-process mode hands the same objects over directly.
+
+- `MelodyResult`: one ``lstmuse.generate`` job, its request and its melodies
+  (`GeneratedMelody`: symbols, random seed, key, meter, files by kind).
+- `RetrainResult`: one ``lstmuse.retrain`` job's new version and its figures.
+- `RollbackResult`: one ``lstmuse.rollback`` job's active version now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from lstmuse_core.errors import LstmuseError
+from lstmuse_core.jobs.json_form import (
+    MalformedResult,
+    flag,
+    json_object,
+    number,
+    objects,
+    optional_number,
+    optional_text,
+    text,
+    texts,
+    whole_number,
+)
+from lstmuse_core.midi import step_seconds, steps_per_bar
+from lstmuse_core.names import check_style_name, check_version_name
+from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
+
+FILE_KINDS = ("midi", "audio", "image")
+
+
+@dataclass(frozen=True)
+class GeneratedMelody:
+    """One melody of a `MelodyResult`.
+
+    symbols: one per 16th-note step, in the requested key, the request's seed
+    melody included; files: artifact references by kind (``midi``, ``audio``,
+    ``image``; a kind the request turned off is absent); problems: what the
+    renderer could not do (e.g. no sheet music), for the member to read.
+    """
+
+    symbols: tuple[str, ...]
+    random_seed: int
+    key: str
+    time_signature: str
+    files: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "symbols", tuple(self.symbols))
+        object.__setattr__(self, "files", dict(self.files))
+        object.__setattr__(self, "problems", tuple(self.problems))
+        if isinstance(self.random_seed, bool) or not 0 <= self.random_seed <= MAX_RANDOM_SEED:
+            raise MalformedResult(
+                "random_seed", f"is {self.random_seed!r}, not 0-{MAX_RANDOM_SEED}"
+            )
+        steps_per_bar(self.time_signature)  # InvalidParameter for a bad meter
+        unknown = sorted(set(self.files) - set(FILE_KINDS))
+        if unknown:
+            raise MalformedResult(f"files.{unknown[0]}", f"is not one of {', '.join(FILE_KINDS)}")
+
+    @property
+    def steps(self) -> int:
+        """The melody's length in 16th-note steps, seed included."""
+        return len(self.symbols)
+
+    def bars(self, seed_steps: int = 0) -> float:
+        """Bars of this melody's meter after the first ``seed_steps`` steps."""
+        return (self.steps - seed_steps) / steps_per_bar(self.time_signature)
+
+    def seconds(self, bpm: float) -> float:
+        """How long the melody plays at ``bpm`` quarter notes a minute."""
+        return self.steps * step_seconds(bpm)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "symbols": " ".join(self.symbols),
+            "steps": self.steps,
+            "random_seed": self.random_seed,
+            "key": self.key,
+            "time_signature": self.time_signature,
+            "files": dict(self.files),
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "melody") -> GeneratedMelody:
+        fields = ("symbols", "steps", "random_seed", "key", "time_signature", "files", "problems")
+        data = json_object(data, where, fields)
+        symbols = tuple(text(data, "symbols", where).split())
+        if whole_number(data, "steps", where) != len(symbols):
+            raise MalformedResult(f"{where}.steps", f"is {data['steps']}, not {len(symbols)}")
+        files = json_object(data["files"], f"{where}.files", (), FILE_KINDS)
+        return _built(
+            where,
+            lambda: cls(
+                symbols,
+                whole_number(data, "random_seed", where),
+                text(data, "key", where),
+                text(data, "time_signature", where),
+                {kind: text(files, kind, f"{where}.files") for kind in files},
+                texts(data, "problems", where),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class MelodyResult:
+    """A finished ``lstmuse.generate`` job: the request (random seed drawn) and its melodies."""
+
+    job_id: str
+    style: str
+    model_version: str
+    request: MelodyRequest
+    melodies: tuple[GeneratedMelody, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "melodies", tuple(self.melodies))
+        if not self.job_id:
+            raise MalformedResult("job_id", "is empty")
+        check_style_name(self.style)
+        check_version_name(self.model_version)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "style": self.style,
+            "model_version": self.model_version,
+            "request": self.request.to_json(),
+            "melodies": [melody.to_json() for melody in self.melodies],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> MelodyResult:
+        where = "melody result"
+        data = json_object(data, "", ("job_id", "style", "model_version", "request", "melodies"))
+        request = data["request"]
+        if not isinstance(request, Mapping):
+            raise MalformedResult("request", f"is {type(request).__name__}, not an object")
+        return _built(
+            where,
+            lambda: cls(
+                text(data, "job_id", ""),
+                text(data, "style", ""),
+                text(data, "model_version", ""),
+                _built("request", lambda: MelodyRequest.from_json(request)),
+                tuple(
+                    GeneratedMelody.from_json(melody, at)
+                    for melody, at in objects(data, "melodies", "")
+                ),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """A finished ``lstmuse.retrain`` job: the version it wrote and whether it became active.
+
+    note: why it was (not) promoted, for the admin; stopped_by: ``early
+    stopping``, ``time budget`` or ``max epochs``; test figures on the
+    held-out songs, in bits per 16th-note symbol (lower is better).
+    """
+
+    style: str
+    version: str
+    promoted: bool
+    note: str
+    epochs: int
+    stopped_by: str
+    test_bits_per_symbol: float
+    test_accuracy: float
+    ngram_bits_per_symbol: float | None = None
+
+    def __post_init__(self) -> None:
+        check_style_name(self.style)
+        check_version_name(self.version)
+        if self.epochs < 0:
+            raise MalformedResult("epochs", f"is {self.epochs}, not 0 or more")
+        if not 0 <= self.test_accuracy <= 1:
+            raise MalformedResult("test_accuracy", f"is {self.test_accuracy}, not 0-1")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "style": self.style,
+            "version": self.version,
+            "promoted": self.promoted,
+            "note": self.note,
+            "epochs": self.epochs,
+            "stopped_by": self.stopped_by,
+            "test_bits_per_symbol": self.test_bits_per_symbol,
+            "test_accuracy": self.test_accuracy,
+            "ngram_bits_per_symbol": self.ngram_bits_per_symbol,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> RetrainResult:
+        required = (
+            "style",
+            "version",
+            "promoted",
+            "note",
+            "epochs",
+            "stopped_by",
+            "test_bits_per_symbol",
+            "test_accuracy",
+        )
+        data = json_object(data, "", required, ("ngram_bits_per_symbol",))
+        return _built(
+            "retrain result",
+            lambda: cls(
+                text(data, "style", ""),
+                text(data, "version", ""),
+                flag(data, "promoted", ""),
+                text(data, "note", ""),
+                whole_number(data, "epochs", ""),
+                text(data, "stopped_by", ""),
+                number(data, "test_bits_per_symbol", ""),
+                number(data, "test_accuracy", ""),
+                optional_number(data, "ngram_bits_per_symbol", ""),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """A finished ``lstmuse.rollback`` job.
+
+    was: the version active before; history: the versions active before
+    this one, oldest first (a further rollback returns to the last of them).
+    """
+
+    style: str
+    active_version: str
+    was: str | None
+    history: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "history", tuple(self.history))
+        check_style_name(self.style)
+        for version in (self.active_version, *([self.was] if self.was else []), *self.history):
+            check_version_name(version)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "style": self.style,
+            "active_version": self.active_version,
+            "was": self.was,
+            "history": list(self.history),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> RollbackResult:
+        data = json_object(data, "", ("style", "active_version", "was", "history"))
+        return _built(
+            "rollback result",
+            lambda: cls(
+                text(data, "style", ""),
+                text(data, "active_version", ""),
+                optional_text(data, "was", ""),
+                texts(data, "history", ""),
+            ),
+        )
+
+
+JobResult = MelodyResult | RetrainResult | RollbackResult
+
+
+T = TypeVar("T")
+
+
+def _built(where: str, build: Callable[[], T]) -> T:
+    """``build()``; a value its type refuses (a bad name, meter...) is a malformed result."""
+    try:
+        return build()
+    except MalformedResult:
+        raise
+    except LstmuseError as error:
+        raise MalformedResult(where, f"is refused: {error}") from error
+    except (TypeError, ValueError) as error:
+        raise MalformedResult(where, f"is refused: {error}") from error
