@@ -2,6 +2,10 @@
 
 lstmuse-bot             # Discord when DISCORD_TOKEN is set, else the console
 lstmuse-bot --console   # the console even with a token
+
+The console is the local operator's: it has no cooldown and no per-member job
+limit (those protect a Discord server from its members) unless
+``LSTMUSE_COOLDOWN_SECONDS`` or ``LSTMUSE_MAX_JOBS_PER_USER`` set them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,26 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lstmuse_core.tensorflow_logs import quiet_tensorflow_logs
+
+if TYPE_CHECKING:
+    from bot.settings import BotSettings
+
+
+def console_settings(settings: BotSettings) -> BotSettings:
+    """``settings`` for the console: no cooldown and no per-member job limit by default.
+
+    A value the environment (or ``.env``) sets explicitly is kept; the queue
+    cap stays, and bounds the operator's jobs instead.
+    """
+    update: dict[str, float | int] = {}
+    if "cooldown_seconds" not in settings.model_fields_set:
+        update["cooldown_seconds"] = 0.0
+    if "max_jobs_per_user" not in settings.model_fields_set:
+        update["max_jobs_per_user"] = settings.queue_cap
+    return settings.model_copy(update=update)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="folder for the console's files")
     args = parser.parse_args(argv)
+    quiet_tensorflow_logs()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -42,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
         output = args.out or get_settings().output_dir
         logging.getLogger().setLevel(logging.WARNING)
-        asyncio.run(run_console(build_service(settings, output), output))
+        asyncio.run(run_console(build_service(console_settings(settings), output), output))
         return 0
     from bot.discord_bot import run_discord
 

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from lstmuse_core.errors import LstmuseError
+from lstmuse_core.tensorflow_logs import quiet_tensorflow_logs
 
 EXIT_USER_ERROR = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_tensorflow_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):

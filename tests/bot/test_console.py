@@ -96,3 +96,47 @@ async def test_console_refuses_before_queueing(
     assert text.count("Queued") == 1 and "wait" not in text  # the refusals cost no cooldown
     assert "something went wrong" not in text
     assert "random seed 3" in text
+
+
+# TensorFlow's start-up lines (see lstmuse_core.tensorflow_logs): none may reach the user.
+TENSORFLOW_NOISE = ("oneDNN", "cpu_feature_guard", "absl::InitializeLog", "port.cc")
+
+
+def test_piped_melodies_get_no_cooldown_and_no_tensorflow_lines(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """Four piped melody lines in lstmuse-bot --console: four melodies, no wait, quiet stderr."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("LSTMUSE_REDIS_URL", "LSTMUSE_COOLDOWN_SECONDS", "TF_CPP_MIN_LOG_LEVEL")
+        and not key.startswith("LSTMUSE_MAX_JOBS")
+    }
+    env["LSTMUSE_MODELS_DIR"] = str(tiny_training.bundle.path.parent.parent)
+    line = "!melody style=tinyfolk bars=1 audio=none image=none random_seed={}\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--console", "--out", str(tmp_path)],
+        input="".join(line.format(seed) for seed in (1, 2, 3, 4)),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Melody:") == 4, done.stdout
+    assert "wait" not in done.stdout and "Sorry" not in done.stdout
+    assert [n for n in TENSORFLOW_NOISE if n in done.stderr] == [], done.stderr
+
+
+def test_console_settings_lift_member_limits_unless_set(monkeypatch) -> None:
+    """The console drops the cooldown and job limit by default, keeps explicit values."""
+    from bot.__main__ import console_settings
+
+    monkeypatch.delenv("LSTMUSE_COOLDOWN_SECONDS", raising=False)
+    monkeypatch.delenv("LSTMUSE_MAX_JOBS_PER_USER", raising=False)
+    default = console_settings(BotSettings(discord_token=None))
+    assert default.cooldown_seconds == 0 and default.max_jobs_per_user == default.queue_cap
+    monkeypatch.setenv("LSTMUSE_COOLDOWN_SECONDS", "30")
+    explicit = console_settings(BotSettings(discord_token=None, max_jobs_per_user=2))
+    assert explicit.cooldown_seconds == 30 and explicit.max_jobs_per_user == 2

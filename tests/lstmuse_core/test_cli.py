@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,16 @@ from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.train import StyleTrainingResult
 
 
-def lstmuse(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def lstmuse(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lstmuse_core.cli", *args],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -170,3 +174,19 @@ def test_generate_never_overwrites_an_earlier_run(
     assert names[0].startswith("tinyfolk-12-t0_8-") and names[1].startswith("tinyfolk-12-t1_2-")
     assert len(set(names)) == 3
     assert sorted(p.name for p in tmp_path.glob("*.mid")) == sorted(names)
+
+
+def test_generate_prints_no_tensorflow_lines(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """generate prints no TensorFlow start-up lines; TF_CPP_MIN_LOG_LEVEL=0 shows them again."""
+    args = ["generate", "--style", str(tiny_training.bundle.path), "--bars", "1"]
+    args += ["--audio", "none", "--image", "none", "--out", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = lstmuse(*args, env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    loud = lstmuse(*args, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert loud.returncode == 0, loud.stderr
+    assert "oneDNN custom operations are on" in loud.stderr
+    assert "absl::InitializeLog()" in loud.stderr
