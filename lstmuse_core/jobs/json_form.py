@@ -21,6 +21,7 @@ class MalformedResult(LstmuseError):
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"a job result from the worker is malformed: {where} {problem}")
         self.where = where
+        self.problem = problem
 
 
 def json_object(

@@ -98,16 +98,12 @@ class GeneratedMelody:
         if whole_number(data, "steps", where) != len(symbols):
             raise MalformedResult(f"{where}.steps", f"is {data['steps']}, not {len(symbols)}")
         files = json_object(data["files"], f"{where}.files", (), FILE_KINDS)
+        random_seed = whole_number(data, "random_seed", where)
+        key, time_signature = text(data, "key", where), text(data, "time_signature", where)
+        references = {kind: text(files, kind, f"{where}.files") for kind in files}
+        problems = texts(data, "problems", where)
         return _built(
-            where,
-            lambda: cls(
-                symbols,
-                whole_number(data, "random_seed", where),
-                text(data, "key", where),
-                text(data, "time_signature", where),
-                {kind: text(files, kind, f"{where}.files") for kind in files},
-                texts(data, "problems", where),
-            ),
+            where, lambda: cls(symbols, random_seed, key, time_signature, references, problems)
         )
 
 
@@ -139,24 +135,17 @@ class MelodyResult:
 
     @classmethod
     def from_json(cls, data: Any) -> MelodyResult:
-        where = "melody result"
         data = json_object(data, "", ("job_id", "style", "model_version", "request", "melodies"))
-        request = data["request"]
-        if not isinstance(request, Mapping):
-            raise MalformedResult("request", f"is {type(request).__name__}, not an object")
-        return _built(
-            where,
-            lambda: cls(
-                text(data, "job_id", ""),
-                text(data, "style", ""),
-                text(data, "model_version", ""),
-                _built("request", lambda: MelodyRequest.from_json(request)),
-                tuple(
-                    GeneratedMelody.from_json(melody, at)
-                    for melody, at in objects(data, "melodies", "")
-                ),
-            ),
+        job_id, style = text(data, "job_id", ""), text(data, "style", "")
+        model_version = text(data, "model_version", "")
+        request_json = data["request"]
+        if not isinstance(request_json, Mapping):
+            raise MalformedResult("request", f"is {type(request_json).__name__}, not an object")
+        request = _built("request", lambda: MelodyRequest.from_json(request_json))
+        melodies = tuple(
+            GeneratedMelody.from_json(melody, at) for melody, at in objects(data, "melodies", "")
         )
+        return _built("", lambda: cls(job_id, style, model_version, request, melodies))
 
 
 @dataclass(frozen=True)
@@ -212,20 +201,18 @@ class RetrainResult:
             "test_accuracy",
         )
         data = json_object(data, "", required, ("ngram_bits_per_symbol",))
-        return _built(
-            "retrain result",
-            lambda: cls(
-                text(data, "style", ""),
-                text(data, "version", ""),
-                flag(data, "promoted", ""),
-                text(data, "note", ""),
-                whole_number(data, "epochs", ""),
-                text(data, "stopped_by", ""),
-                number(data, "test_bits_per_symbol", ""),
-                number(data, "test_accuracy", ""),
-                optional_number(data, "ngram_bits_per_symbol", ""),
-            ),
+        values = (
+            text(data, "style", ""),
+            text(data, "version", ""),
+            flag(data, "promoted", ""),
+            text(data, "note", ""),
+            whole_number(data, "epochs", ""),
+            text(data, "stopped_by", ""),
+            number(data, "test_bits_per_symbol", ""),
+            number(data, "test_accuracy", ""),
+            optional_number(data, "ngram_bits_per_symbol", ""),
         )
+        return _built("", lambda: cls(*values))
 
 
 @dataclass(frozen=True)
@@ -258,15 +245,9 @@ class RollbackResult:
     @classmethod
     def from_json(cls, data: Any) -> RollbackResult:
         data = json_object(data, "", ("style", "active_version", "was", "history"))
-        return _built(
-            "rollback result",
-            lambda: cls(
-                text(data, "style", ""),
-                text(data, "active_version", ""),
-                optional_text(data, "was", ""),
-                texts(data, "history", ""),
-            ),
-        )
+        style, active = text(data, "style", ""), text(data, "active_version", "")
+        was, history = optional_text(data, "was", ""), texts(data, "history", "")
+        return _built("", lambda: cls(style, active, was, history))
 
 
 JobResult = MelodyResult | RetrainResult | RollbackResult
@@ -276,12 +257,16 @@ T = TypeVar("T")
 
 
 def _built(where: str, build: Callable[[], T]) -> T:
-    """``build()``; a value its type refuses (a bad name, meter...) is a malformed result."""
+    """``build()`` of values read from JSON at ``where`` ("": the top level).
+
+    What the type refuses (a bad name, a meter, a seed out of range) becomes a
+    `MalformedResult` that names the place.
+    """
     try:
         return build()
-    except MalformedResult:
-        raise
-    except LstmuseError as error:
-        raise MalformedResult(where, f"is refused: {error}") from error
-    except (TypeError, ValueError) as error:
-        raise MalformedResult(where, f"is refused: {error}") from error
+    except MalformedResult as error:
+        if not where:
+            raise
+        raise MalformedResult(f"{where}.{error.where}", error.problem) from None
+    except (LstmuseError, TypeError, ValueError) as error:
+        raise MalformedResult(where or "the result", f"is refused: {error}") from error

@@ -1,0 +1,125 @@
+"""The job contract's boundaries: the bot never imports the worker or TensorFlow, and the
+worker serves exactly the contract's tasks on the contract's queues."""
+
+from __future__ import annotations
+
+import ast
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bot
+from bot.service import MelodyPost
+from lstmuse_core.jobs import GeneratedMelody, MelodyRequest
+from lstmuse_core.jobs.queue import QUEUES, TASK_QUEUES
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("tensorflow", "keras", "music21", "worker")
+CONTRACT_FREE_OF = ("celery", "kombu", "discord", "tensorflow", "keras", "music21", "worker", "bot")
+
+
+def bot_modules() -> list[str]:
+    return sorted(
+        module.name for module in pkgutil.walk_packages(bot.__path__, prefix=f"{bot.__name__}.")
+    )
+
+
+def test_every_bot_module_imports_without_the_worker_or_tensorflow() -> None:
+    """Each bot module imports with ``worker`` unimportable, and loads no TensorFlow or Keras."""
+    modules = bot_modules()
+    assert {"bot.jobs", "bot.service", "bot.runtime", "bot.console"} <= set(modules)
+    code = (
+        "import importlib, json, sys\n"
+        "sys.modules['worker'] = None  # any 'import worker...' raises ImportError\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}"
+        " and sys.modules[m] is not None)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+    # Imports inside functions run only when called: read them from the source too.
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                assert name.split(".")[0] not in HEAVY, f"{path.name}:{node.lineno} imports {name}"
+
+
+def test_the_contract_imports_without_celery_discord_or_tensorflow() -> None:
+    """``lstmuse_core.jobs`` and every module in it load no Celery, discord, Keras or music21."""
+    code = (
+        "import importlib, json, pkgutil, sys\n"
+        "import lstmuse_core.jobs as jobs\n"
+        "for module in pkgutil.iter_modules(jobs.__path__):\n"
+        "    importlib.import_module(f'lstmuse_core.jobs.{module.name}')\n"
+        f"heavy = {CONTRACT_FREE_OF!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_worker_serves_the_contracts_tasks_on_its_queues() -> None:
+    """Every contract task is registered under its name and routed to its queue, no others."""
+    import worker.tasks  # noqa: F401  (registers the tasks)
+    from worker.app import app
+
+    ours = {name for name in app.tasks if not name.startswith("celery.")}
+    assert ours == set(TASK_QUEUES)
+    for name, queue in TASK_QUEUES.items():
+        assert app.amqp.router.route({}, name)["queue"].name == queue
+    assert {queue.name for queue in app.conf.task_queues} == set(QUEUES)
+
+
+def post(steps: int, time_signature: str, bpm: float, seed: tuple[str, ...] = ()) -> MelodyPost:
+    """A post of a melody of ``steps`` 16th notes (the ``seed`` included)."""
+    symbols = (
+        seed
+        + ("60", "_", "_", "_") * ((steps - len(seed)) // 4)
+        + ("_",) * ((steps - len(seed)) % 4)
+    )
+    request = MelodyRequest(
+        style="folk",
+        bpm=bpm,
+        time_signature=time_signature,
+        seed_melody=seed,
+        random_seed=5,
+    )
+    melody = GeneratedMelody(symbols, 5, "C major", time_signature, {"midi": "job-1/m.mid"})
+    return MelodyPost(request, "folk", "v001", melody)
+
+
+@pytest.mark.parametrize(
+    ("steps", "meter", "bpm", "seed", "expected"),
+    [
+        (96, "3/4", 75, (), "8 bars of 3/4 (19 s)"),
+        (120, "3/4", 75, ("60", "_") * 12, "8 bars of 3/4 after a 2-bar seed (24 s)"),
+        (120, "4/4", 120, (), "7.5 bars of 4/4 (15 s)"),
+        (12, "6/8", 60, (), "1 bar of 6/8 (3 s)"),
+        (30, "6/8", 60, ("60", "_", "_") * 2, "2 bars of 6/8 after a 0.5-bar seed (8 s)"),
+    ],
+)
+def test_length_fact_counts_bars_of_the_meter_after_the_seed_and_seconds(
+    steps: int, meter: str, bpm: float, seed: tuple[str, ...], expected: str
+) -> None:
+    """The embed's Length: bars of the actual meter (after the seed, if any), then seconds."""
+    made = post(steps, meter, bpm, seed)
+    assert made.facts["Length"] == expected
+    assert made.caption().count("length " + expected) == 1
