@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import discord
 import discord.ext.test as dpytest
 from discord.ext import commands
+from discord.ext.test import callbacks
 
 from bot.settings import BotSettings
 
@@ -44,3 +49,22 @@ def sent_messages() -> list[discord.Message]:
     while not dpytest.sent_queue.empty():
         messages.append(dpytest.sent_queue.get_nowait())
     return messages
+
+
+@contextmanager
+def recorded_edits() -> Iterator[list[tuple[int, str]]]:
+    """(message id, new content) of each message the bot edits inside the block, in order.
+
+    discord.py returns an edited message as a new object, so the message
+    dpytest queued keeps its first text: status messages are read from here.
+    """
+    edits: list[tuple[int, str]] = []
+
+    async def on_edit(channel: Any, message: discord.Message, fields: Any) -> None:
+        edits.append((message.id, (fields["params"].payload or {}).get("content", "")))
+
+    callbacks.set_callback(on_edit, "edit_message")
+    try:
+        yield edits
+    finally:
+        callbacks.remove_callback("edit_message")

@@ -17,6 +17,7 @@ from dpytest_support import (
     configure,
     intents_for_tests,
     make_settings,
+    recorded_edits,
     sent_messages,
 )
 from tests_support import REDIS_URL
@@ -44,6 +45,11 @@ async def test_melody_posts_files_embed_and_buttons(discord_bot: LstmuseBot) -> 
     assert fields["Random seed"] == "77" and fields["Key"] == "D major"
     assert fields["Temperature"] == "0.9" and fields["Model"].startswith("v")
     assert "Queued" in messages[0].content or "Done" in messages[0].content
+    (payload,) = [p for p in SENT_PAYLOADS if p.get("embeds")]
+    buttons = [button for row in payload["components"] for button in row["components"]]
+    assert [button["label"] for button in buttons] == ["Re-roll", "Variation", "Continue", "Info"]
+    custom_ids = [button["custom_id"] for button in buttons]
+    assert all(custom_ids) and len(set(custom_ids)) == 4
 
 
 async def test_bad_option_is_answered_and_nothing_is_queued(discord_bot: LstmuseBot) -> None:
@@ -204,3 +210,102 @@ async def test_every_command_says_the_queue_is_unreachable(tmp_path, monkeypatch
         replies = sent_messages()
         assert replies and "unreachable" in replies[-1].content, command
         assert time.monotonic() - started < 15, command
+
+
+async def test_help_lists_the_commands_and_one_commands_options(discord_bot: LstmuseBot) -> None:
+    """!help lists the commands (admin ones marked); !help melody every option and an example."""
+    from bot.commands import COMMANDS
+
+    await dpytest.message("!help")
+    listing = "\n".join(reply.content for reply in sent_messages())
+    for spec in COMMANDS.values():
+        assert (f"`!{spec.name}" in listing) == spec.on_discord, spec.name
+    assert "`!retrain style=folk" in listing and "*(admins)*: retrain" in listing
+    assert "*(admins)*: generate" not in listing
+    await dpytest.message("!help m")
+    melody = "\n".join(reply.content for reply in sent_messages())
+    assert "- `temp` (`temperature`, `t`): 0.1-2, default 1;" in melody
+    assert "- `count` (`n`): 1-4, default 1;" in melody
+    assert "- `audio`: mp3, ogg, wav or none, default mp3;" in melody
+    assert all(f"`{spec.name}`" in melody for spec in COMMANDS["melody"].options)
+    assert 'Example: `!melody style=folk temp=0.8 seed="C4 D4 E4:2"' in melody
+
+
+def _worker_models(worker_env: dict[str, str]):
+    from pathlib import Path
+
+    return Path(worker_env["LSTMUSE_MODELS_DIR"])
+
+
+async def test_admin_lists_models(discord_bot: LstmuseBot, worker_env) -> None:
+    """A configured admin's !models shows each version with its held-out figures."""
+    from lstmuse_core import bundle
+
+    discord_bot.settings.admin_user_ids = str(dpytest.get_config().members[0].id)
+    models_dir = _worker_models(worker_env)
+    active = bundle.active_version("tinyfolk", models_dir)
+    metrics = bundle.resolve_bundle("tinyfolk", models_dir).metrics
+    await dpytest.message("!models style=tinyfolk")
+    (reply,) = sent_messages()
+    assert reply.content.startswith(f"**tinyfolk** (active {active}):")
+    assert f"- {active}: {metrics['test']['bits_per_symbol']:.3f} bits/symbol (9-gram " in (
+        reply.content
+    )
+
+
+async def test_admin_rolls_back(discord_bot: LstmuseBot, worker_env, redis_db) -> None:
+    """A configured admin's !rollback makes the previously active version active again."""
+    import shutil
+
+    from lstmuse_core import bundle
+    from lstmuse_core.jobs.keys import CATALOGUE_KEY
+
+    models_dir = _worker_models(worker_env)
+    source = bundle.resolve_bundle("tinyfolk", models_dir).path
+    style = models_dir / "tinyroll"
+    for version in ("v001", "v002"):
+        shutil.copytree(source, style / version)
+    bundle.set_active("tinyroll", "v001", models_dir)
+    bundle.set_active("tinyroll", "v002", models_dir)
+    discord_bot.settings.admin_user_ids = str(dpytest.get_config().members[0].id)
+    catalogue = redis_db.get(CATALOGUE_KEY)
+    try:
+        await dpytest.message("!rollback tinyroll")
+        (reply,) = sent_messages()
+        active = bundle.active_version("tinyroll", models_dir)
+    finally:
+        shutil.rmtree(style)
+        redis_db.set(CATALOGUE_KEY, catalogue)
+    assert reply.content == "tinyroll: v001 is active again (was v002)."
+    assert active == "v001"
+
+
+async def test_admin_retrains_from_attached_music(
+    discord_bot: LstmuseBot, worker_env, redis_db, erk5_folder
+) -> None:
+    """A configured admin's !retrain with an ABC file trains, reports epochs and promotes."""
+    import shutil
+
+    from lstmuse_core import bundle
+    from lstmuse_core.jobs.keys import CATALOGUE_KEY
+
+    models_dir = _worker_models(worker_env)
+    discord_bot.settings.admin_user_ids = str(dpytest.get_config().members[0].id)
+    catalogue = redis_db.get(CATALOGUE_KEY)
+    try:
+        with recorded_edits() as edits:
+            await dpytest.message(
+                "!retrain style=tinyretrain preset=tiny epochs=1 force=yes",
+                attachments=[str(erk5_folder / "erk5.abc")],  # dpytest reads the path as a URL
+            )
+        (status,) = sent_messages()
+        active = bundle.active_version("tinyretrain", models_dir)
+    finally:
+        shutil.rmtree(models_dir / "tinyretrain", ignore_errors=True)
+        redis_db.set(CATALOGUE_KEY, catalogue)
+    assert status.content == "Retraining tinyretrain (tiny) is queued."
+    texts = [text for message_id, text in edits if message_id == status.id]
+    assert any(text.startswith("Training tinyretrain: epoch 1/1, loss ") for text in texts)
+    assert texts[-1].startswith("Retrained **tinyretrain** -> v001: held-out ")
+    assert "bits/symbol after 1 epochs" in texts[-1]
+    assert active == "v001"
