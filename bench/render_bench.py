@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from lstmuse_core.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
-from lstmuse_core.midi import melody_to_midi, steps_per_bar
+from lstmuse_core.melody import Melody, parse_time_signature, steps_per_bar
+from lstmuse_core.midi import melody_to_midi
 from lstmuse_core.render import (
     SAMPLE_RATE,
     RenderOptions,
@@ -122,7 +123,7 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
     bar_starts = np.arange(0.0, total_steps, bar_steps)
     lines_at = np.append(bar_starts, total_steps) if total_steps % bar_steps else bar_starts
     axes.vlines(lines_at, low - 0.5, high + 0.5, colors="#555555", linewidths=1.0, zorder=2)
-    beat_steps = _beat_steps(time_signature)
+    beat_steps = _beat_steps(*parse_time_signature(time_signature))
     if beat_steps >= 2:
         beats = np.arange(0.0, total_steps, beat_steps)
         axes.vlines(beats, low - 0.5, high + 0.5, colors="#d0d0d0", linewidths=0.6, zorder=1)
@@ -142,7 +143,7 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
 
 def seed_render(symbols: list[str], out_dir: Path, soundfont: Path) -> tuple[Path, Path]:
     """The seed's MIDI + MP3 + piano roll; audio in a thread while the picture is drawn."""
-    midi = melody_to_midi(symbols, bpm=BPM, program=0)
+    midi = melody_to_midi(Melody(symbols), bpm=BPM, program=0)
     midi.write(str(out_dir / "seed.mid"))
     melody_seconds = len(symbols) / STEPS_PER_QUARTER * 60 / BPM
 
@@ -206,17 +207,18 @@ def main(argv: list[str] | None = None) -> int:
 
     melody = pseudo_melody()
     soundfont = resolve_soundfont(args.soundfont)
-    midi = melody_to_midi(melody, bpm=BPM, program=0)
+    tune = Melody(melody)
+    midi = melody_to_midi(tune, bpm=BPM, program=0)
     melody_seconds = len(melody) / STEPS_PER_QUARTER * 60 / BPM
     out = Path(tempfile.mkdtemp(prefix="lstmuse-bench-"))
     seed_samples = synthesize(
         midi, soundfont=soundfont, sample_rate=SEED_SAMPLE_RATE, min_seconds=melody_seconds
     )
     samples = synthesize(midi, soundfont=soundfont, min_seconds=melody_seconds)
-    options = RenderOptions(soundfont=soundfont)
+    options = RenderOptions(soundfont=soundfont, bpm=BPM)
 
     def now_render() -> object:
-        return render_melody(melody, out, stem="now", bpm=BPM, title=TITLE, options=options)
+        return render_melody(tune, out, stem="now", title=TITLE, options=options)
 
     stages: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
         (
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: seed_pianoroll(
                 melody, out / "stage-seed.png", title=TITLE, time_signature="4/4"
             ),
-            lambda: render_pianoroll(melody, out / "stage-now.png", title=TITLE),
+            lambda: render_pianoroll(tune, out / "stage-now.png", title=TITLE),
         ),
         (
             "  MIDI write",
@@ -266,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = {"OGG encode (Vorbis q3, pydub + ffmpeg)": lambda: write_audio(samples, out / "a.ogg")}
     if shutil.which("lilypond"):
         extra["score PNG (LilyPond), not in the total"] = lambda: render_score(
-            melody, out / "s.png", title=TITLE, bpm=BPM
+            tune, out / "s.png", title=TITLE, bpm=BPM
         )
     others = medians(extra, max(1, min(args.runs, 3)))
 

@@ -17,29 +17,40 @@ from lstmuse_core.encoding import transpose_symbols
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.generate import MelodyGenerator, load_generator
 from lstmuse_core.keys import parse_key
+from lstmuse_core.melody import Melody
 from lstmuse_core.render import RenderOptions, RenderResult, render_melody, validate_stem
 from lstmuse_core.request import MelodyRequest
 
 
 @dataclass(frozen=True)
 class ComposedMelody:
-    """One generated melody: its symbols in the requested key and its files."""
+    """One generated melody (in the requested key and meter) and its files."""
 
-    symbols: list[str]
+    melody: Melody
     random_seed: int
     style: str
     model_version: str
-    key: str
     files: RenderResult
+
+    @property
+    def symbols(self) -> list[str]:
+        """The melody's symbols, in the requested key."""
+        return list(self.melody.symbols)
+
+    @property
+    def key(self) -> str:
+        """The key's name, e.g. ``"D major"``, or ``"C major / A minor"`` when none was asked."""
+        return self.melody.key_name
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "symbols": " ".join(self.symbols),
-            "steps": len(self.symbols),
+            "symbols": self.melody.text,
+            "steps": len(self.melody),
             "random_seed": self.random_seed,
             "style": self.style,
             "model_version": self.model_version,
             "key": self.key,
+            "time_signature": self.melody.meter,
             "files": {
                 kind: str(path)
                 for kind, path in (
@@ -126,42 +137,31 @@ def render_composed(
     soundfont: Path | None = None,
     max_bytes: int | None = None,
 ) -> list[ComposedMelody]:
-    """Render each melody (model key space) in the requested key."""
-    shift = request.transposition
-    key_name = parse_key(request.key).name if request.key else "C major / A minor"
+    """Render each melody (model key space) in the requested key and meter.
+
+    Each becomes one `Melody` (checked once, here) that the renderer trusts;
+    tempo and instrument are checked once, by `RenderOptions`.
+    """
+    key = parse_key(request.key) if request.key else None
     options = RenderOptions(
         audio_format=request.audio,
         image=request.image,
         soundfont=soundfont,
+        bpm=request.bpm,
+        instrument=request.instrument,
         **({"max_bytes": max_bytes} if max_bytes else {}),
     )
     composed = []
-    for number, (melody, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
+    for number, (symbols, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
+        melody = Melody.from_model(symbols, request.time_signature, key)
         title = (
-            f"LSTMuse {generator.style} #{seed} - {key_name}, {request.bpm:g} bpm, "
+            f"LSTMuse {generator.style} #{seed} - {melody.key_name}, {request.bpm:g} bpm, "
             f"temperature {request.temperature:g}"
         )
         files = render_melody(
-            melody,
-            out_dir,
-            stem=f"{stem}-{number}",
-            bpm=request.bpm,
-            program=request.instrument,
-            time_signature=request.time_signature,
-            transpose=shift,
-            title=title,
-            options=options,
+            melody, out_dir, stem=f"{stem}-{number}", title=title, options=options
         )
-        composed.append(
-            ComposedMelody(
-                transpose_symbols(melody, shift),
-                seed,
-                generator.style,
-                generator.version,
-                key_name,
-                files,
-            )
-        )
+        composed.append(ComposedMelody(melody, seed, generator.style, generator.version, files))
     return composed
 
 

@@ -80,6 +80,11 @@ def decode_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
     nothing to hold, a song delimiter inside the melody, an unknown symbol.
     """
     validate_melody(symbols)
+    return decode_checked_symbols(symbols)
+
+
+def decode_checked_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
+    """`decode_symbols` for symbols `validate_melody` has passed (a `Melody`'s): no second check."""
     events: list[NoteEvent] = []
     for step, symbol in enumerate(symbols):
         if symbol == HOLD:
@@ -94,6 +99,13 @@ def decode_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
 def validate_melody(symbols: Sequence[str], parameter: str = "melody") -> None:
     """Raise `InvalidParameter` unless ``symbols`` is a well-formed single melody."""
     for position, symbol in enumerate(symbols, start=1):
+        if not isinstance(symbol, str):
+            raise InvalidParameter(
+                parameter,
+                symbol,
+                "symbols are strings: MIDI pitches '0'-'127', '_' (hold) or 'r' (rest)",
+                hint=f"symbol {position}",
+            )
         if symbol == HOLD:
             if position == 1:
                 raise InvalidParameter(

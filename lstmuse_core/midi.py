@@ -1,8 +1,8 @@
 """Melodies as standard MIDI files, both ways.
 
-* `melody_to_midi` / `write_midi`: model symbols (one per 16th-note step,
-  see `lstmuse_core.encoding`) -> a one-track MIDI file with tempo, time
-  signature and a General MIDI instrument.
+* `melody_to_midi`: a `Melody` -> a one-track MIDI file with tempo, the
+  melody's time signature and a General MIDI instrument; `write_midi` writes
+  one from a `Melody` or a plain list of symbols (checked there, once).
 * `melody_from_midi`: any MIDI file -> a seed melody (the top voice of its
   non-drum notes, quantised to 16th-note steps).
 * `resolve_instrument`: what people type ("flute", "Acoustic Grand Piano",
@@ -21,15 +21,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lstmuse_core.encoding import (
-    HOLD,
-    REST,
-    STEPS_PER_QUARTER,
-    decode_symbols,
-    transpose_symbols,
-    validate_melody,
-)
+from lstmuse_core.encoding import HOLD, REST, STEPS_PER_QUARTER
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.melody import TIME_SIGNATURE_ALLOWED as TIME_SIGNATURE_ALLOWED
+from lstmuse_core.melody import Melody
+from lstmuse_core.melody import parse_time_signature as parse_time_signature
+from lstmuse_core.melody import steps_per_bar as steps_per_bar
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -175,31 +172,6 @@ def instrument_name(program: int) -> str:
     return str(program_to_instrument_name(program))
 
 
-TIME_SIGNATURE_ALLOWED = (
-    "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
-)
-
-
-def parse_time_signature(text: str) -> tuple[int, int]:
-    """``"6/8"`` -> ``(6, 8)``; numerator 1-16, denominator 2, 4, 8 or 16.
-
-    Every bar is then a whole number of 16th-note steps (1 to 128), and no
-    single bar can make a request that looks short cost thousands of steps.
-    """
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
-    if match:
-        numerator, denominator = int(match[1]), int(match[2])
-        if 1 <= numerator <= 16 and denominator in (2, 4, 8, 16):
-            return numerator, denominator
-    raise InvalidParameter("time_signature", text, TIME_SIGNATURE_ALLOWED)
-
-
-def steps_per_bar(time_signature: str) -> int:
-    """The length of one bar in 16th-note steps (4/4 -> 16, 6/8 -> 12, 3/2 -> 24)."""
-    numerator, denominator = parse_time_signature(time_signature)
-    return numerator * STEPS_PER_QUARTER * 4 // denominator
-
-
 def validate_bpm(bpm: float) -> float:
     """Return ``bpm`` (quarter notes a minute) as a float, or raise naming ``bpm``."""
     try:
@@ -214,53 +186,29 @@ def validate_bpm(bpm: float) -> float:
 
 
 def step_seconds(bpm: float) -> float:
-    """The duration of one 16th-note step in seconds at ``bpm`` quarter notes a minute."""
-    return 60.0 / validate_bpm(bpm) / STEPS_PER_QUARTER
-
-
-def transposed_melody(symbols: Sequence[str], transpose: int) -> list[str]:
-    """Validate ``symbols`` and shift them by ``transpose`` semitones, staying within MIDI 0-127."""
-    validate_melody(symbols)
-    if isinstance(transpose, bool) or not isinstance(transpose, int):
-        raise InvalidParameter("transpose", transpose, "a whole number of semitones")
-    shifted = transpose_symbols(symbols, transpose)
-    pitches = [int(s) for s in shifted if s.isdigit() or s.startswith("-")]
-    if any(not 0 <= p <= 127 for p in pitches):
-        raise InvalidParameter(
-            "transpose",
-            transpose,
-            "a shift that keeps every note within MIDI pitches 0-127",
-            hint=f"the melody spans {min(pitches) - transpose}-{max(pitches) - transpose}",
-        )
-    return shifted
+    """Seconds of one 16th-note step at ``bpm`` quarter notes a minute (checked before)."""
+    return 60.0 / bpm / STEPS_PER_QUARTER
 
 
 def melody_to_midi(
-    symbols: Sequence[str],
-    *,
-    bpm: float = 120,
-    program: int = 0,
-    time_signature: str = "4/4",
-    transpose: int = 0,
+    melody: Melody, *, bpm: float = 120.0, program: int = 0
 ) -> pretty_midi.PrettyMIDI:
-    """A one-instrument MIDI file of a melody.
+    """A one-instrument MIDI file of ``melody``, in its meter.
 
-    ``symbols``: one per 16th-note step; ``bpm``: quarter notes a minute
-    (20-300), so a step lasts ``60 / bpm / 4`` seconds; ``program``: General
-    MIDI program 0-127; ``transpose``: semitones added to every pitch.
-    Rests are silence; trailing rests leave no trace in the file.
+    ``bpm``: quarter notes a minute, so a step lasts ``60 / bpm / 4`` seconds;
+    ``program``: General MIDI program. Both come checked from the boundary
+    (`validate_bpm` / `resolve_instrument`: `write_midi`, `RenderOptions`);
+    the melody was checked when it was made. Rests are silence; trailing
+    rests leave no trace in the file.
     """
     import pretty_midi
 
     seconds_per_step = step_seconds(bpm)
-    program = resolve_instrument(program)
-    numerator, denominator = parse_time_signature(time_signature)
-    shifted = transposed_melody(symbols, transpose)
-
-    midi = pretty_midi.PrettyMIDI(initial_tempo=validate_bpm(bpm))
+    numerator, denominator = melody.time_signature
+    midi = pretty_midi.PrettyMIDI(initial_tempo=float(bpm))
     midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
     instrument = pretty_midi.Instrument(program=program, name=instrument_name(program))
-    for event in decode_symbols(shifted):
+    for event in melody.notes:
         if event.pitch is None:
             continue
         instrument.notes.append(
@@ -276,18 +224,31 @@ def melody_to_midi(
 
 
 def write_midi(
-    symbols: Sequence[str],
-    path: Path,
+    melody: Melody | Sequence[str],
+    path: Path | str,
     *,
     bpm: float = 120,
-    program: int = 0,
-    time_signature: str = "4/4",
+    program: int | str = 0,
+    time_signature: str | None = None,
     transpose: int = 0,
 ) -> Path:
-    """Write `melody_to_midi` of ``symbols`` to ``path`` and return ``path``."""
+    """Write ``melody`` as a MIDI file at ``path`` and return ``path``.
+
+    The researchers' entry point: ``melody`` is a `Melody` or a list of
+    symbols (one per 16th-note step); ``bpm``: quarter notes a minute
+    (20-300); ``program``: General MIDI program 0-127 or an instrument name;
+    ``time_signature``: the meter (default 4/4; for a `Melody`, given only to
+    change its own); ``transpose``: semitones added to every pitch. Invalid
+    values raise `InvalidParameter` naming them.
+    """
+    if not isinstance(melody, Melody):
+        melody = Melody(melody, time_signature or "4/4")
+    elif time_signature is not None:
+        melody = Melody(melody.symbols, time_signature, melody.key)
     midi = melody_to_midi(
-        symbols, bpm=bpm, program=program, time_signature=time_signature, transpose=transpose
+        melody.transposed(transpose), bpm=validate_bpm(bpm), program=resolve_instrument(program)
     )
+    path = Path(path)
     midi.write(str(path))
     return path
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmuse_core.encoding import SONG_END, SPECIAL_SYMBOLS, symbol_sort_key
+from lstmuse_core.encoding import SONG_END, SPECIAL_SYMBOLS, is_pitch, symbol_sort_key
 from lstmuse_core.errors import InvalidParameter
 
 DEFAULT_ORDER = 9
@@ -275,7 +275,7 @@ def _build_table(keys: np.ndarray, counts: np.ndarray, contexts: int, alphabet: 
 
 def _symbol_order(symbol: str) -> tuple[int, int, str]:
     """`Vocabulary` order (delimiter, hold, rest, pitches upwards), other symbols last."""
-    if symbol in SPECIAL_SYMBOLS or symbol.isdigit():
+    if symbol in SPECIAL_SYMBOLS or is_pitch(symbol):
         group, number = symbol_sort_key(symbol)
         return group, number, ""
     return 2, 0, symbol

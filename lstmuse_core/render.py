@@ -10,8 +10,10 @@ installed, and an output that cannot be made becomes one readable line in
 Heavy libraries (pyfluidsynth, lameenc, pydub, Pillow, music21) are imported
 inside the functions that use them, so importing this module stays cheap.
 
-Units: melodies are model symbols, one per 16th-note step; tempo is quarter
-notes a minute; audio is mono float samples in [-1, 1] at `SAMPLE_RATE` Hz.
+Units: melodies are `Melody` values (checked when made, not here), one
+symbol per 16th-note step; tempo is quarter notes a minute, checked once by
+`RenderOptions`; audio is mono float samples in [-1, 1] at `SAMPLE_RATE` Hz.
+The formats and their limits live in `lstmuse_core.formats`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import subprocess
 import tempfile
 import threading
 import wave
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,36 +35,28 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstmuse_core.encoding import STEPS_PER_QUARTER, decode_symbols
+from lstmuse_core.encoding import STEPS_PER_QUARTER
 from lstmuse_core.errors import InvalidParameter, LstmuseError, MissingToolError, RenderError
+from lstmuse_core.formats import (
+    AUDIO_FORMATS,
+    DEFAULT_MAX_BYTES,
+    IMAGE_KINDS,
+    MAX_MAX_BYTES,
+    MIN_MAX_BYTES,
+    SAMPLE_RATE,
+    TAIL_SECONDS,
+)
+from lstmuse_core.melody import Melody
 from lstmuse_core.midi import (
     melody_to_midi,
-    parse_time_signature,
     resolve_instrument,
     step_seconds,
-    steps_per_bar,
-    transposed_melody,
     validate_bpm,
 )
 
 if TYPE_CHECKING:
     import pretty_midi
 
-AUDIO_FORMATS = ("mp3", "ogg", "wav", "none")
-# 32 kHz: 30 % less synthesis and 20 % less MP3 encoding than 44.1 kHz, and
-# nothing a listener misses: LAME V5 already cut everything above ~16 kHz
-# (energy there was -70 dB in the 44.1 kHz MP3s).
-SAMPLE_RATE = 32_000  # Hz
-# Upper estimates of encoded audio bytes per second, for refusing requests
-# whose files could not be posted (MP3 V5 and Vorbis q3 average ~16 KB/s for
-# one instrument; 16-bit mono WAV is exact).
-AUDIO_BYTES_PER_SECOND = {"mp3": 24_000, "ogg": 24_000, "wav": 2 * SAMPLE_RATE, "none": 0}
-IMAGE_KINDS = ("pianoroll", "score", "none")
-DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # under Discord's 10 MiB upload limit per message
-MIN_MAX_BYTES = 1024
-MAX_MAX_BYTES = 1024**3
-
-TAIL_SECONDS = 1.0  # silence after the last step, so the release and reverb ring out
 FADE_SECONDS = 0.2  # the very end fades out, so a long release never ends in a click
 TARGET_RMS_DBFS = -16.0  # loud enough on a phone speaker ...
 PEAK_CEILING_DBFS = -1.0  # ... and never clipping, not even after MP3 encoding
@@ -110,20 +103,29 @@ _TITLE_UNSAFE = re.compile(r"[^\w .,:;=()/+-]")
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """Which outputs to make, how, and how large they may be together.
+    """How to perform a melody, which outputs to make, and how large they may be together.
 
+    ``bpm``: quarter notes a minute (20-300); ``instrument``: a General MIDI
+    program 0-127 or a name (``"flute"``), resolved into ``program``;
     ``audio_format``: "mp3", "ogg", "wav" or "none"; ``image``: "pianoroll",
     "score" (sheet music, needs LilyPond) or "none"; ``soundfont``: an .sf2
     file, else ``$LSTMUSE_SOUNDFONT``, else FluidR3_GM, else pretty_midi's
     TimGM6mb; ``max_bytes``: the cap for all files together, in bytes.
+    This is the render boundary: everything is checked here, once, and not
+    again by the functions that take these options.
     """
 
     audio_format: str = "mp3"
     image: str = "pianoroll"
     soundfont: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
+    bpm: float = 120.0
+    instrument: int | str = 0
+    program: int = field(init=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "bpm", validate_bpm(self.bpm))
+        object.__setattr__(self, "program", resolve_instrument(self.instrument))
         # Front ends pass what users typed: accept any case, store lower case.
         audio_format = str(self.audio_format).strip().lower()
         if audio_format not in AUDIO_FORMATS:
@@ -184,39 +186,29 @@ def validate_stem(stem: str) -> str:
 
 
 def render_melody(
-    symbols: Sequence[str],
+    melody: Melody,
     out_dir: Path,
     *,
     stem: str,
-    bpm: float = 120,
-    program: int | str = 0,
-    time_signature: str = "4/4",
-    transpose: int = 0,
     title: str = "",
     options: RenderOptions | None = None,
 ) -> RenderResult:
     """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>`` and ``<stem>.png``.
 
-    ``symbols``: the melody, one symbol per 16th-note step; ``bpm``: quarter
-    notes a minute (20-300); ``program``: General MIDI program 0-127 or an
-    instrument name; ``transpose``: semitones; ``title``: shown on the
-    picture. Invalid parameters raise `InvalidParameter` before any file is
-    written. A missing tool only adds a line to ``problems``. If the files
+    ``melody``: symbols, meter and key, checked when it was made; ``title``:
+    shown on the picture; ``options``: tempo, instrument and outputs. A bad
+    stem or a melody without a note raises `InvalidParameter` before any file
+    is written. A missing tool only adds a line to ``problems``. If the files
     together exceed ``options.max_bytes`` they are deleted and `RenderError`
     is raised.
     """
     options = options or RenderOptions()
     validate_stem(stem)
-    validate_bpm(bpm)
-    program = resolve_instrument(program)
-    parse_time_signature(time_signature)
-    melody = transposed_melody(symbols, transpose)
-    if not any(s.isdigit() for s in melody):
-        raise InvalidParameter("melody", " ".join(melody[:8]), "a melody with at least one note")
+    _require_notes(melody)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    midi = melody_to_midi(melody, bpm=bpm, program=program, time_signature=time_signature)
+    midi = melody_to_midi(melody, bpm=options.bpm, program=options.program)
     midi_path = out_dir / f"{stem}.mid"
     midi.write(str(midi_path))
 
@@ -230,13 +222,13 @@ def render_melody(
                 midi,
                 out_dir / f"{stem}.{options.audio_format}",
                 options.soundfont,
-                len(melody) * step_seconds(bpm),
+                len(melody) * step_seconds(options.bpm),
             )
             if options.audio_format != "none"
             else None
         )
         image_path, image_problem = _image_output(
-            melody, out_dir / f"{stem}.png", options.image, title, bpm, time_signature
+            melody, out_dir / f"{stem}.png", options.image, title, options.bpm
         )
         audio_path, audio_problem = audio_job.result() if audio_job else (None, None)
     problems = [p for p in (audio_problem, image_problem) if p is not None]
@@ -265,17 +257,23 @@ def _audio_output(
         return None, f"No {path.suffix.lstrip('.').upper()} audio: {error}"
 
 
+def _require_notes(melody: Melody) -> None:
+    """Refuse a melody of rests only: there is nothing to hear or draw."""
+    if not melody.has_notes:
+        raise InvalidParameter(
+            "melody", " ".join(melody.symbols[:8]), "a melody with at least one note"
+        )
+
+
 def _image_output(
-    melody: list[str], path: Path, kind: str, title: str, bpm: float, time_signature: str
+    melody: Melody, path: Path, kind: str, title: str, bpm: float
 ) -> tuple[Path | None, str | None]:
     """Draw ``kind`` (pianoroll, score, none) at ``path``: (path, None) or (None, the problem)."""
     try:
         if kind == "score":
-            return render_score(
-                melody, path, title=title, bpm=bpm, time_signature=time_signature
-            ), None
+            return render_score(melody, path, title=title, bpm=bpm), None
         if kind == "pianoroll":
-            return render_pianoroll(melody, path, title=title, time_signature=time_signature), None
+            return render_pianoroll(melody, path, title=title), None
         return None, None
     except LstmuseError as error:
         return None, f"No {'sheet music' if kind == 'score' else 'piano roll'}: {error}"
@@ -541,13 +539,11 @@ def _xing_frame(frames: bytes) -> bytes:
 # --- Pictures ----------------------------------------------------------------
 
 
-def render_pianoroll(
-    symbols: Sequence[str], path: Path, *, title: str = "", time_signature: str = "4/4"
-) -> Path:
+def render_pianoroll(melody: Melody, path: Path, *, title: str = "") -> Path:
     """Draw the melody as a piano roll PNG (`PIANOROLL_SIZE`, 1200 x 500 px) at ``path``.
 
-    x: 16th-note steps, with bar lines, beat lines and bar numbers from
-    ``time_signature``; y: pitches named C4, F#4..., black-key rows shaded;
+    x: 16th-note steps, with bar lines, beat lines and bar numbers from the
+    melody's meter; y: pitches named C4, F#4..., black-key rows shaded;
     ``title`` on top. Drawn with Pillow straight onto pixels (~5 ms; the
     matplotlib figure it replaces took ~60 ms for the same picture).
     """
@@ -556,10 +552,9 @@ def render_pianoroll(
     except ImportError as error:
         raise MissingToolError("Pillow", "pip install 'lstmuse[render]'") from error
 
-    notes = [(e.pitch, e.start, e.duration) for e in decode_symbols(symbols) if e.pitch is not None]
-    if not notes:
-        raise InvalidParameter("melody", " ".join(symbols[:8]), "a melody with at least one note")
-    total_steps = len(symbols)
+    _require_notes(melody)
+    notes = [(e.pitch, e.start, e.duration) for e in melody.notes if e.pitch is not None]
+    total_steps = len(melody)
     low = min(p for p, _, _ in notes) - 1  # a free row below ...
     high = max(p for p, _, _ in notes) + 1  # ... and above
     left, top, right, bottom = PIANOROLL_PLOT
@@ -581,12 +576,11 @@ def render_pianoroll(
             draw.rectangle(
                 (left, y_at(pitch + 0.5), right, y_at(pitch - 0.5) - 1), colours["black_key_row"]
             )
-    beat_steps = _beat_steps(time_signature)
+    beat_steps = _beat_steps(*melody.time_signature)
     if beat_steps >= 2 and beat_steps * step_px >= 4:  # beat lines only where not crammed
         for step in np.arange(0.0, total_steps, beat_steps):
             draw.line((x_at(step), top, x_at(step), bottom), colours["beat_line"])
-    bar_steps = steps_per_bar(time_signature)
-    bar_starts = range(0, total_steps, bar_steps)
+    bar_starts = range(0, total_steps, melody.steps_per_bar)
     for step in bar_starts:  # 2 px wide, ending at the bar's first pixel
         draw.rectangle((x_at(step) - 1, top, x_at(step), bottom), colours["bar_line"])
     for pitch, start, duration in notes:
@@ -642,9 +636,8 @@ def _dejavu_sans_paths() -> list[Path]:
     return [p for p in paths if p.is_file()]
 
 
-def _beat_steps(time_signature: str) -> float:
+def _beat_steps(numerator: int, denominator: int) -> float:
     """One beat in 16th-note steps; compound meters (6/8, 9/8, 12/8) beat in dotted units."""
-    numerator, denominator = parse_time_signature(time_signature)
     unit = STEPS_PER_QUARTER * 4 / denominator
     compound = denominator >= 8 and numerator > 3 and numerator % 3 == 0
     return unit * 3 if compound else unit
@@ -660,18 +653,12 @@ def _pitch_ticks(low: int, high: int) -> list[int]:
     return [p for p in range(low, high + 1) if p % 12 in classes]
 
 
-def render_score(
-    symbols: Sequence[str],
-    path: Path,
-    *,
-    title: str = "",
-    bpm: float = 120,
-    time_signature: str = "4/4",
-) -> Path:
+def render_score(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
     """Engrave the melody as sheet music PNG at ``path`` with LilyPond.
 
-    music21 builds the score (bar lines, ties, a key signature from key
-    analysis) and writes MusicXML; ``musicxml2ly`` and ``lilypond`` run in a
+    ``bpm`` (checked before, as `RenderOptions` does) is the metronome mark.
+    music21 builds the score (the melody's meter, bar lines, ties, a key
+    signature from key analysis) and writes MusicXML; ``musicxml2ly`` and ``lilypond`` run in a
     temporary directory on fixed file names, with argument lists (no shell).
     Only letters, digits and simple punctuation of ``title`` are kept.
     Needs Debian's ``lilypond`` (which provides ``musicxml2ly``).
@@ -679,7 +666,7 @@ def render_score(
     lilypond, musicxml2ly = shutil.which("lilypond"), shutil.which("musicxml2ly")
     if lilypond is None or musicxml2ly is None:
         raise MissingToolError("LilyPond", "install it with apt-get install lilypond")
-    score = _music21_score(symbols, title=title, bpm=bpm, time_signature=time_signature)
+    score = _music21_score(melody, title=title, bpm=bpm)
     with tempfile.TemporaryDirectory(prefix="lstmuse-score-") as tmp:
         work = Path(tmp)
         score.write("musicxml", fp=str(work / "melody.musicxml"))
@@ -704,16 +691,16 @@ def render_score(
     return path
 
 
-def _music21_score(symbols: Sequence[str], *, title: str, bpm: float, time_signature: str) -> Any:
+def _music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
     try:
         from music21 import clef, metadata, meter, note, stream, tempo
     except ImportError as error:  # pragma: no cover - music21 is a core dependency
         raise MissingToolError("music21", "pip install music21") from error
 
     part = stream.Part()
-    part.append(meter.TimeSignature(time_signature))
-    part.append(tempo.MetronomeMark(number=round(validate_bpm(bpm))))
-    for event in decode_symbols(symbols):
+    part.append(meter.TimeSignature(melody.meter))
+    part.append(tempo.MetronomeMark(number=round(bpm)))
+    for event in melody.notes:
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)
         item.quarterLength = event.duration / 4
         part.append(item)

@@ -16,23 +16,17 @@ from typing import Any
 
 from lstmuse_core.encoding import validate_melody
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.keys import parse_key
-from lstmuse_core.midi import (
-    instrument_name,
-    parse_time_signature,
-    resolve_instrument,
-    step_seconds,
-    steps_per_bar,
-    validate_bpm,
-)
-from lstmuse_core.names import check_style_name
-from lstmuse_core.render import (
+from lstmuse_core.formats import (
     AUDIO_BYTES_PER_SECOND,
     AUDIO_FORMATS,
     DEFAULT_MAX_BYTES,
     IMAGE_KINDS,
     TAIL_SECONDS,
 )
+from lstmuse_core.keys import parse_key
+from lstmuse_core.melody import parse_time_signature, steps_per_bar
+from lstmuse_core.midi import instrument_name, resolve_instrument, step_seconds, validate_bpm
+from lstmuse_core.names import check_style_name
 from lstmuse_core.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
@@ -88,6 +82,8 @@ class MelodyRequest:
         if self.random_seed is not None:
             _check_range("random_seed", self.random_seed, 0, MAX_RANDOM_SEED, integer=True)
         check_style_name(self.style)
+        # The front ends' boundary for bpm; `RenderOptions` is the renderer's,
+        # and nothing further down checks it again.
         validate_bpm(self.bpm)
         # Stored as the General MIDI name: a typed name of any length becomes
         # one short canonical name before it reaches a file, a title or an embed.

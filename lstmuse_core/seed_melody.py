@@ -25,7 +25,7 @@ from lstmuse_core.encoding import (
     STEPS_PER_QUARTER,
     NoteEvent,
     encode_notes,
-    validate_melody,
+    is_pitch,
 )
 from lstmuse_core.errors import SeedMelodyError
 
@@ -71,13 +71,13 @@ def _parse_symbols(tokens: list[str], max_steps: int) -> list[str]:
     symbols: list[str] = []
     for position, token in enumerate(tokens, start=1):
         symbol = token.lower()
-        is_pitch = symbol.isascii() and symbol.isdigit() and int(symbol) <= 127
-        if not (is_pitch or symbol in (HOLD, REST)):
+        pitch = is_pitch(symbol) and int(symbol) <= 127
+        if not (pitch or symbol in (HOLD, REST)):
             raise SeedMelodyError(token, position, SYMBOL_HELP)
         if symbol == HOLD and position == 1:
             raise SeedMelodyError(token, position, "a seed melody cannot start with a hold '_'")
-        symbols.append(str(int(symbol)) if is_pitch else symbol)
-    validate_melody(symbols, parameter="seed")
+        symbols.append(str(int(symbol)) if pitch else symbol)
+    # Every rule of `validate_melody` is checked above, token by token.
     return symbols
 
 

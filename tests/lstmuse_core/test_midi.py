@@ -10,6 +10,7 @@ import pretty_midi
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.melody import Melody
 from lstmuse_core.midi import (
     melody_from_midi,
     melody_to_midi,
@@ -60,13 +61,37 @@ def test_written_file_has_tempo_instrument_time_signature_and_step_timing(tmp_pa
     )
 
 
-def test_transpose_shifts_every_pitch_and_refuses_to_leave_the_midi_range() -> None:
-    """transpose adds semitones; a shift past pitch 127 names the parameter."""
-    midi = melody_to_midi(MELODY, transpose=-12)
-    assert [n.pitch for n in midi.instruments[0].notes][:3] == [55, 57, 59]
+def test_transpose_shifts_every_pitch_and_refuses_to_leave_the_midi_range(tmp_path: Path) -> None:
+    """write_midi's transpose adds semitones; a shift past pitch 127 names the parameter."""
+    path = write_midi(MELODY, tmp_path / "low.mid", transpose=-12)
+    notes = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
+    assert [n.pitch for n in notes][:3] == [55, 57, 59]
     with pytest.raises(InvalidParameter) as raised:
-        melody_to_midi(MELODY, transpose=60)
+        write_midi(MELODY, tmp_path / "high.mid", transpose=60)
     assert raised.value.parameter == "transpose"
+    assert not (tmp_path / "high.mid").exists()
+
+
+def test_melody_to_midi_takes_a_melody_and_its_meter() -> None:
+    """A Melody's meter becomes the file's time signature; its notes the file's notes."""
+    midi = melody_to_midi(Melody(MELODY, "6/8"), bpm=90, program=40)
+    signature = midi.time_signature_changes[0]
+    assert (signature.numerator, signature.denominator) == (6, 8)
+    assert [n.pitch for n in midi.instruments[0].notes] == [67, 69, 71, 72, 72, 74, 76, 60]
+
+
+def test_write_midi_takes_a_melody_or_symbols(tmp_path: Path) -> None:
+    """A Melody keeps its meter unless time_signature changes it; symbols default to 4/4."""
+
+    def signature(path: Path) -> tuple[int, int]:
+        change = pretty_midi.PrettyMIDI(str(path)).time_signature_changes[0]
+        return change.numerator, change.denominator
+
+    melody = Melody(MELODY, "3/4")
+    assert signature(write_midi(melody, tmp_path / "a.mid")) == (3, 4)
+    assert signature(write_midi(melody, tmp_path / "b.mid", time_signature="7/8")) == (7, 8)
+    assert signature(write_midi(MELODY, tmp_path / "c.mid")) == (4, 4)
+    assert melody_from_midi(tmp_path / "a.mid") == MELODY
 
 
 @pytest.mark.parametrize(
@@ -103,18 +128,18 @@ def test_unknown_instrument_names_the_parameter(value: str | int) -> None:
 
 
 @pytest.mark.parametrize(("bpm", "parameter"), [(19, "bpm"), (301, "bpm"), (math.nan, "bpm")])
-def test_tempo_outside_20_to_300_is_refused(bpm: float, parameter: str) -> None:
-    """bpm below 20, above 300 or NaN raises InvalidParameter('bpm')."""
+def test_tempo_outside_20_to_300_is_refused(bpm: float, parameter: str, tmp_path: Path) -> None:
+    """write_midi with bpm below 20, above 300 or NaN raises InvalidParameter('bpm')."""
     with pytest.raises(InvalidParameter) as raised:
-        melody_to_midi(MELODY, bpm=bpm)
+        write_midi(MELODY, tmp_path / "m.mid", bpm=bpm)
     assert raised.value.parameter == parameter
 
 
 @pytest.mark.parametrize("text", ["5/5", "0/4", "four four", "4/4/4", "33/4"])
-def test_bad_time_signature_names_the_parameter(text: str) -> None:
-    """A time signature that is not N/2^k raises InvalidParameter('time_signature')."""
+def test_bad_time_signature_names_the_parameter(text: str, tmp_path: Path) -> None:
+    """write_midi with a meter that is not N/2^k raises InvalidParameter('time_signature')."""
     with pytest.raises(InvalidParameter) as raised:
-        melody_to_midi(MELODY, time_signature=text)
+        write_midi(MELODY, tmp_path / "m.mid", time_signature=text)
     assert raised.value.parameter == "time_signature"
 
 
@@ -146,12 +171,15 @@ def test_seed_from_midi_keeps_the_top_voice_and_quantises_at_the_file_tempo() ->
 
 def test_seed_from_midi_is_capped_at_max_steps() -> None:
     """A note far away cannot blow up the seed: at most max_steps symbols come back."""
-    midi = melody_to_midi(["60", "_"])
+    midi = melody_to_midi(Melody(["60", "_"]))
     far = pretty_midi.Note(100, 62, 10_000.0, 10_001.0)  # ~80,000 steps in
     midi.instruments[0].notes.append(far)
     assert len(melody_from_midi(_midi_bytes(midi), max_steps=64)) == 2
     assert (
-        len(melody_from_midi(_midi_bytes(melody_to_midi(["60"] + ["_"] * 99)), max_steps=64)) == 64
+        len(
+            melody_from_midi(_midi_bytes(melody_to_midi(Melody(["60"] + ["_"] * 99))), max_steps=64)
+        )
+        == 64
     )
 
 

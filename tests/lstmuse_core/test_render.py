@@ -16,7 +16,9 @@ from pydub import AudioSegment
 from pydub.utils import mediainfo
 
 from lstmuse_core import render
+from lstmuse_core.encoding import is_pitch
 from lstmuse_core.errors import InvalidParameter, RenderError
+from lstmuse_core.melody import Melody
 from lstmuse_core.midi import melody_to_midi
 from lstmuse_core.render import RenderOptions, render_melody, synthesize
 
@@ -28,19 +30,18 @@ def _symbols(text: str) -> list[str]:
 
 # Two 4/4 bars at 120 bpm (0.125 s a step), ending in a two-step rest: 32 steps = 4.0 s.
 MELODY = _symbols("67 _ _ _ 69 _ 71 _ 72 _ _ _ 74 _ 76 _ 77 _ 76 _ 74 _ _ _ 72 _ _ _ _ _ r _")
+TUNE = Melody(MELODY)
 MELODY_SECONDS = len(MELODY) * 60 / 120 / 4
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _render(out_dir: Path, **options: object) -> render.RenderResult:
     return render_melody(
-        MELODY,
+        TUNE,
         out_dir,
         stem="tune_1",
-        bpm=120,
-        program="flute",
         title="Test tune in G major, 120 bpm",
-        options=RenderOptions(**options),  # type: ignore[arg-type]
+        options=RenderOptions(bpm=120, instrument="flute", **options),  # type: ignore[arg-type]
     )
 
 
@@ -147,7 +148,9 @@ def test_the_instrument_changes_the_sound() -> None:
     """A flute's spectrum differs from a piano's; the same instrument twice is the same."""
 
     def spectrum(program: int) -> np.ndarray:
-        samples = synthesize(melody_to_midi(["69"] + ["_"] * 15, program=program), min_seconds=2)
+        samples = synthesize(
+            melody_to_midi(Melody(["69"] + ["_"] * 15), program=program), min_seconds=2
+        )
         rate = render.SAMPLE_RATE
         steady = samples[int(0.2 * rate) : int(1.8 * rate)]
         return np.abs(np.fft.rfft(steady * np.hanning(steady.size)))
@@ -162,7 +165,7 @@ def test_the_instrument_changes_the_sound() -> None:
 
 def test_one_synthesiser_per_soundfont_is_reused() -> None:
     """Rendering twice loads the SoundFont once: the cache holds one Synth for it."""
-    midi = melody_to_midi(["60", "_"])
+    midi = melody_to_midi(Melody(["60", "_"]))
     synthesize(midi)
     loaded = dict(render._SYNTHS)
     synthesize(midi)
@@ -185,10 +188,9 @@ def _pianoroll_pixels(
     tmp_path: Path, symbols: list[str], time_signature: str = "4/4"
 ) -> np.ndarray:
     path = render.render_pianoroll(
-        symbols,
+        Melody(symbols, time_signature),
         tmp_path / f"roll-{time_signature.replace('/', '-')}.png",
         title="t",
-        time_signature=time_signature,
     )
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
@@ -196,7 +198,7 @@ def _pianoroll_pixels(
 
 def _pixel_at(symbols: list[str], step: float, pitch: float) -> tuple[int, int]:
     """(row, column) of the pixel at 16th-note ``step`` and MIDI ``pitch`` in a piano roll."""
-    pitches = [int(s) for s in symbols if s.isdigit()]
+    pitches = [int(s) for s in symbols if is_pitch(s)]
     low, high = min(pitches) - 1, max(pitches) + 1
     left, top, right, bottom = render.PIANOROLL_PLOT
     x = left + step * (right - left) / len(symbols)
@@ -221,7 +223,7 @@ def test_piano_roll_shows_notes_where_the_melody_has_them(tmp_path: Path) -> Non
 def test_piano_roll_bar_lines_follow_the_time_signature(
     time_signature: str, bars: tuple[int, ...], beats: tuple[int, ...], tmp_path: Path
 ) -> None:
-    """Bar lines every 12 steps in 3/4 and every 16 in 4/4; the other meter's bars are beats."""
+    """The Melody's meter sets the bars: every 12 steps in 3/4, 16 in 4/4; the rest are beats."""
     symbols = ["60", "_", "_", "_"] * 12  # 48 steps; the top row (C#4) stays empty
     pixels = _pianoroll_pixels(tmp_path, symbols, time_signature)
     bar_line, beat_line = (
@@ -242,12 +244,9 @@ def test_score_is_a_png_and_a_hostile_title_runs_no_code(tmp_path: Path) -> None
     # LilyPond's string early and the Scheme after it runs (unsanitised, it made the marker).
     title = f'x\\" #(mkdir (symbol->string (quote {marker}))) \\"'
     result = render_melody(
-        MELODY,
+        Melody(MELODY, "3/4"),
         tmp_path,
         stem="score",
-        bpm=120,
-        program=0,
-        time_signature="3/4",
         title=title,
         options=RenderOptions(audio_format="none", image="score"),
     )
@@ -320,6 +319,9 @@ def test_missing_lilypond_is_reported(tmp_path: Path, monkeypatch: pytest.Monkey
         ({"max_bytes": 0}, "max_bytes"),
         ({"max_bytes": "8 MiB"}, "max_bytes"),
         ({"soundfont": ""}, "soundfont"),
+        ({"bpm": 500}, "bpm"),
+        ({"bpm": "fast"}, "bpm"),
+        ({"instrument": "kazoo 9000"}, "instrument"),
     ],
 )
 def test_invalid_options_name_the_field(options: dict[str, object], parameter: str) -> None:
@@ -330,37 +332,49 @@ def test_invalid_options_name_the_field(options: dict[str, object], parameter: s
 
 
 def test_options_accept_any_case() -> None:
-    """Typed option values are normalised to lower case."""
-    options = RenderOptions(audio_format=" OGG", image="Score")
+    """Typed option values are normalised to lower case; an instrument name becomes its program."""
+    options = RenderOptions(audio_format=" OGG", image="Score", instrument="Flute", bpm=90)
     assert (options.audio_format, options.image) == ("ogg", "score")
+    assert (options.program, options.bpm) == (73, 90.0)
 
 
 @pytest.mark.parametrize(
-    ("arguments", "parameter"),
+    ("stem", "symbols", "parameter"),
     [
-        ({"stem": "../evil"}, "stem"),
-        ({"stem": "tune 1"}, "stem"),
-        ({"stem": ""}, "stem"),
-        ({"bpm": 500}, "bpm"),
-        ({"program": "kazoo 9000"}, "instrument"),
-        ({"time_signature": "4/5"}, "time_signature"),
-        ({"transpose": 100}, "transpose"),
-        ({"symbols": ["r", "_", "_"]}, "melody"),
-        ({"symbols": ["_", "60"]}, "melody"),
+        ("../evil", MELODY, "stem"),
+        ("tune 1", MELODY, "stem"),
+        ("", MELODY, "stem"),
+        ("ok", ["r", "_", "_"], "melody"),
     ],
 )
 def test_invalid_render_arguments_are_refused_before_any_file(
-    arguments: dict[str, object], parameter: str, tmp_path: Path
+    stem: str, symbols: list[str], parameter: str, tmp_path: Path
 ) -> None:
-    """A bad stem, tempo, instrument, meter, shift or melody names itself; nothing is written."""
-    call: dict[str, object] = {"symbols": MELODY, "stem": "ok", "bpm": 120, "program": 0}
-    call.update(arguments)
-    symbols = call.pop("symbols")
+    """A bad stem or a melody of rests only names itself; nothing is written."""
     out_dir = tmp_path / "out"
     with pytest.raises(InvalidParameter) as raised:
-        render_melody(symbols, out_dir, **call)  # type: ignore[arg-type]
+        render_melody(Melody(symbols), out_dir, stem=stem)
     assert raised.value.parameter == parameter
     assert not out_dir.exists()
+
+
+def test_render_takes_the_melody_and_does_not_check_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """render_melody writes a Melody's meter into the MIDI and never re-validates its symbols."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the melody was validated again")
+
+    tune = Melody(MELODY, "3/4")
+    monkeypatch.setattr("lstmuse_core.encoding.validate_melody", refuse)
+    monkeypatch.setattr("lstmuse_core.melody.validate_melody", refuse)
+    result = render_melody(
+        tune, tmp_path, stem="checked", options=RenderOptions(audio_format="none")
+    )
+    signature = pretty_midi.PrettyMIDI(str(result.midi)).time_signature_changes[0]
+    assert (signature.numerator, signature.denominator) == (3, 4)
+    assert result.image is not None and result.image.is_file()
 
 
 def test_importing_render_is_cheap() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -114,3 +116,10 @@ def test_retrain_presets_match_the_model_presets() -> None:
     from lstmuse_core.model import PRESETS
 
     assert set(RETRAIN_PRESETS) == set(PRESETS)
+
+
+def test_importing_the_request_does_not_load_the_renderer() -> None:
+    """`import lstmuse_core.request` does not import lstmuse_core.render."""
+    code = "import sys, lstmuse_core.request; print('lstmuse_core.render' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
