@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 
 import discord
@@ -35,11 +36,9 @@ async def test_melody_posts_files_embed_and_buttons(discord_bot: LstmuseBot) -> 
     messages = sent_messages()
     post = messages[-1]
     names = sorted(a.filename for a in post.attachments)
-    assert names == [
-        "lstmuse-tinyfolk-77.mid",
-        "lstmuse-tinyfolk-77.mp3",
-        "lstmuse-tinyfolk-77.png",
-    ]
+    stem = names[0].rsplit(".", 1)[0]
+    assert re.fullmatch(r"tinyfolk-77-t0_9-[0-9a-f]{6}", stem), names
+    assert names == [f"{stem}.mid", f"{stem}.mp3", f"{stem}.png"]
     (embed,) = post.embeds
     fields = {field.name: field.value for field in embed.fields}
     assert fields["Random seed"] == "77" and fields["Key"] == "D major"

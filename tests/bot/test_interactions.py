@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import discord.ext.test as dpytest
 import pytest
 from interactions_support import click, install, slash
@@ -45,11 +47,9 @@ async def test_slash_melody_defers_then_posts_files(
     first = fake.requests[0]
     assert first.is_callback and first.payload["type"] == DEFERRED
     (post,) = fake.posts_with_files()
-    assert sorted(post.files) == [
-        "lstmuse-tinyfolk-21.mid",
-        "lstmuse-tinyfolk-21.mp3",
-        "lstmuse-tinyfolk-21.png",
-    ]
+    stem = sorted(post.files)[0].rsplit(".", 1)[0]
+    assert re.fullmatch(r"tinyfolk-21-t1-[0-9a-f]{6}", stem), post.files
+    assert sorted(post.files) == [f"{stem}.mid", f"{stem}.mp3", f"{stem}.png"]
     assert _embed_fields(post)["Key"] == "A minor"
     assert set(_button_ids(post)) == {"Re-roll", "Variation", "Continue", "Info"}
 
