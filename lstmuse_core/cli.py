@@ -3,6 +3,7 @@
     lstmuse preprocess --style folk [--json]
     lstmuse preprocess --input DIR --name NAME [--json]
     lstmuse styles [--json]
+    lstmuse instruments [--json]
     lstmuse train --style folk [--preset default] [--epochs N] [--minutes M]
     lstmuse evaluate --style folk [--input PATH] --json
     lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
@@ -10,7 +11,10 @@
 ``--style`` of evaluate and generate also takes a bundle folder path (one
 with a '/', e.g. ``trained_models/folk/v002`` or ``./mybundle``): the CLI is
 the only front end that accepts paths; chat commands and queued jobs take
-style names only.
+style names only. Style names are case-insensitive (``--style Irish``).
+
+``--bars`` (and ``--steps``) of generate count the music generated after the
+seed melody, when there is one; the printed line says so.
 
 Heavy libraries (music21, Keras) are imported inside the commands, so
 ``lstmuse --help`` answers at once. A user error (`LstmuseError`) is printed
@@ -24,14 +28,18 @@ import argparse
 import contextlib
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.errors import LstmuseError
+from lstmuse_core.errors import InvalidParameter, LstmuseError
 from lstmuse_core.tensorflow_logs import quiet_tensorflow_logs
 
 EXIT_USER_ERROR = 2
+
+# Where the CLI can say more than the shared error message: parameter -> hint.
+_HINTS = {"instrument": "see `lstmuse instruments` for every name"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        _fold_style(args)
         if getattr(args, "json", False):
             # --json promises one JSON object on stdout: whatever a library prints
             # (pyfluidsynth announces itself when CI is set) goes to stderr instead.
@@ -50,11 +59,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return int(args.run(args) or 0)
         return int(args.run(args) or 0)
     except LstmuseError as error:
-        print(f"lstmuse: {error}", file=sys.stderr)
+        message = str(error)
+        if isinstance(error, InvalidParameter) and error.parameter in _HINTS:
+            message += f"; {_HINTS[error.parameter]}"
+        print(f"lstmuse: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("lstmuse: interrupted", file=sys.stderr)
         return 130
+
+
+def _fold_style(args: argparse.Namespace) -> None:
+    """``--style Irish`` -> ``irish``: names are case-insensitive (a bundle path is kept)."""
+    from lstmuse_core.names import fold_style_name
+
+    style = getattr(args, "style", None)
+    if style and _bundle_path(style) is None:
+        args.style = fold_style_name(style)
+
+
+def _writable_folder(path: Path, option: str) -> Path:
+    """``path``, created if missing, once a file could be made in it; else a one-line error."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = "it is a file" if path.is_file() else error.strerror or type(error).__name__
+        raise InvalidParameter(option, str(path), "a folder that can be written", reason) from None
+    return path
 
 
 def _print_json(args: argparse.Namespace, data: Any) -> None:
@@ -84,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     styles = commands.add_parser("styles", help="list the styles, their corpora and models")
     styles.add_argument("--json", action="store_true")
     styles.set_defaults(run=run_styles)
+
+    instruments = commands.add_parser(
+        "instruments", help="list the General MIDI instruments and the names --instrument takes"
+    )
+    instruments.add_argument("--json", action="store_true")
+    instruments.set_defaults(run=run_instruments)
 
     train = commands.add_parser("train", help="train a style and write a model bundle")
     train.add_argument("--style", required=True, help="style name (a new name needs --input)")
@@ -144,11 +183,24 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed-midi", type=Path, help="a MIDI file whose melody starts the piece")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--bars", type=int, help="exact length in bars (1-64)")
-    length.add_argument("--steps", type=int, help="at most this many 16th notes (default 256)")
+    length.add_argument(
+        "--bars",
+        type=int,
+        help="exact length in bars (1-64) of the music generated after the seed melody, "
+        "when there is one",
+    )
+    length.add_argument(
+        "--steps",
+        type=int,
+        help="at most this many 16th notes after the seed melody (default 256)",
+    )
     parser.add_argument("--key", help="output key: C, D, F#, Bb, Am, 'E minor' ...")
     parser.add_argument("--bpm", type=float, default=120.0, help="tempo, quarter notes a minute")
-    parser.add_argument("--instrument", default="piano", help="General MIDI name or number")
+    parser.add_argument(
+        "--instrument",
+        default="piano",
+        help="General MIDI name, alias or number (see `lstmuse instruments`)",
+    )
     parser.add_argument("--time-signature", default="4/4")
     parser.add_argument("--count", type=int, default=1, help="how many melodies (1-4)")
     parser.add_argument("--random-seed", type=int, help="same seed, same melody (default: random)")
@@ -245,6 +297,29 @@ def run_styles(args: argparse.Namespace) -> int:
         print(f"{row['style']:<10} {row['description']} [{model}]")
         if row["corpus"]:
             print(f"{'':<10} music21 corpus: {row['corpus']}")
+    return 0
+
+
+def run_instruments(args: argparse.Namespace) -> int:
+    from lstmuse_core.midi import INSTRUMENT_ALIASES, instrument_name
+
+    aliases: dict[int, list[str]] = {}
+    for alias, program in INSTRUMENT_ALIASES.items():
+        aliases.setdefault(program, []).append(alias)
+    rows = [
+        {"program": program, "name": instrument_name(program), "aliases": aliases.get(program, [])}
+        for program in range(128)
+    ]
+    if args.json:
+        _print_json(args, rows)
+        return 0
+    for program in range(128):
+        also = f"  (also: {', '.join(aliases[program])})" if program in aliases else ""
+        print(f"{program:>3}  {instrument_name(program)}{also}")
+    print(
+        "--instrument takes a number, a name or alias above (any case), "
+        "or words of a name ('nylon' -> 24)"
+    )
     return 0
 
 
@@ -378,6 +453,7 @@ def run_generate(args: argparse.Namespace) -> int:
         audio=args.audio,
         image=args.image,
     )
+    _writable_folder(args.out, "out")
     generator = None
     if bundle_path is not None:
         from lstmuse_core.generate import load_generator_from_path
@@ -403,11 +479,25 @@ def run_generate(args: argparse.Namespace) -> int:
         files = ", ".join(str(p) for p in melody.files.paths)
         print(
             f"{melody.style} {melody.model_version} seed {melody.random_seed}: "
-            f"{len(melody.symbols)} steps in {melody.key} -> {files}"
+            f"{_length_text(request, len(melody.symbols))} in {melody.key} -> {files}"
         )
         for problem in melody.files.problems:
             print(f"  warning: {problem}", file=sys.stderr)
     return 0
+
+
+def _length_text(request: Any, steps: int) -> str:
+    """``8 bars of 4/4 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
+    from lstmuse_core.melody import steps_per_bar
+    from lstmuse_core.midi import step_seconds
+
+    bar = steps_per_bar(request.time_signature)
+    seed_steps = len(request.seed_melody)
+    new_bars = round((steps - seed_steps) / bar, 2)
+    text = f"{new_bars:g} bar{'' if new_bars == 1 else 's'} of {request.time_signature}"
+    if seed_steps:
+        text += f" after a {round(seed_steps / bar, 2):g}-bar seed"
+    return f"{text}, {steps * step_seconds(request.bpm):.0f} s"
 
 
 if __name__ == "__main__":

@@ -41,3 +41,16 @@ def version_number(version: str) -> int:
 
 def is_version_name(text: str) -> bool:
     return _VERSION_NAME.fullmatch(text) is not None
+
+
+def fold_style_name(text: object, parameter: str = "style") -> str:
+    """A style name as a person types it (``"Irish"``, ``" folk "``) -> the checked name.
+
+    Style names are case-insensitive: front ends fold what people type here,
+    at the edge, and everything downstream sees the lower-case name.
+    """
+    folded = text.strip().lower() if isinstance(text, str) else text
+    try:
+        return check_style_name(folded, parameter)
+    except InvalidParameter:
+        raise InvalidParameter(parameter, text, STYLE_NAME_RULE) from None

@@ -140,8 +140,8 @@ def test_style_paths_are_bundle_folders_only_in_the_cli(tmp_path: Path) -> None:
     """--style PATH must be a bundle folder; any other value passes the style name check."""
     not_bundle = lstmuse("evaluate", "--style", str(tmp_path), "--json")
     assert not_bundle.returncode == 2 and "is not a model bundle folder" in not_bundle.stderr
-    bad_name = lstmuse("evaluate", "--style", "Tinyfolk", "--json")
-    assert bad_name.returncode == 2 and "lower-case letters" in bad_name.stderr
+    bad_name = lstmuse("evaluate", "--style", "tiny folk", "--json")
+    assert bad_name.returncode == 2 and "style='tiny folk'" in bad_name.stderr
 
 
 def test_melody_file_stem_names_style_seed_temperature_and_id() -> None:
@@ -190,3 +190,55 @@ def test_generate_prints_no_tensorflow_lines(
     assert loud.returncode == 0, loud.stderr
     assert "oneDNN custom operations are on" in loud.stderr
     assert "absl::InitializeLog()" in loud.stderr
+
+
+def test_out_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    """--out naming a file, or a folder under a file, exits 2 with one line, no traceback."""
+    (tmp_path / "notes.txt").write_text("not a folder")
+    for out, reason in (("notes.txt", "it is a file"), ("notes.txt/new", "Not a directory")):
+        result = lstmuse("generate", "--bars", "1", "--out", out, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"lstmuse: out='{out}' is not allowed: a folder that can be written ({reason})"
+        )
+
+
+def test_style_names_are_case_insensitive(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """--style TinyFolk finds the style tinyfolk."""
+    models = tiny_training.bundle.path.parent.parent
+    result = lstmuse(
+        "generate", "--style", "TinyFolk", "--models-dir", str(models), "--bars", "1",
+        "--audio", "none", "--image", "none", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["style"] == "tinyfolk"
+
+
+def test_instruments_lists_the_names_instrument_errors_point_to(tmp_path: Path) -> None:
+    """instruments lists 128 GM programs with aliases; a bad --instrument points to it."""
+    listing = lstmuse("instruments", "--json")
+    assert listing.returncode == 0, listing.stderr
+    rows = json.loads(listing.stdout)
+    assert [row["program"] for row in rows] == list(range(128))
+    assert rows[73]["name"] == "Flute" and "flute" in rows[73]["aliases"]
+    assert rows[40]["aliases"] == ["violin", "fiddle"]
+    kazoo = lstmuse("generate", "--instrument", "kazoo", "--out", str(tmp_path))
+    assert kazoo.returncode == 2 and len(kazoo.stderr.strip().splitlines()) == 1
+    assert "instrument='kazoo'" in kazoo.stderr and "`lstmuse instruments`" in kazoo.stderr
+
+
+def test_bars_count_the_music_after_the_seed(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """--bars 2 after a 2-bar seed gives 4 bars; help and the printed line say so."""
+    help_text = lstmuse("generate", "--help").stdout
+    assert "after the seed melody" in " ".join(help_text.split())
+    result = lstmuse(
+        "generate", "--style", str(tiny_training.bundle.path), "--bars", "2",
+        "--seed-melody", "C4:4 D4:4", "--random-seed", "7",
+        "--audio", "none", "--image", "none", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "seed 7: 2 bars of 4/4 after a 2-bar seed, 8 s in" in result.stdout
