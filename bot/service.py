@@ -7,6 +7,8 @@ the console can print a line.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from typing import Any
 
 from bot.jobs import Jobs
 from bot.limits import JobLimits
+from lstmuse_core.compose import melody_file_stem
 from lstmuse_core.errors import InvalidParameter, JobFailed, shown_value
 from lstmuse_core.jobs.results import (
     FILE_KINDS,
@@ -169,8 +172,11 @@ class LstmuseService:
             raise InvalidParameter("style", style, f"one of {', '.join(sorted(catalogue))}")
 
     async def _post(self, result: MelodyResult, melody: GeneratedMelody) -> MelodyPost:
+        """Fetch the melody's files, named so that no two requests share a name."""
         files = []
-        name = f"lstmuse-{result.style}-{melody.random_seed}"
+        name = melody_file_stem(
+            result.style, melody.random_seed, result.request.temperature, _short_id(result.job_id)
+        )
         for kind in FILE_KINDS:
             reference = melody.files.get(kind)
             if reference:
@@ -319,6 +325,14 @@ class LstmuseService:
         await self.jobs.submit_rollback(job_id, style, version, ROLLBACK_TIMEOUT_SECONDS)
         result = await self.jobs.wait(job_id, RollbackResult, None, ROLLBACK_TIMEOUT_SECONDS)
         return f"{style}: {result.active_version} is active again (was {result.was})."
+
+
+def _short_id(job_id: str) -> str:
+    """Six hex digits of the job, for file names: the end of the id `queue` shows, if hex."""
+    tail = job_id[-6:]
+    if re.fullmatch(r"[0-9a-f]{6}", tail):
+        return tail
+    return hashlib.sha256(job_id.encode()).hexdigest()[:6]
 
 
 def _bars(bars: float, *, hyphen: bool = False) -> str:

@@ -20,6 +20,8 @@ from tests_support import SCRATCH_REDIS_URL
 
 from lstmuse_core.errors import JobFailed
 from lstmuse_core.jobs.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
+from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
+from lstmuse_core.request import MelodyRequest
 
 pytestmark = pytest.mark.usefixtures("celery_worker_process")
 
@@ -35,19 +37,20 @@ def send_generate(request: dict, job_id: str | None = None) -> AsyncResult:
 
 
 def test_generate_round_trip(redis_db: redis.Redis) -> None:
-    """A request goes through Redis and the worker; MIDI, MP3 and PNG come back."""
+    """A request goes through Redis and the worker; a valid `MelodyResult` names MIDI, MP3, PNG."""
     from pydub import AudioSegment
 
     from lstmuse_core.jobs.artifacts import store_from_settings
 
-    result = send_generate(REQUEST).get(timeout=120)
-    assert result["style"] == "tinyfolk" and result["model_version"] == "v001"
-    (melody,) = result["melodies"]
-    assert melody["random_seed"] == 9 and melody["steps"] == 64
+    result = MelodyResult.from_json(send_generate(REQUEST).get(timeout=120))
+    assert result.style == "tinyfolk" and result.model_version == "v001"
+    assert result.request == MelodyRequest.from_json(REQUEST)
+    (melody,) = result.melodies
+    assert melody.random_seed == 9 and melody.steps == 64 and melody.time_signature == "4/4"
     store = store_from_settings(redis_db)
-    assert store.get(melody["files"]["midi"]).startswith(b"MThd")
-    assert store.get(melody["files"]["image"]).startswith(b"\x89PNG")
-    audio = AudioSegment.from_file(io.BytesIO(store.get(melody["files"]["audio"])), format="mp3")
+    assert store.get(melody.files["midi"]).startswith(b"MThd")
+    assert store.get(melody.files["image"]).startswith(b"\x89PNG")
+    audio = AudioSegment.from_file(io.BytesIO(store.get(melody.files["audio"])), format="mp3")
     assert audio.duration_seconds > 4
 
 
@@ -105,9 +108,9 @@ def test_retrain_progress_promotion_and_refusal(erk5_folder, redis_db: redis.Red
         if job.state == "PROGRESS" and "epoch" in (job.info or {}):
             assert {"loss_bits", "val_loss_bits", "eta_seconds"} <= set(job.info)
         time.sleep(0.2)
-    summary = job.get(timeout=10)
+    summary = RetrainResult.from_json(job.get(timeout=10))
     assert "PROGRESS" in states
-    assert summary["promoted"] and summary["version"] == "v002"
+    assert summary.promoted and summary.version == "v002" and summary.epochs > 0
     assert read_catalogue(redis_db)["tinyfolk"].active_version == "v002"
     worse = app.send_task(
         "lstmuse.retrain",
@@ -359,10 +362,12 @@ def test_rollback_is_served_beside_a_busy_train_queue_and_honours_its_deadline(
     assert wait_for_state(late, {"REVOKED", "SUCCESS", "FAILURE"}, 60) == "REVOKED"
     assert wait_for_state(expired, {"REVOKED", "SUCCESS", "FAILURE"}, 60) == "REVOKED"
     assert active_version("tinyfolk", models) == "v002"
-    served = app.send_task(
-        "lstmuse.rollback", kwargs={"style": "tinyfolk", "deadline": time.time() + 120}
-    ).get(timeout=60)
-    assert served["active_version"] == "v001" and served["was"] == "v002"
+    served = RollbackResult.from_json(
+        app.send_task(
+            "lstmuse.rollback", kwargs={"style": "tinyfolk", "deadline": time.time() + 120}
+        ).get(timeout=60)
+    )
+    assert (served.active_version, served.was) == ("v001", "v002")
     assert active_version("tinyfolk", models) == "v001"
     assert retrain.state == "PENDING"  # still queued: nothing serves train here
 
