@@ -278,6 +278,7 @@ class LstmuseService:
                     f"{info['loss_bits']:.3f}, validation {info['val_loss_bits']:.3f} bits, "
                     f"best {info['best_val_loss_bits']:.3f}, at most "
                     f"{info['eta_seconds'] / 60:.0f} min left"
+                    + (f" (on {info['device']})" if info.get("device") else "")
                 )
             elif info.get("stage"):
                 await status(f"Retraining {style}: {info['stage']}...")

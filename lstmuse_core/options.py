@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.formats import AUDIO_FORMATS, IMAGE_KINDS
 from lstmuse_core.midi import MAX_BPM, MIN_BPM
-from lstmuse_core.render import AUDIO_FORMATS, IMAGE_KINDS
 from lstmuse_core.request import (
     MAX_BARS,
     MAX_COUNT,
@@ -106,7 +106,7 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                example="C4 D4 E4:2", aliases=("seed_melody",),
                help=f"the start: note names (C4:2) or symbols, at most {MAX_SEED_STEPS} 16ths"),
     OptionSpec(name="bars", field="bars", kind="whole number", default="until the song ends",
-               example="8", low=1, high=MAX_BARS, aliases=("length",), help="length in bars"),
+               example="8", low=1, high=MAX_BARS, aliases=("length",), help="bars after the seed"),
     OptionSpec(name="key", field="key", kind="text", default="C or A minor", example="D",
                help="the key: D, Am, F#, Bb minor, ..."),
     OptionSpec(name="bpm", field="bpm", kind="number", default="120", example="110",

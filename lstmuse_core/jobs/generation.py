@@ -64,24 +64,13 @@ _device_logged = False
 
 
 def log_device_once() -> None:
-    """Say once per process which backend and device sampling and training will use."""
+    """Say once per process where training runs (backend, device) and that sampling is NumPy."""
     global _device_logged
     if _device_logged:
         return
-    import keras
+    from lstmuse_core.train import machine_description
 
-    backend = keras.backend.backend()
-    devices = "CPU"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        devices = ", ".join(gpu.name for gpu in gpus) or "CPU (no GPU visible to TensorFlow)"
-    elif backend == "jax":
-        import jax
-
-        devices = ", ".join(str(d) for d in jax.devices())
-    log.info("Keras %s backend on %s; sampling runs in NumPy on the CPU", backend, devices)
+    log.info("training runs on %s; sampling runs in NumPy on the CPU", machine_description())
     _device_logged = True
 
 

@@ -30,10 +30,9 @@ async def test_console_in_process(
     assert await console.handle("melody temp=5")
     assert not await console.handle("quit")
     text = output.getvalue()
-    assert sorted(p.name for p in tmp_path.glob("lstmuse-tinyfolk-4.*")) == [
-        "lstmuse-tinyfolk-4.mid",
-        "lstmuse-tinyfolk-4.mp3",
-        "lstmuse-tinyfolk-4.png",
+    (midi,) = tmp_path.glob("tinyfolk-4-t1-*.mid")  # style, seed, temperature, job id
+    assert sorted(p.name for p in tmp_path.glob(midi.stem + ".*")) == [
+        midi.stem + suffix for suffix in (".mid", ".mp3", ".png")
     ]
     assert "key G major" in text and "random seed 4" in text
     assert text.count("Melody:") == 2
@@ -58,7 +57,8 @@ def test_local_stack_answers_through_redis_and_a_worker(
     assert done.returncode == 0, done.stderr
     assert "**tinyfolk**" in done.stdout
     assert "random seed 8" in done.stdout
-    assert (tmp_path / "lstmuse-tinyfolk-8.mid").read_bytes().startswith(b"MThd")
+    (midi,) = tmp_path.glob("tinyfolk-8-t1-*.mid")
+    assert midi.read_bytes().startswith(b"MThd")
     code = "import sys; import bot.jobs, bot.service; print('tensorflow' in sys.modules)"
     assert (
         subprocess.run(
