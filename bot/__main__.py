@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from bot.settings import get_bot_settings
-    from lstmuse_core.settings import get_settings
 
     settings = get_bot_settings()
     if args.discord and settings.discord_token is None:
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.console import run_console
         from bot.runtime import build_service
 
-        output = args.out or get_settings().output_dir
+        output = args.out or settings.output_dir
         logging.getLogger().setLevel(logging.WARNING)
         asyncio.run(run_console(build_service(console_settings(settings), output), output))
         return 0

@@ -233,11 +233,17 @@ class InProcessJobs:
     """Embedded mode: the same job code in a worker thread of this process."""
 
     def __init__(
-        self, output_dir: Path, *, models_dir: Path | None = None, soundfont: Path | None = None
+        self,
+        output_dir: Path,
+        *,
+        models_dir: Path | None = None,
+        soundfont: Path | None = None,
+        uploads_dir: Path = Path("uploads"),
     ) -> None:
         self.store = LocalArtifactStore(output_dir / ".artifacts", 24 * 3600, 64 * 1024 * 1024)
         self.models_dir = models_dir
         self.soundfont = soundfont
+        self.uploads_dir = uploads_dir
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
         self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
@@ -268,7 +274,6 @@ class InProcessJobs:
         self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None
     ) -> RetrainResult:
         from lstmuse_core.jobs.training import run_retrain, staged_uploads
-        from lstmuse_core.settings import get_settings
         from lstmuse_core.train import TrainingProgress
 
         def publish(progress: TrainingProgress) -> None:
@@ -289,7 +294,7 @@ class InProcessJobs:
         if not dataset_refs:
             return retrain(None)
         uploads = [(file_name(r), self.store.get(r)) for r in dataset_refs]
-        with staged_uploads(request.style, uploads, get_settings().uploads_dir, job_id) as folder:
+        with staged_uploads(request.style, uploads, self.uploads_dir, job_id) as folder:
             return retrain(folder)
 
     async def submit_rollback(

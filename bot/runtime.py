@@ -27,10 +27,12 @@ def build_service(settings: BotSettings, output_dir: Path = Path("out")) -> Lstm
             job_timeout=settings.job_timeout_seconds,
             train_timeout=settings.train_job_timeout_seconds,
         )
-    from lstmuse_core.settings import get_settings
-
-    core = get_settings()
-    jobs = InProcessJobs(output_dir, models_dir=core.models_dir, soundfont=core.soundfont)
+    jobs = InProcessJobs(
+        output_dir,
+        models_dir=settings.models_dir,
+        soundfont=settings.soundfont,
+        uploads_dir=settings.uploads_dir,
+    )
     return LstmuseService(
         jobs,
         MemoryJobLimits(**limits),

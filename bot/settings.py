@@ -1,6 +1,10 @@
-"""The bot's settings: ``DISCORD_TOKEN`` plus ``LSTMUSE_*`` variables (see .env.example).
+"""The bot process's one settings object: the core's settings plus the bot's own.
 
-The token is a `SecretStr`: it never appears in a log line, a repr or a reply.
+``DISCORD_TOKEN`` plus ``LSTMUSE_*`` variables (see .env.example), read once by
+`get_bot_settings`. It extends `lstmuse_core.settings.Settings`, so the
+console's in-process jobs take the models, uploads and SoundFont paths from
+this same object. The token is a `SecretStr`: it never appears in a log line,
+a repr or a reply.
 """
 
 from __future__ import annotations
@@ -8,20 +12,16 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lstmuse_core.settings import Settings
 
 
-class BotSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="LSTMUSE_", env_file=".env", extra="ignore", env_ignore_empty=True
-    )
-
+class BotSettings(Settings):
     discord_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DISCORD_TOKEN", "LSTMUSE_DISCORD_TOKEN"),
         description="the bot's token (Discord mode); never logged",
     )
-    redis_url: str | None = Field(default=None, description="unset: jobs run in-process")
     command_prefix: str = Field(default="!", description="prefix of text commands")
     admin_user_ids: str = Field(
         default="", description="comma-separated Discord user ids: admins in every guild and DMs"

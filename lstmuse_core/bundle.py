@@ -73,13 +73,12 @@ ACTIVATING = (PROMOTED, FORCED, SET, ROLLED_BACK)
 
 
 def default_models_dir() -> Path:
-    """``$LSTMUSE_MODELS_DIR``, else ``trained_models/`` next to the package."""
-    configured = os.environ.get("LSTMUSE_MODELS_DIR")
-    return (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parent.parent / "trained_models"
-    )
+    """``trained_models/`` next to the package: the committed bundles.
+
+    ``LSTMUSE_MODELS_DIR`` is read by the process's settings, and the CLI, the
+    worker and the bot pass the folder in; library code reads no environment.
+    """
+    return Path(__file__).resolve().parent.parent / "trained_models"
 
 
 def _style_folder(style: str, models_dir: Path | None) -> Path:

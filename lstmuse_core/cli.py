@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     try:
         _fold_style(args)
+        _resolve_paths(args)
         if getattr(args, "json", False):
             # --json promises one JSON object on stdout: whatever a library prints
             # (pyfluidsynth announces itself when CI is set) goes to stderr instead.
@@ -67,6 +68,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lstmuse: interrupted", file=sys.stderr)
         return 130
+
+
+def _resolve_paths(args: argparse.Namespace) -> None:
+    """The folders every command uses, resolved once: flag, else setting, else default.
+
+    The settings (``LSTMUSE_MODELS_DIR``, ``LSTMUSE_CACHE_DIR``,
+    ``LSTMUSE_SOUNDFONT``, see .env.example) are read here and nowhere in the
+    library, which takes explicit paths.
+    """
+    from lstmuse_core.bundle import default_models_dir
+    from lstmuse_core.dataset import default_cache_dir
+    from lstmuse_core.settings import Settings
+
+    settings = Settings()
+    args.models_dir = (
+        getattr(args, "models_dir", None) or settings.models_dir or (default_models_dir())
+    )
+    args.cache_dir = settings.cache_dir or default_cache_dir()
+    args.soundfont = getattr(args, "soundfont", None) or settings.soundfont
 
 
 def _fold_style(args: argparse.Namespace) -> None:
@@ -233,12 +253,18 @@ def _bundle_path(style: str) -> Path | None:
 
 def run_preprocess(args: argparse.Namespace) -> int:
     from lstmuse_core.corpus import STYLES
-    from lstmuse_core.dataset import build_dataset, default_cache_dir
+    from lstmuse_core.dataset import build_dataset
 
     default_part = STYLES[args.style].part if args.style in STYLES else None
     options = _read_options(args, default_part)
     if args.style:
-        dataset = build_dataset(args.style, options=options, workers=args.workers, progress=True)
+        dataset = build_dataset(
+            args.style,
+            options=options,
+            workers=args.workers,
+            progress=True,
+            cache_dir=args.cache_dir,
+        )
     else:
         dataset = build_dataset(
             input_dir=args.input,
@@ -246,8 +272,9 @@ def run_preprocess(args: argparse.Namespace) -> int:
             options=options,
             workers=args.workers,
             progress=True,
+            cache_dir=args.cache_dir,
         )
-    saved = default_cache_dir() / "datasets" / f"{dataset.name}.json.gz"
+    saved = args.cache_dir / "datasets" / f"{dataset.name}.json.gz"
     dataset.save(saved)
     summary = {**dataset.summary(), "saved_to": str(saved)}
     if args.json:
@@ -271,10 +298,10 @@ def run_preprocess(args: argparse.Namespace) -> int:
 
 
 def run_styles(args: argparse.Namespace) -> int:
-    from lstmuse_core.bundle import active_version, default_models_dir, load_bundle, trained_styles
+    from lstmuse_core.bundle import active_version, load_bundle, trained_styles
     from lstmuse_core.corpus import STYLES
 
-    root = default_models_dir()
+    root = args.models_dir
     rows = []
     for name in sorted(set(STYLES) | set(trained_styles(root))):
         style = STYLES.get(name)
@@ -348,6 +375,7 @@ def run_train(args: argparse.Namespace) -> int:
             max_minutes=args.minutes,
             input_dir=args.input,
             models_dir=args.models_dir,
+            cache_dir=args.cache_dir,
             seed=args.seed,
             force=args.force,
             on_progress=show,
@@ -391,6 +419,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         input_path=args.input,
         models_dir=args.models_dir,
         options=_read_options(args),
+        cache_dir=args.cache_dir,
     )
     if args.json:
         _print_json(args, report)

@@ -47,9 +47,11 @@ DEFAULT_SPLIT_SEED = 2024
 
 
 def default_cache_dir() -> Path:
-    """``$LSTMUSE_CACHE_DIR``, else ``$XDG_CACHE_HOME/lstmuse`` (``~/.cache/lstmuse``)."""
-    if configured := os.environ.get("LSTMUSE_CACHE_DIR"):
-        return Path(configured)
+    """``$XDG_CACHE_HOME/lstmuse`` (``~/.cache/lstmuse``), the platform's cache folder.
+
+    ``LSTMUSE_CACHE_DIR`` is read by the process's settings, and the CLI and
+    the worker pass the folder in.
+    """
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "lstmuse"
 

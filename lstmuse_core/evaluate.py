@@ -161,9 +161,11 @@ def compare_on_same_songs(
     )
 
 
-def candidate_test_songs(bundle: Bundle) -> dict[str, list[str]] | None:
+def candidate_test_songs(
+    bundle: Bundle, cache_dir: Path | None = None
+) -> dict[str, list[str]] | None:
     """A bundle's test songs (id -> symbols) from its recorded dataset, if readable here."""
-    dataset = _training_dataset(bundle)
+    dataset = _training_dataset(bundle, cache_dir)
     if dataset is None:
         return None
     return {song.song_id: song.symbols for song in dataset.songs_in("test")}
@@ -176,6 +178,7 @@ def evaluate_bundle(
     input_path: Path | None = None,
     models_dir: Path | None = None,
     options: ReadOptions | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate a bundle on its dataset's test split, or on any file/folder of songs.
 
@@ -183,15 +186,16 @@ def evaluate_bundle(
     (the CLI opens ``--style PATH`` with `bundle_from_path`). Songs given
     with ``input_path`` are read and moved to C major / A minor by the same
     pipeline as the training data. The n-gram baseline is fitted on the
-    bundle's own training split and scored on the same songs.
+    bundle's own training split and scored on the same songs. ``cache_dir``:
+    the preprocessing cache (default: the platform's cache folder).
     """
     from lstmuse_core.bundle import Bundle, resolve_bundle
     from lstmuse_core.ngram import NGramModel
 
     bundle = style if isinstance(style, Bundle) else resolve_bundle(style, models_dir, version)
-    dataset = _training_dataset(bundle)
+    dataset = _training_dataset(bundle, cache_dir)
     if input_path is not None:
-        songs, dropped = _read_songs(input_path, options)
+        songs, dropped = _read_songs(input_path, options, cache_dir)
         evaluated_on = str(input_path)
     else:
         if dataset is None:
@@ -218,7 +222,7 @@ def evaluate_bundle(
     return report
 
 
-def _training_dataset(bundle: Any) -> Dataset | None:
+def _training_dataset(bundle: Any, cache_dir: Path | None = None) -> Dataset | None:
     """The bundle's dataset with the split it was trained on, if its corpus is here."""
     from lstmuse_core.corpus import STYLES
     from lstmuse_core.dataset import build_dataset
@@ -227,10 +231,13 @@ def _training_dataset(bundle: Any) -> Dataset | None:
     name = info.get("name", bundle.style)
     try:
         if name in STYLES and str(info.get("source", "")).startswith("music21"):
-            dataset = build_dataset(name, split_seed=info.get("split_seed", 0))
+            dataset = build_dataset(name, split_seed=info.get("split_seed", 0), cache_dir=cache_dir)
         elif Path(info.get("source", "")).is_dir():
             dataset = build_dataset(
-                input_dir=Path(info["source"]), name=name, split_seed=info.get("split_seed", 0)
+                input_dir=Path(info["source"]),
+                name=name,
+                split_seed=info.get("split_seed", 0),
+                cache_dir=cache_dir,
             )
         else:
             return None
@@ -243,13 +250,15 @@ def _training_dataset(bundle: Any) -> Dataset | None:
     return dataset
 
 
-def _read_songs(path: Path, options: ReadOptions | None) -> tuple[list[list[str]], dict[str, int]]:
+def _read_songs(
+    path: Path, options: ReadOptions | None, cache_dir: Path | None = None
+) -> tuple[list[list[str]], dict[str, int]]:
     from lstmuse_core.corpus import ReadOptions, Song, read_file
     from lstmuse_core.dataset import build_dataset
 
     options = options or ReadOptions()
     if path.is_dir():
-        dataset = build_dataset(input_dir=path, options=options)
+        dataset = build_dataset(input_dir=path, options=options, cache_dir=cache_dir)
         return [s.symbols for s in dataset.songs], dataset.summary()["dropped"]
     if not path.is_file():
         raise CorpusError(f"--input {str(path)!r} is neither a file nor a folder")

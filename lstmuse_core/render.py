@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -283,22 +282,20 @@ def _image_output(
 
 
 def resolve_soundfont(configured: Path | None = None) -> Path:
-    """The SoundFont to use: ``configured``, else ``$LSTMUSE_SOUNDFONT``, else the
-    system's FluidR3_GM (Debian ``fluid-soundfont-gm``), else pretty_midi's TimGM6mb.
+    """The SoundFont to use: ``configured`` (``LSTMUSE_SOUNDFONT``, resolved by the
+    process's settings), else the system's FluidR3_GM (Debian
+    ``fluid-soundfont-gm``), else pretty_midi's TimGM6mb.
 
     A configured file that does not exist raises `MissingToolError` rather
     than silently falling back: a wrong path in the settings should be seen.
     """
-    source = "soundfont"
-    if configured is None and os.environ.get(SOUNDFONT_ENV, "").strip():
-        configured, source = Path(os.environ[SOUNDFONT_ENV].strip()), SOUNDFONT_ENV
     if configured is not None:
         if configured.is_file():
             return configured
         raise MissingToolError(
             "SoundFont",
-            f"{source} points to {configured}, which is not a file; set it to an .sf2 file "
-            "or unset it to use the default (apt-get install fluid-soundfont-gm)",
+            f"{SOUNDFONT_ENV} points to {configured}, which is not a file; set it to an .sf2 "
+            "file or unset it to use the default (apt-get install fluid-soundfont-gm)",
         )
     if SYSTEM_SOUNDFONT.is_file():
         return SYSTEM_SOUNDFONT

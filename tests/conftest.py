@@ -28,8 +28,13 @@ from lstmuse_core.train import StyleTrainingResult, train_style
 
 @pytest.fixture(autouse=True)
 def _isolated_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep caches out of the user's home; the committed models stay readable."""
-    monkeypatch.setenv("LSTMUSE_CACHE_DIR", str(tmp_path / "cache"))
+    """Keep caches out of the user's home; the committed models stay readable.
+
+    The library's default cache is the platform's (``XDG_CACHE_HOME``); processes
+    started by a test read ``LSTMUSE_CACHE_DIR`` through their settings.
+    """
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LSTMUSE_CACHE_DIR", str(tmp_path / "cache" / "lstmuse"))
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +75,12 @@ def redis_db() -> Iterator[redis.Redis]:
 @pytest.fixture(scope="session")
 def worker_env(
     tiny_training: StyleTrainingResult, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str]:
-    """Settings of the worker under test (and of the app objects in this process)."""
+) -> Iterator[dict[str, str]]:
+    """Settings of the worker under test (and of the app objects in this process).
+
+    Set in this process's environment for the session and restored afterwards,
+    with the cached settings objects cleared both times.
+    """
     env = {
         "LSTMUSE_REDIS_URL": REDIS_URL,
         "LSTMUSE_MODELS_DIR": str(tiny_training.bundle.path.parent.parent),
@@ -82,11 +91,17 @@ def worker_env(
         # a killed child's job must come back through reject_on_worker_lost, not this.
         "LSTMUSE_VISIBILITY_TIMEOUT": "300",
     }
-    os.environ.update(env)
+    from bot.settings import get_bot_settings
     from lstmuse_core.settings import get_settings
 
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        get_settings.cache_clear()
+        get_bot_settings.cache_clear()
+        yield env
     get_settings.cache_clear()
-    return env
+    get_bot_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -194,7 +194,7 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
         self.update_state(state="PROGRESS", meta={"stage": "generating"})
         (outcome,) = run_generate_jobs(
             [job],
-            store_from_settings(redis_client()),
+            store_from_settings(settings, redis_client()),
             models_dir=settings.models_dir,
             soundfont=settings.soundfont,
             max_bytes=settings.artifact_max_bytes,
@@ -257,7 +257,7 @@ def retrain(
         ExitStack() as staging,
     ):
         if dataset_refs:
-            store = store_from_settings(redis_client())
+            store = store_from_settings(settings, redis_client())
             uploads = [(file_name(ref), store.get(ref)) for ref in dataset_refs]
             folder = staged_uploads(style, uploads, settings.uploads_dir, job_id)
             dataset_dir = str(staging.enter_context(folder))

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lstmuse_core.errors import LstmuseError
 from lstmuse_core.jobs.keys import artifact_key
+
+if TYPE_CHECKING:
+    from lstmuse_core.settings import Settings
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,80}/[A-Za-z0-9_.-]{1,80}$")
 
@@ -116,11 +119,8 @@ def _check_size(reference: str, data: bytes, max_bytes: int) -> None:
         )
 
 
-def store_from_settings(redis_client: Any | None = None) -> ArtifactStore:
-    """The configured store (``LSTMUSE_ARTIFACT_STORE``)."""
-    from lstmuse_core.settings import get_settings
-
-    settings = get_settings()
+def store_from_settings(settings: Settings, redis_client: Any | None = None) -> ArtifactStore:
+    """The configured store (``LSTMUSE_ARTIFACT_STORE``) of the process's settings."""
     if settings.artifact_store == "local" or redis_client is None:
         return LocalArtifactStore(
             settings.artifact_dir, settings.artifact_ttl_seconds, settings.artifact_max_bytes

@@ -280,12 +280,9 @@ def test_missing_ffmpeg_is_reported_and_the_rest_is_made(
     assert "ffmpeg" in problem and "apt-get install ffmpeg" in problem
 
 
-def test_missing_soundfont_is_reported_and_the_rest_is_made(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """LSTMUSE_SOUNDFONT pointing nowhere: MIDI and picture are made, problems name it."""
-    monkeypatch.setenv("LSTMUSE_SOUNDFONT", str(tmp_path / "missing.sf2"))
-    result = _render(tmp_path)
+def test_missing_soundfont_is_reported_and_the_rest_is_made(tmp_path: Path) -> None:
+    """A configured SoundFont that is not there: MIDI and picture are made, problems name it."""
+    result = _render(tmp_path, soundfont=tmp_path / "missing.sf2")
     assert result.midi.is_file() and result.image is not None
     assert result.audio is None
     (problem,) = result.problems

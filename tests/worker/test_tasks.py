@@ -41,13 +41,14 @@ def test_generate_round_trip(redis_db: redis.Redis) -> None:
     from pydub import AudioSegment
 
     from lstmuse_core.jobs.artifacts import store_from_settings
+    from lstmuse_core.settings import get_settings
 
     result = MelodyResult.from_json(send_generate(REQUEST).get(timeout=120))
     assert result.style == "tinyfolk" and result.model_version == "v001"
     assert result.request == MelodyRequest.from_json(REQUEST)
     (melody,) = result.melodies
     assert melody.random_seed == 9 and melody.steps == 64 and melody.time_signature == "4/4"
-    store = store_from_settings(redis_db)
+    store = store_from_settings(get_settings(), redis_db)
     assert store.get(melody.files["midi"]).startswith(b"MThd")
     assert store.get(melody.files["image"]).startswith(b"\x89PNG")
     audio = AudioSegment.from_file(io.BytesIO(store.get(melody.files["audio"])), format="mp3")
