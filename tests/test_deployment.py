@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -118,3 +119,51 @@ def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
     """.env, the virtualenv and the git history never reach an image."""
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert {".env", ".venv", ".git", "uploads", "artifacts"} <= set(ignored)
+
+
+def test_compose_worker_commands_start_and_serve_their_queues(worker_env, tmp_path) -> None:
+    """Each worker command of the `cpu` profile, run here as compose would, serves its queues."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from celery import Celery
+    from tests_support import SCRATCH_REDIS_URL
+
+    services = _compose()["services"]
+    app = Celery(broker=SCRATCH_REDIS_URL)
+    checked = []
+    for name, service in services.items():
+        command = service.get("command", [])
+        if command[:3] != ["celery", "-A", "worker.app"] or "cpu" not in service.get(
+            "profiles", []
+        ):
+            continue
+        environment = {**service.get("environment", {}), "LSTMUSE_REDIS_URL": SCRATCH_REDIS_URL}
+        log = (tmp_path / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", *command],
+            env={**os.environ, **worker_env, **environment},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        hostname = command[command.index("-n") + 1].replace("%h", socket.gethostname())
+        try:
+            deadline = time.monotonic() + 90
+            while not app.control.ping(destination=[hostname], timeout=0.5):
+                assert process.poll() is None, (tmp_path / f"{name}.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, name
+            inspect = app.control.inspect(destination=[hostname], timeout=2)
+            queues = {queue["name"] for queue in inspect.active_queues()[hostname]}
+            stats = inspect.stats()[hostname]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+        assert queues == set(command[command.index("-Q") + 1].split(",")), name
+        assert stats["pool"]["max-concurrency"] == int(command[command.index("-c") + 1]), name
+        assert stats["prefetch_count"] == int(command[command.index("-c") + 1]), name  # x 1
+        checked.append(name)
+    assert sorted(checked) == ["worker-generate", "worker-train-cpu"]
