@@ -132,7 +132,7 @@ def test_compose_worker_commands_start_and_serve_their_queues(worker_env, tmp_pa
     from tests_support import SCRATCH_REDIS_URL
 
     services = _compose()["services"]
-    app = Celery(broker=SCRATCH_REDIS_URL)
+    app = Celery(broker=SCRATCH_REDIS_URL, set_as_current=False)
     checked = []
     for name, service in services.items():
         command = service.get("command", [])

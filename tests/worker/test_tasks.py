@@ -36,6 +36,13 @@ def send_generate(request: dict, job_id: str | None = None) -> AsyncResult:
     )
 
 
+def job_result(job_id: str) -> AsyncResult:
+    """The job's result on the worker's app (not on whichever app a test made current)."""
+    from worker.app import app
+
+    return AsyncResult(job_id, app=app)
+
+
 def test_generate_round_trip(redis_db: redis.Redis) -> None:
     """A request goes through Redis and the worker; a valid `MelodyResult` names MIDI, MP3, PNG."""
     from pydub import AudioSegment
@@ -82,7 +89,7 @@ def test_redelivered_job_returns_the_same_artifacts(redis_db: redis.Redis) -> No
     job_id = str(uuid.uuid4())
     first = send_generate(REQUEST, job_id).get(timeout=120)
     keys_before = sorted(redis_db.keys(f"lstmuse:artifact:{job_id}/*"))
-    AsyncResult(job_id).forget()
+    job_result(job_id).forget()
     second = send_generate({**REQUEST, "random_seed": 1}, job_id).get(timeout=120)
     assert second == first
     assert sorted(redis_db.keys(f"lstmuse:artifact:{job_id}/*")) == keys_before
@@ -249,7 +256,7 @@ def test_killed_child_mid_render_job_completes_once(redis_db: redis.Redis) -> No
     keys = {k.decode() for k in redis_db.keys(f"lstmuse:artifact:{job.id}/*")}
     assert keys == {f"lstmuse:artifact:{ref}" for ref in references}
     assert int(redis_db.get(f"lstmuse:job:{job.id}:attempts")) == 2
-    AsyncResult(job.id).forget()
+    job_result(job.id).forget()
     again = send_generate(SLOW_REQUEST, job.id).get(timeout=60)
     assert again == result  # the stored result, not a second run
 
