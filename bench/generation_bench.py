@@ -16,7 +16,7 @@ Measures, in one run, with the committed folk bundle (``trained_models/folk``):
     `PreviousSampler` so it runs beside the new one: float64 softmax, one
     uniform drawn per row and step, masks rebuilt every step, arrays
     allocated every step;
-(c) after: `MelodyGenerator` of `lstmuse_core.generate` (float32 buffers
+(c) after: `MelodyGenerator` of `lstmuse_core.model.generate` (float32 buffers
     reused every step, uniforms drawn up front, masks as precomputed biases).
 
 (b) and (c) sample the same folk network one melody at a time (median of
@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 from seed_design import SEED_WINDOW, seed_model  # bench/ is on sys.path
 
-from lstmuse_core.encoding import HOLD, SONG_END, Vocabulary
-from lstmuse_core.generate import SamplingControls, load_generator
+from lstmuse_core.model.generate import SamplingControls, load_generator
+from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
 
 SINGLE_TARGET_MS = 15.0
 BATCH_TARGET_MS = 3.0

@@ -26,13 +26,13 @@ import statistics
 import time
 from typing import Any
 
-from lstmuse_core.batches import song_batches
-from lstmuse_core.dataset import build_dataset
-from lstmuse_core.encoding import SONG_END
-from lstmuse_core.evaluate import score_model
-from lstmuse_core.generate import LstmStepper, MelodyGenerator
-from lstmuse_core.model import PRESETS, build_model
-from lstmuse_core.train import fit, machine_description
+from lstmuse_core.model.batches import song_batches
+from lstmuse_core.model.evaluate import score_model
+from lstmuse_core.model.generate import LstmStepper, MelodyGenerator
+from lstmuse_core.model.network import PRESETS, build_model
+from lstmuse_core.model.train import fit, machine_description
+from lstmuse_core.music.dataset import build_dataset
+from lstmuse_core.music.encoding import SONG_END
 
 
 def training_rows(dataset: Any, batch_sizes: list[int], epochs: int) -> list[list[str]]:

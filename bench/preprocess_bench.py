@@ -40,8 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.corpus import STYLES
-from lstmuse_core.dataset import Dataset, build_dataset
+from lstmuse_core.music.corpus import STYLES
+from lstmuse_core.music.dataset import Dataset, build_dataset
 
 STYLE = "folk"
 # The seed's filter: durations (quarter lengths) its encoding could represent.

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lstmuse_core.train import train_style
+from lstmuse_core.model.train import train_style
 
 
 def main() -> None:

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmuse_core.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
-from lstmuse_core.melody import Melody, parse_time_signature, steps_per_bar
-from lstmuse_core.midi import melody_to_midi
-from lstmuse_core.render import (
+from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
+from lstmuse_core.music.melody import Melody, parse_time_signature, steps_per_bar
+from lstmuse_core.music.midi import melody_to_midi
+from lstmuse_core.music.render import (
     SAMPLE_RATE,
     RenderOptions,
     render_melody,
@@ -97,7 +97,7 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
     from matplotlib.figure import Figure
     from pretty_midi import note_number_to_name
 
-    from lstmuse_core.render import _beat_steps, _pitch_ticks
+    from lstmuse_core.music.render import _beat_steps, _pitch_ticks
 
     def rectangle(x0: float, x1: float, y0: float, y1: float) -> list[tuple[float, float]]:
         return [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]

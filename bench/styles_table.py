@@ -10,7 +10,12 @@ epochs, training time and the machine it was trained on.
 
 from __future__ import annotations
 
-from lstmuse_core.bundle import active_version, default_models_dir, load_bundle, trained_styles
+from lstmuse_core.model.bundle import (
+    active_version,
+    default_models_dir,
+    load_bundle,
+    trained_styles,
+)
 
 
 def main() -> None:

@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 from seed_design import SEED_WINDOW, seed_model  # bench/ is on sys.path
 
-from lstmuse_core.batches import song_batches
-from lstmuse_core.dataset import build_dataset
-from lstmuse_core.encoding import SONG_END, Vocabulary
-from lstmuse_core.model import PRESETS, build_model
+from lstmuse_core.model.batches import song_batches
+from lstmuse_core.model.network import PRESETS, build_model
+from lstmuse_core.music.dataset import build_dataset
+from lstmuse_core.music.encoding import SONG_END, Vocabulary
 
 SEED_BATCH = 64
 TARGET_SPEEDUP = 40.0

@@ -274,7 +274,7 @@ class InProcessJobs:
         self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None
     ) -> RetrainResult:
         from lstmuse_core.jobs.training import run_retrain, staged_uploads
-        from lstmuse_core.train import TrainingProgress
+        from lstmuse_core.model.train import TrainingProgress
 
         def publish(progress: TrainingProgress) -> None:
             self.progress[job_id] = {"stage": "training", **progress.to_json()}

@@ -17,19 +17,19 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "load_generator": "lstmuse_core.generate",
-    "load_generator_from_path": "lstmuse_core.generate",
-    "MelodyGenerator": "lstmuse_core.generate",
-    "write_midi": "lstmuse_core.midi",
-    "melody_to_midi": "lstmuse_core.midi",
-    "melody_from_midi": "lstmuse_core.midi",
-    "parse_seed_melody": "lstmuse_core.seed_melody",
+    "load_generator": "lstmuse_core.model.generate",
+    "load_generator_from_path": "lstmuse_core.model.generate",
+    "MelodyGenerator": "lstmuse_core.model.generate",
+    "write_midi": "lstmuse_core.music.midi",
+    "melody_to_midi": "lstmuse_core.music.midi",
+    "melody_from_midi": "lstmuse_core.music.midi",
+    "parse_seed_melody": "lstmuse_core.music.seed_melody",
     "MelodyRequest": "lstmuse_core.request",
     "compose": "lstmuse_core.compose",
-    "build_dataset": "lstmuse_core.dataset",
-    "train_style": "lstmuse_core.train",
-    "evaluate_bundle": "lstmuse_core.evaluate",
-    "render_melody": "lstmuse_core.render",
+    "build_dataset": "lstmuse_core.music.dataset",
+    "train_style": "lstmuse_core.model.train",
+    "evaluate_bundle": "lstmuse_core.model.evaluate",
+    "render_melody": "lstmuse_core.music.render",
     "LstmuseError": "lstmuse_core.errors",
 }
 

@@ -77,8 +77,8 @@ def _resolve_paths(args: argparse.Namespace) -> None:
     ``LSTMUSE_SOUNDFONT``, see .env.example) are read here and nowhere in the
     library, which takes explicit paths.
     """
-    from lstmuse_core.bundle import default_models_dir
-    from lstmuse_core.dataset import default_cache_dir
+    from lstmuse_core.model.bundle import default_models_dir
+    from lstmuse_core.music.dataset import default_cache_dir
     from lstmuse_core.settings import Settings
 
     settings = Settings()
@@ -232,7 +232,7 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_options(args: argparse.Namespace, default_part: str | None = None) -> Any:
-    from lstmuse_core.corpus import ReadOptions
+    from lstmuse_core.music.corpus import ReadOptions
 
     return ReadOptions(off_grid=args.off_grid or "drop", part=args.part or default_part)
 
@@ -252,8 +252,8 @@ def _bundle_path(style: str) -> Path | None:
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
-    from lstmuse_core.corpus import STYLES
-    from lstmuse_core.dataset import build_dataset
+    from lstmuse_core.music.corpus import STYLES
+    from lstmuse_core.music.dataset import build_dataset
 
     default_part = STYLES[args.style].part if args.style in STYLES else None
     options = _read_options(args, default_part)
@@ -298,8 +298,8 @@ def run_preprocess(args: argparse.Namespace) -> int:
 
 
 def run_styles(args: argparse.Namespace) -> int:
-    from lstmuse_core.bundle import active_version, load_bundle, trained_styles
-    from lstmuse_core.corpus import STYLES
+    from lstmuse_core.model.bundle import active_version, load_bundle, trained_styles
+    from lstmuse_core.music.corpus import STYLES
 
     root = args.models_dir
     rows = []
@@ -328,7 +328,7 @@ def run_styles(args: argparse.Namespace) -> int:
 
 
 def run_instruments(args: argparse.Namespace) -> int:
-    from lstmuse_core.midi import INSTRUMENT_ALIASES, instrument_name
+    from lstmuse_core.music.midi import INSTRUMENT_ALIASES, instrument_name
 
     aliases: dict[int, list[str]] = {}
     for alias, program in INSTRUMENT_ALIASES.items():
@@ -353,7 +353,7 @@ def run_instruments(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from lstmuse_core.train import TrainingProgress, train_style
+    from lstmuse_core.model.train import TrainingProgress, train_style
 
     bar = tqdm(total=args.epochs, unit="epoch", desc=f"training {args.style}", disable=args.json)
 
@@ -409,8 +409,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmuse_core.bundle import bundle_from_path
-    from lstmuse_core.evaluate import evaluate_bundle
+    from lstmuse_core.model.bundle import bundle_from_path
+    from lstmuse_core.model.evaluate import evaluate_bundle
 
     path = _bundle_path(args.style)
     report = evaluate_bundle(
@@ -441,8 +441,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     from lstmuse_core.compose import compose
+    from lstmuse_core.music.seed_melody import parse_seed_melody
     from lstmuse_core.request import MelodyRequest
-    from lstmuse_core.seed_melody import parse_seed_melody
 
     if args.seed_midi is not None and args.seed_melody:
         from lstmuse_core.errors import InvalidParameter
@@ -451,7 +451,7 @@ def run_generate(args: argparse.Namespace) -> int:
             "seed-midi", str(args.seed_midi), "give --seed-melody or --seed-midi, not both"
         )
     if args.seed_midi is not None:
-        from lstmuse_core.midi import melody_from_midi
+        from lstmuse_core.music.midi import melody_from_midi
         from lstmuse_core.request import MAX_SEED_STEPS
 
         seed_melody = melody_from_midi(args.seed_midi, max_steps=MAX_SEED_STEPS)
@@ -462,7 +462,7 @@ def run_generate(args: argparse.Namespace) -> int:
     bundle_path = _bundle_path(args.style)
     style = args.style
     if bundle_path is not None:
-        from lstmuse_core.bundle import bundle_from_path
+        from lstmuse_core.model.bundle import bundle_from_path
 
         style = bundle_from_path(bundle_path).style
     request = MelodyRequest(
@@ -485,7 +485,7 @@ def run_generate(args: argparse.Namespace) -> int:
     _writable_folder(args.out, "out")
     generator = None
     if bundle_path is not None:
-        from lstmuse_core.generate import load_generator_from_path
+        from lstmuse_core.model.generate import load_generator_from_path
 
         generator = load_generator_from_path(bundle_path)
     composed = compose(
@@ -517,8 +517,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def _length_text(request: Any, steps: int) -> str:
     """``8 bars of 4/4 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
-    from lstmuse_core.melody import steps_per_bar
-    from lstmuse_core.midi import step_seconds
+    from lstmuse_core.music.melody import steps_per_bar
+    from lstmuse_core.music.midi import step_seconds
 
     bar = steps_per_bar(request.time_signature)
     seed_steps = len(request.seed_melody)

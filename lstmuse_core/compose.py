@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.encoding import transpose_symbols
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.generate import MelodyGenerator, load_generator
-from lstmuse_core.keys import parse_key
-from lstmuse_core.melody import Melody
-from lstmuse_core.render import RenderOptions, RenderResult, render_melody, validate_stem
+from lstmuse_core.model.generate import MelodyGenerator, load_generator
+from lstmuse_core.music.encoding import transpose_symbols
+from lstmuse_core.music.keys import parse_key
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody, validate_stem
 from lstmuse_core.request import MelodyRequest
 
 

@@ -3,7 +3,7 @@
 Style and version names become folder names under the models directory, so
 every front end (Discord, console, queue payloads) and every task passes them
 through here before they reach the file system. Only the CLI accepts a bundle
-*path*, and it says so explicitly (`lstmuse_core.bundle.bundle_from_path`).
+*path*, and it says so explicitly (`lstmuse_core.model.bundle.bundle_from_path`).
 Importing this module is free (no music21, no Keras): the bot uses it.
 """
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.formats import AUDIO_FORMATS, IMAGE_KINDS
-from lstmuse_core.midi import MAX_BPM, MIN_BPM
+from lstmuse_core.music.formats import AUDIO_FORMATS, IMAGE_KINDS
+from lstmuse_core.music.midi import MAX_BPM, MIN_BPM
 from lstmuse_core.request import (
     MAX_BARS,
     MAX_COUNT,

@@ -14,20 +14,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lstmuse_core.encoding import validate_melody
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.formats import (
+from lstmuse_core.music.encoding import validate_melody
+from lstmuse_core.music.formats import (
     AUDIO_BYTES_PER_SECOND,
     AUDIO_FORMATS,
     DEFAULT_MAX_BYTES,
     IMAGE_KINDS,
     TAIL_SECONDS,
 )
-from lstmuse_core.keys import parse_key
-from lstmuse_core.melody import parse_time_signature, steps_per_bar
-from lstmuse_core.midi import instrument_name, resolve_instrument, step_seconds, validate_bpm
+from lstmuse_core.music.keys import parse_key
+from lstmuse_core.music.melody import parse_time_signature, steps_per_bar
+from lstmuse_core.music.midi import instrument_name, resolve_instrument, step_seconds, validate_bpm
+from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 from lstmuse_core.names import check_style_name
-from lstmuse_core.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 MAX_COUNT = 4

@@ -22,8 +22,8 @@ import pytest
 import redis
 from tests_support import REDIS_URL
 
-from lstmuse_core.corpus import music21_corpus_root
-from lstmuse_core.train import StyleTrainingResult, train_style
+from lstmuse_core.model.train import StyleTrainingResult, train_style
+from lstmuse_core.music.corpus import music21_corpus_root
 
 
 @pytest.fixture(autouse=True)
@@ -163,6 +163,6 @@ def start_worker_process(
 @pytest.fixture(scope="session")
 def folk_dataset(tmp_path_factory: pytest.TempPathFactory):
     """The whole folk style (ESAC erk, 1,781 songs), read once per session."""
-    from lstmuse_core.dataset import build_dataset
+    from lstmuse_core.music.dataset import build_dataset
 
     return build_dataset("folk", cache_dir=tmp_path_factory.mktemp("folk-cache"))

@@ -234,7 +234,7 @@ def retrain(
     """
     from lstmuse_core.jobs.generation import log_device_once
     from lstmuse_core.jobs.training import run_retrain, staged_uploads
-    from lstmuse_core.train import TrainingProgress
+    from lstmuse_core.model.train import TrainingProgress
 
     job_id = self.request.id
     _not_cancelled(self)

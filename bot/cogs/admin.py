@@ -21,8 +21,8 @@ from bot.options import parse_options
 from bot.replies import split_reply
 from bot.service import LstmuseService
 from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.music.uploads import UploadLimits
 from lstmuse_core.request import RetrainRequest
-from lstmuse_core.uploads import UploadLimits
 
 MAX_ATTACHMENTS = 10
 RETRAIN, MODELS, ROLLBACK = COMMANDS["retrain"], COMMANDS["models"], COMMANDS["rollback"]

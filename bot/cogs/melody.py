@@ -17,8 +17,8 @@ from bot.options import parse_options, request_from_text
 from bot.replies import split_reply
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.music.seed_file import MAX_SEED_FILE_BYTES, read_seed_file
 from lstmuse_core.request import MelodyRequest
-from lstmuse_core.seed_file import MAX_SEED_FILE_BYTES, read_seed_file
 
 log = logging.getLogger(__name__)
 MELODY = COMMANDS["melody"]

@@ -128,15 +128,15 @@ def catalogue_from_json(data: Any) -> Catalogue:
 
 def build_catalogue(models_dir: Path | None = None) -> Catalogue:
     """Every style with a bundle: description, active version, versions, held-out figures."""
-    from lstmuse_core.bundle import (
+    from lstmuse_core.errors import BundleError
+    from lstmuse_core.model.bundle import (
         active_version,
         default_models_dir,
         load_bundle,
         trained_styles,
         versions,
     )
-    from lstmuse_core.corpus import STYLES
-    from lstmuse_core.errors import BundleError
+    from lstmuse_core.music.corpus import STYLES
 
     root = models_dir or default_models_dir()
     catalogue: Catalogue = {}

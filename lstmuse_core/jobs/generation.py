@@ -23,10 +23,10 @@ from typing import Any
 
 from lstmuse_core.compose import render_composed, sample_requests
 from lstmuse_core.errors import JobFailed, LstmuseError
-from lstmuse_core.generate import MelodyGenerator, load_generator
 from lstmuse_core.jobs.artifacts import ArtifactStore
 from lstmuse_core.jobs.queue import UNEXPECTED_FAILURE
 from lstmuse_core.jobs.results import GeneratedMelody, MelodyResult
+from lstmuse_core.model.generate import MelodyGenerator, load_generator
 from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def log_device_once() -> None:
     global _device_logged
     if _device_logged:
         return
-    from lstmuse_core.train import machine_description
+    from lstmuse_core.model.train import machine_description
 
     log.info("training runs on %s; sampling runs in NumPy on the CPU", machine_description())
     _device_logged = True

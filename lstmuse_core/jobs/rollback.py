@@ -1,7 +1,7 @@
 """Rolling a style back to the previously active version (an admin command).
 
 The style's promotion history (``trained_models/<style>/HISTORY.jsonl``,
-see `lstmuse_core.bundle.roll_back`) says which versions were active and in
+see `lstmuse_core.model.bundle.roll_back`) says which versions were active and in
 what order: a rollback returns to the one active before the current one,
 never to a version the promotion check refused, and is itself recorded, so
 rolling back twice walks two steps back. The committed bundles have no
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lstmuse_core import bundle
 from lstmuse_core.jobs.results import RollbackResult
+from lstmuse_core.model import bundle
 from lstmuse_core.names import check_style_name, check_version_name
 
 

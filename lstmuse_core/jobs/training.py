@@ -21,7 +21,7 @@ from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.jobs.results import RetrainResult
 
 if TYPE_CHECKING:
-    from lstmuse_core.train import ProgressCallback
+    from lstmuse_core.model.train import ProgressCallback
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
@@ -34,8 +34,8 @@ def unpack_uploads(
     A redelivered job starts again from an empty folder. Without a job id the
     folder gets a fresh one; the caller removes the folder (see `staged_uploads`).
     """
+    from lstmuse_core.music.uploads import save_uploads
     from lstmuse_core.names import check_style_name
-    from lstmuse_core.uploads import save_uploads
 
     check_style_name(style)
     job_id = job_id or uuid.uuid4().hex
@@ -76,7 +76,7 @@ def run_retrain(
     on_progress: ProgressCallback | None = None,
 ) -> RetrainResult:
     """Train, evaluate, write a bundle, promote if not worse; what became of it."""
-    from lstmuse_core.train import train_style
+    from lstmuse_core.model.train import train_style
 
     result = train_style(
         style,

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.console import Console
 from bot.runtime import build_service
 from bot.settings import BotSettings
-from lstmuse_core.train import StyleTrainingResult
+from lstmuse_core.model.train import StyleTrainingResult
 
 
 async def test_console_in_process(

@@ -238,7 +238,7 @@ def _worker_models(worker_env: dict[str, str]):
 
 async def test_admin_lists_models(discord_bot: LstmuseBot, worker_env) -> None:
     """A configured admin's !models shows each version with its held-out figures."""
-    from lstmuse_core import bundle
+    from lstmuse_core.model import bundle
 
     discord_bot.settings.admin_user_ids = str(dpytest.get_config().members[0].id)
     models_dir = _worker_models(worker_env)
@@ -256,8 +256,8 @@ async def test_admin_rolls_back(discord_bot: LstmuseBot, worker_env, redis_db) -
     """A configured admin's !rollback makes the previously active version active again."""
     import shutil
 
-    from lstmuse_core import bundle
     from lstmuse_core.jobs.keys import CATALOGUE_KEY
+    from lstmuse_core.model import bundle
 
     models_dir = _worker_models(worker_env)
     source = bundle.resolve_bundle("tinyfolk", models_dir).path
@@ -285,8 +285,8 @@ async def test_admin_retrains_from_attached_music(
     """A configured admin's !retrain with an ABC file trains, reports epochs and promotes."""
     import shutil
 
-    from lstmuse_core import bundle
     from lstmuse_core.jobs.keys import CATALOGUE_KEY
+    from lstmuse_core.model import bundle
 
     models_dir = _worker_models(worker_env)
     discord_bot.settings.admin_user_ids = str(dpytest.get_config().members[0].id)

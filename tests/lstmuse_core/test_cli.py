@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.train import StyleTrainingResult
+from lstmuse_core.model.train import StyleTrainingResult
 
 
 def lstmuse(
@@ -147,7 +147,7 @@ def test_style_paths_are_bundle_folders_only_in_the_cli(tmp_path: Path) -> None:
 def test_melody_file_stem_names_style_seed_temperature_and_id() -> None:
     """The stem is safe for validate_stem, fits the -N suffix, and differs by temperature."""
     from lstmuse_core.compose import melody_file_stem, new_short_id
-    from lstmuse_core.render import validate_stem
+    from lstmuse_core.music.render import validate_stem
 
     assert melody_file_stem("folk", 12, 0.8, "3fa9c2") == "folk-12-t0_8-3fa9c2"
     assert melody_file_stem("folk", 12, 1.0, "3fa9c2") == "folk-12-t1-3fa9c2"

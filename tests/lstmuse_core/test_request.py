@@ -113,13 +113,13 @@ def test_retrain_request_reads_typed_options() -> None:
 
 def test_retrain_presets_match_the_model_presets() -> None:
     """The bot's list of presets (no Keras import) is the model's own."""
-    from lstmuse_core.model import PRESETS
+    from lstmuse_core.model.network import PRESETS
 
     assert set(RETRAIN_PRESETS) == set(PRESETS)
 
 
 def test_importing_the_request_does_not_load_the_renderer() -> None:
-    """`import lstmuse_core.request` does not import lstmuse_core.render."""
-    code = "import sys, lstmuse_core.request; print('lstmuse_core.render' in sys.modules)"
+    """`import lstmuse_core.request` does not import lstmuse_core.music.render."""
+    code = "import sys, lstmuse_core.request; print('lstmuse_core.music.render' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -326,7 +326,7 @@ def generation_only_worker(tiny_training, worker_env, worker_process_starter, tm
     """
     from celery import Celery
 
-    from lstmuse_core.bundle import set_active
+    from lstmuse_core.model.bundle import set_active
     from worker.app import app as worker_app
 
     models = tmp_path / "models"
@@ -353,7 +353,7 @@ def test_rollback_is_served_beside_a_busy_train_queue_and_honours_its_deadline(
     generation_only_worker, erk5_folder
 ) -> None:
     """With the train queue blocked a rollback runs; one past its deadline or expiry does not."""
-    from lstmuse_core.bundle import active_version
+    from lstmuse_core.model.bundle import active_version
 
     app, models = generation_only_worker
     retrain = app.send_task(

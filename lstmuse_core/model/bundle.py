@@ -1,0 +1,617 @@
+"""Versioned model bundles: ``trained_models/<style>/<version>/`` + ``ACTIVE``.
+
+A bundle alone rebuilds and runs the model: ``model.keras`` (Keras 3 format),
+``vocab.json`` (symbols in index order), ``config.json`` (model and training
+hyper-parameters, dataset and its fingerprint, split seed) and
+``metrics.json`` (held-out loss, accuracy, sample statistics). Versions are
+written to a temporary folder and renamed into place; ``ACTIVE`` is replaced
+atomically afterwards, so a reader never sees half a bundle and a crash
+mid-write leaves the active model as it was.
+
+Every function here that takes a style or a version takes a *name* and
+passes it through `lstmuse_core.names` before it touches the file system;
+a bundle *path* is accepted only by `bundle_from_path`, which only the CLI
+uses (``lstmuse generate --style PATH``).
+
+Each style folder keeps ``HISTORY.jsonl``, one JSON line per change of
+``ACTIVE`` or refused promotion (version, previous, when, action, note).
+Rollback walks it back (see `roll_back`). Changes of ``ACTIVE`` and of the
+history happen under one lock per style (``.lock``, ``flock``), so a
+promotion and a rollback never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from lstmuse_core.errors import BundleError, InvalidParameter
+from lstmuse_core.model.network import ModelConfig
+from lstmuse_core.music.encoding import Vocabulary
+from lstmuse_core.names import check_style_name, check_version_name, is_version_name
+
+__all__ = [  # check_style_name stays importable from here for older callers
+    "ACTIVE_FILE",
+    "BUNDLE_FILES",
+    "HISTORY_FILE",
+    "Bundle",
+    "HistoryEntry",
+    "active_version",
+    "bundle_folder",
+    "bundle_from_path",
+    "check_style_name",
+    "default_models_dir",
+    "history",
+    "load_bundle",
+    "promote",
+    "resolve_bundle",
+    "roll_back",
+    "set_active",
+    "trained_styles",
+    "versions",
+    "write_bundle",
+]
+
+BUNDLE_FILES = ("model.keras", "vocab.json", "config.json", "metrics.json")
+ACTIVE_FILE = "ACTIVE"
+HISTORY_FILE = "HISTORY.jsonl"
+LOCK_FILE = ".lock"
+
+# History actions. Those that make a version active mark it as known-good.
+PROMOTED, FORCED, SET, ROLLED_BACK, REFUSED = "promoted", "forced", "set", "rolled back", "refused"
+ACTIVATING = (PROMOTED, FORCED, SET, ROLLED_BACK)
+
+
+def default_models_dir() -> Path:
+    """``trained_models/`` next to the package: the committed bundles.
+
+    ``LSTMUSE_MODELS_DIR`` is read by the process's settings, and the CLI, the
+    worker and the bot pass the folder in; library code reads no environment.
+    """
+    return Path(__file__).resolve().parents[2] / "trained_models"
+
+
+def _style_folder(style: str, models_dir: Path | None) -> Path:
+    """``<models_dir>/<style>`` for a checked style name (never a path)."""
+    return (models_dir or default_models_dir()) / check_style_name(style)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A validated model bundle on disk; the Keras model loads on first use."""
+
+    path: Path
+
+    @property
+    def style(self) -> str:
+        return str(self.config_json.get("style", self.path.parent.name))
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary.load(self.path / "vocab.json")
+
+    @cached_property
+    def config_json(self) -> dict[str, Any]:
+        return dict(json.loads((self.path / "config.json").read_text(encoding="utf-8")))
+
+    @cached_property
+    def model_config(self) -> ModelConfig:
+        return ModelConfig.from_json(self.config_json["model"])
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        return dict(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")))
+
+    def load_model(self) -> Any:
+        import keras
+
+        try:
+            model = keras.saving.load_model(self.path / "model.keras", compile=False)
+        except Exception as error:
+            raise BundleError(f"{self.path}/model.keras cannot be loaded: {error}") from error
+        vocab_size = len(self.vocabulary)
+        if model.output_shape[-1] != vocab_size:
+            raise BundleError(
+                f"{self.path}: the model predicts {model.output_shape[-1]} symbols "
+                f"but vocab.json has {vocab_size}"
+            )
+        return model
+
+
+def load_bundle(path: Path) -> Bundle:
+    """Open and validate a bundle folder; the error names what is wrong.
+
+    Internal: callers build ``path`` from checked names. A path a user typed
+    goes through `bundle_from_path`.
+    """
+    if not path.is_dir():
+        raise BundleError(f"model bundle {str(path)!r} does not exist")
+    missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
+    if missing:
+        raise BundleError(f"model bundle {str(path)!r} lacks {', '.join(missing)}")
+    bundle = Bundle(path)
+    try:
+        vocabulary = bundle.vocabulary
+        config = bundle.config_json
+        bundle.metrics  # noqa: B018 - parse now, so a broken file is reported here
+    except (ValueError, OSError) as error:
+        raise BundleError(f"model bundle {str(path)!r}: {error}") from error
+    for key in ("model", "style", "vocab_size"):
+        if key not in config:
+            raise BundleError(f"model bundle {str(path)!r}: config.json lacks {key!r}")
+    if config["vocab_size"] != len(vocabulary):
+        raise BundleError(
+            f"model bundle {str(path)!r}: config.json says {config['vocab_size']} "
+            f"symbols, vocab.json has {len(vocabulary)}"
+        )
+    try:
+        bundle.model_config  # noqa: B018
+    except (TypeError, InvalidParameter) as error:
+        raise BundleError(f"model bundle {str(path)!r}: bad model config: {error}") from error
+    return bundle
+
+
+def bundle_from_path(path: str | Path) -> Bundle:
+    """A bundle folder given as a path: for the CLI's ``--style PATH`` only.
+
+    Front ends and tasks never call this: they pass style names to
+    `resolve_bundle` / `bundle_folder`, which refuse anything but a name.
+    """
+    folder = Path(path).expanduser()
+    if not (folder / "config.json").is_file():
+        raise BundleError(f"{str(path)!r} is not a model bundle folder (no config.json)")
+    return load_bundle(folder.resolve())
+
+
+def versions(style: str, models_dir: Path | None = None) -> list[str]:
+    """The style's bundle versions, oldest first."""
+    folder = _style_folder(style, models_dir)
+    if not folder.is_dir():
+        return []
+    found = [p.name for p in folder.iterdir() if p.is_dir() and is_version_name(p.name)]
+    return sorted(found, key=lambda v: int(v[1:]))
+
+
+def active_version(style: str, models_dir: Path | None = None) -> str | None:
+    marker = _style_folder(style, models_dir) / ACTIVE_FILE
+    try:
+        text = marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if text and not is_version_name(text):
+        raise BundleError(f"{marker} names {text[:40]!r}, which is not a version")
+    return text or None
+
+
+def trained_styles(models_dir: Path | None = None) -> list[str]:
+    """Styles with an active bundle (folders whose names are not style names are ignored)."""
+    root = models_dir or default_models_dir()
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name for p in root.iterdir() if (p / ACTIVE_FILE).is_file() and _is_style_name(p.name)
+    )
+
+
+def _is_style_name(name: str) -> bool:
+    try:
+        check_style_name(name)
+    except InvalidParameter:
+        return False
+    return True
+
+
+def bundle_folder(style: str, models_dir: Path | None = None, version: str | None = None) -> Path:
+    """The folder of a style's active (or given) version; names only, never a path.
+
+    Only names are checked here; `load_bundle` reads and validates the files.
+    """
+    folder = _style_folder(style, models_dir)
+    if version is not None:
+        check_version_name(version)
+    root = folder.parent
+    chosen = version or active_version(style, root)
+    if chosen is None:
+        known = trained_styles(root)
+        raise InvalidParameter(
+            "style", style, f"trained styles are {', '.join(known) or 'none yet'}"
+        )
+    if chosen not in versions(style, root):
+        raise InvalidParameter(
+            "version",
+            chosen,
+            f"versions of {style} are {', '.join(versions(style, root)) or 'none'}",
+        )
+    return folder / chosen
+
+
+def resolve_bundle(
+    style: str, models_dir: Path | None = None, version: str | None = None
+) -> Bundle:
+    """A style's active (or given) version, validated. Names only: see `bundle_from_path`."""
+    return load_bundle(bundle_folder(style, models_dir, version))
+
+
+def write_bundle(
+    style: str,
+    model: Any,
+    vocabulary: Vocabulary,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    models_dir: Path | None = None,
+) -> Bundle:
+    """Write a new version atomically (not yet active) and return it."""
+    folder = _style_folder(style, models_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
+    staging.chmod(0o755)  # mkdtemp makes it private; workers of other users read bundles
+    try:
+        model.save(staging / "model.keras")
+        vocabulary.save(staging / "vocab.json")
+        full_config = {**config, "style": style, "vocab_size": len(vocabulary)}
+        _write_json(staging / "config.json", full_config)
+        _write_json(staging / "metrics.json", metrics)
+        load_bundle(staging)
+        while True:  # another writer may take the same number: retry with the next
+            existing = versions(style, folder.parent)
+            number = int(existing[-1][1:]) + 1 if existing else 1
+            target = folder / f"v{number:03d}"
+            try:
+                staging.rename(target)
+                break
+            except OSError:
+                if not target.exists():
+                    raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_bundle(target)
+
+
+# --- ACTIVE and its history ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of ``HISTORY.jsonl``: ``version`` was made active (or refused).
+
+    action: "promoted" (not worse on the same held-out songs), "forced",
+    "set" (by hand), "rolled back", or "refused" (the promotion check kept
+    ``previous``; ``version`` was not made active).
+    """
+
+    version: str
+    previous: str | None
+    at: str  # UTC, ISO 8601
+    action: str
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def history(style: str, models_dir: Path | None = None) -> list[HistoryEntry]:
+    """The style's promotion history, oldest first ([] when it has none yet).
+
+    A line that cannot be read (a crash mid-append) is skipped.
+    """
+    path = _style_folder(style, models_dir) / HISTORY_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            data = json.loads(line)
+            entries.append(
+                HistoryEntry(
+                    version=check_version_name(data["version"]),
+                    previous=data.get("previous"),
+                    at=str(data.get("at", "")),
+                    action=str(data["action"]),
+                    note=str(data.get("note", "")),
+                    details=dict(data.get("details") or {}),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    return entries
+
+
+def _append_history(folder: Path, entry: HistoryEntry) -> None:
+    """Append one line with a single ``write`` on an ``O_APPEND`` file, then fsync."""
+    line = (json.dumps(entry.to_json(), sort_keys=True) + "\n").encode("utf-8")
+    handle = os.open(folder / HISTORY_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(handle, line)
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def _style_lock(folder: Path) -> Iterator[None]:
+    """Exclusive lock on a style folder's ACTIVE and history (between processes too)."""
+    handle = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def _write_active(folder: Path, version: str) -> None:
+    marker = folder / ACTIVE_FILE
+    temporary = marker.with_name(f".{ACTIVE_FILE}.{os.getpid()}.tmp")
+    temporary.write_text(version + "\n", encoding="utf-8")
+    temporary.replace(marker)
+
+
+def _activate(
+    style: str,
+    version: str,
+    folder: Path,
+    action: str,
+    note: str,
+    details: Mapping[str, Any] | None = None,
+) -> str | None:
+    """Validate ``version``, point ACTIVE at it, record it; the caller holds the lock."""
+    root = folder.parent
+    check_version_name(version)
+    if version not in versions(style, root):
+        raise InvalidParameter(
+            "version",
+            version,
+            f"versions of {style} are {', '.join(versions(style, root)) or 'none'}",
+        )
+    load_bundle(folder / version)
+    previous = active_version(style, root)
+    _write_active(folder, version)
+    _append_history(
+        folder, HistoryEntry(version, previous, _now(), action, note, dict(details or {}))
+    )
+    return previous
+
+
+def set_active(
+    style: str, version: str, models_dir: Path | None = None, *, note: str = "set by hand"
+) -> None:
+    """Point ``ACTIVE`` at a (validated) version, atomically, and record it as "set"."""
+    folder = _style_folder(style, models_dir)
+    check_version_name(version)
+    if not folder.is_dir():
+        raise InvalidParameter("style", style, "a style with trained versions")
+    with _style_lock(folder):
+        _activate(style, version, folder, SET, note)
+
+
+def activation_stack(entries: Sequence[HistoryEntry], active: str | None) -> list[str]:
+    """The versions that were made active, as a stack whose top is the active one.
+
+    Promotions (and "set") push; a rollback pops back to the version it
+    returned to, so rolling back again walks further back instead of
+    bouncing between two versions. With no history (the committed bundles)
+    the only known-good version is the active one.
+    """
+    stack: list[str] = []
+    for entry in entries:
+        if entry.action == ROLLED_BACK and entry.version in stack:
+            del stack[len(stack) - stack[::-1].index(entry.version) :]
+        elif entry.action in ACTIVATING:
+            stack.append(entry.version)
+    if active is not None and (not stack or stack[-1] != active):
+        stack.append(active)  # ACTIVE changed outside this module: trust it
+    return stack
+
+
+def roll_back(
+    style: str, version: str | None = None, models_dir: Path | None = None
+) -> tuple[str, str | None]:
+    """Make the previously active version (or a named, once-active one) active again.
+
+    Returns (now active, was active). Refused with `InvalidParameter`: a
+    version that was never active (the promotion check refused it, or it
+    predates the history), the active version itself, or no earlier version.
+    The rollback is recorded, so a second rollback goes one further back.
+    """
+    folder = _style_folder(style, models_dir)
+    if version is not None:
+        check_version_name(version)
+    if not versions(style, folder.parent):
+        raise InvalidParameter("style", style, "a style with trained versions")
+    with _style_lock(folder):
+        entries = history(style, folder.parent)
+        current = active_version(style, folder.parent)
+        stack = activation_stack(entries, current)
+        if version is None:
+            if len(stack) < 2:
+                raise InvalidParameter(
+                    "version",
+                    "previous",
+                    f"{style} has no earlier version known to have been active "
+                    f"(active: {current or 'none'}; "
+                    + ("no promotion history yet)" if not entries else "history exhausted)"),
+                )
+            target = stack[-2]
+        else:
+            target = version
+            once_active = {e.version for e in entries if e.action in ACTIVATING} | set(stack)
+            if target == current:
+                raise InvalidParameter("version", target, f"{target} is already active")
+            if target not in once_active:
+                refused = any(e.version == target and e.action == REFUSED for e in entries)
+                why = (
+                    "the promotion check refused it and it was never active"
+                    if refused
+                    else "it was never active"
+                )
+                known = ", ".join(v for v in sorted(once_active) if v != current) or "none"
+                raise InvalidParameter(
+                    "version",
+                    target,
+                    f"a version of {style} that was active before ({known})",
+                    hint=why,
+                )
+        _activate(style, target, folder, ROLLED_BACK, f"rolled back from {current}")
+    return target, current
+
+
+# --- promotion -------------------------------------------------------------------------
+
+
+def same_dataset(incumbent: Mapping[str, Any], candidate: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether two bundles' configs name the same dataset, and how that was decided.
+
+    Bundles record a content fingerprint of their songs (ids and symbols).
+    Older bundles (the committed ones) have none: then the song ids of their
+    recorded split and the step count must match.
+    """
+    old = dict(incumbent.get("dataset") or {})
+    new = dict(candidate.get("dataset") or {})
+
+    def described(info: Mapping[str, Any]) -> str:
+        return f"{info.get('songs_kept', '?')} songs from {info.get('source', '?')}"
+
+    if old.get("fingerprint") and new.get("fingerprint"):
+        if old["fingerprint"] == new["fingerprint"]:
+            return True, f"same dataset (fingerprint {str(new['fingerprint'])[:12]})"
+        return False, f"a different dataset ({described(new)}; the active one: {described(old)})"
+
+    def song_ids(info: Mapping[str, Any]) -> set[str]:
+        return {i for ids in dict(info.get("split_ids") or {}).values() for i in ids}
+
+    old_ids, new_ids = song_ids(old), song_ids(new)
+    if old_ids and old_ids == new_ids and old.get("steps") == new.get("steps"):
+        return True, "same song ids and step count (the active bundle records no fingerprint)"
+    return False, (
+        f"a different dataset ({described(new)}; the active one: {described(old)}, "
+        "compared by song ids and step count)"
+    )
+
+
+def promote(
+    bundle: Bundle,
+    *,
+    force: bool = False,
+    models_dir: Path | None = None,
+    held_out_songs: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[bool, str]:
+    """Make ``bundle`` active unless (not forced) it is not shown to be at least as good.
+
+    Candidate and incumbent are scored on the *same* songs: the candidate's
+    held-out test songs (``held_out_songs``, song id -> symbols; read from
+    its recorded dataset when not given) minus those the incumbent trained
+    or validated on and those either vocabulary cannot encode (see
+    `lstmuse_core.model.evaluate.compare_on_same_songs`). The candidate's test
+    split is the one set guaranteed unseen by the candidate; comparing each
+    on its own split (as before) let an easy dataset win. A candidate trained
+    on a different dataset than the active one is never promoted without
+    ``force``: a lower loss on different music says nothing about the style.
+
+    Returns whether it was promoted and why, in words for the admin. Every
+    decision, refusals included, is appended to the style's history.
+    """
+    style = check_style_name(bundle.path.parent.name)
+    version = check_version_name(bundle.path.name)
+    if bundle.style != style:
+        raise BundleError(f"{bundle.path} says it is style {bundle.style!r}, not {style!r}")
+    folder = _style_folder(style, models_dir or bundle.path.parent.parent)
+    if (folder / version).resolve() != bundle.path.resolve():
+        raise BundleError(f"{bundle.path} is not {style}/{version} under {folder.parent}")
+    with _style_lock(folder):
+        current = active_version(style, folder.parent)
+        if current is None or current == version:
+            _activate(style, version, folder, FORCED if force else PROMOTED, "first version")
+            return True, f"{version} is now active (the first model of {style})"
+        decision = _decide(bundle, folder / current, force, held_out_songs)
+        if not decision.promote:
+            _append_history(
+                folder,
+                HistoryEntry(version, current, _now(), REFUSED, decision.note, decision.details),
+            )
+            return False, decision.note
+        action = FORCED if force else PROMOTED
+        _activate(style, version, folder, action, decision.note, decision.details)
+        return True, decision.note
+
+
+@dataclass(frozen=True)
+class _Decision:
+    promote: bool
+    note: str
+    details: dict[str, Any]
+
+
+def _decide(
+    candidate: Bundle,
+    incumbent_path: Path,
+    force: bool,
+    held_out_songs: Mapping[str, Sequence[str]] | None,
+) -> _Decision:
+    from lstmuse_core.model.evaluate import candidate_test_songs, compare_on_same_songs
+
+    new, old = candidate.version, incumbent_path.name
+    use_force = " (use force to promote it anyway)"
+    try:
+        incumbent = load_bundle(incumbent_path)
+    except BundleError as error:
+        note = f"the active {old} cannot be loaded ({error})"
+        if force:
+            return _Decision(True, f"{new} is now active, forced (was {old}; {note})", {})
+        return _Decision(False, f"kept {old}, {new} not compared: {note}{use_force}", {})
+    same, dataset_note = same_dataset(incumbent.config_json, candidate.config_json)
+    details: dict[str, Any] = {"same_dataset": same, "dataset": dataset_note}
+    songs = held_out_songs if held_out_songs is not None else candidate_test_songs(candidate)
+    comparison = compare_on_same_songs(candidate, incumbent, songs) if songs is not None else None
+    if comparison is None or comparison.songs == 0:
+        why = (
+            f"{new}'s held-out songs are not available here"
+            if comparison is None
+            else f"none of {new}'s {comparison.offered} held-out songs can be scored by both"
+            f" ({comparison.describe_skipped()})"
+        )
+        compared = f"no comparison: {why}"
+    else:
+        details.update(comparison.to_json())
+        compared = comparison.describe(new, old)
+    if force:
+        what = "" if same else f"; trained on {dataset_note}"
+        return _Decision(
+            True, f"{new} is now active, forced (was {old}; {compared}{what})", details
+        )
+    if not same:
+        return _Decision(
+            False,
+            f"kept {old}: {new} was trained on {dataset_note}, which is never promoted "
+            f"without force; {compared}{use_force}",
+            details,
+        )
+    if comparison is None or comparison.songs == 0:
+        return _Decision(False, f"kept {old}: {compared}{use_force}", details)
+    if comparison.candidate.bits_per_symbol > comparison.incumbent.bits_per_symbol:
+        return _Decision(False, f"kept {old}, it is better: {compared}{use_force}", details)
+    return _Decision(True, f"{new} is now active (was {old}): {compared}", details)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,270 @@
+"""Held-out evaluation of a model: next-symbol loss, accuracy, onset accuracy.
+
+Scored exactly as trained: each song is read from a fresh state with input
+``["/"] + song`` and every symbol of ``song + ["/"]`` is predicted. Songs with
+symbols the model does not know (pitches outside its range) cannot be scored;
+they are skipped and counted, never a crash.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstmuse_core.errors import CorpusError
+from lstmuse_core.model.batches import song_batches
+from lstmuse_core.music.encoding import SONG_END, Vocabulary, is_pitch
+
+if TYPE_CHECKING:
+    from lstmuse_core.model.bundle import Bundle
+    from lstmuse_core.music.corpus import ReadOptions
+    from lstmuse_core.music.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class HeldOutScore:
+    bits_per_symbol: float
+    accuracy: float
+    onset_accuracy: float  # accuracy where the target is a note onset (a pitch)
+    songs: int
+    symbols: int
+    songs_skipped: int
+    unknown_symbols: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def known_songs(
+    vocabulary: Vocabulary, songs: Sequence[Sequence[str]]
+) -> tuple[list[Sequence[str]], dict[str, int]]:
+    """Songs the vocabulary can encode, and counts of the symbols it cannot."""
+    kept: list[Sequence[str]] = []
+    unknown: dict[str, int] = {}
+    for song in songs:
+        missing = [s for s in song if s not in vocabulary]
+        for symbol in missing:
+            unknown[symbol] = unknown.get(symbol, 0) + 1
+        if not missing:
+            kept.append(song)
+    return kept, dict(sorted(unknown.items()))
+
+
+def score_model(
+    model: Any, vocabulary: Vocabulary, songs: Sequence[Sequence[str]], batch_size: int = 32
+) -> HeldOutScore:
+    """Score a Keras model (logits output) on held-out songs."""
+    import keras
+
+    usable, unknown = known_songs(vocabulary, songs)
+    delimiter = vocabulary.index[SONG_END]
+    is_onset = np.array([is_pitch(s) for s in vocabulary.symbols])
+    total_bits = correct = onsets = onsets_correct = symbols = 0.0
+    for batch in song_batches([vocabulary.encode(s) for s in usable], batch_size, 64, delimiter):
+        logits = keras.ops.convert_to_numpy(model(batch.inputs, training=False)).astype(np.float64)
+        log_probs = logits - _logsumexp(logits)
+        target_log_probs = np.take_along_axis(log_probs, batch.targets[..., None], -1)[..., 0]
+        mask = batch.weights > 0
+        hits = (logits.argmax(-1) == batch.targets) & mask
+        onset_mask = is_onset[batch.targets] & mask
+        total_bits -= float(target_log_probs[mask].sum()) / math.log(2)
+        correct += float(hits.sum())
+        onsets += float(onset_mask.sum())
+        onsets_correct += float((hits & onset_mask).sum())
+        symbols += float(mask.sum())
+    return HeldOutScore(
+        bits_per_symbol=total_bits / symbols if symbols else math.nan,
+        accuracy=correct / symbols if symbols else math.nan,
+        onset_accuracy=onsets_correct / onsets if onsets else math.nan,
+        songs=len(usable),
+        symbols=int(symbols),
+        songs_skipped=len(songs) - len(usable),
+        unknown_symbols=unknown,
+    )
+
+
+def _logsumexp(logits: np.ndarray) -> np.ndarray:
+    peak = logits.max(-1, keepdims=True)
+    return np.asarray(peak + np.log(np.exp(logits - peak).sum(-1, keepdims=True)))
+
+
+@dataclass(frozen=True)
+class SameSongsComparison:
+    """Two models scored on exactly the same held-out songs (promotion's evidence)."""
+
+    candidate: HeldOutScore
+    incumbent: HeldOutScore
+    offered: int  # the candidate's held-out songs
+    seen_by_incumbent: int  # left out: the incumbent trained or validated on them
+    unknown_to_one: int  # left out: a symbol one of the two vocabularies lacks
+
+    @property
+    def songs(self) -> int:
+        return self.candidate.songs
+
+    def describe_skipped(self) -> str:
+        return (
+            f"{self.seen_by_incumbent} seen in the active model's training, "
+            f"{self.unknown_to_one} with symbols one model does not know"
+        )
+
+    def describe(self, candidate_version: str, incumbent_version: str) -> str:
+        left_out = self.offered - self.songs
+        skipped = f"; {left_out} left out: {self.describe_skipped()}" if left_out else ""
+        return (
+            f"on the same {self.songs} held-out songs ({self.candidate.symbols} symbols) of "
+            f"{candidate_version}'s test split, {candidate_version} scores "
+            f"{self.candidate.bits_per_symbol:.3f} bits/symbol, {incumbent_version} "
+            f"{self.incumbent.bits_per_symbol:.3f}{skipped}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compared_songs": self.songs,
+            "compared_symbols": self.candidate.symbols,
+            "offered_songs": self.offered,
+            "seen_by_incumbent": self.seen_by_incumbent,
+            "unknown_to_one": self.unknown_to_one,
+            "candidate_bits_per_symbol": self.candidate.bits_per_symbol,
+            "incumbent_bits_per_symbol": self.incumbent.bits_per_symbol,
+        }
+
+
+def compare_on_same_songs(
+    candidate: Bundle, incumbent: Bundle, held_out: Mapping[str, Sequence[str]]
+) -> SameSongsComparison:
+    """Score both bundles on the same songs: ``held_out`` (id -> symbols), the candidate's
+    test split, minus songs the incumbent trained or validated on (by id) and songs
+    either vocabulary cannot encode. Both scores then cover identical songs and symbols.
+    """
+    recorded = dict(incumbent.config_json.get("dataset", {}).get("split_ids") or {})
+    seen = set(recorded.get("train", [])) | set(recorded.get("validation", []))
+    unseen = [(song_id, held_out[song_id]) for song_id in sorted(held_out) if song_id not in seen]
+    both = [
+        song
+        for _, song in unseen
+        if all(s in candidate.vocabulary and s in incumbent.vocabulary for s in song)
+    ]
+    candidate_score = score_model(candidate.load_model(), candidate.vocabulary, both)
+    incumbent_score = score_model(incumbent.load_model(), incumbent.vocabulary, both)
+    return SameSongsComparison(
+        candidate_score,
+        incumbent_score,
+        offered=len(held_out),
+        seen_by_incumbent=len(held_out) - len(unseen),
+        unknown_to_one=len(unseen) - len(both),
+    )
+
+
+def candidate_test_songs(
+    bundle: Bundle, cache_dir: Path | None = None
+) -> dict[str, list[str]] | None:
+    """A bundle's test songs (id -> symbols) from its recorded dataset, if readable here."""
+    dataset = _training_dataset(bundle, cache_dir)
+    if dataset is None:
+        return None
+    return {song.song_id: song.symbols for song in dataset.songs_in("test")}
+
+
+def evaluate_bundle(
+    style: str | Bundle,
+    *,
+    version: str | None = None,
+    input_path: Path | None = None,
+    models_dir: Path | None = None,
+    options: ReadOptions | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate a bundle on its dataset's test split, or on any file/folder of songs.
+
+    ``style`` is a style name (checked like every name) or an open `Bundle`
+    (the CLI opens ``--style PATH`` with `bundle_from_path`). Songs given
+    with ``input_path`` are read and moved to C major / A minor by the same
+    pipeline as the training data. The n-gram baseline is fitted on the
+    bundle's own training split and scored on the same songs. ``cache_dir``:
+    the preprocessing cache (default: the platform's cache folder).
+    """
+    from lstmuse_core.model.bundle import Bundle, resolve_bundle
+    from lstmuse_core.model.ngram import NGramModel
+
+    bundle = style if isinstance(style, Bundle) else resolve_bundle(style, models_dir, version)
+    dataset = _training_dataset(bundle, cache_dir)
+    if input_path is not None:
+        songs, dropped = _read_songs(input_path, options, cache_dir)
+        evaluated_on = str(input_path)
+    else:
+        if dataset is None:
+            raise CorpusError(
+                f"the training data of {bundle.style} is not available here; give --input"
+            )
+        songs, dropped = dataset.melodies("test"), {}
+        evaluated_on = "test split"
+    if not songs:
+        raise CorpusError(f"no songs to evaluate in {evaluated_on} (dropped: {dropped})")
+    score = score_model(bundle.load_model(), bundle.vocabulary, songs)
+    report: dict[str, Any] = {
+        "style": bundle.style,
+        "version": bundle.version,
+        "evaluated_on": evaluated_on,
+        **score.to_json(),
+        "songs_dropped_by_reader": dropped,
+        "ngram_bits_per_symbol": None,
+    }
+    if dataset is not None:
+        usable, _ = known_songs(bundle.vocabulary, songs)
+        ngram = NGramModel().fit(dataset.melodies("train"))
+        report["ngram_bits_per_symbol"] = ngram.score(usable).bits_per_symbol if usable else None
+    return report
+
+
+def _training_dataset(bundle: Any, cache_dir: Path | None = None) -> Dataset | None:
+    """The bundle's dataset with the split it was trained on, if its corpus is here."""
+    from lstmuse_core.music.corpus import STYLES
+    from lstmuse_core.music.dataset import build_dataset
+
+    info = bundle.config_json.get("dataset", {})
+    name = info.get("name", bundle.style)
+    try:
+        if name in STYLES and str(info.get("source", "")).startswith("music21"):
+            dataset = build_dataset(name, split_seed=info.get("split_seed", 0), cache_dir=cache_dir)
+        elif Path(info.get("source", "")).is_dir():
+            dataset = build_dataset(
+                input_dir=Path(info["source"]),
+                name=name,
+                split_seed=info.get("split_seed", 0),
+                cache_dir=cache_dir,
+            )
+        else:
+            return None
+    except CorpusError:
+        return None
+    if "split_ids" in info:  # the exact split used, even if the corpus grew since
+        dataset.split = {
+            k: [i for i in v if i in dataset.song_ids] for k, v in info["split_ids"].items()
+        }
+    return dataset
+
+
+def _read_songs(
+    path: Path, options: ReadOptions | None, cache_dir: Path | None = None
+) -> tuple[list[list[str]], dict[str, int]]:
+    from lstmuse_core.music.corpus import ReadOptions, Song, read_file
+    from lstmuse_core.music.dataset import build_dataset
+
+    options = options or ReadOptions()
+    if path.is_dir():
+        dataset = build_dataset(input_dir=path, options=options, cache_dir=cache_dir)
+        return [s.symbols for s in dataset.songs], dataset.summary()["dropped"]
+    if not path.is_file():
+        raise CorpusError(f"--input {str(path)!r} is neither a file nor a folder")
+    results = read_file(path, path.name, options)
+    dropped: dict[str, int] = {}
+    for result in results:
+        if not isinstance(result, Song):
+            dropped[result.reason] = dropped.get(result.reason, 0) + 1
+    return [r.symbols for r in results if isinstance(r, Song)], dropped

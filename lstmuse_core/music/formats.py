@@ -1,0 +1,25 @@
+"""The output formats and their limits: facts both the request and the renderer use.
+
+A `MelodyRequest` checks what a user asks for against these before any work
+starts; `lstmuse_core.music.render` makes the files. Keeping the facts here lets
+the request (and the bot, which imports it) stay free of the renderer.
+"""
+
+from __future__ import annotations
+
+AUDIO_FORMATS = ("mp3", "ogg", "wav", "none")
+IMAGE_KINDS = ("pianoroll", "score", "none")
+
+# 32 kHz: 30 % less synthesis and 20 % less MP3 encoding than 44.1 kHz, and
+# nothing a listener misses: LAME V5 already cut everything above ~16 kHz
+# (energy there was -70 dB in the 44.1 kHz MP3s).
+SAMPLE_RATE = 32_000  # Hz
+# Upper estimates of encoded audio bytes per second, for refusing requests
+# whose files could not be posted (MP3 V5 and Vorbis q3 average ~16 KB/s for
+# one instrument; 16-bit mono WAV is exact).
+AUDIO_BYTES_PER_SECOND = {"mp3": 24_000, "ogg": 24_000, "wav": 2 * SAMPLE_RATE, "none": 0}
+TAIL_SECONDS = 1.0  # silence after the last step, so the release and reverb ring out
+
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # under Discord's 10 MiB upload limit per message
+MIN_MAX_BYTES = 1024
+MAX_MAX_BYTES = 1024**3

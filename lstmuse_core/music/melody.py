@@ -1,0 +1,186 @@
+"""`Melody`: one melody as a value, checked once, then trusted everywhere.
+
+A melody is its symbols (one per 16th-note step, see `lstmuse_core.music.encoding`),
+its meter (a time signature such as ``"3/4"``) and the key its symbols are
+in. The constructor refuses anything malformed with an `InvalidParameter`;
+MIDI, audio and pictures take a `Melody` and never check its symbols again.
+
+Keys: the models sing in C major / A minor (``key=None``). A requested key
+moves them by `Key.transposition` (`Melody.from_model`), and the melody then
+knows that key. Keys that share a signature (D major, B minor) share a shift,
+as the model cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.encoding import (
+    STEPS_PER_QUARTER,
+    NoteEvent,
+    decode_checked_symbols,
+    is_pitch,
+    melody_pitches,
+    transpose_symbols,
+    validate_melody,
+)
+from lstmuse_core.music.keys import Key, parse_key
+
+MODEL_KEY_NAME = "C major / A minor"
+
+TIME_SIGNATURE_ALLOWED = (
+    "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
+)
+
+# Conventional spellings of a key moved by a number of semitones, by tonic pitch class.
+_MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
+_TONIC_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def parse_time_signature(text: str) -> tuple[int, int]:
+    """``"6/8"`` -> ``(6, 8)``; numerator 1-16, denominator 2, 4, 8 or 16.
+
+    Every bar is then a whole number of 16th-note steps (1 to 128), and no
+    single bar can make a request that looks short cost thousands of steps.
+    """
+    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
+    if match:
+        numerator, denominator = int(match[1]), int(match[2])
+        if 1 <= numerator <= 16 and denominator in (2, 4, 8, 16):
+            return numerator, denominator
+    raise InvalidParameter("time_signature", text, TIME_SIGNATURE_ALLOWED)
+
+
+def steps_per_bar(time_signature: str) -> int:
+    """The length of one bar in 16th-note steps (4/4 -> 16, 6/8 -> 12, 3/2 -> 24)."""
+    numerator, denominator = parse_time_signature(time_signature)
+    return numerator * STEPS_PER_QUARTER * 4 // denominator
+
+
+@dataclass(frozen=True, init=False)
+class Melody:
+    """Symbols, meter and key of one melody, well-formed by construction.
+
+    ``symbols``: a tuple, one symbol per 16th-note step (pitches 0-127, ``_``,
+    ``r``; no ``/``; no leading hold); ``meter``: a time signature, stored as
+    ``"N/D"``; ``key``: the key the symbols are in, None for the model's own
+    key space (C major / A minor). The constructor accepts any iterable of
+    symbols and a key name (``"Bb"``, ``"E minor"``) or a `Key`.
+    """
+
+    symbols: tuple[str, ...]
+    meter: str
+    key: Key | None
+
+    def __init__(
+        self, symbols: Iterable[str], meter: str = "4/4", key: Key | str | None = None
+    ) -> None:
+        symbols = tuple(symbols)
+        validate_melody(symbols)
+        numerator, denominator = parse_time_signature(meter)
+        if isinstance(key, str):
+            key = parse_key(key)
+        elif key is not None and not isinstance(key, Key):
+            raise InvalidParameter("key", key, "a key such as C, Bb or 'E minor', or None")
+        object.__setattr__(self, "symbols", symbols)
+        object.__setattr__(self, "meter", f"{numerator}/{denominator}")
+        object.__setattr__(self, "key", key)
+
+    @classmethod
+    def from_model(
+        cls, symbols: Iterable[str], meter: str = "4/4", key: Key | str | None = None
+    ) -> Melody:
+        """A melody as the model sang it (C major / A minor), moved into ``key``."""
+        if isinstance(key, str):
+            key = parse_key(key)
+        shift = key.transposition if key is not None else 0
+        return cls(transpose_symbols(symbols, shift), meter, key)
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    @property
+    def text(self) -> str:
+        """The symbols as one space-separated string (``"60 _ 62 r"``)."""
+        return " ".join(self.symbols)
+
+    @property
+    def time_signature(self) -> tuple[int, int]:
+        """The meter as (beats, beat unit): ``"6/8"`` -> ``(6, 8)``."""
+        numerator, denominator = self.meter.split("/")
+        return int(numerator), int(denominator)
+
+    @property
+    def steps_per_bar(self) -> int:
+        """One bar in 16th-note steps."""
+        numerator, denominator = self.time_signature
+        return numerator * STEPS_PER_QUARTER * 4 // denominator
+
+    @property
+    def key_name(self) -> str:
+        """``"D major"``, ``"B minor"``; ``"C major / A minor"`` for the model's key space."""
+        return self.key.name if self.key is not None else MODEL_KEY_NAME
+
+    @property
+    def transposition(self) -> int:
+        """Semitones from the model's key space to the symbols' key."""
+        return self.key.transposition if self.key is not None else 0
+
+    @property
+    def pitches(self) -> list[int]:
+        """The MIDI pitches of the note onsets, in order."""
+        return melody_pitches(self.symbols)
+
+    @cached_property
+    def notes(self) -> tuple[NoteEvent, ...]:
+        """Notes and rests (pitch None), timed in steps; decoded once."""
+        return tuple(decode_checked_symbols(self.symbols))
+
+    @property
+    def has_notes(self) -> bool:
+        return any(is_pitch(s) for s in self.symbols)
+
+    def in_key(self, key: Key | str | None) -> Melody:
+        """This melody moved into ``key`` (None: back to the model's key space)."""
+        if isinstance(key, str):
+            key = parse_key(key)
+        target = key.transposition if key is not None else 0
+        return Melody(transpose_symbols(self.symbols, target - self.transposition), self.meter, key)
+
+    def transposed(self, semitones: int) -> Melody:
+        """This melody ``semitones`` higher (lower if negative), its key moved with it.
+
+        Raises `InvalidParameter` (``transpose``) for a shift that is not a
+        whole number or that takes a note outside MIDI pitches 0-127.
+        """
+        if isinstance(semitones, bool) or not isinstance(semitones, int):
+            raise InvalidParameter("transpose", semitones, "a whole number of semitones")
+        if semitones == 0:
+            return self
+        pitches = self.pitches
+        if pitches and (min(pitches) + semitones < 0 or max(pitches) + semitones > 127):
+            raise InvalidParameter(
+                "transpose",
+                semitones,
+                "a shift that keeps every note within MIDI pitches 0-127",
+                hint=f"the melody spans {min(pitches)}-{max(pitches)}",
+            )
+        return Melody(
+            transpose_symbols(self.symbols, semitones), self.meter, _moved_key(self.key, semitones)
+        )
+
+
+def _moved_key(key: Key | None, semitones: int) -> Key | None:
+    """``key`` moved by ``semitones``; the model's key space moves to a major key."""
+    if semitones % 12 == 0:
+        return key
+    if key is None:
+        return Key(_MAJOR_TONICS[semitones % 12], minor=False)
+    tonic_class = _TONIC_CLASS[key.tonic[0]] + {"#": 1, "b": -1}.get(key.tonic[1:], 0)
+    tonics = _MINOR_TONICS if key.minor else _MAJOR_TONICS
+    return Key(tonics[(tonic_class + semitones) % 12], key.minor)

@@ -1,0 +1,328 @@
+"""Melodies as standard MIDI files, both ways.
+
+* `melody_to_midi`: a `Melody` -> a one-track MIDI file with tempo, the
+  melody's time signature and a General MIDI instrument; `write_midi` writes
+  one from a `Melody` or a plain list of symbols (checked there, once).
+* `melody_from_midi`: any MIDI file -> a seed melody (the top voice of its
+  non-drum notes, quantised to 16th-note steps).
+* `resolve_instrument`: what people type ("flute", "Acoustic Grand Piano",
+  "fiddle", "73") -> a General MIDI program number 0-127.
+
+Times inside pretty_midi are seconds; everything here that talks about
+melodies counts 16th-note steps.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER
+from lstmuse_core.music.melody import TIME_SIGNATURE_ALLOWED as TIME_SIGNATURE_ALLOWED
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.melody import parse_time_signature as parse_time_signature
+from lstmuse_core.music.melody import steps_per_bar as steps_per_bar
+
+if TYPE_CHECKING:
+    import pretty_midi
+
+MIN_BPM = 20.0
+MAX_BPM = 300.0
+NOTE_VELOCITY = 100
+# Longest seed read from a file, in 16th-note steps (128 bars of 4/4). A file
+# with a note at a huge tick would otherwise make a list of millions of rests.
+MAX_SEED_STEPS = 2048
+
+INSTRUMENT_ALLOWED = "a General MIDI program 0-127 or a name such as piano, flute, violin, ..."
+SEED_FILE_ALLOWED = "a standard MIDI file (.mid)"
+
+# Short names people actually type. They win over pretty_midi's exact GM names
+# (so "fiddle" is the violin, 40, not GM's folk "Fiddle", 110).
+INSTRUMENT_ALIASES: dict[str, int] = {
+    "piano": 0,
+    "grand piano": 0,
+    "bright piano": 1,
+    "electric piano": 4,
+    "epiano": 4,
+    "rhodes": 4,
+    "harpsichord": 6,
+    "celesta": 8,
+    "glockenspiel": 9,
+    "bells": 9,
+    "music box": 10,
+    "vibraphone": 11,
+    "vibes": 11,
+    "marimba": 12,
+    "xylophone": 13,
+    "dulcimer": 15,
+    "organ": 19,
+    "church organ": 19,
+    "accordion": 21,
+    "harmonica": 22,
+    "guitar": 24,
+    "nylon guitar": 24,
+    "classical guitar": 24,
+    "steel guitar": 25,
+    "acoustic guitar": 25,
+    "electric guitar": 27,
+    "bass": 32,
+    "violin": 40,
+    "fiddle": 40,
+    "viola": 41,
+    "cello": 42,
+    "double bass": 43,
+    "contrabass": 43,
+    "pizzicato": 45,
+    "harp": 46,
+    "strings": 48,
+    "string ensemble": 48,
+    "choir": 52,
+    "voice": 53,
+    "trumpet": 56,
+    "trombone": 57,
+    "tuba": 58,
+    "horn": 60,
+    "french horn": 60,
+    "brass": 61,
+    "sax": 65,
+    "saxophone": 65,
+    "soprano sax": 64,
+    "alto sax": 65,
+    "tenor sax": 66,
+    "oboe": 68,
+    "english horn": 69,
+    "cor anglais": 69,
+    "bassoon": 70,
+    "clarinet": 71,
+    "piccolo": 72,
+    "flute": 73,
+    "recorder": 74,
+    "pan flute": 75,
+    "panpipes": 75,
+    "whistle": 78,
+    "tin whistle": 78,
+    "ocarina": 79,
+    "synth": 80,
+    "sitar": 104,
+    "banjo": 105,
+    "koto": 107,
+    "kalimba": 108,
+    "bagpipe": 109,
+    "bagpipes": 109,
+    "steel drums": 114,
+}
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _normalise_name(name: str) -> str:
+    """Lower case, punctuation and runs of spaces/underscores/hyphens -> one space."""
+    return _NOT_ALNUM.sub(" ", name.lower()).strip()
+
+
+@cache
+def _gm_names() -> list[str]:
+    """The 128 GM names normalised like typed names, in program order."""
+    # pretty_midi is imported where used: it pulls in mido and pyfluidsynth,
+    # and `lstmuse --help` should not pay for them.
+    from pretty_midi.constants import INSTRUMENT_MAP
+
+    return [_normalise_name(name) for name in INSTRUMENT_MAP]
+
+
+def resolve_instrument(value: str | int) -> int:
+    """A General MIDI program number (0-127) from a number or an instrument name.
+
+    Names are matched case-insensitively, ignoring punctuation: first the
+    alias table (``"piano"``, ``"fiddle"``, ``"guitar"``...), then the exact
+    GM names (``"Acoustic Grand Piano"``), then the first GM name (in program
+    order) that contains every typed word (``"nylon"`` -> 24).
+    """
+    if isinstance(value, bool):  # bool is an int subclass; True is not a program
+        raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
+    if isinstance(value, int):
+        if 0 <= value <= 127:
+            return value
+        raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
+    name = _normalise_name(str(value))
+    if name.isdigit():
+        return resolve_instrument(int(name))
+    if not name:
+        raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
+    if name in INSTRUMENT_ALIASES:
+        return INSTRUMENT_ALIASES[name]
+    if name in _gm_names():
+        return _gm_names().index(name)
+    words = name.split()
+    for program, gm_name in enumerate(_gm_names()):
+        if all(word in gm_name.split() for word in words):
+            return program
+    raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
+
+
+def instrument_name(program: int) -> str:
+    """The General MIDI name of ``program`` (0-127), e.g. 73 -> ``"Flute"``."""
+    from pretty_midi import program_to_instrument_name
+
+    return str(program_to_instrument_name(program))
+
+
+def validate_bpm(bpm: float) -> float:
+    """Return ``bpm`` (quarter notes a minute) as a float, or raise naming ``bpm``."""
+    try:
+        value = float(bpm)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not MIN_BPM <= value <= MAX_BPM:  # also rejects NaN
+        raise InvalidParameter(
+            "bpm", bpm, f"a tempo from {MIN_BPM:g} to {MAX_BPM:g} beats a minute"
+        )
+    return value
+
+
+def step_seconds(bpm: float) -> float:
+    """Seconds of one 16th-note step at ``bpm`` quarter notes a minute (checked before)."""
+    return 60.0 / bpm / STEPS_PER_QUARTER
+
+
+def melody_to_midi(
+    melody: Melody, *, bpm: float = 120.0, program: int = 0
+) -> pretty_midi.PrettyMIDI:
+    """A one-instrument MIDI file of ``melody``, in its meter.
+
+    ``bpm``: quarter notes a minute, so a step lasts ``60 / bpm / 4`` seconds;
+    ``program``: General MIDI program. Both come checked from the boundary
+    (`validate_bpm` / `resolve_instrument`: `write_midi`, `RenderOptions`);
+    the melody was checked when it was made. Rests are silence; trailing
+    rests leave no trace in the file.
+    """
+    import pretty_midi
+
+    seconds_per_step = step_seconds(bpm)
+    numerator, denominator = melody.time_signature
+    midi = pretty_midi.PrettyMIDI(initial_tempo=float(bpm))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    instrument = pretty_midi.Instrument(program=program, name=instrument_name(program))
+    for event in melody.notes:
+        if event.pitch is None:
+            continue
+        instrument.notes.append(
+            pretty_midi.Note(
+                velocity=NOTE_VELOCITY,
+                pitch=event.pitch,
+                start=event.start * seconds_per_step,
+                end=event.end * seconds_per_step,
+            )
+        )
+    midi.instruments.append(instrument)
+    return midi
+
+
+def write_midi(
+    melody: Melody | Sequence[str],
+    path: Path | str,
+    *,
+    bpm: float = 120,
+    program: int | str = 0,
+    time_signature: str | None = None,
+    transpose: int = 0,
+) -> Path:
+    """Write ``melody`` as a MIDI file at ``path`` and return ``path``.
+
+    The researchers' entry point: ``melody`` is a `Melody` or a list of
+    symbols (one per 16th-note step); ``bpm``: quarter notes a minute
+    (20-300); ``program``: General MIDI program 0-127 or an instrument name;
+    ``time_signature``: the meter (default 4/4; for a `Melody`, given only to
+    change its own); ``transpose``: semitones added to every pitch. Invalid
+    values raise `InvalidParameter` naming them.
+    """
+    if not isinstance(melody, Melody):
+        melody = Melody(melody, time_signature or "4/4")
+    elif time_signature is not None:
+        melody = Melody(melody.symbols, time_signature, melody.key)
+    midi = melody_to_midi(
+        melody.transposed(transpose), bpm=validate_bpm(bpm), program=resolve_instrument(program)
+    )
+    path = Path(path)
+    midi.write(str(path))
+    return path
+
+
+def melody_from_midi(
+    path_or_bytes: Path | str | bytes, *, max_steps: int = MAX_SEED_STEPS
+) -> list[str]:
+    """Read a MIDI file as a seed melody in model symbols.
+
+    The melody is the top voice (highest sounding pitch at each 16th-note
+    step) of the file's non-drum notes. Steps come from MIDI ticks
+    (``resolution / 4`` ticks a step), so they follow the file's own tempo
+    and tempo changes. A lower note that re-emerges when a higher one stops
+    starts a new note. Silence before the first note becomes rests; silence
+    after the last note is dropped; at most ``max_steps`` steps are kept.
+    Raises `InvalidParameter` (``seed``) for anything that is not a readable
+    MIDI file with at least one pitched note.
+    """
+    import pretty_midi
+
+    label: object = (
+        f"<{len(path_or_bytes)} bytes>"
+        if isinstance(path_or_bytes, bytes)
+        else Path(path_or_bytes).name
+    )
+    try:
+        source = (
+            io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
+        )
+        midi = pretty_midi.PrettyMIDI(source)
+    except Exception as error:  # mido/pretty_midi raise many types for a corrupt file
+        raise InvalidParameter("seed", label, SEED_FILE_ALLOWED, hint=_short(error)) from error
+
+    ticks_per_step = midi.resolution / STEPS_PER_QUARTER
+    notes: list[tuple[int, int, int]] = []  # (start step, end step, pitch)
+    for instrument in midi.instruments:
+        if instrument.is_drum:
+            continue
+        for note in instrument.notes:
+            start = round(midi.time_to_tick(note.start) / ticks_per_step)
+            end = round(midi.time_to_tick(note.end) / ticks_per_step)
+            if start < max_steps:
+                # A grace note shorter than half a step still gets one step.
+                notes.append((start, min(max(end, start + 1), max_steps), note.pitch))
+    if not notes:
+        raise InvalidParameter(
+            "seed", label, SEED_FILE_ALLOWED, hint="the file has no pitched (non-drum) notes"
+        )
+    return _top_voice(notes)
+
+
+def _top_voice(notes: list[tuple[int, int, int]]) -> list[str]:
+    """Skyline: at each step the highest sounding note; (start, end, pitch) in steps."""
+    length = max(end for _, end, _ in notes)
+    top: list[tuple[int, int] | None] = [None] * length  # (pitch, start) of the top note
+    for start, end, pitch in notes:
+        for step in range(start, end):
+            current = top[step]
+            # The higher pitch wins; for equal pitches the later onset (a repeated note).
+            if current is None or (pitch, start) > current:
+                top[step] = (pitch, start)
+    symbols: list[str] = []
+    previous: tuple[int, int] | None = None
+    for step, note in enumerate(top):
+        if note is None:
+            symbols.append(HOLD if step > 0 and previous is None else REST)
+        elif note == previous:
+            symbols.append(HOLD)
+        else:
+            symbols.append(str(note[0]))
+        previous = note
+    return symbols
+
+
+def _short(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

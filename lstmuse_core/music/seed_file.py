@@ -1,0 +1,112 @@
+"""Seed melodies from uploaded MIDI files, read in a child process with hard limits.
+
+A MIDI file of under 1 MiB can still take tens of seconds and gigabytes to
+read (pretty_midi builds a tick-to-time table as long as the file's last
+tick). A bot must not do that on its event loop, nor at all without limits,
+so the file is read by ``python -m lstmuse_core.music.seed_file`` with a wall-clock
+timeout, an address-space and CPU-time limit, and a note-count check made
+with mido before pretty_midi sees the file. The child answers one JSON line:
+``{"symbols": [...]}`` or ``{"error": {"value": ..., "allowed": ..., "hint": ...}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import resource
+import sys
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.midi import SEED_FILE_ALLOWED, melody_from_midi
+from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS
+
+MAX_SEED_FILE_BYTES = 1024 * 1024
+MAX_SEED_FILE_NOTES = 20_000
+SEED_FILE_SECONDS = 10.0  # wall clock, including the child's start (~1 s)
+SEED_FILE_MEMORY_BYTES = 1024**3
+
+
+async def read_seed_file(
+    data: bytes,
+    name: str = "seed.mid",
+    *,
+    max_steps: int = MAX_TYPED_SEED_STEPS,
+    timeout: float = SEED_FILE_SECONDS,
+) -> list[str]:
+    """The top voice of a MIDI file's first ``max_steps`` 16th notes, as model symbols.
+
+    Raises `InvalidParameter` (``seed``) naming the file for anything too
+    large, too slow, too dense or unreadable.
+    """
+    if len(data) > MAX_SEED_FILE_BYTES:
+        raise InvalidParameter("seed", name, f"a MIDI file of at most {MAX_SEED_FILE_BYTES} bytes")
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        __name__,
+        str(max_steps),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        preexec_fn=_limit_child,
+    )
+    try:
+        out, _ = await asyncio.wait_for(child.communicate(data), timeout)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        raise InvalidParameter(
+            "seed", name, f"a MIDI file that can be read within {timeout:g} s"
+        ) from None
+    try:
+        answer = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):  # killed by a limit, or crashed in a library
+        raise InvalidParameter(
+            "seed", name, SEED_FILE_ALLOWED, hint="it could not be read within our limits"
+        ) from None
+    if "error" in answer:
+        error = answer["error"]
+        raise InvalidParameter("seed", name, error["allowed"], hint=error.get("hint", ""))
+    return [str(symbol) for symbol in answer["symbols"]]
+
+
+def _limit_child() -> None:
+    """Runs in the child before exec: cap its memory and CPU time."""
+    resource.setrlimit(resource.RLIMIT_AS, (SEED_FILE_MEMORY_BYTES, SEED_FILE_MEMORY_BYTES))
+    cpu = int(SEED_FILE_SECONDS) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+
+def _count_notes(data: bytes) -> int:
+    import mido
+
+    midi = mido.MidiFile(file=io.BytesIO(data))
+    return sum(
+        1
+        for track in midi.tracks
+        for message in track
+        if message.type == "note_on" and message.velocity > 0
+    )
+
+
+def _read(data: bytes, max_steps: int) -> dict[str, object]:
+    try:
+        notes = _count_notes(data)
+    except Exception as error:  # mido raises many types for a corrupt file
+        return {"error": {"allowed": SEED_FILE_ALLOWED, "hint": str(error)[:120]}}
+    if notes > MAX_SEED_FILE_NOTES:
+        return {
+            "error": {
+                "allowed": f"a MIDI file of at most {MAX_SEED_FILE_NOTES} notes",
+                "hint": f"it has {notes}",
+            }
+        }
+    try:
+        return {"symbols": melody_from_midi(data, max_steps=max_steps)}
+    except InvalidParameter as error:
+        return {"error": {"allowed": error.allowed, "hint": error.hint}}
+
+
+if __name__ == "__main__":
+    print(json.dumps(_read(sys.stdin.buffer.read(), int(sys.argv[1]))))

@@ -1,0 +1,151 @@
+"""Training: loss goes down, runs are deterministic, bundles are complete and promoted."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.model.bundle import BundleError, active_version, load_bundle
+from lstmuse_core.model.network import PRESETS, ModelConfig, preset
+from lstmuse_core.model.train import StyleTrainingResult, TrainingProgress, fit, train_style
+from lstmuse_core.music.encoding import Vocabulary
+
+SONGS = [
+    ["60", "_", "62", "_", "64", "_", "_", "_"] * 3,
+    ["67", "_", "65", "_", "64", "_", "62"] * 3,
+    ["60", "_", "_", "_", "r", "_", "64", "_"] * 3,
+    ["64", "_", "62", "_", "60"] * 4,
+]
+
+
+def test_loss_goes_down(tiny_training: StyleTrainingResult) -> None:
+    """Training and validation loss fall from the first epoch to the best one."""
+    history = tiny_training.trained.history
+    best = tiny_training.trained.best_epoch
+    assert history[-1].loss_bits < history[0].loss_bits
+    assert history[best - 1].val_loss_bits < history[0].val_loss_bits
+    assert tiny_training.trained.best_val_loss_bits == min(p.val_loss_bits for p in history)
+
+
+def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> None:
+    """The bundle has its four files, names its dataset and split, and is ACTIVE."""
+    bundle = tiny_training.bundle
+    assert sorted(p.name for p in bundle.path.iterdir()) == [
+        "config.json",
+        "metrics.json",
+        "model.keras",
+        "vocab.json",
+    ]
+    assert tiny_training.promoted
+    assert active_version("tinyfolk", bundle.path.parent.parent) == bundle.version
+    config = bundle.config_json
+    assert config["model"]["preset"] == "tiny"
+    assert config["dataset"]["songs_kept"] == 27
+    assert sorted(config["dataset"]["split_ids"]) == ["test", "train", "validation"]
+    metrics = bundle.metrics
+    assert 0 < metrics["test"]["bits_per_symbol"] < 10
+    assert metrics["ngram"]["order"] == 9
+    assert "pitch_class_histogram" in metrics["samples"]["features"]
+    assert bundle.load_model().output_shape[-1] == len(bundle.vocabulary)
+
+
+def test_training_is_deterministic() -> None:
+    """The same seed gives the same weights; progress is reported every epoch."""
+    vocabulary = Vocabulary.from_songs(SONGS)
+    config = preset("tiny").with_overrides(max_epochs=2)
+    seen: list[TrainingProgress] = []
+    first = fit(config, vocabulary, SONGS[:3], SONGS[3:], seed=5, on_progress=seen.append)
+    second = fit(config, vocabulary, SONGS[:3], SONGS[3:], seed=5)
+    assert [p.epoch for p in seen] == [1, 2]
+    assert seen[-1].eta_seconds == 0
+    for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_presets_validate_themselves() -> None:
+    """Presets exist; bad values name the field."""
+    assert PRESETS["seed"].lstm_units == (256,)
+    with pytest.raises(InvalidParameter, match="dropout"):
+        ModelConfig(dropout=1.5)
+    with pytest.raises(InvalidParameter, match="preset='huge'"):
+        preset("huge")
+
+
+def test_bundle_validation_names_the_problem(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """A missing file, a broken JSON or a vocabulary mismatch is named."""
+    broken = tmp_path / "v001"
+    shutil.copytree(tiny_training.bundle.path, broken)
+    (broken / "vocab.json").unlink()
+    with pytest.raises(BundleError, match=r"lacks vocab\.json"):
+        load_bundle(broken)
+    shutil.copy(tiny_training.bundle.path / "vocab.json", broken / "vocab.json")
+    config = json.loads((broken / "config.json").read_text())
+    config["vocab_size"] += 1
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BundleError, match=r"vocab\.json has"):
+        load_bundle(broken)
+    (broken / "metrics.json").write_text("{not json")
+    with pytest.raises(BundleError, match="v001"):
+        load_bundle(broken)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("max_epochs", 0, "max_epochs=0"),
+        ("max_epochs", -1, "max_epochs=-1"),
+        ("max_epochs", True, "max_epochs=True"),
+        ("max_epochs", 2.5, "max_epochs=2.5"),
+        ("max_minutes", 0, "max_minutes=0"),
+        ("max_minutes", float("nan"), "max_minutes=nan"),
+        ("preset_name", "huge", "preset='huge'"),
+        ("seed", -1, "seed=-1"),
+        ("force", "no", "force='no'"),
+    ],
+)
+def test_nonsense_options_are_refused_before_any_data_is_read(
+    erk5_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    value: object,
+    named: str,
+) -> None:
+    """epochs=0, minutes=0 and the like are refused before reading; no version folder appears."""
+    import lstmuse_core.music.dataset
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dataset was read before the options were checked")
+
+    monkeypatch.setattr(lstmuse_core.music.dataset, "build_dataset", no_reading)
+    options: dict[str, object] = {"preset_name": "tiny", option: value}
+    with pytest.raises(InvalidParameter, match=f"^{re.escape(named)} is not allowed"):
+        train_style(
+            "tinyfolk",
+            input_dir=erk5_folder,
+            models_dir=tmp_path / "models",
+            **options,  # type: ignore[arg-type]
+        )
+    assert not (tmp_path / "models").exists()
+
+
+def test_fit_refuses_zero_epochs() -> None:
+    """fit(max_epochs=0) is refused, not read as "the preset's epochs"."""
+    vocabulary = Vocabulary.from_songs(SONGS)
+    with pytest.raises(InvalidParameter, match="max_epochs=0"):
+        fit(preset("tiny"), vocabulary, SONGS[:3], SONGS[3:], max_epochs=0)
+
+
+def test_bundle_records_its_dataset_fingerprint(tiny_training: StyleTrainingResult) -> None:
+    """config.json carries a content fingerprint of the songs, which promotion compares."""
+    dataset = tiny_training.bundle.config_json["dataset"]
+    assert len(dataset["fingerprint"]) == 64
+    assert tiny_training.bundle.config_json["model"]["max_epochs"] == 8

@@ -1,0 +1,205 @@
+"""Melodies to MIDI files and back, and instrument names (lstmuse_core.music.midi)."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import pretty_midi
+import pytest
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.midi import (
+    melody_from_midi,
+    melody_to_midi,
+    resolve_instrument,
+    steps_per_bar,
+    write_midi,
+)
+
+
+def _symbols(text: str) -> list[str]:
+    """Model symbols written as one space-separated string."""
+    return text.split()
+
+
+# Leading rest, holds, a rest inside, a repeated pitch, a one-step note; ends on a note.
+MELODY = _symbols("r _ 67 _ 69 _ 71 _ _ _ 72 72 _ r _ _ 74 76 _ _ 60 _ _ _")
+
+
+def _midi_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+def test_symbols_survive_a_round_trip_through_a_midi_file(tmp_path: Path) -> None:
+    """symbols -> .mid -> melody_from_midi gives the same symbols, from a path and from bytes."""
+    path = write_midi(MELODY, tmp_path / "m.mid", bpm=97, program=73, time_signature="3/4")
+    assert melody_from_midi(path) == MELODY
+    assert melody_from_midi(path.read_bytes()) == MELODY
+
+
+def test_written_file_has_tempo_instrument_time_signature_and_step_timing(tmp_path: Path) -> None:
+    """The file carries bpm, program and time signature; a 16th step lasts 60/bpm/4 s."""
+    path = write_midi(MELODY, tmp_path / "m.mid", bpm=90, program=40, time_signature="6/8")
+    midi = pretty_midi.PrettyMIDI(str(path))
+    _, tempi = midi.get_tempo_changes()
+    assert tempi[0] == pytest.approx(90, abs=0.01)
+    (instrument,) = midi.instruments
+    assert instrument.program == 40 and not instrument.is_drum
+    signature = midi.time_signature_changes[0]
+    assert (signature.numerator, signature.denominator) == (6, 8)
+    step = 60 / 90 / 4
+    first = instrument.notes[0]  # "67" after a two-step rest, two steps long
+    assert (first.pitch, first.start, first.end) == (
+        67,
+        pytest.approx(2 * step),
+        pytest.approx(4 * step),
+    )
+
+
+def test_transpose_shifts_every_pitch_and_refuses_to_leave_the_midi_range(tmp_path: Path) -> None:
+    """write_midi's transpose adds semitones; a shift past pitch 127 names the parameter."""
+    path = write_midi(MELODY, tmp_path / "low.mid", transpose=-12)
+    notes = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
+    assert [n.pitch for n in notes][:3] == [55, 57, 59]
+    with pytest.raises(InvalidParameter) as raised:
+        write_midi(MELODY, tmp_path / "high.mid", transpose=60)
+    assert raised.value.parameter == "transpose"
+    assert not (tmp_path / "high.mid").exists()
+
+
+def test_melody_to_midi_takes_a_melody_and_its_meter() -> None:
+    """A Melody's meter becomes the file's time signature; its notes the file's notes."""
+    midi = melody_to_midi(Melody(MELODY, "6/8"), bpm=90, program=40)
+    signature = midi.time_signature_changes[0]
+    assert (signature.numerator, signature.denominator) == (6, 8)
+    assert [n.pitch for n in midi.instruments[0].notes] == [67, 69, 71, 72, 72, 74, 76, 60]
+
+
+def test_write_midi_takes_a_melody_or_symbols(tmp_path: Path) -> None:
+    """A Melody keeps its meter unless time_signature changes it; symbols default to 4/4."""
+
+    def signature(path: Path) -> tuple[int, int]:
+        change = pretty_midi.PrettyMIDI(str(path)).time_signature_changes[0]
+        return change.numerator, change.denominator
+
+    melody = Melody(MELODY, "3/4")
+    assert signature(write_midi(melody, tmp_path / "a.mid")) == (3, 4)
+    assert signature(write_midi(melody, tmp_path / "b.mid", time_signature="7/8")) == (7, 8)
+    assert signature(write_midi(MELODY, tmp_path / "c.mid")) == (4, 4)
+    assert melody_from_midi(tmp_path / "a.mid") == MELODY
+
+
+@pytest.mark.parametrize(
+    ("value", "program"),
+    [
+        ("flute", 73),
+        ("  FLUTE ", 73),
+        ("Acoustic Grand Piano", 0),
+        ("acoustic_grand-piano", 0),
+        ("piano", 0),
+        ("violin", 40),
+        ("fiddle", 40),
+        ("guitar", 24),
+        ("harp", 46),
+        ("nylon", 24),
+        ("Church Organ", 19),
+        ("73", 73),
+        (110, 110),
+        (0, 0),
+    ],
+)
+def test_resolve_instrument_reads_numbers_names_and_aliases(value: str | int, program: int) -> None:
+    """Numbers, GM names (any case, punctuation) and aliases give the GM program."""
+    assert resolve_instrument(value) == program
+
+
+@pytest.mark.parametrize("value", ["kazoo 9000", "", 128, -1, "200", True])
+def test_unknown_instrument_names_the_parameter(value: str | int) -> None:
+    """An unknown name or a number outside 0-127 raises InvalidParameter('instrument')."""
+    with pytest.raises(InvalidParameter) as raised:
+        resolve_instrument(value)
+    assert raised.value.parameter == "instrument"
+    assert "0-127" in str(raised.value)
+
+
+@pytest.mark.parametrize(("bpm", "parameter"), [(19, "bpm"), (301, "bpm"), (math.nan, "bpm")])
+def test_tempo_outside_20_to_300_is_refused(bpm: float, parameter: str, tmp_path: Path) -> None:
+    """write_midi with bpm below 20, above 300 or NaN raises InvalidParameter('bpm')."""
+    with pytest.raises(InvalidParameter) as raised:
+        write_midi(MELODY, tmp_path / "m.mid", bpm=bpm)
+    assert raised.value.parameter == parameter
+
+
+@pytest.mark.parametrize("text", ["5/5", "0/4", "four four", "4/4/4", "33/4"])
+def test_bad_time_signature_names_the_parameter(text: str, tmp_path: Path) -> None:
+    """write_midi with a meter that is not N/2^k raises InvalidParameter('time_signature')."""
+    with pytest.raises(InvalidParameter) as raised:
+        write_midi(MELODY, tmp_path / "m.mid", time_signature=text)
+    assert raised.value.parameter == "time_signature"
+
+
+def test_steps_per_bar_follows_the_time_signature() -> None:
+    """4/4 -> 16 steps, 3/4 -> 12, 6/8 -> 12, 2/2 -> 16, 7/8 -> 14."""
+    assert [steps_per_bar(t) for t in ("4/4", "3/4", "6/8", "2/2", "7/8")] == [16, 12, 12, 16, 14]
+
+
+def test_seed_from_midi_keeps_the_top_voice_and_quantises_at_the_file_tempo() -> None:
+    """Chords give their top note, drums are ignored, and humanised timings snap to 16ths."""
+    midi = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=80)
+    step = 60 / 80 / 4
+    piano = pretty_midi.Instrument(program=0)
+    jitter = 0.1 * step  # a human player, a tenth of a step early or late
+    piano.notes += [
+        pretty_midi.Note(90, 72, 0 * step + jitter, 4 * step - jitter),  # melody C5
+        pretty_midi.Note(90, 60, 0 * step, 8 * step),  # accompaniment C4 under it
+        pretty_midi.Note(90, 64, 0 * step, 8 * step),  # E4
+        pretty_midi.Note(90, 74, 4 * step - jitter, 6 * step + jitter),  # melody D5
+        pretty_midi.Note(90, 76, 10 * step, 12 * step),  # E5 after a gap
+    ]
+    drums = pretty_midi.Instrument(program=0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(100, 81, 0, 12 * step))  # louder and higher, but drums
+    midi.instruments += [piano, drums]
+    symbols = melody_from_midi(_midi_bytes(midi))
+    # C5 0-4, D5 4-6, the held E4 re-emerges at 6-8, silence 8-10, E5 10-12.
+    assert symbols == _symbols("72 _ _ _ 74 _ 64 _ r _ 76 _")
+
+
+def test_seed_from_midi_is_capped_at_max_steps() -> None:
+    """A note far away cannot blow up the seed: at most max_steps symbols come back."""
+    midi = melody_to_midi(Melody(["60", "_"]))
+    far = pretty_midi.Note(100, 62, 10_000.0, 10_001.0)  # ~80,000 steps in
+    midi.instruments[0].notes.append(far)
+    assert len(melody_from_midi(_midi_bytes(midi), max_steps=64)) == 2
+    assert (
+        len(
+            melody_from_midi(_midi_bytes(melody_to_midi(Melody(["60"] + ["_"] * 99))), max_steps=64)
+        )
+        == 64
+    )
+
+
+@pytest.mark.parametrize("content", [b"", b"not a midi file at all", b"MThd\x00\x00\x00\x06\x00"])
+def test_corrupt_seed_file_names_the_parameter(content: bytes, tmp_path: Path) -> None:
+    """Bytes or a file that are no MIDI raise InvalidParameter('seed') asking for a .mid."""
+    path = tmp_path / "seed.mid"
+    path.write_bytes(content)
+    for source in (content, path):
+        with pytest.raises(InvalidParameter) as raised:
+            melody_from_midi(source)
+        assert raised.value.parameter == "seed"
+        assert "standard MIDI file" in str(raised.value)
+
+
+def test_seed_file_with_only_drums_is_refused() -> None:
+    """A MIDI file without pitched notes raises InvalidParameter('seed')."""
+    midi = pretty_midi.PrettyMIDI()
+    drums = pretty_midi.Instrument(program=0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(100, 36, 0, 0.5))
+    midi.instruments.append(drums)
+    with pytest.raises(InvalidParameter, match="no pitched"):
+        melody_from_midi(_midi_bytes(midi))
