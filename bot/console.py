@@ -99,6 +99,10 @@ class Console:
         elif command == "rollback":
             options = command_options(COMMANDS["rollback"], split_words(rest))
             self.say(await service.rollback(options["style"], options.get("version")))
+        elif command == "help" and find_command(rest.strip().lstrip("!/")):
+            asked = find_command(rest.strip().lstrip("!/"))
+            assert asked is not None
+            self.say(asked.help_text(prefix="").replace("**", "").replace("`", ""))
         else:
             self.say(HELP)
 

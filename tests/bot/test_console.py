@@ -140,3 +140,15 @@ def test_console_settings_lift_member_limits_unless_set(monkeypatch) -> None:
     monkeypatch.setenv("LSTMUSE_COOLDOWN_SECONDS", "30")
     explicit = console_settings(BotSettings(discord_token=None, max_jobs_per_user=2))
     assert explicit.cooldown_seconds == 30 and explicit.max_jobs_per_user == 2
+
+
+async def test_console_help_for_one_command(tmp_path: Path) -> None:
+    """`help melody` shows that command's options with ranges and an example, not the list."""
+    output = io.StringIO()
+    service = build_service(BotSettings(discord_token=None), tmp_path)
+    console = Console(service, tmp_path, out=output)
+    assert await console.handle("help melody")
+    text = output.getvalue()
+    assert text.startswith("melody: generate melodies")
+    assert "temp" in text and "0.1-2" in text and "Example: melody " in text
+    assert "rollback" not in text
