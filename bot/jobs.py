@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +44,7 @@ from lstmuse_core.jobs.queue import (
 from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
 from lstmuse_core.request import MelodyRequest, RetrainRequest
 
+log = logging.getLogger(__name__)
 StageCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
 # The result type a caller waits for (`wait`'s ``result_type``).
 Result = TypeVar("Result", MelodyResult, RetrainResult, RollbackResult)
@@ -252,11 +254,11 @@ class InProcessJobs:
         self.futures[job_id] = self.executor.submit(self._generate, job_id, request)
 
     def _generate(self, job_id: str, request: MelodyRequest) -> MelodyResult:
-        from lstmuse_core.jobs.generation import GenerateJob, run_generate_jobs
+        from lstmuse_core.jobs.generation import GenerateJob, run_generate_job
 
         self.progress[job_id] = {"stage": "generating"}
-        (outcome,) = run_generate_jobs(
-            [GenerateJob(job_id, request.with_random_seed())],
+        outcome = run_generate_job(
+            GenerateJob(job_id, request.with_random_seed()),
             self.store,
             models_dir=self.models_dir,
             soundfont=self.soundfont,
@@ -331,6 +333,7 @@ class InProcessJobs:
             if isinstance(error, LstmuseError):
                 raise JobFailed(str(error))
             if error is not None:
+                log.error("job %s failed in this process", job_id, exc_info=error)
                 raise JobFailed("the job failed (see the log)") from error
             result = future.result()
             if not isinstance(result, result_type):

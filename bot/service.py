@@ -8,6 +8,7 @@ the console can print a line.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,7 +19,7 @@ from typing import Any
 from bot.jobs import Jobs
 from bot.limits import JobLimits
 from lstmuse_core.compose import melody_file_stem
-from lstmuse_core.errors import InvalidParameter, JobFailed, shown_value
+from lstmuse_core.errors import InvalidParameter, JobFailed, LstmuseError, shown_value
 from lstmuse_core.jobs.results import (
     FILE_KINDS,
     GeneratedMelody,
@@ -27,7 +28,7 @@ from lstmuse_core.jobs.results import (
     RollbackResult,
 )
 from lstmuse_core.music.midi import steps_per_bar
-from lstmuse_core.names import check_style_name, check_version_name
+from lstmuse_core.names import check_version_name, fold_style_name
 from lstmuse_core.request import (
     MAX_SEED_STEPS,
     MAX_TEMPERATURE,
@@ -37,6 +38,7 @@ from lstmuse_core.request import (
     RetrainRequest,
 )
 
+log = logging.getLogger(__name__)
 ROLLBACK_TIMEOUT_SECONDS = 60.0
 
 Status = Callable[[str], Awaitable[None]]
@@ -146,6 +148,7 @@ class LstmuseService:
         except BaseException:
             await self.limits.refund(user_id, job_id)
             raise
+        finished = False  # a final state was seen: done, failed, or cancelled by `wait`
         try:
             await status(
                 f"Queued ({_ordinal(position)} in line): {request.style}, "
@@ -156,14 +159,28 @@ class LstmuseService:
                 if state in ("STARTED", "PROGRESS"):
                     await status(f"{info.get('stage', 'generating').capitalize()}...")
 
-            result = await self.jobs.wait(job_id, MelodyResult, on_stage, self.job_timeout)
+            try:
+                result = await self.jobs.wait(job_id, MelodyResult, on_stage, self.job_timeout)
+            except JobFailed:
+                finished = True
+                raise
+            finished = True
             if job_id in self.cancelled:
                 raise JobFailed("the job was cancelled")
             await status("Rendering done, posting...")
             return [await self._post(result, melody) for melody in result.melodies]
         finally:
             self.cancelled.discard(job_id)
+            if not finished:  # we stop watching (a status edit failed, a Redis blip...)
+                await self._cancel_quietly(job_id)
             await self.limits.release(user_id, job_id)
+
+    async def _cancel_quietly(self, job_id: str) -> None:
+        """Best effort: a job nobody waits for must not run later and post to nobody."""
+        try:
+            await self.jobs.cancel(job_id)
+        except LstmuseError:
+            log.warning("could not cancel %s, which nobody waits for", job_id, exc_info=True)
 
     async def _check_style(self, style: str) -> None:
         """An unknown style is refused before anything is queued (from the published catalogue)."""
@@ -209,7 +226,13 @@ class LstmuseService:
     def continuation(post: MelodyPost, bars: int = 8) -> MelodyRequest:
         """This melody's end as the seed of ``bars`` more (within the per-melody step budget)."""
         new_steps = bars * steps_per_bar(post.request.time_signature)
-        keep = max(1, min(MAX_SEED_STEPS, MAX_TOTAL_STEPS - new_steps))
+        keep = min(MAX_SEED_STEPS, MAX_TOTAL_STEPS - new_steps)
+        if keep < 1:
+            raise InvalidParameter(
+                "bars",
+                bars,
+                f"a continuation that leaves room for a seed within {MAX_TOTAL_STEPS} 16th notes",
+            )
         tail = post.symbols[-keep:]
         # A tail cut inside a note starts with holds: start it at its first onset instead.
         while tail and tail[0] == "_":
@@ -249,8 +272,8 @@ class LstmuseService:
         if not mine:
             return "You have no job to cancel."
         job_id = mine[-1]
+        self.cancelled.add(job_id)  # before the await: a job finishing meanwhile is not posted
         await self.jobs.cancel(job_id)
-        self.cancelled.add(job_id)
         await self.limits.release(user_id, job_id)
         return f"Cancelled `{job_id[-8:]}` (if it had already started it finishes, unposted)."
 
@@ -291,6 +314,7 @@ class LstmuseService:
         )
 
     async def models(self, style: str | None = None) -> str:
+        style = style.strip().lower() if style else None  # names are case-insensitive
         catalogue = await self.jobs.catalogue()
         chosen = (
             {style: catalogue[style]} if style is not None and style in catalogue else catalogue
@@ -319,7 +343,7 @@ class LstmuseService:
         The job expires when we stop waiting, so a rollback nobody saw
         succeed never changes the models later.
         """
-        check_style_name(style)
+        style = fold_style_name(style)
         if version is not None:
             check_version_name(version)
         job_id = f"rollback-{uuid.uuid4().hex}"

@@ -445,8 +445,6 @@ def run_generate(args: argparse.Namespace) -> int:
     from lstmuse_core.request import MelodyRequest
 
     if args.seed_midi is not None and args.seed_melody:
-        from lstmuse_core.errors import InvalidParameter
-
         raise InvalidParameter(
             "seed-midi", str(args.seed_midi), "give --seed-melody or --seed-midi, not both"
         )

@@ -32,6 +32,22 @@ class InvalidParameter(LstmuseError, ValueError):
         super().__init__(message)
 
 
+def caused_by(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``error`` or an exception it was raised from or during is one of ``kinds``.
+
+    A time limit raised into a library (say, mid-import) often comes back as
+    that library's own error, with the limit as its cause.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 MAX_SHOWN_CHARS = 40
 
 

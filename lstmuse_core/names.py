@@ -34,11 +34,6 @@ def check_version_name(version: object, parameter: str = "version") -> str:
     return version
 
 
-def version_number(version: str) -> int:
-    """``"v012"`` -> 12 (the version must have passed `check_version_name`)."""
-    return int(check_version_name(version)[1:])
-
-
 def is_version_name(text: str) -> bool:
     return _VERSION_NAME.fullmatch(text) is not None
 

@@ -17,7 +17,7 @@ this table reads that module's limits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -177,18 +177,3 @@ def unknown_option(
     """The one refusal of an unknown option name, listing the known ones."""
     known = ", ".join(spec.name for spec in options)
     return InvalidParameter(raw_name, raw_value, f"known options: {known}")
-
-
-def by_field(options: Sequence[OptionSpec], values: Mapping[str, str]) -> dict[str, str]:
-    """Typed ``name=value`` pairs keyed by request field (unknown names refused)."""
-    return {find_option(options, name, value).field: value for name, value in values.items()}
-
-
-def aliases(options: Sequence[OptionSpec]) -> dict[str, str]:
-    """Every other name people type for an option -> its request field."""
-    return {
-        alias: spec.field
-        for spec in options
-        for alias in (spec.name, *spec.aliases)
-        if alias != spec.field
-    }

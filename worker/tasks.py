@@ -45,10 +45,10 @@ from celery.exceptions import Ignore, SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.worker import state as worker_state
 from celery.worker.request import Request
 
-from lstmuse_core.errors import JobFailed, LstmuseError
+from lstmuse_core.errors import JobFailed, LstmuseError, caused_by
 from lstmuse_core.jobs.artifacts import file_name, store_from_settings
 from lstmuse_core.jobs.catalogue import publish_catalogue
-from lstmuse_core.jobs.generation import parse_job, run_generate_jobs
+from lstmuse_core.jobs.generation import parse_job, run_generate_job
 from lstmuse_core.jobs.keys import attempts_key, cancelled_key, result_key
 from lstmuse_core.jobs.queue import GENERATE_TASK, RETRAIN_TASK, ROLLBACK_TASK, UNEXPECTED_FAILURE
 from lstmuse_core.jobs.results import JobResult
@@ -156,12 +156,12 @@ def _ends_done_or_failed(
     """
     try:
         yield
-    except SoftTimeLimitExceeded:
-        limit = _soft_limit(task)
-        raise JobFailed(time_limit.replace("{limit}", f"{limit:g}")) from None
-    except LstmuseError as error:
-        raise JobFailed(user_error.replace("{error}", str(error))) from error
-    except Exception:
+    except Exception as error:
+        if caused_by(error, (SoftTimeLimitExceeded,)):  # also when a library re-raised it
+            limit = _soft_limit(task)
+            raise JobFailed(time_limit.replace("{limit}", f"{limit:g}")) from None
+        if isinstance(error, LstmuseError):
+            raise JobFailed(user_error.replace("{error}", str(error))) from error
         log.exception(
             "%s[%s] failed unexpectedly; kwargs %.300r",
             task.name,
@@ -192,8 +192,8 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
     ):
         job = parse_job(job_id, {} if request is None else {"request": request})
         self.update_state(state="PROGRESS", meta={"stage": "generating"})
-        (outcome,) = run_generate_jobs(
-            [job],
+        outcome = run_generate_job(
+            job,
             store_from_settings(settings, redis_client()),
             models_dir=settings.models_dir,
             soundfont=settings.soundfont,
@@ -273,8 +273,9 @@ def retrain(
             cache_dir=settings.cache_dir,
             on_progress=publish,
         )
-    publish_catalogue(redis_client(), settings.models_dir)
-    return _remember(job_id, summary)
+    result = _remember(job_id, summary)  # done: a catalogue hiccup must not undo that
+    _publish_catalogue()
+    return result
 
 
 @app.task(
@@ -309,13 +310,18 @@ def rollback(
         self, time_limit="the rollback ran past its time limit ({limit} s) and was stopped"
     ):
         result = _remember(job_id, roll_back(style, version, settings.models_dir))
-    publish_catalogue(redis_client(), settings.models_dir)
+    _publish_catalogue()
     return result
 
 
-@signals.worker_ready.connect
-def _publish_catalogue_at_start(**_: Any) -> None:
+def _publish_catalogue() -> None:
+    """Publish the style catalogue; a Redis error is logged (the next publish mends it)."""
     try:
         publish_catalogue(redis_client(), settings.models_dir)
     except redis.RedisError:
         log.exception("could not publish the style catalogue")
+
+
+@signals.worker_ready.connect
+def _publish_catalogue_at_start(**_: Any) -> None:
+    _publish_catalogue()

@@ -99,7 +99,10 @@ class Admin(commands.Cog):
     ) -> None:
         """/retrain: every option is a parameter; the music files are one attachment."""
         await interaction.response.defer(thinking=True)
-        status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
+        status = StatusMessage(
+            lambda text: interaction.followup.send(text, wait=True),
+            fallback=getattr(interaction.channel, "send", None),  # after the token's 15 min
+        )
         options = {"style": style, "preset": preset, "force": "yes" if force else "no"}
         for name, value in (("epochs", epochs), ("minutes", minutes)):
             if value is not None:

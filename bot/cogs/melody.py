@@ -25,17 +25,34 @@ MELODY = COMMANDS["melody"]
 
 
 class StatusMessage:
-    """One message edited as the job moves on (created on the first update)."""
+    """One message edited as the job moves on (created on the first update).
 
-    def __init__(self, send: Callable[[str], Awaitable[Any]]) -> None:
+    An interaction's follow-up can be edited for 15 minutes only, and a
+    retrain runs for hours: when an edit fails, the status goes on in a new
+    message sent with ``fallback`` (a plain channel message stays editable).
+    """
+
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[Any]],
+        fallback: Callable[[str], Awaitable[Any]] | None = None,
+    ) -> None:
         self.send = send
+        self.fallback = fallback
         self.message: Any = None
 
     async def update(self, text: str) -> None:
         if self.message is None:
             self.message = await self.send(text)
-        else:
+            return
+        try:
             await self.message.edit(content=text)
+        except discord.HTTPException:
+            if self.fallback is None:
+                raise
+            log.info("a status message can no longer be edited; continuing in a new one")
+            self.send, self.fallback = self.fallback, None
+            self.message = await self.send(text)
 
 
 def melody_embed(post: MelodyPost) -> discord.Embed:
@@ -60,12 +77,19 @@ class MelodyButtons(discord.ui.View):
         self.post = post
         self.owner_id = owner_id
 
-    async def _again(self, interaction: discord.Interaction, request: MelodyRequest) -> None:
+    async def _again(
+        self, interaction: discord.Interaction, make: Callable[[MelodyPost], MelodyRequest]
+    ) -> None:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 "Only the member who asked for this melody can use that button; try `/melody`.",
                 ephemeral=True,
             )
+            return
+        try:  # e.g. Continue after 64 bars, or more WAV audio than a message can carry
+            request = make(self.post)
+        except LstmuseError as error:
+            await interaction.response.send_message(f"Sorry: {error}", ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
@@ -75,17 +99,17 @@ class MelodyButtons(discord.ui.View):
 
     @discord.ui.button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary)
     async def reroll(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._again(interaction, LstmuseService.reroll(self.post))
+        await self._again(interaction, LstmuseService.reroll)
 
     @discord.ui.button(label="Variation", emoji="🎛️", style=discord.ButtonStyle.secondary)
     async def variation(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._again(interaction, LstmuseService.variation(self.post))
+        await self._again(interaction, LstmuseService.variation)
 
     @discord.ui.button(label="Continue", emoji="➡️", style=discord.ButtonStyle.secondary)
     async def continuation(
         self, interaction: discord.Interaction, _: discord.ui.Button[Any]
     ) -> None:
-        await self._again(interaction, LstmuseService.continuation(self.post))
+        await self._again(interaction, LstmuseService.continuation)
 
     @discord.ui.button(label="Info", emoji="ℹ️", style=discord.ButtonStyle.secondary)
     async def info(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:

@@ -71,7 +71,7 @@ class RedisArtifactStore:
                 if attempt == 2:
                     raise
                 time.sleep(0.2 * 2**attempt)
-        return reference
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def get(self, reference: str) -> bytes:
         data = self.client.get(artifact_key(checked_reference(reference)))

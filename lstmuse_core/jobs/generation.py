@@ -1,9 +1,8 @@
 """Generation jobs as the worker (and the embedded console) runs them.
 
-A job's melodies are sampled (requests passed together that share a style and
-sampling controls are sampled as one batch), rendered, and their files put in
-the artifact store. Every job ends with a result or a `JobFailed`, whatever
-another job raised: user errors keep their message; anything unexpected is
+A job's ``count`` melodies are sampled as one batch, rendered, and their files
+put in the artifact store. A job ends with a result or a `JobFailed`,
+whatever was raised: user errors keep their message; anything unexpected is
 logged with the job's context and reported with a generic message (never a
 traceback to the member). Celery-free: the worker's task passes its time-limit
 exception as ``interrupts`` so that it is never mistaken for a job's failure.
@@ -15,14 +14,12 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lstmuse_core.compose import render_composed, sample_requests
-from lstmuse_core.errors import JobFailed, LstmuseError
+from lstmuse_core.errors import JobFailed, LstmuseError, caused_by
 from lstmuse_core.jobs.artifacts import ArtifactStore
 from lstmuse_core.jobs.queue import UNEXPECTED_FAILURE
 from lstmuse_core.jobs.results import GeneratedMelody, MelodyResult
@@ -74,67 +71,50 @@ def log_device_once() -> None:
     _device_logged = True
 
 
-def run_generate_jobs(
-    jobs: Sequence[GenerateJob],
+def run_generate_job(
+    job: GenerateJob,
     store: ArtifactStore,
     *,
     models_dir: Path | None = None,
     soundfont: Path | None = None,
     max_bytes: int | None = None,
     interrupts: tuple[type[BaseException], ...] = (),
-) -> list[MelodyResult | JobFailed]:
-    """Run jobs (batched where they can be); one result or error per job, in order.
+) -> MelodyResult | JobFailed:
+    """Sample, render and store one job's melodies: its result, or why it failed.
 
-    interrupts: exceptions that stop the whole run instead of failing one job
-    (the worker's soft time limit).
+    interrupts: exceptions that stop the job instead of failing it (the
+    worker's soft time limit, which the task reports itself).
     """
-    log_device_once()
-    outcomes: dict[str, MelodyResult | JobFailed] = {}
-    groups: dict[tuple[Any, ...], list[GenerateJob]] = defaultdict(list)
-    for job in jobs:
-        r = job.request
-        groups[(r.style, r.temperature, r.top_k, r.top_p, r.length)].append(job)
-    for group in groups.values():
+    stage = "sampling"
+    try:
+        log_device_once()
         started = time.perf_counter()
-        try:
-            generator = load_generator(group[0].request.style, models_dir)
-            melodies = sample_requests(generator, [job.request for job in group])
-        except interrupts:
-            raise  # the task reports its time limit
-        except Exception as error:  # every job of the group ends, whatever was raised
-            failure = _failure(error, "sampling", group)
-            for job in group:
-                outcomes[job.job_id] = failure
-            continue
-        sampled = time.perf_counter() - started
+        generator = load_generator(job.request.style, models_dir)
+        (melodies,) = sample_requests(generator, [job.request])
         log.info(
-            "sampled %d requests of %s %s in one batch in %.3f s",
-            len(group),
+            "sampled %d melodies of %s %s in %.3f s",
+            len(melodies),
             generator.style,
             generator.version,
-            sampled,
+            time.perf_counter() - started,
         )
-        for job, job_melodies in zip(group, melodies, strict=True):
-            try:
-                outcomes[job.job_id] = _render_and_store(
-                    job, job_melodies, generator, store, soundfont, max_bytes
-                )
-            except interrupts:
-                raise
-            except Exception as error:  # one job's failure never touches another's
-                outcomes[job.job_id] = _failure(error, "rendering", [job])
-    return [outcomes[job.job_id] for job in jobs]
+        stage = "rendering"
+        return _render_and_store(job, melodies, generator, store, soundfont, max_bytes)
+    except Exception as error:  # the job ends, whatever was raised
+        if caused_by(error, interrupts):  # the limit, maybe re-raised by a library
+            raise
+        return _failure(error, stage, job)
 
 
-def _failure(error: Exception, stage: str, jobs: Sequence[GenerateJob]) -> JobFailed:
+def _failure(error: Exception, stage: str, job: GenerateJob) -> JobFailed:
     """A user error keeps its message; anything else is logged and reported generically."""
     if isinstance(error, LstmuseError):
         return error if isinstance(error, JobFailed) else JobFailed(str(error))
     log.error(
-        "%s failed unexpectedly for job(s) %s (style %.40r)",
+        "%s failed unexpectedly for job %s (style %.40r)",
         stage,
-        ", ".join(job.job_id for job in jobs),
-        jobs[0].request.style,
+        job.job_id,
+        job.request.style,
         exc_info=error,
     )
     return JobFailed(UNEXPECTED_FAILURE)

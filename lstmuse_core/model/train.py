@@ -253,8 +253,12 @@ def train_style(
         seed=seed,
         on_progress=on_progress,
     )
-    if trained.epochs < 1:  # never write an untrained bundle
-        raise LstmuseError(f"training {style} ran no epoch; nothing was written")
+    if trained.best_epoch < 1 or not math.isfinite(trained.best_val_loss_bits):
+        # No epoch improved on nothing (the loss was NaN or infinite throughout):
+        # the weights are the untrained ones, and such a bundle is never written.
+        raise LstmuseError(
+            f"training {style} never reached a finite validation loss; nothing was written"
+        )
     test = score_model(trained.model, vocabulary, test_songs)
     ngram = NGramModel().fit(train_songs).score(test_songs)
     samples = _sample_statistics(trained.model, vocabulary, train_songs, seed)

@@ -118,8 +118,7 @@ class Melody:
     @property
     def steps_per_bar(self) -> int:
         """One bar in 16th-note steps."""
-        numerator, denominator = self.time_signature
-        return numerator * STEPS_PER_QUARTER * 4 // denominator
+        return steps_per_bar(self.meter)
 
     @property
     def key_name(self) -> str:

@@ -582,7 +582,13 @@ def render_pianoroll(melody: Melody, path: Path, *, title: str = "") -> Path:
         draw.rectangle((x_at(step) - 1, top, x_at(step), bottom), colours["bar_line"])
     for pitch, start, duration in notes:
         draw.rectangle(
-            (x_at(start), y_at(pitch + 0.4), x_at(start + duration) - 1, y_at(pitch - 0.4)),
+            (
+                x_at(start),
+                y_at(pitch + 0.4),
+                # at least one pixel wide: a 16th is under a pixel in a long melody
+                max(x_at(start), x_at(start + duration) - 1),
+                y_at(pitch - 0.4),
+            ),
             fill=colours["note"],
             outline=colours["note_edge"],
         )

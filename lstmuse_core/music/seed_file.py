@@ -6,7 +6,7 @@ tick). A bot must not do that on its event loop, nor at all without limits,
 so the file is read by ``python -m lstmuse_core.music.seed_file`` with a wall-clock
 timeout, an address-space and CPU-time limit, and a note-count check made
 with mido before pretty_midi sees the file. The child answers one JSON line:
-``{"symbols": [...]}`` or ``{"error": {"value": ..., "allowed": ..., "hint": ...}}``.
+``{"symbols": [...]}`` or ``{"error": {"allowed": ..., "hint": ...}}``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import io
 import json
 import resource
 import sys
+import weakref
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.midi import SEED_FILE_ALLOWED, melody_from_midi
@@ -25,6 +26,12 @@ MAX_SEED_FILE_BYTES = 1024 * 1024
 MAX_SEED_FILE_NOTES = 20_000
 SEED_FILE_SECONDS = 10.0  # wall clock, including the child's start (~1 s)
 SEED_FILE_MEMORY_BYTES = 1024**3
+# Children reading at once, whoever sent the files: the bot's machine lends
+# at most this many times SEED_FILE_MEMORY_BYTES to MIDI seeds.
+MAX_READING_AT_ONCE = 2
+_reading: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def read_seed_file(
@@ -41,24 +48,9 @@ async def read_seed_file(
     """
     if len(data) > MAX_SEED_FILE_BYTES:
         raise InvalidParameter("seed", name, f"a MIDI file of at most {MAX_SEED_FILE_BYTES} bytes")
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        __name__,
-        str(max_steps),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        preexec_fn=_limit_child,
-    )
-    try:
-        out, _ = await asyncio.wait_for(child.communicate(data), timeout)
-    except TimeoutError:
-        child.kill()
-        await child.wait()
-        raise InvalidParameter(
-            "seed", name, f"a MIDI file that can be read within {timeout:g} s"
-        ) from None
+    slots = _reading.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_READING_AT_ONCE))
+    async with slots:
+        out = await _run_child(data, name, max_steps, timeout)
     try:
         answer = json.loads(out.decode().strip().splitlines()[-1])
     except (ValueError, IndexError):  # killed by a limit, or crashed in a library
@@ -71,8 +63,33 @@ async def read_seed_file(
     return [str(symbol) for symbol in answer["symbols"]]
 
 
+async def _run_child(data: bytes, name: str, max_steps: int, timeout: float) -> bytes:
+    """The child's answer; it is killed on timeout and whenever the caller stops waiting."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        __name__,
+        str(max_steps),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        out, _ = await asyncio.wait_for(child.communicate(data), timeout)
+        return out
+    except TimeoutError:
+        raise InvalidParameter(
+            "seed", name, f"a MIDI file that can be read within {timeout:g} s"
+        ) from None
+    finally:
+        if child.returncode is None:  # timed out, or our caller was cancelled
+            child.kill()
+            await child.wait()
+
+
 def _limit_child() -> None:
-    """Runs in the child before exec: cap its memory and CPU time."""
+    """The child's first act (not a pre-exec hook: those are unsafe in threaded parents):
+    cap its own memory and CPU time before it reads anything."""
     resource.setrlimit(resource.RLIMIT_AS, (SEED_FILE_MEMORY_BYTES, SEED_FILE_MEMORY_BYTES))
     cpu = int(SEED_FILE_SECONDS) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
@@ -109,4 +126,5 @@ def _read(data: bytes, max_steps: int) -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    _limit_child()
     print(json.dumps(_read(sys.stdin.buffer.read(), int(sys.argv[1]))))

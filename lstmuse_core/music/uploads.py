@@ -140,8 +140,9 @@ def _archive_files(
     with archive:
         for info in archive.infolist():
             member = f"{label}: {info.filename}"
-            path = PurePosixPath(info.filename)
-            if path.is_absolute() or ".." in path.parts or "\\" in info.filename:
+            # Windows' own zip tools write "tunes\a.mid": a separator, not a character.
+            path = PurePosixPath(info.filename.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts:
                 raise InvalidParameter(
                     "attachment", member, "archive members with plain relative names"
                 )

@@ -382,3 +382,12 @@ def test_importing_render_is_cheap() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_piano_roll_of_a_long_melody_draws_its_shortest_notes(tmp_path: Path) -> None:
+    """1,200 16th notes: each one-step note is under a pixel wide and still drawn."""
+    from lstmuse_core.music.melody import Melody
+    from lstmuse_core.music.render import render_pianoroll
+
+    path = render_pianoroll(Melody(["60", "62"] * 600), tmp_path / "long.png", title="long")
+    assert path.read_bytes().startswith(b"\x89PNG")

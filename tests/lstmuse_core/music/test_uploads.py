@@ -33,6 +33,12 @@ def test_files_and_archives_are_saved_under_safe_names(tmp_path: Path) -> None:
     assert all(p.read_bytes() == TUNE for p in written)
 
 
+def test_windows_zips_with_backslash_folders_are_read(tmp_path: Path) -> None:
+    """PowerShell's Compress-Archive writes 'tunes\\a.abc': a folder, not a strange name."""
+    written = save_uploads([("win.zip", _zip({"tunes\\a.abc": TUNE}))], tmp_path)
+    assert [p.name for p in written] == ["00001-a.abc"]
+
+
 @pytest.mark.parametrize("member", ["../evil.abc", "/etc/evil.abc", "a\\..\\evil.abc"])
 def test_path_traversal_is_refused(tmp_path: Path, member: str) -> None:
     """Absolute names and '..' inside an archive are refused, naming the member."""
