@@ -21,7 +21,6 @@ models (``models``, ``rollback``).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -207,14 +206,6 @@ def command_options(command: CommandSpec, words: Iterable[str]) -> dict[str, str
         if spec.required and not values.get(spec.name):
             raise InvalidParameter(spec.name, "", "a value", hint=f"e.g. {command.example}")
     return values
-
-
-def split_words(text: str) -> list[str]:
-    """Shell-like words of a command line (quotes keep spaces); bad quotes are named."""
-    try:
-        return shlex.split(text)
-    except ValueError:
-        raise InvalidParameter("options", text, "balanced quotes") from None
 
 
 # --- help texts --------------------------------------------------------------------------

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import COMMANDS, command_options, console_help, find_command, split_words
-from bot.options import parse_options, request_from_text
+from bot.commands import COMMANDS, command_options, console_help, find_command
+from bot.options import parse_options, request_from_text, split_words
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import InvalidParameter, LstmuseError
 from lstmuse_core.request import RetrainRequest

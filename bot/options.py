@@ -16,16 +16,24 @@ EXAMPLE = '!melody style=folk temp=0.8 seed="C4 D4 E4:2" bars=8 key=D instrument
 _CURLY = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
 
-def parse_options(text: str) -> dict[str, str]:
-    """``name=value`` pairs of a command line; a word without ``=`` is an error."""
+def split_words(text: str) -> list[str]:
+    """The words of a typed command line, as every command reads them.
+
+    Quotes keep spaces (straight or the curly ones phones type) and
+    ``temp = 0.8`` is ``temp=0.8``; unbalanced quotes are refused by name.
+    """
     cleaned = text.translate(_CURLY)
     # Allow "temp = 0.8": glue a lone "=" to its neighbours before splitting.
     try:
-        words = shlex.split(cleaned.replace(" = ", "=").replace("= ", "=").replace(" =", "="))
+        return shlex.split(cleaned.replace(" = ", "=").replace("= ", "=").replace(" =", "="))
     except ValueError:
         raise InvalidParameter("options", text, "balanced quotes", hint=f"e.g. {EXAMPLE}") from None
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """``name=value`` pairs of a command line; a word without ``=`` is an error."""
     options: dict[str, str] = {}
-    for word in words:
+    for word in split_words(text):
         name, equals, value = word.partition("=")
         if not equals or not name:
             raise InvalidParameter("options", word, "name=value pairs", hint=f"e.g. {EXAMPLE}")
