@@ -190,10 +190,22 @@ def step_seconds(bpm: float) -> float:
     return 60.0 / bpm / STEPS_PER_QUARTER
 
 
+def key_number(melody: Melody) -> int:
+    """The MIDI key signature of ``melody``'s key: 0-11 major (C..B), 12-23 minor (c..b).
+
+    The model's own key space (no key) is written as C major: no sharps or
+    flats, which is also A minor's signature.
+    """
+    if melody.key is None:
+        return 0
+    tonic = (9 if melody.key.minor else 0) + melody.key.transposition
+    return tonic % 12 + (12 if melody.key.minor else 0)
+
+
 def melody_to_midi(
     melody: Melody, *, bpm: float = 120.0, program: int = 0
 ) -> pretty_midi.PrettyMIDI:
-    """A one-instrument MIDI file of ``melody``, in its meter.
+    """A one-instrument MIDI file of ``melody``, in its meter and with its key signature.
 
     ``bpm``: quarter notes a minute, so a step lasts ``60 / bpm / 4`` seconds;
     ``program``: General MIDI program. Both come checked from the boundary
@@ -207,6 +219,7 @@ def melody_to_midi(
     numerator, denominator = melody.time_signature
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(bpm))
     midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    midi.key_signature_changes.append(pretty_midi.KeySignature(key_number(melody), 0.0))
     instrument = pretty_midi.Instrument(program=program, name=instrument_name(program))
     for event in melody.notes:
         if event.pitch is None:

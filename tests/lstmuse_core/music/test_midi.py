@@ -203,3 +203,27 @@ def test_seed_file_with_only_drums_is_refused() -> None:
     midi.instruments.append(drums)
     with pytest.raises(InvalidParameter, match="no pitched"):
         melody_from_midi(_midi_bytes(midi))
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (None, "C Major"),
+        ("D", "D Major"),
+        ("Bb", "Bb Major"),
+        ("Em", "E minor"),
+        ("F#m", "F# minor"),
+    ],
+)
+def test_midi_carries_the_melody_key_signature(key: str | None, expected: str) -> None:
+    """The MIDI file's key-signature event is the melody's key (C major for the model's own)."""
+    import pretty_midi
+
+    from lstmuse_core.music.melody import Melody
+    from lstmuse_core.music.midi import melody_to_midi
+
+    midi = melody_to_midi(Melody.from_model(["60", "_", "64", "67"], "3/4", key))
+    (signature,) = midi.key_signature_changes
+    assert pretty_midi.key_number_to_key_name(signature.key_number) == expected
+    (meter,) = midi.time_signature_changes
+    assert (meter.numerator, meter.denominator) == (3, 4)
