@@ -14,17 +14,19 @@ from bot.settings import BotSettings
 from lstmuse_core.model.train import StyleTrainingResult
 
 
-async def test_console_in_process(
-    tiny_training: StyleTrainingResult, tmp_path: Path, monkeypatch
-) -> None:
-    """Embedded mode: a melody command writes MIDI, MP3 and PNG; errors are one line."""
-    monkeypatch.setenv("LSTMUSE_MODELS_DIR", str(tiny_training.bundle.path.parent.parent))
-    from lstmuse_core.settings import get_settings
-
-    get_settings.cache_clear()
+def _console(
+    tiny_training: StyleTrainingResult, folder: Path, **settings: object
+) -> tuple[Console, io.StringIO]:
+    """An embedded-mode console on the tiny test model, writing into ``folder``."""
+    models = tiny_training.bundle.path.parent.parent
+    bot_settings = BotSettings(discord_token=None, models_dir=models, **settings)  # type: ignore[arg-type]
     output = io.StringIO()
-    service = build_service(BotSettings(discord_token=None, cooldown_seconds=0), tmp_path)
-    console = Console(service, tmp_path, out=output)
+    return Console(build_service(bot_settings, folder), folder, out=output), output
+
+
+async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
+    """Embedded mode: a melody command writes MIDI, MP3 and PNG; errors are one line."""
+    console, output = _console(tiny_training, tmp_path, cooldown_seconds=0)
     assert await console.handle("!melody style=tinyfolk bars=2 random_seed=4 key=G")
     assert await console.handle("variation")
     assert await console.handle("melody temp=5")
@@ -37,7 +39,6 @@ async def test_console_in_process(
     assert "key G major" in text and "random seed 4" in text
     assert text.count("Melody:") == 2
     assert "Sorry: temperature=5.0 is not allowed" in text
-    get_settings.cache_clear()
 
 
 def test_local_stack_answers_through_redis_and_a_worker(
@@ -69,16 +70,10 @@ def test_local_stack_answers_through_redis_and_a_worker(
 
 
 async def test_console_refuses_before_queueing(
-    tiny_training: StyleTrainingResult, tmp_path: Path, monkeypatch
+    tiny_training: StyleTrainingResult, tmp_path: Path
 ) -> None:
     """An unknown style or a non-number is refused by name, nothing is queued, no apology."""
-    monkeypatch.setenv("LSTMUSE_MODELS_DIR", str(tiny_training.bundle.path.parent.parent))
-    from lstmuse_core.settings import get_settings
-
-    get_settings.cache_clear()
-    output = io.StringIO()
-    service = build_service(BotSettings(discord_token=None, cooldown_seconds=60), tmp_path)
-    console = Console(service, tmp_path, out=output)
+    console, output = _console(tiny_training, tmp_path, cooldown_seconds=60)
     for line in (
         "melody style=nosuch",
         "retrain style=tinyfolk epochs=lots",
@@ -88,7 +83,6 @@ async def test_console_refuses_before_queueing(
     ):
         assert await console.handle(line)
     text = output.getvalue()
-    get_settings.cache_clear()
     assert "Sorry: style='nosuch' is not allowed: one of tinyfolk" in text
     assert "Sorry: epochs='lots' is not allowed: a whole number" in text
     assert "Sorry: epochs=0 is not allowed" in text
