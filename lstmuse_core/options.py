@@ -33,12 +33,12 @@ from lstmuse_core.request import (
     MAX_SEED_STEPS,
     MAX_STEPS,
     MAX_TEMPERATURE,
+    MAX_TOP_K,
     MIN_TEMPERATURE,
     RETRAIN_PRESETS,
 )
 
 Kind = Literal["text", "whole number", "number", "yes/no"]
-MAX_TOP_K = 1000  # as `MelodyRequest` checks it
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from lstmuse_core.names import check_style_name
 
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 MAX_COUNT = 4
+MAX_TOP_K = 1000
 MAX_BARS = 64
 # What one request may cost, checked before any work starts: every melody is
 # at most MAX_TOTAL_STEPS 16th notes, seed included (64 bars of 4/4), and its
@@ -71,7 +72,7 @@ class MelodyRequest:
 
     def __post_init__(self) -> None:
         _check_range("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
-        _check_range("top_k", self.top_k, 0, 1000, integer=True)
+        _check_range("top_k", self.top_k, 0, MAX_TOP_K, integer=True)
         if not 0 < self.top_p <= 1:
             raise InvalidParameter("top_p", self.top_p, "a number above 0 and at most 1")
         _check_range("count", self.count, 1, MAX_COUNT, integer=True)

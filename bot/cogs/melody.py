@@ -16,8 +16,8 @@ from bot.commands import COMMANDS, apply_to_slash
 from bot.options import parse_options, request_from_text
 from bot.replies import split_reply
 from bot.service import LstmuseService, MelodyPost
-from lstmuse_core.errors import InvalidParameter, LstmuseError
-from lstmuse_core.music.seed_file import MAX_SEED_FILE_BYTES, read_seed_file
+from lstmuse_core.errors import LstmuseError
+from lstmuse_core.music.seed_file import check_seed_file_size, read_seed_file
 from lstmuse_core.request import MelodyRequest
 
 log = logging.getLogger(__name__)
@@ -177,10 +177,7 @@ class Melodies(commands.Cog):
     @staticmethod
     async def _seed_from(attachment: discord.Attachment) -> tuple[str, ...]:
         """The attachment's top voice, read in a child process with time and size limits."""
-        if attachment.size > MAX_SEED_FILE_BYTES:
-            raise InvalidParameter(
-                "seed", attachment.filename, f"a MIDI file of at most {MAX_SEED_FILE_BYTES} bytes"
-            )
+        check_seed_file_size(attachment.size, attachment.filename)  # before downloading it
         return tuple(await read_seed_file(await attachment.read(), attachment.filename))
 
     @app_commands.command(name=MELODY.name, description=MELODY.summary)

@@ -46,8 +46,7 @@ async def read_seed_file(
     Raises `InvalidParameter` (``seed``) naming the file for anything too
     large, too slow, too dense or unreadable.
     """
-    if len(data) > MAX_SEED_FILE_BYTES:
-        raise InvalidParameter("seed", name, f"a MIDI file of at most {MAX_SEED_FILE_BYTES} bytes")
+    check_seed_file_size(len(data), name)
     slots = _reading.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_READING_AT_ONCE))
     async with slots:
         out = await _run_child(data, name, max_steps, timeout)
@@ -61,6 +60,12 @@ async def read_seed_file(
         error = answer["error"]
         raise InvalidParameter("seed", name, error["allowed"], hint=error.get("hint", ""))
     return [str(symbol) for symbol in answer["symbols"]]
+
+
+def check_seed_file_size(size: int, name: str) -> None:
+    """Refuse a seed file over `MAX_SEED_FILE_BYTES` (front ends check before downloading)."""
+    if size > MAX_SEED_FILE_BYTES:
+        raise InvalidParameter("seed", name, f"a MIDI file of at most {MAX_SEED_FILE_BYTES} bytes")
 
 
 async def _run_child(data: bytes, name: str, max_steps: int, timeout: float) -> bytes:

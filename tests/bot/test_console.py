@@ -41,20 +41,25 @@ async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: 
     assert "Sorry: temperature=5.0 is not allowed" in text
 
 
-def test_local_stack_answers_through_redis_and_a_worker(
-    celery_worker_process, worker_env, tmp_path: Path
-) -> None:
-    """lstmuse-bot --console with LSTMUSE_REDIS_URL goes through the queue and the worker."""
-    env = {**os.environ, **worker_env, "LSTMUSE_COOLDOWN_SECONDS": "0"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "--console", "--out", str(tmp_path)],
-        input="styles\nmelody style=tinyfolk bars=2 random_seed=8\n",
+def _run_console(lines: str, env: dict[str, str], out: Path) -> subprocess.CompletedProcess[str]:
+    """``lstmuse-bot --console`` as a separate process, fed ``lines`` on stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--console", "--out", str(out)],
+        input=lines,
         capture_output=True,
         text=True,
         env=env,
         timeout=180,
         cwd=Path(__file__).resolve().parents[2],
     )
+
+
+def test_local_stack_answers_through_redis_and_a_worker(
+    celery_worker_process, worker_env, tmp_path: Path
+) -> None:
+    """lstmuse-bot --console with LSTMUSE_REDIS_URL goes through the queue and the worker."""
+    env = {**os.environ, **worker_env, "LSTMUSE_COOLDOWN_SECONDS": "0"}
+    done = _run_console("styles\nmelody style=tinyfolk bars=2 random_seed=8\n", env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "**tinyfolk**" in done.stdout
     assert "random seed 8" in done.stdout
@@ -108,15 +113,7 @@ def test_piped_melodies_get_no_cooldown_and_no_tensorflow_lines(
     }
     env["LSTMUSE_MODELS_DIR"] = str(tiny_training.bundle.path.parent.parent)
     line = "!melody style=tinyfolk bars=1 audio=none image=none random_seed={}\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "--console", "--out", str(tmp_path)],
-        input="".join(line.format(seed) for seed in (1, 2, 3, 4)),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    done = _run_console("".join(line.format(seed) for seed in (1, 2, 3, 4)), env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("Melody:") == 4, done.stdout
     assert "wait" not in done.stdout and "Sorry" not in done.stdout
