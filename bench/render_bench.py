@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
-from lstmuse_core.music.melody import Melody, parse_time_signature, steps_per_bar
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
 from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render import (
     SAMPLE_RATE,

@@ -27,7 +27,7 @@ from lstmuse_core.jobs.results import (
     RetrainResult,
     RollbackResult,
 )
-from lstmuse_core.music.midi import steps_per_bar
+from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.names import check_version_name, fold_style_name
 from lstmuse_core.request import (
     MAX_SEED_STEPS,

@@ -515,7 +515,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def _length_text(request: Any, steps: int) -> str:
     """``8 bars of 4/4 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
-    from lstmuse_core.music.melody import steps_per_bar
+    from lstmuse_core.music.meter import steps_per_bar
     from lstmuse_core.music.midi import step_seconds
 
     bar = steps_per_bar(request.time_signature)

@@ -24,7 +24,7 @@ from lstmuse_core.music.formats import (
     TAIL_SECONDS,
 )
 from lstmuse_core.music.keys import parse_key
-from lstmuse_core.music.melody import parse_time_signature, steps_per_bar
+from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
 from lstmuse_core.music.midi import instrument_name, resolve_instrument, step_seconds, validate_bpm
 from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 from lstmuse_core.names import check_style_name

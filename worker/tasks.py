@@ -325,3 +325,20 @@ def _publish_catalogue() -> None:
 @signals.worker_ready.connect
 def _publish_catalogue_at_start(**_: Any) -> None:
     _publish_catalogue()
+
+
+@signals.worker_process_init.connect
+def _import_libraries_before_any_job(**_: Any) -> None:
+    """Import what the jobs use in each new child, before it takes a job.
+
+    Importing TensorFlow (under Keras) takes seconds; a time limit that
+    interrupted that first import left it half-registered, and every later job
+    of the child failed ("Name tf.RaggedTensorSpec has already been
+    registered"). After fork: TensorFlow is not fork-safe. ``app.py`` gives the
+    child time for this (``worker_proc_alive_timeout``).
+    """
+    import keras  # noqa: F401
+    import music21  # noqa: F401
+    import pretty_midi  # noqa: F401
+
+    from lstmuse_core.music import render  # noqa: F401

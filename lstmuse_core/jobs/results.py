@@ -29,7 +29,8 @@ from lstmuse_core.jobs.json_form import (
     texts,
     whole_number,
 )
-from lstmuse_core.music.midi import step_seconds, steps_per_bar
+from lstmuse_core.music.meter import steps_per_bar
+from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.names import check_style_name, check_version_name
 from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
 

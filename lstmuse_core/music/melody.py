@@ -13,14 +13,12 @@ as the model cannot tell them apart.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.encoding import (
-    STEPS_PER_QUARTER,
     NoteEvent,
     decode_checked_symbols,
     is_pitch,
@@ -29,37 +27,14 @@ from lstmuse_core.music.encoding import (
     validate_melody,
 )
 from lstmuse_core.music.keys import Key, parse_key
+from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
 
 MODEL_KEY_NAME = "C major / A minor"
-
-TIME_SIGNATURE_ALLOWED = (
-    "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
-)
 
 # Conventional spellings of a key moved by a number of semitones, by tonic pitch class.
 _MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 _TONIC_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-
-
-def parse_time_signature(text: str) -> tuple[int, int]:
-    """``"6/8"`` -> ``(6, 8)``; numerator 1-16, denominator 2, 4, 8 or 16.
-
-    Every bar is then a whole number of 16th-note steps (1 to 128), and no
-    single bar can make a request that looks short cost thousands of steps.
-    """
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
-    if match:
-        numerator, denominator = int(match[1]), int(match[2])
-        if 1 <= numerator <= 16 and denominator in (2, 4, 8, 16):
-            return numerator, denominator
-    raise InvalidParameter("time_signature", text, TIME_SIGNATURE_ALLOWED)
-
-
-def steps_per_bar(time_signature: str) -> int:
-    """The length of one bar in 16th-note steps (4/4 -> 16, 6/8 -> 12, 3/2 -> 24)."""
-    numerator, denominator = parse_time_signature(time_signature)
-    return numerator * STEPS_PER_QUARTER * 4 // denominator
 
 
 @dataclass(frozen=True, init=False)

@@ -23,10 +23,7 @@ from typing import TYPE_CHECKING
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER
-from lstmuse_core.music.melody import TIME_SIGNATURE_ALLOWED as TIME_SIGNATURE_ALLOWED
 from lstmuse_core.music.melody import Melody
-from lstmuse_core.music.melody import parse_time_signature as parse_time_signature
-from lstmuse_core.music.melody import steps_per_bar as steps_per_bar
 
 if TYPE_CHECKING:
     import pretty_midi

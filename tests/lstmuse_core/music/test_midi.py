@@ -11,11 +11,11 @@ import pytest
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.music.midi import (
     melody_from_midi,
     melody_to_midi,
     resolve_instrument,
-    steps_per_bar,
     write_midi,
 )
 

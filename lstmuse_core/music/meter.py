@@ -1,0 +1,109 @@
+"""Meter: time signatures, where the bar is, and which beats are strong.
+
+A meter is written ``N/D`` (``"6/8"``); on the 16th-note grid a bar is
+``N * 16 / D`` steps. Simple meters count beats of ``1/D`` (3/4: three
+quarters); compound ones (6/8, 9/8, 12/8, 6/4: a numerator of 6, 9 or 12)
+count dotted beats of three ``1/D`` units, so 6/8 has two beats of a dotted
+quarter, as a musician counts it.
+
+Strong positions are where a melody's weight falls: the downbeat and every
+other beat of a simple meter (1 and 3 of 4/4; 1 of 2/4 and 3/4 plus beat 3,
+which a long note seldom starts on), and every main beat of a compound one
+(1 and 4 of 6/8). A *long* note is two beats of a simple meter (a half note
+in 2/4-4/4) or one beat of a compound one (a dotted quarter in 6/8): those
+are the notes whose placement shows the meter (`lstmuse_core.music.musicality`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.encoding import STEPS_PER_QUARTER
+
+TIME_SIGNATURE_ALLOWED = (
+    "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
+)
+# The longest bar a model's position-in-bar input covers (2 whole notes: 4/2, 8/4, 16/8).
+MAX_BAR_STEPS = 32
+_STEPS_PER_WHOLE = 4 * STEPS_PER_QUARTER
+
+
+def parse_time_signature(text: str, parameter: str = "time_signature") -> tuple[int, int]:
+    """``"6/8"`` -> ``(6, 8)``; numerator 1-16, denominator 2, 4, 8 or 16.
+
+    Every bar is then a whole number of 16th-note steps (1 to 128), and no
+    single bar can make a request that looks short cost thousands of steps.
+    """
+    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
+    if match:
+        numerator, denominator = int(match[1]), int(match[2])
+        if 1 <= numerator <= 16 and denominator in (2, 4, 8, 16):
+            return numerator, denominator
+    raise InvalidParameter(parameter, text, TIME_SIGNATURE_ALLOWED)
+
+
+def steps_per_bar(time_signature: str) -> int:
+    """The length of one bar in 16th-note steps (4/4 -> 16, 6/8 -> 12, 3/2 -> 24)."""
+    return Meter.parse(time_signature).bar_steps
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A time signature and what follows from it on the 16th-note grid."""
+
+    numerator: int
+    denominator: int
+
+    @classmethod
+    def parse(cls, text: str, parameter: str = "time_signature") -> Meter:
+        return cls(*parse_time_signature(text, parameter))
+
+    @property
+    def text(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def bar_steps(self) -> int:
+        return self.numerator * _STEPS_PER_WHOLE // self.denominator
+
+    @property
+    def compound(self) -> bool:
+        return self.numerator in (6, 9, 12) and self.denominator >= 4
+
+    @property
+    def beat_steps(self) -> int:
+        """One counted beat in steps (a dotted beat in a compound meter)."""
+        unit = _STEPS_PER_WHOLE // self.denominator
+        return 3 * unit if self.compound else unit
+
+    @property
+    def beats(self) -> int:
+        return self.bar_steps // self.beat_steps
+
+    @cached_property
+    def strong_positions(self) -> frozenset[int]:
+        """Positions in the bar (steps from the bar line) that count as strong."""
+        every = 1 if self.compound else 2
+        return frozenset(range(0, self.bar_steps, every * self.beat_steps))
+
+    @property
+    def long_note_steps(self) -> int:
+        """The shortest note whose placement shows the meter (see the module docstring)."""
+        return self.beat_steps if self.compound else min(2 * self.beat_steps, self.bar_steps)
+
+    def is_strong(self, step: int) -> bool:
+        """Whether song step ``step`` (0: a bar line) falls on a strong position."""
+        return step % self.bar_steps in self.strong_positions
+
+    @property
+    def fits_model(self) -> bool:
+        """Whether a bar fits the network's position input (at most `MAX_BAR_STEPS`)."""
+        return 1 <= self.bar_steps <= MAX_BAR_STEPS and (
+            self.numerator * _STEPS_PER_WHOLE % self.denominator == 0
+        )
