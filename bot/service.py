@@ -71,6 +71,12 @@ class MelodyPost:
         return self.melody.key
 
     @property
+    def temperature(self) -> float:
+        """The temperature it was sampled at (the style's default when none was asked)."""
+        assert self.request.temperature is not None  # a `MelodyResult`'s request has one
+        return self.request.temperature
+
+    @property
     def symbols(self) -> tuple[str, ...]:
         """One symbol per 16th note, the seed melody included."""
         return self.melody.symbols
@@ -100,7 +106,7 @@ class MelodyPost:
         r = self.request
         return {
             "Style": self.style,
-            "Temperature": f"{r.temperature:g}",
+            "Temperature": f"{self.temperature:g}",
             "Key": self.key,
             "Tempo": f"{r.bpm:g} bpm",
             "Length": self.length,
@@ -140,7 +146,7 @@ class LstmuseService:
         a request refused before it was queued costs no cooldown.
         """
         request = request.with_random_seed()
-        await self._check_style(request.style)
+        await self._check_style(request)
         job_id = f"melody-{uuid.uuid4().hex}"
         position = await self.limits.admit(user_id, job_id)
         try:
@@ -182,17 +188,31 @@ class LstmuseService:
         except LstmuseError:
             log.warning("could not cancel %s, which nobody waits for", job_id, exc_info=True)
 
-    async def _check_style(self, style: str) -> None:
-        """An unknown style is refused before anything is queued (from the published catalogue)."""
+    async def _check_style(self, request: MelodyRequest) -> None:
+        """An unknown style, or a meter or mode its model does not know, is refused before
+        anything is queued (from the published catalogue)."""
         catalogue = await self.jobs.catalogue()
-        if catalogue and style not in catalogue:
-            raise InvalidParameter("style", style, f"one of {', '.join(sorted(catalogue))}")
+        if not catalogue:
+            return
+        if request.style not in catalogue:
+            raise InvalidParameter("style", request.style, f"one of {', '.join(sorted(catalogue))}")
+        active = catalogue[request.style].active
+        if active is None:
+            return
+        for name, value, known in (
+            ("meter", request.time_signature, active.meters),
+            ("mode", request.mode, active.modes),
+        ):
+            if value is not None and known and value not in known:
+                raise InvalidParameter(
+                    name, value, f"one the {request.style} model knows: {', '.join(known)}"
+                )
 
     async def _post(self, result: MelodyResult, melody: GeneratedMelody) -> MelodyPost:
         """Fetch the melody's files, named so that no two requests share a name."""
         files = []
         name = melody_file_stem(
-            result.style, melody.random_seed, result.request.temperature, _short_id(result.job_id)
+            result.style, melody.random_seed, result.temperature, _short_id(result.job_id)
         )
         for kind in FILE_KINDS:
             reference = melody.files.get(kind)
@@ -216,29 +236,42 @@ class LstmuseService:
     @staticmethod
     def variation(post: MelodyPost, step: float = 0.15) -> MelodyRequest:
         """Same seed melody, a nearby temperature, a new random seed."""
-        hotter = post.request.temperature + step
-        temperature = hotter if hotter <= MAX_TEMPERATURE else post.request.temperature - step
+        played = post.temperature
+        hotter = played + step
+        temperature = hotter if hotter <= MAX_TEMPERATURE else played - step
         return post.request.replace(
             random_seed=None, count=1, temperature=round(max(MIN_TEMPERATURE, temperature), 2)
         )
 
     @staticmethod
     def continuation(post: MelodyPost, bars: int = 8) -> MelodyRequest:
-        """This melody's end as the seed of ``bars`` more (within the per-melody step budget)."""
-        new_steps = bars * steps_per_bar(post.request.time_signature)
-        keep = min(MAX_SEED_STEPS, MAX_TOTAL_STEPS - new_steps)
+        """This melody's last bars as the seed of ``bars`` more, in its meter, key and mode.
+
+        The seed keeps whole bars (a melody starts on a bar line), within the
+        per-melody step budget; a note held across the cut starts the seed.
+        """
+        meter = post.melody.time_signature
+        bar = steps_per_bar(meter)
+        keep = min(MAX_SEED_STEPS, MAX_TOTAL_STEPS - bars * bar) // bar * bar
         if keep < 1:
             raise InvalidParameter(
                 "bars",
                 bars,
                 f"a continuation that leaves room for a seed within {MAX_TOTAL_STEPS} 16th notes",
             )
-        tail = post.symbols[-keep:]
-        # A tail cut inside a note starts with holds: start it at its first onset instead.
-        while tail and tail[0] == "_":
-            tail = tail[1:]
+        cut = max(0, len(post.symbols) - keep)
+        tail = list(post.symbols[cut:])
+        if tail and tail[0] == "_":  # the note sounding at the cut starts the seed
+            tail[0] = next(s for s in reversed(post.symbols[:cut]) if s != "_")
         return post.request.replace(
-            random_seed=None, count=1, seed_melody=tuple(tail), bars=bars, steps=None
+            random_seed=None,
+            count=1,
+            seed_melody=tuple(tail),
+            bars=bars,
+            steps=None,
+            time_signature=meter,
+            key=post.key,
+            mode=None,
         )
 
     async def styles(self) -> str:
@@ -255,6 +288,10 @@ class LstmuseService:
             )
             version = entry.active_version or "no active model"
             lines.append(f"- **{name}**: {entry.description} ({version}{quality})")
+            if active is not None and active.meters:
+                lines.append(
+                    f"  meters {', '.join(active.meters)}; modes {', '.join(active.modes)}"
+                )
         return "\n".join(lines)
 
     async def queue(self, user_id: int) -> str:

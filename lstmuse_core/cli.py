@@ -191,7 +191,9 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
 def _add_generate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", default="folk", help="style name or bundle folder")
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the files")
-    parser.add_argument("--temperature", type=float, default=1.0, help="0.1-2.0; lower is safer")
+    parser.add_argument(
+        "--temperature", type=float, help="0.1-2.0; lower is safer (default: the style's)"
+    )
     parser.add_argument(
         "--top-k", type=int, default=0, help="sample among the k likeliest (0: off)"
     )
@@ -221,7 +223,15 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
         default="piano",
         help="General MIDI name, alias or number (see `lstmuse instruments`)",
     )
-    parser.add_argument("--time-signature", default="4/4")
+    parser.add_argument(
+        "--meter",
+        "--time-signature",
+        dest="meter",
+        help="time signature, one the style knows (default: drawn from its songs)",
+    )
+    parser.add_argument(
+        "--mode", help="major, minor, dorian, mixolydian, ... (default: drawn from its songs)"
+    )
     parser.add_argument("--count", type=int, default=1, help="how many melodies (1-4)")
     parser.add_argument("--random-seed", type=int, help="same seed, same melody (default: random)")
     parser.add_argument("--audio", choices=("mp3", "ogg", "wav", "none"), default="mp3")
@@ -474,7 +484,8 @@ def run_generate(args: argparse.Namespace) -> int:
         key=args.key,
         bpm=args.bpm,
         instrument=args.instrument,
-        time_signature=args.time_signature,
+        time_signature=args.meter,
+        mode=args.mode,
         count=args.count,
         random_seed=args.random_seed,
         audio=args.audio,
@@ -506,22 +517,23 @@ def run_generate(args: argparse.Namespace) -> int:
         files = ", ".join(str(p) for p in melody.files.paths)
         print(
             f"{melody.style} {melody.model_version} seed {melody.random_seed}: "
-            f"{_length_text(request, len(melody.symbols))} in {melody.key} -> {files}"
+            f"{_length_text(request, melody.melody.meter, len(melody.symbols))} in "
+            f"{melody.key} -> {files}"
         )
         for problem in melody.files.problems:
             print(f"  warning: {problem}", file=sys.stderr)
     return 0
 
 
-def _length_text(request: Any, steps: int) -> str:
-    """``8 bars of 4/4 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
+def _length_text(request: Any, meter: str, steps: int) -> str:
+    """``8 bars of 6/8 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
     from lstmuse_core.music.meter import steps_per_bar
     from lstmuse_core.music.midi import step_seconds
 
-    bar = steps_per_bar(request.time_signature)
+    bar = steps_per_bar(meter)
     seed_steps = len(request.seed_melody)
     new_bars = round((steps - seed_steps) / bar, 2)
-    text = f"{new_bars:g} bar{'' if new_bars == 1 else 's'} of {request.time_signature}"
+    text = f"{new_bars:g} bar{'' if new_bars == 1 else 's'} of {meter}"
     if seed_steps:
         text += f" after a {round(seed_steps / bar, 2):g}-bar seed"
     return f"{text}, {steps * step_seconds(request.bpm):.0f} s"

@@ -9,14 +9,19 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.model.generate import MelodyGenerator, load_generator
+from lstmuse_core.model.generate import (
+    MelodyGenerator,
+    SampledMelody,
+    SamplingControls,
+    load_generator,
+)
 from lstmuse_core.music.encoding import transpose_symbols
-from lstmuse_core.music.keys import parse_key
+from lstmuse_core.music.keys import model_key, parse_key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody, validate_stem
 from lstmuse_core.request import MelodyRequest
@@ -39,7 +44,7 @@ class ComposedMelody:
 
     @property
     def key(self) -> str:
-        """The key's name, e.g. ``"D major"``, or ``"C major / A minor"`` when none was asked."""
+        """The key's name, e.g. ``"D major"``, ``"D dorian"``."""
         return self.melody.key_name
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +72,10 @@ class ComposedMelody:
 _SHORT_ID = re.compile(r"[a-z0-9]{1,8}")
 
 
+# Melodies of a fixed length are sampled this many times; the best-ending is kept.
+CANDIDATES = 4
+
+
 def melody_file_stem(style: str, random_seed: int, temperature: float, short_id: str) -> str:
     """The file name stem of one request's melodies, e.g. ``folk-12-t0_8-3fa9c2``.
 
@@ -87,62 +96,61 @@ def new_short_id() -> str:
     return secrets.token_hex(3)
 
 
-def sample_requests(
-    generator: MelodyGenerator, requests: Sequence[MelodyRequest]
-) -> list[list[list[str]]]:
-    """Sample several requests of one style and the same controls as one batch.
+def resolve_request(request: MelodyRequest, generator: MelodyGenerator) -> MelodyRequest:
+    """The request as it will run: a drawn random seed, the style's temperature if none."""
+    request = request.with_random_seed()
+    if request.temperature is None:
+        request = request.replace(temperature=generator.default_temperature)
+    return request
 
-    Returns, per request, its melodies in the model's key space. Requests
-    must agree on temperature, top-k, top-p and length (the worker groups
-    them so); each keeps its own primer and random seeds.
+
+def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[SampledMelody]:
+    """Sample a request's melodies (model key space), each with its own meter and mode.
+
+    A meter or mode the request leaves open is drawn per melody from the
+    style's songs (from that melody's seed: the same seed, the same draw);
+    with ``bars``, each melody is the best-ending of `CANDIDATES` (see
+    `lstmuse_core.model.generate`).
     """
-    first = requests[0]
-    primers, seeds = [], []
-    for request in requests:
-        if (request.temperature, request.top_k, request.top_p, request.length) != (
-            first.temperature,
-            first.top_k,
-            first.top_p,
-            first.length,
-        ):
-            raise ValueError("requests sampled together must share their sampling controls")
-        primer = transpose_symbols(request.seed_melody, -request.transposition)
-        primers += [primer] * request.count
-        seeds += request.melody_seeds()
-    steps, min_steps = first.length
-    melodies = generator.sample(
-        len(seeds),
-        steps,
-        first.temperature,
-        top_k=first.top_k,
-        top_p=first.top_p,
-        min_steps=min_steps,
-        seeds=seeds,
-        primers=primers,
+    assert request.random_seed is not None and request.temperature is not None, (
+        "resolve the request first (resolve_request)"
     )
-    grouped, start = [], 0
-    for request in requests:
-        grouped.append(melodies[start : start + request.count])
-        start += request.count
-    return grouped
+    meters = request.affordable_meters(generator.conditioning.meters)
+    plans = []
+    for seed in request.melody_seeds():
+        plan = generator.plan(
+            seed,
+            meter=request.time_signature,
+            mode=request.mode,
+            bars=request.bars,
+            meters_allowed=meters,
+        )
+        primer = transpose_symbols(request.seed_melody, -request.transposition_for(plan.mode))
+        plans.append(
+            replace(
+                plan,
+                primer=tuple(primer),
+                max_steps=len(primer) + request.length[0],
+            )
+        )
+    controls = SamplingControls(request.temperature, request.top_k, request.top_p)
+    return generator.sample_plans(plans, controls, CANDIDATES)
 
 
 def render_composed(
     request: MelodyRequest,
-    melodies: list[list[str]],
-    seeds: Sequence[int],
+    melodies: Sequence[SampledMelody],
     generator: MelodyGenerator,
     out_dir: Path,
     stem: str,
     soundfont: Path | None = None,
     max_bytes: int | None = None,
 ) -> list[ComposedMelody]:
-    """Render each melody (model key space) in the requested key and meter.
+    """Render each melody (model key space) in the requested key, in its own meter.
 
     Each becomes one `Melody` (checked once, here) that the renderer trusts;
     tempo and instrument are checked once, by `RenderOptions`.
     """
-    key = parse_key(request.key) if request.key else None
     options = RenderOptions(
         audio_format=request.audio,
         image=request.image,
@@ -151,12 +159,15 @@ def render_composed(
         instrument=request.instrument,
         **({"max_bytes": max_bytes} if max_bytes else {}),
     )
+    assert request.temperature is not None, "resolve the request first (resolve_request)"
     composed = []
-    for number, (symbols, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
-        melody = Melody.from_model(symbols, request.time_signature, key)
+    seeds = request.melody_seeds()
+    for number, (sampled, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
+        key = parse_key(request.key, sampled.mode) if request.key else model_key(sampled.mode)
+        melody = Melody.from_model(sampled.symbols, sampled.meter, key)
         title = (
-            f"LSTMuse {generator.style} #{seed} - {melody.key_name}, {request.bpm:g} bpm, "
-            f"temperature {request.temperature:g}"
+            f"LSTMuse {generator.style} #{seed} - {melody.key_name}, {sampled.meter}, "
+            f"{request.bpm:g} bpm, temperature {request.temperature:g}"
         )
         files = render_melody(
             melody, out_dir, stem=f"{stem}-{number}", title=title, options=options
@@ -184,21 +195,12 @@ def compose(
     overwrites an earlier one.
     """
     generator = generator or load_generator(request.style, models_dir)
-    request = request.with_random_seed()
-    assert request.random_seed is not None
+    request = resolve_request(request, generator)
+    assert request.random_seed is not None and request.temperature is not None
     if stem is None:
         stem = _unused_stem(out_dir, generator.style, request.random_seed, request.temperature)
-    (melodies,) = sample_requests(generator, [request])
-    return render_composed(
-        request,
-        melodies,
-        request.melody_seeds(),
-        generator,
-        out_dir,
-        stem,
-        soundfont,
-        max_bytes,
-    )
+    melodies = sample_request(generator, request)
+    return render_composed(request, melodies, generator, out_dir, stem, soundfont, max_bytes)
 
 
 def _unused_stem(out_dir: Path, style: str, random_seed: int, temperature: float) -> str:

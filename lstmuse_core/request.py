@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +23,8 @@ from lstmuse_core.music.formats import (
     IMAGE_KINDS,
     TAIL_SECONDS,
 )
-from lstmuse_core.music.keys import parse_key
-from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
+from lstmuse_core.music.keys import named_mode, parse_key, parse_mode
+from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter, steps_per_bar
 from lstmuse_core.music.midi import instrument_name, resolve_instrument, step_seconds, validate_bpm
 from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 from lstmuse_core.names import check_style_name
@@ -38,10 +38,11 @@ MAX_BARS = 64
 # audio at most MAX_AUDIO_SECONDS long and within the per-melody file cap.
 MAX_TOTAL_STEPS = 1024
 MAX_STEPS = MAX_TOTAL_STEPS
+COST_METER = "4/4"  # the bar a request without a meter is costed at (see `length`)
 MAX_SEED_STEPS = MAX_TYPED_SEED_STEPS
 MAX_AUDIO_SECONDS = 360.0
 IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
-DEFAULT_STEPS = 256  # 16 bars of 4/4 at most, unless the model ends the song sooner
+DEFAULT_STEPS = 512  # 32 bars of 4/4 at most, unless the model ends the song sooner
 MAX_RANDOM_SEED = 2**31 - 1
 
 
@@ -50,12 +51,14 @@ class MelodyRequest:
     """What to generate; see ``lstmuse generate --help`` for the meaning of each field.
 
     seed_melody is in the requested key (model symbols). ``bars`` fixes the
-    length; otherwise up to ``steps`` 16th notes, ending where the model ends
-    the song.
+    length (bars after the seed); otherwise up to ``steps`` 16th notes in whole
+    bars, ending where the model ends the song. ``temperature``,
+    ``time_signature`` and ``mode`` left as None are the style's: its default
+    temperature, and a meter and mode drawn from its songs for each melody.
     """
 
     style: str = "folk"
-    temperature: float = 1.0
+    temperature: float | None = None
     top_k: int = 0
     top_p: float = 1.0
     seed_melody: tuple[str, ...] = ()
@@ -64,14 +67,16 @@ class MelodyRequest:
     key: str | None = None
     bpm: float = 120.0
     instrument: str = "piano"
-    time_signature: str = "4/4"
+    time_signature: str | None = None
+    mode: str | None = None
     count: int = 1
     random_seed: int | None = None
     audio: str = "mp3"
     image: str = "pianoroll"
 
     def __post_init__(self) -> None:
-        _check_range("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
+        if self.temperature is not None:
+            _check_range("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
         _check_range("top_k", self.top_k, 0, MAX_TOP_K, integer=True)
         if not 0 < self.top_p <= 1:
             raise InvalidParameter("top_p", self.top_p, "a number above 0 and at most 1")
@@ -89,9 +94,19 @@ class MelodyRequest:
         # Stored as the General MIDI name: a typed name of any length becomes
         # one short canonical name before it reaches a file, a title or an embed.
         object.__setattr__(self, "instrument", instrument_name(resolve_instrument(self.instrument)))
-        parse_time_signature(self.time_signature)
+        if self.time_signature is not None:
+            meter = Meter.parse(self.time_signature, "meter")
+            if not meter.fits_model:
+                raise InvalidParameter(
+                    "meter", self.time_signature, f"bars of at most {MAX_BAR_STEPS} 16th notes"
+                )
+            object.__setattr__(self, "time_signature", meter.text)
+        if self.mode is not None:
+            object.__setattr__(self, "mode", parse_mode(self.mode))
         if self.key is not None:
-            parse_key(self.key)
+            parse_key(self.key, self.mode)
+            # "Am" or "D dorian" names the mode; a bare tonic ("D") leaves it to `mode`.
+            object.__setattr__(self, "mode", self.mode or named_mode(self.key))
         if len(self.seed_melody) > MAX_SEED_STEPS:
             raise InvalidParameter(
                 "seed",
@@ -118,7 +133,7 @@ class MelodyRequest:
                 value,
                 f"at most {MAX_TOTAL_STEPS} 16th notes per melody, seed included; this asks for "
                 f"{total} ({len(self.seed_melody)} of seed + {most_new_steps} new in "
-                f"{self.time_signature})",
+                f"{self.time_signature or COST_METER})",
             )
         seconds = total * step_seconds(self.bpm) + TAIL_SECONDS
         if self.audio != "none" and seconds > MAX_AUDIO_SECONDS:
@@ -140,15 +155,32 @@ class MelodyRequest:
 
     @property
     def length(self) -> tuple[int, int]:
-        """(most new steps, fewest new steps before the song may end)."""
+        """(most new steps, fewest new steps before the song may end).
+
+        Without a meter, a bar is costed as `COST_METER`'s; the meters drawn
+        for the request are then those it can afford (`affordable_meters`).
+        """
         if self.bars is not None:
-            steps = self.bars * steps_per_bar(self.time_signature)
+            bar = steps_per_bar(self.time_signature or COST_METER)
+            seed_bars = -(-len(self.seed_melody) // bar)
+            steps = (seed_bars + self.bars) * bar - len(self.seed_melody)
             return steps, steps
         return self.steps or DEFAULT_STEPS, 0
 
-    @property
-    def transposition(self) -> int:
-        return parse_key(self.key).transposition if self.key else 0
+    def affordable_meters(self, meters: Iterable[str]) -> list[str]:
+        """Those of ``meters`` within this request's cost limits (for the meter draw)."""
+        affordable = []
+        for meter in meters:
+            try:
+                self.replace(time_signature=meter)
+            except InvalidParameter:
+                continue
+            affordable.append(meter)
+        return affordable
+
+    def transposition_for(self, mode: str) -> int:
+        """Semitones from the model's scale to this request's key, for a melody in ``mode``."""
+        return parse_key(self.key, mode).transposition if self.key else 0
 
     def melody_seeds(self) -> list[int]:
         """The random seed of each of the ``count`` melodies: the request's seed, then +1, ...
@@ -278,7 +310,7 @@ def _convert(name: str, text: str) -> Any:
         return _whole_number(name, text)
     if name in _FLOAT_FIELDS:
         return _number(name, text)
-    if name in ("style", "audio", "image"):
+    if name in ("style", "audio", "image", "mode"):
         return text.lower()
     return text
 

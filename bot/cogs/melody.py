@@ -249,7 +249,7 @@ class Melodies(commands.Cog):
 apply_to_slash(
     Melodies.melody_slash,
     MELODY,
-    options="any other option as name=value, e.g. top_p=0.9 audio=ogg time_signature=3/4",
+    options="any other option as name=value, e.g. top_p=0.9 audio=ogg steps=256",
     seed_midi="a MIDI file to start from",
 )
 

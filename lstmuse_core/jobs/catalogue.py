@@ -8,6 +8,7 @@ A catalogue is ``{style name: StyleEntry}``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from lstmuse_core.jobs.json_form import (
     optional_text,
     optional_whole_number,
     text,
+    texts,
 )
 from lstmuse_core.jobs.keys import CATALOGUE_KEY
 
@@ -50,9 +52,15 @@ class ModelVersion:
     trained_at: str | None = None
     songs: int | None = None
     error: str | None = None
+    meters: tuple[str, ...] = ()  # the time signatures the model knows, commonest first
+    modes: tuple[str, ...] = ()  # the modes it knows, commonest first
 
     def to_json(self) -> dict[str, Any]:
-        return {name: value for name, value in vars(self).items() if value is not None}
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in vars(self).items()
+            if value is not None and value != ()
+        }
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> ModelVersion:
@@ -64,6 +72,8 @@ class ModelVersion:
             "trained_at",
             "songs",
             "error",
+            "meters",
+            "modes",
         )
         data = json_object(data, where, ("version",), optional)
         return cls(
@@ -75,6 +85,8 @@ class ModelVersion:
             optional_text(data, "trained_at", where),
             optional_whole_number(data, "songs", where),
             optional_text(data, "error", where),
+            texts(data, "meters", where) if "meters" in data else (),
+            texts(data, "modes", where) if "modes" in data else (),
         )
 
 
@@ -158,6 +170,8 @@ def build_catalogue(models_dir: Path | None = None) -> Catalogue:
                     ngram_bits_per_symbol=bundle.metrics.get("ngram", {}).get("bits_per_symbol"),
                     trained_at=bundle.config_json.get("training", {}).get("trained_at"),
                     songs=bundle.config_json.get("dataset", {}).get("songs_kept"),
+                    meters=_commonest(bundle.conditioning.meters),
+                    modes=_commonest(bundle.conditioning.modes),
                 )
             )
         described = STYLES.get(style)
@@ -167,6 +181,10 @@ def build_catalogue(models_dir: Path | None = None) -> Catalogue:
             tuple(entries),
         )
     return catalogue
+
+
+def _commonest(counts: Mapping[str, int]) -> tuple[str, ...]:
+    return tuple(sorted(counts, key=lambda name: -counts[name]))
 
 
 def publish_catalogue(client: Any, models_dir: Path | None = None) -> Catalogue:

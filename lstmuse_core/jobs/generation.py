@@ -14,16 +14,16 @@ import hashlib
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.compose import render_composed, sample_requests
+from lstmuse_core.compose import render_composed, resolve_request, sample_request
 from lstmuse_core.errors import JobFailed, LstmuseError, caused_by
 from lstmuse_core.jobs.artifacts import ArtifactStore
 from lstmuse_core.jobs.queue import UNEXPECTED_FAILURE
 from lstmuse_core.jobs.results import GeneratedMelody, MelodyResult
-from lstmuse_core.model.generate import MelodyGenerator, load_generator
+from lstmuse_core.model.generate import MelodyGenerator, SampledMelody, load_generator
 from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,8 @@ def run_generate_job(
         log_device_once()
         started = time.perf_counter()
         generator = load_generator(job.request.style, models_dir)
-        (melodies,) = sample_requests(generator, [job.request])
+        job = replace(job, request=resolve_request(job.request, generator))
+        melodies = sample_request(generator, job.request)
         log.info(
             "sampled %d melodies of %s %s in %.3f s",
             len(melodies),
@@ -122,7 +123,7 @@ def _failure(error: Exception, stage: str, job: GenerateJob) -> JobFailed:
 
 def _render_and_store(
     job: GenerateJob,
-    melodies: list[list[str]],
+    melodies: list[SampledMelody],
     generator: MelodyGenerator,
     store: ArtifactStore,
     soundfont: Path | None,
@@ -130,10 +131,9 @@ def _render_and_store(
 ) -> MelodyResult:
     request = job.request
     assert request.random_seed is not None
-    seeds = request.melody_seeds()  # the request's one rule (wraps below MAX_RANDOM_SEED)
     with tempfile.TemporaryDirectory(prefix="lstmuse-") as folder:
         composed = render_composed(
-            request, melodies, seeds, generator, Path(folder), "melody", soundfont, max_bytes
+            request, melodies, generator, Path(folder), "melody", soundfont, max_bytes
         )
         results = []
         for melody in composed:
@@ -150,7 +150,7 @@ def _render_and_store(
                     tuple(melody.symbols),
                     melody.random_seed,
                     melody.key,
-                    request.time_signature,
+                    melody.melody.meter,
                     artifacts,
                     tuple(melody.files.problems),
                 )

@@ -110,7 +110,11 @@ class GeneratedMelody:
 
 @dataclass(frozen=True)
 class MelodyResult:
-    """A finished ``lstmuse.generate`` job: the request (random seed drawn) and its melodies."""
+    """A finished ``lstmuse.generate`` job: the request as it ran and its melodies.
+
+    The request has its random seed drawn and its temperature resolved (the
+    style's default when the member gave none).
+    """
 
     job_id: str
     style: str
@@ -124,6 +128,13 @@ class MelodyResult:
             raise MalformedResult("job_id", "is empty")
         check_style_name(self.style)
         check_version_name(self.model_version)
+        if self.request.temperature is None:
+            raise MalformedResult("request", "has no temperature (it is resolved before sampling)")
+
+    @property
+    def temperature(self) -> float:
+        assert self.request.temperature is not None  # checked when made
+        return self.request.temperature
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,10 +1,15 @@
-"""Whole songs as training batches.
+"""Whole songs as training batches, with every input the network reads.
 
-Each song is one sequence read from a fresh LSTM state: input ``["/"] + song``,
+Each song is one sequence read from a fresh LSTM state: inputs for
+``len(song) + 1`` steps (`lstmuse_core.model.conditioning.song_inputs`),
 target ``song + ["/"]``. Songs are sorted by length and grouped into batches
 padded to a multiple of ``pad_multiple`` steps (few distinct shapes, little
 padding); padding has weight 0 so the loss is exactly the mean over real
 symbols.
+
+The ``remaining`` input comes twice: with the length known and unknown;
+`Batch.with_lengths_known` picks per song, so the training loop can draw anew
+each epoch which songs are told their length.
 """
 
 from __future__ import annotations
@@ -14,30 +19,75 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstmuse_core.model.conditioning import REMAINING_UNKNOWN, Conditioning, song_inputs
+from lstmuse_core.music.meter import Meter
+
+
+@dataclass(frozen=True)
+class TrainingSong:
+    """A song as the network sees it: symbol indices, its meter and its mode."""
+
+    indices: np.ndarray
+    meter: str
+    mode: str
+
 
 @dataclass(frozen=True)
 class Batch:
-    inputs: np.ndarray  # (batch, steps) int32 symbol indices
+    inputs: dict[str, np.ndarray]  # (batch, steps) int32 each; ``remaining`` as if unknown
     targets: np.ndarray  # (batch, steps) int32
     weights: np.ndarray  # (batch, steps) float32, 0 on padding
+    known_remaining: np.ndarray | None  # (batch, steps) int32: ``remaining`` with lengths known
+
+    def with_lengths_known(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The inputs with the length told to the songs of ``rows`` (bool per song)."""
+        if self.known_remaining is None:
+            return self.inputs
+        remaining = np.where(rows[:, None], self.known_remaining, self.inputs["remaining"])
+        return {**self.inputs, "remaining": remaining.astype(np.int32)}
 
 
 def song_batches(
-    songs: Sequence[np.ndarray], batch_size: int, pad_multiple: int, delimiter: int
+    songs: Sequence[TrainingSong],
+    conditioning: Conditioning,
+    batch_size: int,
+    pad_multiple: int,
+    delimiter: int,
 ) -> list[Batch]:
     """Length-sorted, padded batches of whole songs (see the module docstring)."""
-    order = sorted(range(len(songs)), key=lambda i: (len(songs[i]), i))
+    order = sorted(range(len(songs)), key=lambda i: (len(songs[i].indices), i))
+    names = conditioning.inputs
     batches = []
     for first in range(0, len(order), batch_size):
         members = [songs[i] for i in order[first : first + batch_size]]
-        longest = max(len(s) for s in members) + 1
+        longest = max(len(s.indices) for s in members) + 1
         steps = -(-longest // pad_multiple) * pad_multiple
-        inputs = np.full((len(members), steps), delimiter, dtype=np.int32)
+        inputs = {name: np.zeros((len(members), steps), dtype=np.int32) for name in names}
+        known = np.full((len(members), steps), REMAINING_UNKNOWN, dtype=np.int32)
         targets = np.full((len(members), steps), delimiter, dtype=np.int32)
         weights = np.zeros((len(members), steps), dtype=np.float32)
         for row, song in enumerate(members):
-            inputs[row, 1 : len(song) + 1] = song
-            targets[row, : len(song)] = song
-            weights[row, : len(song) + 1] = 1.0
-        batches.append(Batch(inputs, targets, weights))
+            length = len(song.indices) + 1
+            features = song_inputs(
+                song.indices,
+                bar_steps=Meter.parse(song.meter).bar_steps,
+                meter_id=conditioning.meter_id(song.meter),
+                mode_id=conditioning.mode_id(song.mode),
+                delimiter=delimiter,
+                length_known=False,
+            )
+            for name in names:
+                inputs[name][row, :length] = features[name]
+            if "remaining" in names:
+                known[row, :length] = song_inputs(
+                    song.indices,
+                    bar_steps=Meter.parse(song.meter).bar_steps,
+                    meter_id=0,
+                    mode_id=0,
+                    delimiter=delimiter,
+                    length_known=True,
+                )["remaining"]
+            targets[row, : length - 1] = song.indices
+            weights[row, :length] = 1.0
+        batches.append(Batch(inputs, targets, weights, known if "remaining" in names else None))
     return batches

@@ -33,12 +33,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmuse_core.errors import BundleError, InvalidParameter
+from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.model.network import ModelConfig
 from lstmuse_core.music.encoding import Vocabulary
 from lstmuse_core.names import check_style_name, check_version_name, is_version_name
+
+if TYPE_CHECKING:
+    from lstmuse_core.music.corpus import Song
 
 __all__ = [  # check_style_name stays importable from here for older callers
     "ACTIVE_FILE",
@@ -63,6 +67,8 @@ __all__ = [  # check_style_name stays importable from here for older callers
 ]
 
 BUNDLE_FILES = ("model.keras", "vocab.json", "config.json", "metrics.json")
+# 2: the network reads meter, mode, bar position, bars remaining and lookbacks.
+BUNDLE_FORMAT = 2
 ACTIVE_FILE = "ACTIVE"
 HISTORY_FILE = "HISTORY.jsonl"
 LOCK_FILE = ".lock"
@@ -113,6 +119,16 @@ class Bundle:
         return ModelConfig.from_json(self.config_json["model"])
 
     @cached_property
+    def conditioning(self) -> Conditioning:
+        """The style's meters and modes and the network's inputs (`conditioning`)."""
+        return Conditioning.from_json(self.config_json["conditioning"])
+
+    @property
+    def default_temperature(self) -> float:
+        """The temperature a request without one samples at (chosen by ear, per style)."""
+        return float(self.config_json.get("default_temperature", 1.0))
+
+    @cached_property
     def metrics(self) -> dict[str, Any]:
         return dict(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")))
 
@@ -150,7 +166,13 @@ def load_bundle(path: Path) -> Bundle:
         bundle.metrics  # noqa: B018 - parse now, so a broken file is reported here
     except (ValueError, OSError) as error:
         raise BundleError(f"model bundle {str(path)!r}: {error}") from error
-    for key in ("model", "style", "vocab_size"):
+    if config.get("format") != BUNDLE_FORMAT:
+        raise BundleError(
+            f"model bundle {str(path)!r} is in format {config.get('format', 1)}; this LSTMuse "
+            f"reads format {BUNDLE_FORMAT} (networks told the meter, mode and bar position): "
+            f"retrain the style, e.g. `lstmuse train --style {path.parent.name}`"
+        )
+    for key in ("model", "style", "vocab_size", "conditioning"):
         if key not in config:
             raise BundleError(f"model bundle {str(path)!r}: config.json lacks {key!r}")
     if config["vocab_size"] != len(vocabulary):
@@ -160,7 +182,8 @@ def load_bundle(path: Path) -> Bundle:
         )
     try:
         bundle.model_config  # noqa: B018
-    except (TypeError, InvalidParameter) as error:
+        bundle.conditioning  # noqa: B018
+    except (TypeError, KeyError, InvalidParameter) as error:
         raise BundleError(f"model bundle {str(path)!r}: bad model config: {error}") from error
     return bundle
 
@@ -262,7 +285,12 @@ def write_bundle(
     try:
         model.save(staging / "model.keras")
         vocabulary.save(staging / "vocab.json")
-        full_config = {**config, "style": style, "vocab_size": len(vocabulary)}
+        full_config = {
+            **config,
+            "format": BUNDLE_FORMAT,
+            "style": style,
+            "vocab_size": len(vocabulary),
+        }
         _write_json(staging / "config.json", full_config)
         _write_json(staging / "metrics.json", metrics)
         load_bundle(staging)
@@ -510,12 +538,12 @@ def promote(
     *,
     force: bool = False,
     models_dir: Path | None = None,
-    held_out_songs: Mapping[str, Sequence[str]] | None = None,
+    held_out_songs: Mapping[str, Song] | None = None,
 ) -> tuple[bool, str]:
     """Make ``bundle`` active unless (not forced) it is not shown to be at least as good.
 
     Candidate and incumbent are scored on the *same* songs: the candidate's
-    held-out test songs (``held_out_songs``, song id -> symbols; read from
+    held-out test songs (``held_out_songs``, song id -> `Song`; read from
     its recorded dataset when not given) minus those the incumbent trained
     or validated on and those either vocabulary cannot encode (see
     `lstmuse_core.model.evaluate.compare_on_same_songs`). The candidate's test
@@ -562,7 +590,7 @@ def _decide(
     candidate: Bundle,
     incumbent_path: Path,
     force: bool,
-    held_out_songs: Mapping[str, Sequence[str]] | None,
+    held_out_songs: Mapping[str, Song] | None,
 ) -> _Decision:
     from lstmuse_core.model.evaluate import candidate_test_songs, compare_on_same_songs
 

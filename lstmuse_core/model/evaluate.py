@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstmuse_core.errors import CorpusError
-from lstmuse_core.model.batches import song_batches
+from lstmuse_core.model.batches import TrainingSong, song_batches
+from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.music.encoding import SONG_END, Vocabulary, is_pitch
 
 if TYPE_CHECKING:
     from lstmuse_core.model.bundle import Bundle
-    from lstmuse_core.music.corpus import ReadOptions
+    from lstmuse_core.music.corpus import ReadOptions, Song
     from lstmuse_core.music.dataset import Dataset
 
 
@@ -41,13 +42,17 @@ class HeldOutScore:
 
 
 def known_songs(
-    vocabulary: Vocabulary, songs: Sequence[Sequence[str]]
-) -> tuple[list[Sequence[str]], dict[str, int]]:
-    """Songs the vocabulary can encode, and counts of the symbols it cannot."""
-    kept: list[Sequence[str]] = []
+    vocabulary: Vocabulary, conditioning: Conditioning, songs: Sequence[Song]
+) -> tuple[list[Song], dict[str, int]]:
+    """Songs the model can read, and counts of what it cannot (symbols, meters, modes)."""
+    kept: list[Song] = []
     unknown: dict[str, int] = {}
     for song in songs:
-        missing = [s for s in song if s not in vocabulary]
+        missing = [s for s in song.symbols if s not in vocabulary]
+        if song.time_signature not in conditioning.meters:
+            missing.append(f"meter {song.time_signature}")
+        if song.mode not in conditioning.modes:
+            missing.append(f"mode {song.mode}")
         for symbol in missing:
             unknown[symbol] = unknown.get(symbol, 0) + 1
         if not missing:
@@ -55,17 +60,32 @@ def known_songs(
     return kept, dict(sorted(unknown.items()))
 
 
+def training_songs(vocabulary: Vocabulary, songs: Sequence[Song]) -> list[TrainingSong]:
+    """Songs as the network reads them (symbol indices, meter, mode)."""
+    return [
+        TrainingSong(vocabulary.encode(song.symbols), song.time_signature, song.mode)
+        for song in songs
+    ]
+
+
 def score_model(
-    model: Any, vocabulary: Vocabulary, songs: Sequence[Sequence[str]], batch_size: int = 32
+    model: Any,
+    vocabulary: Vocabulary,
+    conditioning: Conditioning,
+    songs: Sequence[Song],
+    batch_size: int = 32,
 ) -> HeldOutScore:
-    """Score a Keras model (logits output) on held-out songs."""
+    """Score a Keras model (logits output) on held-out songs, their length not told."""
     import keras
 
-    usable, unknown = known_songs(vocabulary, songs)
+    usable, unknown = known_songs(vocabulary, conditioning, songs)
     delimiter = vocabulary.index[SONG_END]
     is_onset = np.array([is_pitch(s) for s in vocabulary.symbols])
     total_bits = correct = onsets = onsets_correct = symbols = 0.0
-    for batch in song_batches([vocabulary.encode(s) for s in usable], batch_size, 64, delimiter):
+    batches = song_batches(
+        training_songs(vocabulary, usable), conditioning, batch_size, 64, delimiter
+    )
+    for batch in batches:
         logits = keras.ops.convert_to_numpy(model(batch.inputs, training=False)).astype(np.float64)
         log_probs = logits - _logsumexp(logits)
         target_log_probs = np.take_along_axis(log_probs, batch.targets[..., None], -1)[..., 0]
@@ -136,7 +156,7 @@ class SameSongsComparison:
 
 
 def compare_on_same_songs(
-    candidate: Bundle, incumbent: Bundle, held_out: Mapping[str, Sequence[str]]
+    candidate: Bundle, incumbent: Bundle, held_out: Mapping[str, Song]
 ) -> SameSongsComparison:
     """Score both bundles on the same songs: ``held_out`` (id -> symbols), the candidate's
     test split, minus songs the incumbent trained or validated on (by id) and songs
@@ -148,10 +168,17 @@ def compare_on_same_songs(
     both = [
         song
         for _, song in unseen
-        if all(s in candidate.vocabulary and s in incumbent.vocabulary for s in song)
+        if all(
+            known_songs(bundle.vocabulary, bundle.conditioning, [song])[0]
+            for bundle in (candidate, incumbent)
+        )
     ]
-    candidate_score = score_model(candidate.load_model(), candidate.vocabulary, both)
-    incumbent_score = score_model(incumbent.load_model(), incumbent.vocabulary, both)
+    candidate_score = score_model(
+        candidate.load_model(), candidate.vocabulary, candidate.conditioning, both
+    )
+    incumbent_score = score_model(
+        incumbent.load_model(), incumbent.vocabulary, incumbent.conditioning, both
+    )
     return SameSongsComparison(
         candidate_score,
         incumbent_score,
@@ -161,14 +188,12 @@ def compare_on_same_songs(
     )
 
 
-def candidate_test_songs(
-    bundle: Bundle, cache_dir: Path | None = None
-) -> dict[str, list[str]] | None:
-    """A bundle's test songs (id -> symbols) from its recorded dataset, if readable here."""
+def candidate_test_songs(bundle: Bundle, cache_dir: Path | None = None) -> dict[str, Song] | None:
+    """A bundle's test songs by id from its recorded dataset, if readable here."""
     dataset = _training_dataset(bundle, cache_dir)
     if dataset is None:
         return None
-    return {song.song_id: song.symbols for song in dataset.songs_in("test")}
+    return {song.song_id: song for song in dataset.songs_in("test")}
 
 
 def evaluate_bundle(
@@ -202,11 +227,11 @@ def evaluate_bundle(
             raise CorpusError(
                 f"the training data of {bundle.style} is not available here; give --input"
             )
-        songs, dropped = dataset.melodies("test"), {}
+        songs, dropped = dataset.songs_in("test"), {}
         evaluated_on = "test split"
     if not songs:
         raise CorpusError(f"no songs to evaluate in {evaluated_on} (dropped: {dropped})")
-    score = score_model(bundle.load_model(), bundle.vocabulary, songs)
+    score = score_model(bundle.load_model(), bundle.vocabulary, bundle.conditioning, songs)
     report: dict[str, Any] = {
         "style": bundle.style,
         "version": bundle.version,
@@ -216,9 +241,11 @@ def evaluate_bundle(
         "ngram_bits_per_symbol": None,
     }
     if dataset is not None:
-        usable, _ = known_songs(bundle.vocabulary, songs)
+        usable, _ = known_songs(bundle.vocabulary, bundle.conditioning, songs)
         ngram = NGramModel().fit(dataset.melodies("train"))
-        report["ngram_bits_per_symbol"] = ngram.score(usable).bits_per_symbol if usable else None
+        report["ngram_bits_per_symbol"] = (
+            ngram.score([s.symbols for s in usable]).bits_per_symbol if usable else None
+        )
     return report
 
 
@@ -252,14 +279,14 @@ def _training_dataset(bundle: Any, cache_dir: Path | None = None) -> Dataset | N
 
 def _read_songs(
     path: Path, options: ReadOptions | None, cache_dir: Path | None = None
-) -> tuple[list[list[str]], dict[str, int]]:
+) -> tuple[list[Song], dict[str, int]]:
     from lstmuse_core.music.corpus import ReadOptions, Song, read_file
     from lstmuse_core.music.dataset import build_dataset
 
     options = options or ReadOptions()
     if path.is_dir():
         dataset = build_dataset(input_dir=path, options=options, cache_dir=cache_dir)
-        return [s.symbols for s in dataset.songs], dataset.summary()["dropped"]
+        return list(dataset.songs), dataset.summary()["dropped"]
     if not path.is_file():
         raise CorpusError(f"--input {str(path)!r} is neither a file nor a folder")
     results = read_file(path, path.name, options)
@@ -267,4 +294,4 @@ def _read_songs(
     for result in results:
         if not isinstance(result, Song):
             dropped[result.reason] = dropped.get(result.reason, 0) + 1
-    return [r.symbols for r in results if isinstance(r, Song)], dropped
+    return [r for r in results if isinstance(r, Song)], dropped

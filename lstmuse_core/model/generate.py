@@ -1,23 +1,30 @@
 """Sampling melodies from a trained bundle, fast, one symbol per step.
 
-The seed's design re-ran a 64-step window through ``model.predict`` for every
-new note (~44 ms a step). Here the network is primed once with the seed
-melody and then fed one symbol per step while its LSTM state is carried, in
-NumPy with the bundle's own weights (no framework overhead per step; the
-Keras model is only used to read the weights, and a test checks that both
-give the same probabilities). Many melodies are sampled together as one
-batch: each row has its own primer, random generator and stopping point, so
-a melody depends only on its own seed, not on what else was in the batch.
+The network runs in NumPy (`lstmuse_core.model.stepper`), primed once with
+the seed melody and then fed one symbol per step while its LSTM state is
+carried. Many melodies are sampled together as one batch: each row has its
+own plan (meter, mode, length, primer) and its own random generator, so a
+melody depends only on its plan and seed, not on what else was in the batch.
 
-For one melody a step is ~20 tiny NumPy calls, so their overhead is the cost
-(the matmuls are ~8 us of ~20 us); for a batch of 64 the matmuls are (~75 %).
-So every step writes into float32 buffers made once (``out=`` arguments, views
-sliced once), the gates are laid out so one ``tanh`` serves all four, the
-temperature and the length masks are folded into the output layer's weights
-and an additive bias chosen per step, and each row's uniforms are drawn in one
-call before the loop. Measured with the folk bundle on a 2-core machine
-(``bench/generation_bench.py``): one 500-step melody 10.5 ms (the previous
-sampler 27.6 ms), 64 at once 1.7 ms a melody (2.2 ms).
+Where the bar is. Every melody starts on a bar line, and each step tells the
+network its position in the bar, what it played one and two bars ago and how
+many bars remain (`lstmuse_core.model.conditioning`):
+
+* ``bars=N``: the melody is exactly N bars after its seed's bars; the network
+  is told the bars remaining, so it cadences in the last one. Each melody is
+  also sampled as ``candidates`` rows in the same batch (seeds derived from its
+  own), and the first candidate that ends on the mode's tonic on a strong beat
+  is kept (else the first): the model writes every candidate, the rule only
+  chooses among them.
+* free length: the network ends the song, but only at a bar line and not
+  before ``min_bars``; two bars before the step cap it is told that two bars
+  remain, so a melody that runs long still ends on a cadence at a bar line,
+  never cut mid-bar.
+
+For speed, every input that does not depend on what is sampled (positions,
+bars remaining, where the lookbacks and the end may fall) is computed for all
+steps before the loop, each row's uniforms are drawn in one call, and the
+temperature is folded into the output layer (``bench/generation_bench.py``).
 """
 
 from __future__ import annotations
@@ -26,15 +33,28 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
+from lstmuse_core.model.conditioning import (
+    REMAINING_CLASSES,
+    REMAINING_UNKNOWN,
+    Conditioning,
+    remaining_class,
+)
+from lstmuse_core.model.stepper import LstmStepper
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
+from lstmuse_core.music.keys import MODES
+from lstmuse_core.music.meter import Meter
 
 MAX_STEPS = 4096
+MIN_FREE_BARS = 4  # a free-length melody is at least this many bars, seed included
+DEFAULT_MAX_STEPS = 512  # a free-length melody's cap, seed included
+COUNTDOWN_BARS = 2  # a free melody is told this many bars remain before its cap
+_DRAW_STREAM = 1  # random stream of a melody's meter and mode draw (0: its notes)
 
 
 @dataclass(frozen=True)
@@ -59,193 +79,65 @@ class SamplingControls:
 # onto a symbol of weight 0 (a masked delimiter or hold). It shifts the odds by
 # about 1e-6, far below anything a listener or a test can tell.
 _BELOW_ONE = 1.0 - 2.0**-20
-_HALF = np.float32(0.5)
 _add, _subtract, _multiply, _maximum = np.add, np.subtract, np.multiply, np.maximum
-_tanh, _exp, _greater, _matmul = np.tanh, np.exp, np.greater, np.matmul
+_exp, _greater, _matmul, _equal = np.exp, np.greater, np.matmul, np.equal
 
 
-def _stepper_gates(weights: np.ndarray, units: int) -> np.ndarray:
-    """Keras gate columns [i, f, c, o] reordered to [i, f, o, c], sigmoid gates halved.
+@dataclass(frozen=True)
+class MelodyPlan:
+    """One melody to sample: meter, mode, random seed, seed melody and length.
 
-    With the three sigmoid gates side by side and their weights halved (exact
-    in floating point), one ``tanh`` over all four gates gives ``tanh(x / 2)``
-    there and ``sigmoid(x) = (tanh(x / 2) + 1) / 2`` is one multiply-add on one
-    block; the candidate gets its plain ``tanh``.
-    """
-    i, f, c, o = (weights[..., k * units : (k + 1) * units] for k in range(4))
-    return np.concatenate([0.5 * i, 0.5 * f, 0.5 * o, c], axis=-1).astype(np.float32)
-
-
-class _LayerBuffers:
-    """One layer's cell state, gate buffer and the views of them a step uses (made once)."""
-
-    __slots__ = (
-        "candidate",
-        "cell",
-        "forget_gate",
-        "gates",
-        "hidden",
-        "input_gate",
-        "inputs",
-        "output_gate",
-        "scratch",
-        "sigmoid_gates",
-    )
-
-    def __init__(self, inputs: np.ndarray, hidden: np.ndarray, cell: np.ndarray) -> None:
-        batch, units = cell.shape
-        self.inputs = inputs  # what multiplies the layer's kernel: [h below, own h] (or own h)
-        self.hidden = hidden
-        self.cell = cell
-        self.gates = np.empty((batch, 4 * units), np.float32)
-        self.sigmoid_gates = self.gates[:, : 3 * units]
-        self.input_gate = self.gates[:, :units]
-        self.forget_gate = self.gates[:, units : 2 * units]
-        self.output_gate = self.gates[:, 2 * units : 3 * units]
-        self.candidate = self.gates[:, 3 * units :]
-        self.scratch = np.empty((batch, units), np.float32)
-
-
-class LstmState:
-    """A batch's LSTM state in preallocated float32 buffers, updated in place by a step.
-
-    The hidden vectors of all layers lie side by side in one array, so layer
-    ``L``'s input ``[h of L-1, h of L]`` is one slice of it: no concatenation
-    and no allocation per step.
+    primer: the seed melody (model symbols, starting on a bar line). bars:
+    new bars after the primer (the primer's last bar completed first); None
+    lets the network end the song, at a bar line, after at least
+    ``min_bars`` bars and at most ``max_steps`` steps, primer included.
     """
 
-    def __init__(self, batch: int, units: Sequence[int], input_width: int) -> None:
-        edges = [0, *np.cumsum(units).tolist()]
-        self.hidden = np.zeros((batch, edges[-1]), np.float32)
-        self.layers = [
-            _LayerBuffers(
-                self.hidden[:, edges[max(layer - 1, 0)] : edges[layer + 1]],
-                self.hidden[:, edges[layer] : edges[layer + 1]],
-                np.zeros((batch, units[layer]), np.float32),
-            )
-            for layer in range(len(units))
-        ]
-        self.looked_up = np.empty((batch, input_width), np.float32)  # the first layer's input
+    meter: str
+    mode: str
+    seed: int
+    primer: tuple[str, ...] = ()
+    bars: int | None = None
+    max_steps: int = DEFAULT_MAX_STEPS
+    min_bars: int = MIN_FREE_BARS
 
     @property
-    def batch(self) -> int:
-        return int(self.hidden.shape[0])
+    def bar_steps(self) -> int:
+        return Meter.parse(self.meter, "meter").bar_steps
 
     @property
-    def top(self) -> np.ndarray:
-        """The last layer's hidden vectors, one row per melody."""
-        return self.layers[-1].hidden
+    def primer_bars(self) -> int:
+        return -(-len(self.primer) // self.bar_steps)
 
-    def zero_rows(self, rows: np.ndarray) -> None:
-        """Set these rows (a bool mask or indices) back to the initial, all-zero state."""
-        self.hidden[rows] = 0.0
-        for layer in self.layers:
-            layer.cell[rows] = 0.0
+    @property
+    def last_step(self) -> int:
+        """Where the melody ends at the latest (its exact length with ``bars``)."""
+        bar = self.bar_steps
+        if self.bars is not None:
+            return (self.primer_bars + self.bars) * bar
+        return max(self.max_steps // bar, self.primer_bars + 1, self.min_bars) * bar
 
-    def take_rows(self, rows: np.ndarray) -> LstmState:
-        """A smaller state holding only these rows (indices), in this order."""
-        units = [layer.cell.shape[1] for layer in self.layers]
-        taken = LstmState(len(rows), units, self.looked_up.shape[1])
-        taken.hidden[...] = self.hidden[rows]
-        for mine, theirs in zip(self.layers, taken.layers, strict=True):
-            theirs.cell[...] = mine.cell[rows]
-        return taken
-
-
-class LstmStepper:
-    """The network as NumPy float32 arrays, advanced one symbol at a time for a batch."""
-
-    def __init__(
-        self,
-        embedding: np.ndarray,
-        lstm_layers: list[tuple[np.ndarray, ...]],
-        dense_kernel: np.ndarray,
-        dense_bias: np.ndarray,
-    ) -> None:
-        self.units = [recurrent.shape[0] for _, recurrent, _ in lstm_layers]
-        first_kernel, first_recurrent, first_bias = lstm_layers[0]
-        # Embedding followed by the first layer's input projection is a table lookup.
-        self.input_table = _stepper_gates(embedding @ first_kernel + first_bias, self.units[0])
-        self.recurrent = _stepper_gates(first_recurrent, self.units[0])
-        # Deeper layers: one matmul of [h below, own h] against the stacked kernels.
-        self.stacked = [
-            (
-                _stepper_gates(np.vstack([kernel, recurrent]), units),
-                _stepper_gates(bias, units),
-            )
-            for (kernel, recurrent, bias), units in zip(
-                lstm_layers[1:], self.units[1:], strict=True
-            )
-        ]
-        self.dense_kernel = dense_kernel.astype(np.float32)
-        self.dense_bias = dense_bias.astype(np.float32)
-
-    @classmethod
-    def from_keras(cls, model: Any) -> LstmStepper:
-        import keras
-
-        embedding = None
-        lstm_layers = []
-        dense = None
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.Embedding):
-                embedding = keras.ops.convert_to_numpy(layer.embeddings)
-            elif isinstance(layer, keras.layers.LSTM):
-                cell = layer.cell
-                lstm_layers.append(
-                    tuple(
-                        keras.ops.convert_to_numpy(w)
-                        for w in (cell.kernel, cell.recurrent_kernel, cell.bias)
-                    )
-                )
-            elif isinstance(layer, keras.layers.Dense):
-                dense = layer
-        if embedding is None or not lstm_layers or dense is None:
-            raise ValueError("the model is not an Embedding -> LSTM -> Dense network")
-        return cls(
-            embedding,
-            lstm_layers,
-            keras.ops.convert_to_numpy(dense.kernel),
-            keras.ops.convert_to_numpy(dense.bias),
-        )
-
-    def initial_state(self, batch: int) -> LstmState:
-        return LstmState(batch, self.units, self.input_table.shape[1])
-
-    def advance(self, symbols: np.ndarray, state: LstmState) -> None:
-        """Feed one symbol index per row (int64); updates ``state`` in place, allocates nothing."""
-        # Positional ``out`` arguments and ufuncs rather than their Python wrappers:
-        # for one melody the step is ~20 tiny calls, and their overhead is the cost.
-        first = state.layers[0]
-        _matmul(first.inputs, self.recurrent, first.gates)
-        self.input_table.take(symbols, 0, state.looked_up, "clip")
-        _add(first.gates, state.looked_up, first.gates)
-        _update_cell(first)
-        for (kernel, bias), layer in zip(self.stacked, state.layers[1:], strict=True):
-            _matmul(layer.inputs, kernel, layer.gates)
-            _add(layer.gates, bias, layer.gates)
-            _update_cell(layer)
-
-    def logits(self, state: LstmState) -> np.ndarray:
-        """The next-symbol logits of every row (a new array)."""
-        return np.asarray(state.top @ self.dense_kernel + self.dense_bias)
-
-    def step(self, symbols: np.ndarray, state: LstmState) -> np.ndarray:
-        """Feed one symbol index per row; updates ``state`` in place, returns new logits."""
-        self.advance(np.asarray(symbols, dtype=np.int64), state)
-        return self.logits(state)
+    @property
+    def first_end(self) -> int:
+        """The first step at which the melody may end."""
+        if self.bars is not None:
+            return self.last_step
+        return max(self.min_bars, self.primer_bars + 1) * self.bar_steps
 
 
-def _update_cell(layer: _LayerBuffers) -> None:
-    """The LSTM cell update from the layer's gate pre-activations, in place."""
-    _tanh(layer.gates, layer.gates)
-    _multiply(layer.sigmoid_gates, _HALF, layer.sigmoid_gates)
-    _add(layer.sigmoid_gates, _HALF, layer.sigmoid_gates)  # now sigmoid(x)
-    _multiply(layer.cell, layer.forget_gate, layer.cell)
-    _multiply(layer.input_gate, layer.candidate, layer.scratch)
-    _add(layer.cell, layer.scratch, layer.cell)
-    _tanh(layer.cell, layer.scratch)
-    _multiply(layer.output_gate, layer.scratch, layer.hidden)
+class SampledMelody(NamedTuple):
+    """A sampled melody: its symbols (model key space, primer included), meter and mode."""
+
+    symbols: list[str]
+    meter: str
+    mode: str
+
+
+def ends_on_tonic(symbols: Sequence[str], meter: str, mode: str) -> bool:
+    """Whether the last note is the mode's tonic and starts on a strong beat."""
+    from lstmuse_core.music.musicality import ends_on_tonic as musical_end
+
+    return musical_end(symbols, Meter.parse(meter), mode)
 
 
 class _PickBuffers:
@@ -267,11 +159,16 @@ class MelodyGenerator:
     """A style's network ready to sample; see `load_generator`."""
 
     def __init__(
-        self, vocabulary: Vocabulary, stepper: LstmStepper, bundle: Bundle | None = None
+        self,
+        vocabulary: Vocabulary,
+        stepper: LstmStepper,
+        conditioning: Conditioning,
+        bundle: Bundle | None = None,
     ) -> None:
         self.bundle = bundle
         self.vocabulary = vocabulary
         self.stepper = stepper
+        self.conditioning = conditioning
         self._hold = self.vocabulary.index[HOLD]
         self._end = self.vocabulary.index[SONG_END]
 
@@ -282,6 +179,10 @@ class MelodyGenerator:
     @property
     def style(self) -> str:
         return self.bundle.style if self.bundle else "unsaved"
+
+    @property
+    def default_temperature(self) -> float:
+        return self.bundle.default_temperature if self.bundle else 1.0
 
     def check_primer(self, primer: Sequence[str], parameter: str = "seed") -> None:
         """Raise naming the first symbol the model does not know (e.g. a pitch out of range)."""
@@ -296,50 +197,109 @@ class MelodyGenerator:
                     hint=f"symbol {position} of the seed melody after moving it to C",
                 )
 
+    def plan(
+        self,
+        seed: int,
+        *,
+        meter: str | None = None,
+        mode: str | None = None,
+        primer: Sequence[str] = (),
+        bars: int | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        min_bars: int = MIN_FREE_BARS,
+        meters_allowed: Sequence[str] | None = None,
+    ) -> MelodyPlan:
+        """A plan for one melody; a meter or mode not given is drawn from the style's songs.
+
+        The draw uses the melody's own seed (its own random stream), so the
+        same seed gives the same meter and mode. ``meters_allowed`` narrows the
+        draw (a request's cost was checked for bars of some length).
+        """
+        if meter is not None:
+            self.conditioning.meter_id(meter, self.style)
+            meter = Meter.parse(meter, "meter").text
+        if mode is not None:
+            self.conditioning.mode_id(mode, self.style)
+        if meter is None or mode is None:
+            drawn_meter, drawn_mode = self.conditioning.draw(
+                np.random.default_rng([seed, _DRAW_STREAM]),
+                meters=None if meter is not None else meters_allowed,
+            )
+            meter, mode = meter or drawn_meter, mode or drawn_mode
+        return MelodyPlan(meter, mode, seed, tuple(primer), bars, max_steps, min_bars)
+
     def sample(
         self,
         n: int = 1,
-        steps: int = 256,
+        *,
+        bars: int | None = None,
         temperature: float = 1.0,
         seed: int = 0,
-        *,
         top_k: int = 0,
         top_p: float = 1.0,
         primer: Sequence[str] = (),
-        min_steps: int = 0,
+        meter: str | None = None,
+        mode: str | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        min_bars: int = MIN_FREE_BARS,
         seeds: Sequence[int] | None = None,
         primers: Sequence[Sequence[str]] | None = None,
-    ) -> list[list[str]]:
-        """Sample ``n`` melodies (symbol lists, in C major / A minor, primer included).
+        candidates: int = 1,
+    ) -> list[SampledMelody]:
+        """Sample ``n`` melodies; melody ``i`` uses seed ``seed + i`` (or ``seeds[i]``).
 
-        steps: at most this many new 16th-note steps after the primer.
-        min_steps: the song delimiter is not allowed before this many new steps;
-            otherwise a melody ends where the model ends the song.
-        seed: melody ``i`` uses random seed ``seed + i`` (or ``seeds[i]``).
-        primers: one primer per melody (batching different requests); else
-            every melody starts from ``primer``.
+        See `plan` and `sample_plans`; ``primers`` gives one primer per melody.
         """
-        controls = SamplingControls(temperature, top_k, top_p)
         if not 1 <= n <= 1024:
             raise InvalidParameter("count", n, "1 to 1024 melodies")
-        if not 1 <= steps <= MAX_STEPS:
-            raise InvalidParameter("steps", steps, f"1 to {MAX_STEPS} 16th-note steps")
-        if not 0 <= min_steps <= steps:
-            raise InvalidParameter("min_steps", min_steps, f"0 to steps ({steps})")
-        row_primers = [list(p) for p in primers] if primers is not None else [list(primer)] * n
         row_seeds = list(seeds) if seeds is not None else [seed + i for i in range(n)]
+        row_primers = [list(p) for p in primers] if primers is not None else [list(primer)] * n
         if len(row_primers) != n or len(row_seeds) != n:
             raise ValueError("give one primer and one seed per melody")
-        for row_primer in row_primers:
-            self.check_primer(row_primer)
-        return self._sample_batch(row_primers, row_seeds, steps, min_steps, controls)
+        plans = [
+            self.plan(
+                s,
+                meter=meter,
+                mode=mode,
+                primer=p,
+                bars=bars,
+                max_steps=max_steps,
+                min_bars=min_bars,
+            )
+            for s, p in zip(row_seeds, row_primers, strict=True)
+        ]
+        return self.sample_plans(plans, SamplingControls(temperature, top_k, top_p), candidates)
 
-    def _sample_batch(
+    def sample_plans(
+        self, plans: Sequence[MelodyPlan], controls: SamplingControls, candidates: int = 1
+    ) -> list[SampledMelody]:
+        """One melody per plan; a fixed-length plan keeps the best-ending of its candidates."""
+        if not 1 <= candidates <= 16:
+            raise InvalidParameter("candidates", candidates, "1 to 16 per melody")
+        rows: list[tuple[MelodyPlan, int | list[int]]] = []
+        for plan in plans:
+            self.check_primer(plan.primer)
+            if not 1 <= plan.last_step <= MAX_STEPS:
+                raise InvalidParameter("steps", plan.last_step, f"1 to {MAX_STEPS} 16th notes")
+            tries = candidates if plan.bars is not None else 1
+            # Candidate 0 is the plain seed: one candidate is the melody sampled alone.
+            rows += [(plan, plan.seed if j == 0 else [plan.seed, j]) for j in range(tries)]
+        sampled = self._sample_rows([p for p, _ in rows], [s for _, s in rows], controls)
+        chosen: list[SampledMelody] = []
+        index = 0
+        for plan in plans:
+            tries = candidates if plan.bars is not None else 1
+            options = sampled[index : index + tries]
+            index += tries
+            ending = (s for s in options if ends_on_tonic(s, plan.meter, plan.mode))
+            symbols = next(ending, options[0])
+            chosen.append(SampledMelody(symbols, plan.meter, plan.mode))
+        return chosen
+
+    def _sample_rows(
         self,
-        primers: list[list[str]],
-        seeds: list[int],
-        steps: int,
-        min_steps: int,
+        plans: Sequence[MelodyPlan],
+        seeds: Sequence[int | list[int]],
         controls: SamplingControls,
     ) -> list[list[str]]:
         """All rows in lock step: primers end together, then one new symbol a step.
@@ -347,97 +307,161 @@ class MelodyGenerator:
         Each row's input is the delimiter, its primer, then what it samples.
         Primers are right-aligned: a shorter one starts later, its row held at
         the zero initial state until then, so every row reaches its first new
-        symbol at the same step and the length masks are the same for all rows.
-        Row ``r`` draws its ``steps`` uniforms up front from its own generator
-        and uses the ``t``-th for its ``t``-th new symbol: a melody depends on
-        its seed and primer only, never on the rest of the batch.
+        symbol at the same loop step ``k = 0``; row ``r``'s song step is then
+        ``primer_r + k``. Row ``r`` draws its uniforms up front from its own
+        generator and uses the ``k``-th for its ``k``-th new symbol.
         """
-        n = len(primers)
-        stepper = self.stepper
-        uniforms = np.empty((steps, n), np.float32)
+        n = len(plans)
+        stepper, conditioning = self.stepper, self.conditioning
+        primer_lengths = np.array([len(p.primer) for p in plans], dtype=np.int64)
+        bar = np.array([p.bar_steps for p in plans], dtype=np.int64)
+        last = np.array([p.last_step for p in plans], dtype=np.int64)
+        first_end = np.array([p.first_end for p in plans], dtype=np.int64)
+        free = np.array([p.bars is None for p in plans])
+        new_steps = int((last - primer_lengths).max())
+        uniforms = np.empty((new_steps, n), np.float32)
         for row, seed in enumerate(seeds):
-            uniforms[:, row] = np.random.default_rng(seed).random(steps) * _BELOW_ONE
+            uniforms[:, row] = np.random.default_rng(seed).random(new_steps) * _BELOW_ONE
+        constant = stepper.constant(
+            np.array([conditioning.meter_id(p.meter) for p in plans]),
+            np.array([MODES.index(p.mode) for p in plans]),
+        )
 
-        primer_lengths = np.array([len(p) for p in primers], dtype=np.int64)
+        # The song so far, one row per melody; two extra columns stand for "before
+        # the song": a lookback there reads the delimiter, a repeat test never matches.
+        width = int(primer_lengths.max()) + new_steps + 2
+        nothing, never = width - 1, width - 2
+        history = np.zeros((n, width), dtype=np.int64)
+        history[:, nothing], history[:, never] = self._end, -1
+        for row, plan in enumerate(plans):
+            history[row, : len(plan.primer)] = self.vocabulary.encode(plan.primer)
+        rows = np.arange(n)
+
+        def inputs_at(song_steps: np.ndarray) -> _StepInputs:
+            """The sample-independent inputs of song steps (one per row; any leading shape)."""
+            bars_done = song_steps // bar
+            told = np.where(free, bars_done >= last // bar - COUNTDOWN_BARS, True)
+            remaining = np.where(told, remaining_class(bars_done, last // bar), REMAINING_UNKNOWN)
+
+            def column(offset: np.ndarray, before: int) -> np.ndarray:
+                return np.where(offset >= 0, offset, before)
+
+            end_allowed = free & (song_steps % bar == 0) & (song_steps >= first_end)
+            return _StepInputs(
+                previous=column(song_steps - 1, nothing),
+                lookbacks=(
+                    column(song_steps - bar, nothing),
+                    column(song_steps - 2 * bar, nothing),
+                ),
+                earlier=(
+                    column(song_steps - 1 - bar, never),
+                    column(song_steps - 1 - 2 * bar, never),
+                ),
+                position_remaining=(song_steps % bar) * REMAINING_CLASSES + remaining,
+                end_bias=np.where(end_allowed, 0.0, -np.inf).astype(np.float32),
+            )
+
+        def feed(at: _StepInputs, state: Any, k: int | None = None) -> None:
+            pick = (lambda a: a) if k is None else (lambda a: a[k])
+            symbols = history[rows, pick(at.previous)]
+            repeats = None
+            if stepper.metrical:
+                repeats = (symbols == history[rows, pick(at.earlier[0])]).astype(np.int64)
+                repeats += 2 * (symbols == history[rows, pick(at.earlier[1])])
+            stepper.look_up(
+                state,
+                constant,
+                symbols,
+                (history[rows, pick(at.lookbacks[0])], history[rows, pick(at.lookbacks[1])]),
+                repeats,
+                pick(at.position_remaining),
+            )
+            stepper.advance(state)
+
+        # Prime: loop step i feeds song step i - (longest - primer_r) of each row.
         longest = int(primer_lengths.max())
-        fed = np.full((longest + 1, n), self._end, dtype=np.int64)  # the delimiter, then primers
-        for row, primer in enumerate(primers):
-            if primer:
-                fed[longest + 1 - len(primer) :, row] = self.vocabulary.encode(primer)
-        starts = longest - primer_lengths  # the step at which each row reads its delimiter
         state = stepper.initial_state(n)
-        for step_number, symbols in enumerate(fed):
-            stepper.advance(symbols, state)
-            waiting = starts > step_number
+        for i in range(longest + 1):
+            song_steps = i - (longest - primer_lengths)
+            feed(inputs_at(np.maximum(song_steps, 0)), state)
+            waiting = song_steps < 0
             if waiting.any():
                 state.zero_rows(waiting)
 
-        # Temperature folded into the output layer; masks are additive -inf biases.
+        ahead = inputs_at(primer_lengths[None, :] + np.arange(new_steps + 1)[:, None])
         kernel = (stepper.dense_kernel / np.float32(controls.temperature)).astype(np.float32)
-        free = (stepper.dense_bias / np.float32(controls.temperature)).astype(np.float32)
-        no_end = free.copy()
-        no_end[self._end] = -np.inf
-        first = np.tile(no_end if min_steps > 0 else free, (n, 1))
-        first[primer_lengths == 0, self._end] = -np.inf  # nothing to end yet
-        first[primer_lengths == 0, self._hold] = -np.inf  # a hold needs a note or rest before it
-
-        generated = np.empty((steps, n), dtype=np.int64)  # new symbols, step by step
-        lengths = np.full(n, steps, dtype=np.int64)  # new symbols before the delimiter
-        rows = np.arange(n)  # which melody each row of the (possibly shrunk) batch is
+        bias = (stepper.dense_bias / np.float32(controls.temperature)).astype(np.float32)
+        lengths = last - primer_lengths  # new symbols of each row (the delimiter excluded)
         alive = np.ones(n, dtype=bool)
         buffers = _PickBuffers(n, len(self.vocabulary))
-        shrunk = False
-        chosen = buffers.chosen  # the symbols drawn at a step, fed at the next
-        for t in range(steps):
-            if t:
-                stepper.advance(chosen, state)
-            bias = first if t == 0 else no_end if t < min_steps else free
-            chosen = buffers.chosen if shrunk else generated[t]
-            self._pick(state.top, kernel, bias, uniforms[t], controls, buffers, out=chosen)
-            if shrunk:
-                generated[t, rows] = chosen
-            if t < min_steps:
-                continue  # the delimiter cannot have been drawn
-            np.equal(chosen, self._end, out=buffers.ended)
-            if not buffers.ended.any():
-                continue
-            lengths[rows[buffers.ended & alive]] = t
-            alive &= ~buffers.ended
+        for k in range(new_steps):
+            if k:
+                feed(ahead, state, k)
+            chosen = buffers.chosen
+            self._pick(state.top, kernel, bias, ahead.end_bias[k], uniforms[k], controls, buffers)
+            if k == 0:  # an empty primer cannot start with a hold
+                starts = primer_lengths == 0
+                if starts.any():
+                    self._repick_without_hold(
+                        state.top, kernel, bias, uniforms[0], controls, starts, buffers
+                    )
+            song_steps = primer_lengths + k
+            history[rows, song_steps] = chosen
+            _equal(chosen, self._end, out=buffers.ended)
+            ended = buffers.ended & alive
+            if ended.any():
+                lengths[ended] = k
+                alive &= ~ended
+            alive &= song_steps + 1 < last
             if not alive.any():
                 break
-            if 2 * np.count_nonzero(alive) <= len(alive):  # drop the finished rows
-                keep = np.flatnonzero(alive)
-                state = state.take_rows(keep)
-                uniforms = uniforms[:, keep]
-                rows, alive = rows[keep], alive[keep]
-                buffers = _PickBuffers(len(keep), len(self.vocabulary))
-                buffers.chosen[...] = chosen[keep]
-                chosen = buffers.chosen
-                shrunk = True
         return [
-            [*primers[row], *self.vocabulary.decode(generated[: lengths[row], row])]
-            for row in range(n)
+            [
+                *plan.primer,
+                *self.vocabulary.decode(
+                    history[row, len(plan.primer) : len(plan.primer) + lengths[row]]
+                ),
+            ]
+            for row, plan in enumerate(plans)
         ]
 
-    def _pick(
+    def _repick_without_hold(
         self,
         hidden: np.ndarray,
         kernel: np.ndarray,
         bias: np.ndarray,
         uniforms: np.ndarray,
         controls: SamplingControls,
+        rows: np.ndarray,
         buffers: _PickBuffers,
-        *,
-        out: np.ndarray,
     ) -> None:
-        """Draw one symbol per row into ``out`` (inverse CDF of the row's own uniform).
+        """Pick the first symbol again for ``rows`` with hold and delimiter masked."""
+        masked = bias.copy()
+        masked[self._hold] = masked[self._end] = -np.inf
+        redo = _PickBuffers(int(rows.sum()), len(self.vocabulary))
+        end_bias = np.zeros(int(rows.sum()), np.float32)
+        self._pick(hidden[rows], kernel, masked, end_bias, uniforms[rows], controls, redo)
+        buffers.chosen[rows] = redo.chosen
+
+    def _pick(
+        self,
+        hidden: np.ndarray,
+        kernel: np.ndarray,
+        bias: np.ndarray,
+        end_bias: np.ndarray,
+        uniforms: np.ndarray,
+        controls: SamplingControls,
+        buffers: _PickBuffers,
+    ) -> None:
+        """Draw one symbol per row into ``buffers.chosen`` (inverse CDF of the row's uniform).
 
         ``kernel`` and ``bias`` are the output layer's, already divided by the
-        temperature; ``bias`` carries -inf for the symbols masked at this step.
+        temperature; ``end_bias`` (0 or -inf per row) allows or masks the delimiter.
         """
         scores = buffers.scores
         _matmul(hidden, kernel, scores)
         _add(scores, bias, scores)
+        scores[:, self._end] += end_bias
         if controls.top_k and controls.top_k < scores.shape[1]:
             _keep_top_k(scores, controls.top_k)
         _maximum.reduce(scores, 1, None, buffers.peak, keepdims=True)
@@ -448,7 +472,17 @@ class MelodyGenerator:
         _add.accumulate(scores, 1, None, buffers.cumulative)
         _multiply(uniforms, buffers.total, buffers.threshold)
         _greater(buffers.cumulative, buffers.threshold_column, buffers.above)
-        buffers.above.argmax(1, out)  # the first symbol past the threshold
+        buffers.above.argmax(1, buffers.chosen)  # the first symbol past the threshold
+
+
+class _StepInputs(NamedTuple):
+    """Inputs of song steps that do not depend on what is sampled (history columns)."""
+
+    previous: np.ndarray
+    lookbacks: tuple[np.ndarray, np.ndarray]
+    earlier: tuple[np.ndarray, np.ndarray]  # the columns a repeat of ``previous`` is tested at
+    position_remaining: np.ndarray
+    end_bias: np.ndarray  # 0 where the song may end, -inf elsewhere
 
 
 def _keep_top_k(scores: np.ndarray, k: int) -> None:
@@ -495,6 +529,8 @@ def _cached_generator(folder: Path) -> MelodyGenerator:
     with _cache_lock:
         if folder not in _cache:
             bundle = load_bundle(folder)
-            stepper = LstmStepper.from_keras(bundle.load_model())
-            _cache[folder] = MelodyGenerator(bundle.vocabulary, stepper, bundle)
+            stepper = LstmStepper.from_keras(bundle.load_model(), bundle.conditioning)
+            _cache[folder] = MelodyGenerator(
+                bundle.vocabulary, stepper, bundle.conditioning, bundle
+            )
         return _cache[folder]

@@ -3,11 +3,14 @@
 Written against ``keras`` layers only, so the same model trains under
 ``KERAS_BACKEND=tensorflow`` (the default), ``jax`` or ``torch``.
 
-The network reads symbol indices (an embedding, not the seed's one-hot
-windows), runs one or more LSTM layers over a whole song and predicts the
-next symbol at *every* position (logits; the softmax is applied by the loss
-and by the sampler). Predicting every position instead of one target per
-64-step window is what makes training tens of times faster than the seed.
+The network reads, at every step, the previous symbol and what it is told
+about the song (meter, mode, position in the bar, bars remaining, the symbols
+one and two bars back: `lstmuse_core.model.conditioning`), each through an
+embedding (the three symbol inputs share one); the embeddings side by side
+feed one or more LSTM layers over a whole song, which predict the next symbol
+at *every* position (logits; the softmax is applied by the loss and by the
+sampler). Predicting every position instead of one target per 64-step window
+is what makes training tens of times faster than the seed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.model.conditioning import SYMBOL_INPUTS, Conditioning
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class ModelConfig:
     max_epochs: int = 200
     patience: int = 6
     max_minutes: float = 20.0
+    metrical: bool = True  # position, remaining bars and lookback inputs (conditioning)
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, Any, bool, str]] = [
@@ -115,18 +120,36 @@ def preset(name: str) -> ModelConfig:
     return PRESETS[name]
 
 
-def build_model(config: ModelConfig, vocab_size: int) -> Any:
-    """The Keras network: Embedding -> LSTM x N (dropout between) -> Dense logits."""
+# Width of the embedding of a small input (position, meter, mode, ...).
+CONDITION_EMBEDDING_DIM = 16
+
+
+def build_model(config: ModelConfig, vocab_size: int, conditioning: Conditioning) -> Any:
+    """The Keras network: embeddings side by side -> LSTM x N (dropout between) -> Dense logits.
+
+    One int32 input per name of ``conditioning.inputs``, in that order (the
+    sampler reads the first LSTM's kernel in the same order).
+    """
     import keras
     from keras import layers
 
-    symbols = keras.Input(shape=(None,), dtype="int32", name="symbols")
-    x = layers.Embedding(vocab_size, config.embedding_dim, name="embedding")(symbols)
+    categories = conditioning.categories(vocab_size)
+    inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in categories}
+    symbol_embedding = layers.Embedding(vocab_size, config.embedding_dim, name="embed_symbol")
+    embedded = [
+        symbol_embedding(inputs[name])
+        if name in SYMBOL_INPUTS
+        else layers.Embedding(count, min(count, CONDITION_EMBEDDING_DIM), name=f"embed_{name}")(
+            inputs[name]
+        )
+        for name, count in categories.items()
+    ]
+    x = layers.Concatenate(name="step_input")(embedded) if len(embedded) > 1 else embedded[0]
     for layer_number, units in enumerate(config.lstm_units, start=1):
         x = layers.LSTM(units, return_sequences=True, name=f"lstm_{layer_number}")(x)
         x = layers.Dropout(config.dropout, name=f"dropout_{layer_number}")(x)
     logits = layers.Dense(vocab_size, name="next_symbol_logits")(x)
-    model = keras.Model(symbols, logits, name="lstmuse")
+    model = keras.Model(list(inputs.values()), logits, name="lstmuse")
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
         # The mean over real symbols only: padding (weight 0) does not dilute it.

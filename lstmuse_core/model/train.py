@@ -22,14 +22,22 @@ import numpy as np
 from lstmuse_core.errors import InvalidParameter, LstmuseError
 from lstmuse_core.model.batches import song_batches
 from lstmuse_core.model.bundle import Bundle
+from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.model.network import PRESETS, ModelConfig, build_model
 from lstmuse_core.music.encoding import SONG_END, Vocabulary
 from lstmuse_core.names import check_style_name
 
 if TYPE_CHECKING:
+    from lstmuse_core.music.corpus import Song
     from lstmuse_core.music.dataset import Dataset
 
 LN2 = math.log(2.0)
+# The temperature written into a new bundle as its style's default: 0.8 sounded
+# best to our ears on every committed style (README, "Styles").
+DEFAULT_TEMPERATURE = 0.8
+# Share of training songs told their length (bars remaining) in an epoch; the
+# rest learn to end a song by themselves (`lstmuse_core.model.conditioning`).
+LENGTH_KNOWN_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,9 @@ class TrainedModel:
 def fit(
     config: ModelConfig,
     vocabulary: Vocabulary,
-    train_songs: Sequence[Sequence[str]],
-    validation_songs: Sequence[Sequence[str]],
+    conditioning: Conditioning,
+    train_songs: Sequence[Song],
+    validation_songs: Sequence[Song],
     *,
     seed: int = 0,
     on_progress: ProgressCallback | None = None,
@@ -91,21 +100,22 @@ def fit(
     Keras' dataset adapters do not all accept) with early stopping on the
     exact validation loss and a wall-clock budget (``config.max_minutes``).
     """
-    from lstmuse_core.model.evaluate import score_model
+    from lstmuse_core.model.evaluate import score_model, training_songs
 
     if not train_songs or not validation_songs:
         raise LstmuseError("training needs at least one train and one validation song")
     set_determinism(seed)
     delimiter = vocabulary.index[SONG_END]
     train = song_batches(
-        [vocabulary.encode(s) for s in train_songs],
+        training_songs(vocabulary, train_songs),
+        conditioning,
         config.batch_size,
         config.pad_multiple,
         delimiter,
     )
     # `max_epochs or config.max_epochs` would turn 0 into the preset's 200: check instead.
     epochs = config.max_epochs if max_epochs is None else check_max_epochs(max_epochs)
-    model = build_model(config, len(vocabulary))
+    model = build_model(config, len(vocabulary), conditioning)
     device = machine_description()
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -116,11 +126,14 @@ def fit(
         loss_sum = weight_sum = 0.0
         for index in rng.permutation(len(train)):
             batch = train[index]
-            loss = model.train_on_batch(batch.inputs, batch.targets, sample_weight=batch.weights)
+            told = rng.random(len(batch.targets)) < LENGTH_KNOWN_SHARE
+            loss = model.train_on_batch(
+                batch.with_lengths_known(told), batch.targets, sample_weight=batch.weights
+            )
             weight = float(batch.weights.sum())
             loss_sum += float(np.asarray(loss).reshape(-1)[0]) * weight
             weight_sum += weight
-        score = score_model(model, vocabulary, validation_songs, config.batch_size)
+        score = score_model(model, vocabulary, conditioning, validation_songs, config.batch_size)
         if score.bits_per_symbol < best_bits:
             best_bits, best_epoch, best_weights = score.bits_per_symbol, epoch, model.get_weights()
         elapsed = time.perf_counter() - started
@@ -244,12 +257,14 @@ def train_style(
     else:
         dataset = build_dataset(style, cache_dir=cache_dir, progress=show_progress)
     vocabulary = dataset.vocabulary()
-    train_songs, test_songs = dataset.melodies("train"), dataset.melodies("test")
+    conditioning = Conditioning.from_songs(dataset.songs, metrical=config.metrical)
+    train_songs, test_songs = dataset.songs_in("train"), dataset.songs_in("test")
     trained = fit(
         config,
         vocabulary,
+        conditioning,
         train_songs,
-        dataset.melodies("validation"),
+        dataset.songs_in("validation"),
         seed=seed,
         on_progress=on_progress,
     )
@@ -259,11 +274,15 @@ def train_style(
         raise LstmuseError(
             f"training {style} never reached a finite validation loss; nothing was written"
         )
-    test = score_model(trained.model, vocabulary, test_songs)
-    ngram = NGramModel().fit(train_songs).score(test_songs)
-    samples = _sample_statistics(trained.model, vocabulary, train_songs, seed)
+    test = score_model(trained.model, vocabulary, conditioning, test_songs)
+    ngram = (
+        NGramModel().fit([s.symbols for s in train_songs]).score([s.symbols for s in test_songs])
+    )
+    samples = _sample_statistics(trained.model, vocabulary, conditioning, train_songs, seed)
     run_config = {
         "model": config.to_json(),
+        "conditioning": conditioning.to_json(),
+        "default_temperature": DEFAULT_TEMPERATURE,
         "dataset": {
             **dataset.summary(),
             "fingerprint": dataset_fingerprint(dataset),
@@ -291,7 +310,7 @@ def train_style(
         "history": [p.to_json() for p in trained.history],
     }
     bundle = write_bundle(style, trained.model, vocabulary, run_config, metrics, models_dir)
-    held_out = {song.song_id: song.symbols for song in dataset.songs_in("test")}
+    held_out = {song.song_id: song for song in dataset.songs_in("test")}
     promoted, note = promote(bundle, force=force, models_dir=models_dir, held_out_songs=held_out)
     return StyleTrainingResult(bundle, promoted, note, trained)
 
@@ -369,20 +388,23 @@ def dataset_fingerprint(dataset: Dataset) -> str:
 def _sample_statistics(
     model: Any,
     vocabulary: Vocabulary,
-    train_songs: Sequence[Sequence[str]],
+    conditioning: Conditioning,
+    train_songs: Sequence[Song],
     seed: int,
     count: int = 100,
 ) -> dict[str, Any]:
     """Yang & Lerch statistics of melodies sampled at temperature 1 vs the training songs."""
-    from lstmuse_core.model.generate import LstmStepper, MelodyGenerator
+    from lstmuse_core.model.generate import MelodyGenerator
+    from lstmuse_core.model.stepper import LstmStepper
     from lstmuse_core.music.melody_stats import compare_sets
 
-    generator = MelodyGenerator(vocabulary, LstmStepper.from_keras(model))
-    melodies = generator.sample(n=count, steps=512, seed=seed)
+    stepper = LstmStepper.from_keras(model, conditioning)
+    generator = MelodyGenerator(vocabulary, stepper, conditioning)
+    melodies = generator.sample(n=count, seed=seed)
     rng = np.random.default_rng(seed)
     reference_rows = rng.choice(len(train_songs), size=min(500, len(train_songs)), replace=False)
-    reference = [train_songs[i] for i in sorted(reference_rows)]
-    usable = [m for m in melodies if len(m) >= 2]
+    reference = [train_songs[i].symbols for i in sorted(reference_rows)]
+    usable = [m.symbols for m in melodies if len(m.symbols) >= 2]
     return {
         "melodies": len(usable),
         "temperature": 1.0,

@@ -1,4 +1,4 @@
-"""Reading symbolic music files into monophonic, key-normalised melodies.
+"""Reading symbolic music files into monophonic, key-normalised, bar-aligned melodies.
 
 music21 does the parsing; everything after it works on plain numbers so it is
 fast: ties are merged while walking the notes, the top voice is kept where
@@ -6,6 +6,14 @@ notes overlap (chords give their highest note), offsets are put on the 16th
 grid (or the song is dropped, by option), and the song is moved to C major /
 A minor by shifting MIDI numbers by the key signature's distance from C
 (a modal tune keeps its mode: A dorian, one sharp, becomes D dorian).
+
+Every song keeps its meter and mode and starts on a bar line: a pickup
+(anacrusis) is preceded by a rest for the rest of its bar, and the last note is
+held to the end of its bar, so step ``k * bar`` is always a bar line and a
+model can be told where the bar is. Songs that change meter, whose bar is not
+a whole number of 16ths (or longer than `MAX_BAR_STEPS`), or whose full bars
+do not fall on that grid (an irregular pickup after a repeat) are dropped,
+with the reason counted.
 
 A style names a folder of music21's bundled corpus; any folder of MIDI,
 MusicXML, kern or ABC files works the same way.
@@ -22,8 +30,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from lstmuse_core.errors import CorpusError
-from lstmuse_core.music.encoding import STEPS_PER_QUARTER, NoteEvent, encode_notes
+from lstmuse_core.errors import CorpusError, InvalidParameter
+from lstmuse_core.music.encoding import HOLD, STEPS_PER_QUARTER, NoteEvent, encode_notes
+from lstmuse_core.music.keys import parse_mode
+from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
 
 OffGridPolicy = Literal["drop", "quantize"]
 SUPPORTED_SUFFIXES = {
@@ -63,7 +73,20 @@ STYLES: dict[str, Style] = {
     style.name: style
     for style in (
         Style(
-            "folk", "German folk songs (Essen collection, ESAC erk)", "essenFolksong", ("erk*.abc",)
+            "folk",
+            "German folk songs and ballads (Essen collection, ESAC)",
+            "essenFolksong",
+            (
+                "altdeu*.abc",
+                "ballad*.abc",
+                "boehme*.abc",
+                "dva0.abc",
+                "erk*.abc",
+                "han*.abc",
+                "zuccal0.abc",
+                "lot.abc",
+                "lux.abc",
+            ),
         ),
         Style(
             "irish",
@@ -119,7 +142,12 @@ class ReadOptions:
 
 @dataclass(frozen=True)
 class Song:
-    """One melody in the model's key space (C major / A minor)."""
+    """One melody in the model's key space (C's scale), starting on a bar line.
+
+    ``mode``: one of `lstmuse_core.music.keys.MODES` (its tonic in C's scale is
+    `MODE_TONICS`); ``pickup``: steps of leading rest before the first note
+    (0: the song starts on the downbeat).
+    """
 
     song_id: str
     title: str
@@ -127,6 +155,8 @@ class Song:
     time_signature: str
     key_sharps: int
     transposition: int
+    mode: str = "major"
+    pickup: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,6 +166,8 @@ class Song:
             "time_signature": self.time_signature,
             "key_sharps": self.key_sharps,
             "transposition": self.transposition,
+            "mode": self.mode,
+            "pickup": self.pickup,
         }
 
     @classmethod
@@ -147,6 +179,8 @@ class Song:
             data["time_signature"],
             data["key_sharps"],
             data["transposition"],
+            data["mode"],
+            data["pickup"],
         )
 
 
@@ -312,27 +346,37 @@ def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadR
 
 
 def song_from_score(score: Any, label: str, options: ReadOptions) -> ReadResult:
-    """One music21 score -> a `Song` in C major / A minor, or the reason it was dropped."""
+    """One music21 score -> a bar-aligned `Song` in C's scale, or the reason it was dropped."""
     part = _choose_part(score, options.part)
     if part is None:
         return DroppedSong(label, "no such part", f"no part named {options.part!r}")
+    meter = _single_meter(part)
+    if isinstance(meter, DroppedSong):
+        return DroppedSong(label, meter.reason, meter.detail)
     timed = _top_line(part.flatten().notes)
     if not timed:
         return DroppedSong(label, "no notes")
-    notes = _on_grid(timed, options.off_grid)
+    pickup = _pickup_quarters(part)
+    if not _full_bars_on_grid(part, meter, pickup):
+        return DroppedSong(
+            label, "irregular bar lines", f"a full bar of {meter} falls off the bar grid"
+        )
+    notes = _on_grid(timed, options.off_grid, origin=-pickup)
     if notes is None:
         return DroppedSong(
             label, "off-grid duration", "a duration is not a multiple of a 16th (triplet, ...)"
         )
     if not notes:
         return DroppedSong(label, "no notes")
-    sharps = _key_sharps(part, score)
+    sharps, mode = _key_and_mode(part, score)
     shift = transposition_to_c(sharps)
     shifted = [
         NoteEvent(n.pitch + shift, n.start, n.duration) for n in notes if n.pitch is not None
     ]
+    symbols = encode_notes(shifted)
+    symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
     title = (score.metadata.title if score.metadata is not None else None) or ""
-    return Song(label, str(title), encode_notes(shifted), _time_signature(part), sharps, shift)
+    return Song(label, str(title), symbols, meter.text, sharps, shift, mode, shifted[0].start)
 
 
 def transposition_to_c(key_sharps: int) -> int:
@@ -397,9 +441,17 @@ def _top_line(notes: Iterable[Any]) -> list[_TimedNote]:
     return line
 
 
-def _on_grid(line: list[_TimedNote], policy: OffGridPolicy) -> list[NoteEvent] | None:
-    """Timed notes -> 16th-step notes; None when off-grid and the policy drops."""
-    first = line[0].start
+def _on_grid(
+    line: list[_TimedNote], policy: OffGridPolicy, origin: Fraction
+) -> list[NoteEvent] | None:
+    """Timed notes -> 16th-step notes from ``origin`` (the first bar line, in quarters).
+
+    None when off-grid and the policy drops. Anything before ``origin`` (a
+    pickup longer than its bar says) is off the grid too.
+    """
+    first = origin
+    if line[0].start < origin:
+        return None
     events: list[NoteEvent] = []
     for note in line:
         start, end = (
@@ -420,18 +472,67 @@ def _on_grid(line: list[_TimedNote], policy: OffGridPolicy) -> list[NoteEvent] |
     return events
 
 
-def _key_sharps(part: Any, score: Any) -> int:
-    """Sharps (negative: flats) of the first key signature, else of the analysed key."""
+def _key_and_mode(part: Any, score: Any) -> tuple[int, str]:
+    """Sharps (negative: flats) of the first key signature and the song's mode.
+
+    The mode is the file's where it names one (ABC ``K:Ador``, a MusicXML
+    key with a mode); else music21's key analysis decides between the
+    signature's major and minor; a song without a signature takes the analysed
+    key's.
+    """
     from music21 import key
 
     for signature in part.recurse().getElementsByClass(key.KeySignature):
-        return int(signature.sharps)
-    return int(score.analyze("key").sharps)
+        stated = getattr(signature, "mode", None)
+        if stated:
+            with contextlib.suppress(InvalidParameter):
+                return int(signature.sharps), parse_mode(stated)
+        analysed = score.analyze("key")
+        agrees = int(analysed.sharps) == int(signature.sharps)
+        return int(signature.sharps), "minor" if agrees and analysed.mode == "minor" else "major"
+    analysed = score.analyze("key")
+    return int(analysed.sharps), "minor" if analysed.mode == "minor" else "major"
 
 
-def _time_signature(part: Any) -> str:
+def _single_meter(part: Any) -> Meter | DroppedSong:
+    """The song's one time signature (4/4 if it states none), or why it cannot be used."""
     from music21 import meter
 
-    for signature in part.recurse().getElementsByClass(meter.TimeSignature):
-        return str(signature.ratioString)
-    return "4/4"
+    stated = {str(s.ratioString) for s in part.recurse().getElementsByClass(meter.TimeSignature)}
+    if len(stated) > 1:
+        return DroppedSong("", "changes meter", ", ".join(sorted(stated)))
+    text = stated.pop() if stated else "4/4"
+    try:
+        parsed = Meter.parse(text)
+    except InvalidParameter:
+        return DroppedSong("", "unsupported meter", text)
+    if not parsed.fits_model:
+        return DroppedSong(
+            "", "unsupported meter", f"{text}: bars of at most {MAX_BAR_STEPS} 16th notes"
+        )
+    return parsed
+
+
+def _pickup_quarters(part: Any) -> Fraction:
+    """How much of the first bar is missing before the first note (its anacrusis)."""
+    from music21 import stream
+
+    first = next(iter(part.getElementsByClass(stream.Measure)), None)
+    return Fraction(first.paddingLeft) if first is not None else Fraction(0)
+
+
+def _full_bars_on_grid(part: Any, meter: Meter, pickup: Fraction) -> bool:
+    """Whether every complete bar starts on the bar grid that the pickup sets.
+
+    Incomplete bars are allowed (a section's short last bar and the next
+    section's pickup make one bar between them); a complete bar off the grid
+    means the written bars do not add up, and the bar positions would lie.
+    """
+    from music21 import stream
+
+    bar = Fraction(meter.bar_steps, STEPS_PER_QUARTER)
+    return all(
+        (Fraction(m.offset) + pickup) % bar == 0
+        for m in part.getElementsByClass(stream.Measure)
+        if Fraction(m.duration.quarterLength) == bar
+    )

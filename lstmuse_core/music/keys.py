@@ -1,9 +1,15 @@
-"""Output keys: the models sing in C major / A minor; a request moves them.
+"""Keys and modes: the models sing in C's scale; a request moves them.
 
-A major key moves C to its tonic, a minor key moves A to its tonic, by the
-smallest shift (-5..+6 semitones) so the melody stays in its register.
-Accepted spellings: ``D``, ``d``, ``F#``, ``Bb``, ``Dm``, ``D minor``,
-``c#m``, ``Eb major`` (case-insensitive; ``♯``/``♭`` too).
+Every song is read into the white-key scale (its key signature removed), so
+each mode has a fixed tonic there: C major (ionian), D dorian, E phrygian,
+F lydian, G mixolydian, A minor (aeolian), B locrian (`MODE_TONICS`). A key
+names a tonic and a mode; `Key.transposition` moves the mode's tonic in the
+model's scale to the key's tonic by the smallest shift (-5..+6 semitones), so
+the melody stays in its register.
+
+Accepted key spellings: ``D``, ``d``, ``F#``, ``Bb``, ``Dm``, ``D minor``,
+``c#m``, ``Eb major``, ``D dorian``, ``G mix`` (case-insensitive; ``♯``/``♭``
+too).
 """
 
 from __future__ import annotations
@@ -13,39 +19,112 @@ from dataclasses import dataclass
 
 from lstmuse_core.errors import InvalidParameter
 
+# The church modes in the order of their tonic in C's scale.
+MODES = ("major", "dorian", "phrygian", "lydian", "mixolydian", "minor", "locrian")
+MODE_TONICS = {  # the tonic's pitch class in the model's scale (white keys)
+    "major": 0,
+    "dorian": 2,
+    "phrygian": 4,
+    "lydian": 5,
+    "mixolydian": 7,
+    "minor": 9,
+    "locrian": 11,
+}
+_MODE_NAMES = {
+    **{mode: mode for mode in MODES},
+    **{mode[:3]: mode for mode in MODES},
+    "ionian": "major",
+    "aeolian": "minor",
+    "maj": "major",
+    "m": "minor",
+    "min": "minor",
+}
+MODE_HELP = f"one of {', '.join(MODES)} (ionian and aeolian are major and minor)"
 _KEY = re.compile(
-    r"^\s*(?P<letter>[A-Ga-g])(?P<accidental>[#♯b♭]?)\s*(?P<mode>m|min|minor|maj|major)?\s*$",
+    r"^\s*(?P<letter>[A-Ga-g])(?P<accidental>[#♯b♭]?)\s*(?P<mode>[a-z]+)?\s*$",
     re.IGNORECASE,
 )
 _LETTER_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-KEY_HELP = "a major or minor key such as C, D, F#, Bb, Am, C#m or 'E minor'"
+KEY_HELP = "a key such as C, D, F#, Bb, Am, C#m, 'E minor' or 'D dorian'"
+_SCALE = (0, 2, 4, 5, 7, 9, 11)
+
+
+def parse_mode(text: str, parameter: str = "mode") -> str:
+    """``"Dorian"``, ``"dor"``, ``"aeolian"`` -> the mode's name in `MODES`."""
+    mode = _MODE_NAMES.get(str(text).strip().casefold())
+    if mode is None:
+        raise InvalidParameter(parameter, text, MODE_HELP)
+    return mode
+
+
+def scale_pitch_classes(tonic_pitch_class: int, mode: str) -> frozenset[int]:
+    """The seven pitch classes of ``mode`` on a tonic (0 = C)."""
+    shift = tonic_pitch_class - MODE_TONICS[mode]
+    return frozenset((pc + shift) % 12 for pc in _SCALE)
 
 
 @dataclass(frozen=True)
 class Key:
     tonic: str  # spelled as given, e.g. "F#"
-    minor: bool
+    mode: str = "major"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODE_TONICS:
+            raise InvalidParameter("mode", self.mode, MODE_HELP)
+
+    @property
+    def minor(self) -> bool:
+        return self.mode == "minor"
 
     @property
     def name(self) -> str:
-        return f"{self.tonic} {'minor' if self.minor else 'major'}"
+        return f"{self.tonic} {self.mode}"
+
+    @property
+    def tonic_pitch_class(self) -> int:
+        return (_LETTER_PITCH_CLASS[self.tonic[0]] + {"#": 1, "b": -1}.get(self.tonic[1:], 0)) % 12
 
     @property
     def transposition(self) -> int:
-        """Semitones from the model's key space (C major / A minor) to this key."""
-        tonic_class = _LETTER_PITCH_CLASS[self.tonic[0]] + {"#": 1, "b": -1}.get(self.tonic[1:], 0)
-        shift = (tonic_class - (9 if self.minor else 0)) % 12
+        """Semitones from the model's scale (this mode's white-key tonic) to this key."""
+        shift = (self.tonic_pitch_class - MODE_TONICS[self.mode]) % 12
         return shift - 12 if shift > 6 else shift
 
+    @property
+    def signature_tonic(self) -> int:
+        """The pitch class of the relative major (which names the key signature)."""
+        return (self.tonic_pitch_class - MODE_TONICS[self.mode]) % 12
 
-def parse_key(text: str) -> Key:
-    """Parse a typed key (see the module docstring); errors name the value."""
-    match = _KEY.match(text)
+
+def model_key(mode: str) -> Key:
+    """The key a model sings ``mode`` in: its white-key tonic (C major, D dorian, A minor)."""
+    tonic = "CDEFGAB"[_SCALE.index(MODE_TONICS[mode])]
+    return Key(tonic, mode)
+
+
+def named_mode(text: str) -> str | None:
+    """The mode a typed key names (``"Am"`` -> minor, ``"D dorian"``), None for a bare tonic."""
+    match = _KEY.match(str(text))
+    if match is None:
+        raise InvalidParameter("key", text, KEY_HELP)
+    named = match.group("mode")
+    return parse_mode(named, parameter="key") if named else None
+
+
+def parse_key(text: str, mode: str | None = None) -> Key:
+    """Parse a typed key (see the module docstring); errors name the value.
+
+    ``mode`` (already parsed) is the mode a separate option asked for; a key
+    that names a different mode of its own is refused.
+    """
+    match = _KEY.match(str(text))
     if match is None:
         raise InvalidParameter("key", text, KEY_HELP)
     accidental = {"♯": "#", "♭": "b"}.get(match.group("accidental"), match.group("accidental"))
-    mode = (match.group("mode") or "").lower()
-    return Key(
-        match.group("letter").upper() + accidental.lower(),
-        mode.startswith("m") and not mode.startswith("maj"),
-    )
+    named = match.group("mode")
+    own_mode = parse_mode(named, parameter="key") if named else None
+    if own_mode is not None and mode is not None and own_mode != mode:
+        raise InvalidParameter(
+            "key", text, f"a key without a mode, or in the mode asked for ({mode})"
+        )
+    return Key(match.group("letter").upper() + accidental.lower(), own_mode or mode or "major")

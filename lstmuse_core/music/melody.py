@@ -34,7 +34,6 @@ MODEL_KEY_NAME = "C major / A minor"
 # Conventional spellings of a key moved by a number of semitones, by tonic pitch class.
 _MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
-_TONIC_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
 @dataclass(frozen=True, init=False)
@@ -154,7 +153,6 @@ def _moved_key(key: Key | None, semitones: int) -> Key | None:
     if semitones % 12 == 0:
         return key
     if key is None:
-        return Key(_MAJOR_TONICS[semitones % 12], minor=False)
-    tonic_class = _TONIC_CLASS[key.tonic[0]] + {"#": 1, "b": -1}.get(key.tonic[1:], 0)
+        return Key(_MAJOR_TONICS[semitones % 12], "major")
     tonics = _MINOR_TONICS if key.minor else _MAJOR_TONICS
-    return Key(tonics[(tonic_class + semitones) % 12], key.minor)
+    return Key(tonics[(key.tonic_pitch_class + semitones) % 12], key.mode)

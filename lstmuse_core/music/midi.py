@@ -191,12 +191,14 @@ def key_number(melody: Melody) -> int:
     """The MIDI key signature of ``melody``'s key: 0-11 major (C..B), 12-23 minor (c..b).
 
     The model's own key space (no key) is written as C major: no sharps or
-    flats, which is also A minor's signature.
+    flats, which is also A minor's signature. MIDI knows only major and minor:
+    another mode is written as its signature's major key (D dorian as C major).
     """
     if melody.key is None:
         return 0
-    tonic = (9 if melody.key.minor else 0) + melody.key.transposition
-    return tonic % 12 + (12 if melody.key.minor else 0)
+    if melody.key.minor:
+        return melody.key.tonic_pitch_class + 12
+    return melody.key.signature_tonic
 
 
 def melody_to_midi(

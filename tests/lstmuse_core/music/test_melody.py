@@ -80,8 +80,8 @@ def test_melody_is_a_normalised_value() -> None:
     """Symbols become a tuple and the meter 'N/D'; equal melodies are equal and hashable."""
     melody = Melody(list(TUNE), " 6 / 8 ", "d")
     assert melody.symbols == TUNE and melody.meter == "6/8"
-    assert melody.key == Key("D", minor=False)
-    assert melody == Melody(TUNE, "6/8", Key("D", minor=False))
+    assert melody.key == Key("D", "major")
+    assert melody == Melody(TUNE, "6/8", Key("D", "major"))
     assert len({melody, Melody(TUNE, "6/8", "D")}) == 1
     assert melody.text == "60 _ 64 _ r 67 _ _" and len(melody) == 8
 
