@@ -167,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--input", type=Path, help="evaluate on these songs instead (file/folder)"
     )
     evaluate.add_argument("--models-dir", type=Path)
+    evaluate.add_argument(
+        "--musical",
+        action="store_true",
+        help="also sample melodies (bars=8 and free) and measure meter, cadences, "
+        "repetition, meters and modes against the test songs",
+    )
+    evaluate.add_argument(
+        "--melodies", type=int, default=100, help="melodies per setting for --musical"
+    )
     _add_read_options(evaluate)
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=run_evaluate)
@@ -430,6 +439,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         models_dir=args.models_dir,
         options=_read_options(args),
         cache_dir=args.cache_dir,
+        musical_melodies=args.melodies if args.musical else 0,
     )
     if args.json:
         _print_json(args, report)
@@ -446,7 +456,37 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 f"  skipped {report['songs_skipped']} songs with symbols the model does not "
                 f"know: {report['unknown_symbols']}"
             )
+        if "musical" in report:
+            _print_musical(report["musical"])
     return 0
+
+
+def _print_musical(musical: dict[str, Any]) -> None:
+    """The --musical measures, generated next to the corpus, one line each."""
+    print(
+        f"musical, {musical['melodies']} melodies per setting at temperature "
+        f"{musical['temperature']:g} (corpus: {musical['corpus']['songs']} test songs):"
+    )
+    for setting in ("fixed_bars", "free_length"):
+        print(f"  {setting.replace('_', ' ')}:")
+        for name, measure in musical[setting]["against_corpus"].items():
+            value = measure.get("generated")
+            shown = f"{value:.2f}" if isinstance(value, float) else value
+            corpus = measure.get("corpus")
+            corpus_shown = f"{corpus:.2f}" if isinstance(corpus, float) else corpus
+            verdict = "met" if measure["met"] else "NOT met"
+            distance = f", distance {measure['distance']:.3f}" if "distance" in measure else ""
+            print(
+                f"    {name}: {shown} (corpus {corpus_shown}{distance}); "
+                f"target {measure['target']}: {verdict}"
+            )
+    if "asked" in musical:
+        asked = musical["asked"]
+        print(
+            f"  asked {asked['meter']} {asked['mode']}: {asked['share_in_meter']:.0%} in "
+            f"{asked['meter']}, {asked['mean_share_of_pitches_in_mode']:.0%} of pitches in the "
+            f"mode, {asked['tonic_endings']:.0%} end on the tonic"
+        )
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -204,6 +204,7 @@ def evaluate_bundle(
     models_dir: Path | None = None,
     options: ReadOptions | None = None,
     cache_dir: Path | None = None,
+    musical_melodies: int = 0,
 ) -> dict[str, Any]:
     """Evaluate a bundle on its dataset's test split, or on any file/folder of songs.
 
@@ -213,6 +214,8 @@ def evaluate_bundle(
     pipeline as the training data. The n-gram baseline is fitted on the
     bundle's own training split and scored on the same songs. ``cache_dir``:
     the preprocessing cache (default: the platform's cache folder).
+    ``musical_melodies``: also sample that many melodies per setting and
+    measure them against the same songs (`musical_evaluation`), under ``musical``.
     """
     from lstmuse_core.model.bundle import Bundle, resolve_bundle
     from lstmuse_core.model.ngram import NGramModel
@@ -246,6 +249,12 @@ def evaluate_bundle(
         report["ngram_bits_per_symbol"] = (
             ngram.score([s.symbols for s in usable]).bits_per_symbol if usable else None
         )
+    if musical_melodies:
+        from lstmuse_core.model.generate import load_generator_from_path
+        from lstmuse_core.model.musical_evaluation import evaluate_musically
+
+        generator = load_generator_from_path(bundle.path)
+        report["musical"] = evaluate_musically(generator, songs, count=musical_melodies)
     return report
 
 

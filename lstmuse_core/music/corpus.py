@@ -373,6 +373,9 @@ def song_from_score(score: Any, label: str, options: ReadOptions) -> ReadResult:
     shifted = [
         NoteEvent(n.pitch + shift, n.start, n.duration) for n in notes if n.pitch is not None
     ]
+    final = shifted[-1].pitch
+    assert final is not None  # only notes were kept
+    mode = _mode_by_final_note(mode, final)
     symbols = encode_notes(shifted)
     symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
     title = (score.metadata.title if score.metadata is not None else None) or ""
@@ -478,7 +481,7 @@ def _key_and_mode(part: Any, score: Any) -> tuple[int, str]:
     The mode is the file's where it names one (ABC ``K:Ador``, a MusicXML
     key with a mode); else music21's key analysis decides between the
     signature's major and minor; a song without a signature takes the analysed
-    key's.
+    key's. `_mode_by_final_note` then corrects a "major" that ends elsewhere.
     """
     from music21 import key
 
@@ -492,6 +495,19 @@ def _key_and_mode(part: Any, score: Any) -> tuple[int, str]:
         return int(signature.sharps), "minor" if agrees and analysed.mode == "minor" else "major"
     analysed = score.analyze("key")
     return int(analysed.sharps), "minor" if analysed.mode == "minor" else "major"
+
+
+# A "major" tune (its key signature's major) ending on the signature's 6th or
+# 2nd degree is in minor or dorian: ESAC and many ABC books write only the
+# signature (every ESAC tune reads as major), and a folk tune ends on its tonic.
+_FINAL_NOTE_MODES = {9: "minor", 2: "dorian"}
+
+
+def _mode_by_final_note(mode: str, final_pitch: int) -> str:
+    """The mode, corrected by the last note for a tune read as major (in C's scale)."""
+    if mode != "major":
+        return mode
+    return _FINAL_NOTE_MODES.get(final_pitch % 12, mode)
 
 
 def _single_meter(part: Any) -> Meter | DroppedSong:

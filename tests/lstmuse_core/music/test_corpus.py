@@ -32,11 +32,41 @@ def _tune(results: list, title: str) -> Song:
 
 
 def test_tied_notes_are_one_note(tmp_path: Path) -> None:
-    """A tie across a bar line gives one onset and holds (the seed split it)."""
+    """A tie across a bar line gives one onset and holds (the seed split it).
+
+    The opening rest stays: step 0 is the bar line, so the note starts on beat 3.
+    """
     path = _abc(tmp_path, "X:1\nM:4/4\nL:1/4\nK:C\nz2 C2- | C2 D2 |\n")
     (song,) = read_file(path, "tune.abc", ReadOptions())
     assert isinstance(song, Song)
-    assert song.symbols == ["60"] + ["_"] * 15 + ["62"] + ["_"] * 7
+    assert song.symbols == ["r"] + ["_"] * 7 + ["60"] + ["_"] * 15 + ["62"] + ["_"] * 7
+
+
+def test_pickup_bars_line_up_and_the_last_bar_is_filled(tmp_path: Path) -> None:
+    """A one-quarter pickup in 3/4: a half-bar rest before it; the last note held to the bar line."""
+    path = _abc(tmp_path, "X:1\nM:3/4\nL:1/4\nK:G\nD | G A B | d2 B | G2 |]\n")
+    (song,) = read_file(path, "tune.abc", ReadOptions())
+    assert isinstance(song, Song)
+    assert (song.time_signature, song.mode, song.pickup) == ("3/4", "major", 8)
+    assert song.symbols[:9] == ["r"] + ["_"] * 7 + ["67"]  # D moved to C's scale: G
+    assert song.symbols[12] == "72" and len(song.symbols) == 4 * 12  # G on the downbeat
+    assert song.symbols[-12:] == ["72"] + ["_"] * 11  # the 2-beat last bar held to its end
+
+
+@pytest.mark.parametrize(
+    ("tune", "reason"),
+    [
+        ("M:3/4\nL:1/4\nK:C\nC D E | M:2/4\nF G |]", "changes meter"),
+        ("M:3/4\nL:1/4\nK:C\nC D E | F G | A B c | d e f |]", "irregular bar lines"),
+        ("M:9/4\nL:1/4\nK:C\nC D E F G A B c d |]", "unsupported meter"),
+    ],
+)
+def test_songs_whose_bars_cannot_be_trusted_are_dropped(
+    tmp_path: Path, tune: str, reason: str
+) -> None:
+    """Meter changes, bars off the grid and bars too long for the network are named drops."""
+    (dropped,) = read_file(_abc(tmp_path, f"X:1\n{tune}\n"), "tune.abc", ReadOptions())
+    assert isinstance(dropped, DroppedSong) and dropped.reason == reason
 
 
 def test_triplets_dropped_or_quantised(tmp_path: Path) -> None:
@@ -71,13 +101,25 @@ def test_real_tunes_in_major_minor_and_dorian() -> None:
     oneills = music21_corpus_root() / "oneills1850" / "0001-0050.abc"
     results = read_file(oneills, "0001-0050.abc", ReadOptions(off_grid="quantize"))
     minor = _tune(results, "The Lucky Lover")  # K:Em, starts on B
-    assert (minor.key_sharps, minor.transposition, minor.symbols[0]) == (1, 5, "76")
+    first_pitch = next(s for s in minor.symbols if s.isdigit())
+    assert (minor.key_sharps, minor.transposition, first_pitch, minor.mode) == (
+        1,
+        5,
+        "76",
+        "minor",
+    )
     dorian = _tune(results, "Rory Dall's Sister's Lament")  # K:Ador, starts on A
-    assert (dorian.key_sharps, dorian.transposition, dorian.symbols[0]) == (1, 5, "74")
+    first_pitch = next(s for s in dorian.symbols if s.isdigit())
+    assert (dorian.key_sharps, dorian.transposition, first_pitch, dorian.mode) == (
+        1,
+        5,
+        "74",
+        "dorian",
+    )
     assert dorian.time_signature == "3/4"
     erk = music21_corpus_root() / "essenFolksong" / "erk10.abc"
-    major = read_file(erk, "erk10.abc", ReadOptions())[0]
-    assert isinstance(major, Song) and (major.key_sharps, major.transposition) == (-1, -5)
+    major = next(r for r in read_file(erk, "erk10.abc", ReadOptions()) if isinstance(r, Song))
+    assert (major.key_sharps, major.transposition, major.mode) == (-1, -5, "major")
     for song in (minor, dorian, major):
         pitches = [int(s) for s in song.symbols if s.isdigit()]
         in_scale = sum(p % 12 in C_MAJOR_PITCH_CLASSES for p in pitches) / len(pitches)
@@ -90,7 +132,7 @@ def test_song_without_key_signature_is_analysed(tmp_path: Path) -> None:
     (song,) = read_file(path, "tune.abc", ReadOptions())
     assert isinstance(song, Song)
     assert song.key_sharps == 1 and song.transposition == 5
-    assert song.symbols[0] == "72"
+    assert song.symbols[0] == "72" and song.mode == "major"
 
 
 def test_named_part_of_a_chorale() -> None:

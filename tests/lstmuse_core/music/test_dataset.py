@@ -9,6 +9,7 @@ import pytest
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
 from lstmuse_core.music.dataset import Dataset, build_dataset, split_songs
+from lstmuse_core.music.meter import steps_per_bar
 
 TUNE = "X:{n}\nT:Tune {n}\nM:4/4\nL:1/4\nK:{key}\n{notes} |\n\n"
 
@@ -102,11 +103,17 @@ def test_bad_inputs_are_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_folk_style_reads_the_essen_erk_songs(folk_dataset: Dataset) -> None:
-    """The folk style is the 1,781 ESAC erk songs, 41 symbols, split 80/10/10."""
+def test_folk_style_reads_the_german_essen_books(folk_dataset: Dataset) -> None:
+    """The folk style is 7,538 German ESAC songs in many meters, bar-aligned, split 80/10/10."""
     summary = folk_dataset.summary()
-    assert summary["songs_loaded"] == 1781
-    assert summary["songs_kept"] > 1750
-    assert summary["vocab_size"] == 41
+    assert summary["songs_loaded"] == 7538
+    assert summary["songs_kept"] > 6000
+    assert summary["vocab_size"] == 45
+    meters = {song.time_signature for song in folk_dataset.songs}
+    assert {"2/4", "3/4", "4/4", "6/8", "3/8", "6/4"} <= meters
+    assert {song.mode for song in folk_dataset.songs} >= {"major", "minor"}
+    assert all(
+        len(song.symbols) % steps_per_bar(song.time_signature) == 0 for song in folk_dataset.songs
+    )
     assert sum(summary["split"].values()) == summary["songs_kept"]
     assert summary["split"]["test"] == round(summary["songs_kept"] * 0.1)

@@ -11,6 +11,7 @@ import pytest
 
 from lstmuse_core.compose import render_composed
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.model.generate import SampledMelody
 from lstmuse_core.music import melody as melody_module
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
@@ -122,10 +123,13 @@ def test_transposed_moves_the_key_and_stays_within_midi() -> None:
 
 
 def test_composed_melodies_carry_the_requested_key_and_meter(tmp_path: Path) -> None:
-    """render_composed makes each melody a Melody in the request's key and meter, to the MIDI."""
-    request = MelodyRequest(key="D", time_signature="3/4", bpm=90, audio="none", image="none")
+    """render_composed makes each melody a Melody in the request's key and its meter, to the MIDI."""
+    request = MelodyRequest(
+        key="D", bpm=90, audio="none", image="none", random_seed=7, temperature=0.8
+    )
     generator: Any = SimpleNamespace(style="folk", version="v1")  # what render_composed reads
-    (composed,) = render_composed(request, [list(TUNE)], [7], generator, tmp_path, "t")
+    sampled = [SampledMelody(list(TUNE), "3/4", "major")]
+    (composed,) = render_composed(request, sampled, generator, tmp_path, "t")
     assert composed.melody == Melody.from_model(TUNE, "3/4", "D")
     assert composed.symbols[0] == "62" and composed.key == "D major"
     data = composed.to_json()

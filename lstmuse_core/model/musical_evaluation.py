@@ -1,0 +1,85 @@
+"""A style's model heard as a musician would: generated melodies against its corpus.
+
+`evaluate_musically` samples melodies at the style's default temperature
+(each with the meter and mode the sampler draws from the style's songs) in
+two settings, ``bars=8`` and free length, and measures them next to the
+style's held-out test songs with `lstmuse_core.music.musicality`: metric
+alignment, cadences, repeated figures, meters, modes, lengths. It also asks
+for one meter and mode on purpose (6/8 dorian where the style knows both) and
+checks that they came. ``lstmuse evaluate --musical`` prints it;
+``bench/musical_bench.py`` tabulates it for every style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lstmuse_core.model.generate import MelodyGenerator, SampledMelody, SamplingControls
+from lstmuse_core.music.corpus import Song
+from lstmuse_core.music.keys import MODE_TONICS
+from lstmuse_core.music.musicality import (
+    MelodyEntry,
+    compare_reports,
+    musical_report,
+    share_in_scale,
+)
+
+FIXED_BARS = 8
+ASKED = ("6/8", "dorian")  # the meter and mode asked for on purpose
+# Candidates per fixed-length melody, as every front end samples them (compose.CANDIDATES).
+CANDIDATES = 4
+
+
+def _entries(melodies: Sequence[SampledMelody]) -> list[MelodyEntry]:
+    return [(m.symbols, m.meter, m.mode) for m in melodies]
+
+
+def evaluate_musically(
+    generator: MelodyGenerator,
+    corpus: Sequence[Song],
+    *,
+    count: int = 100,
+    seed: int = 0,
+    temperature: float | None = None,
+) -> dict[str, Any]:
+    """Generated (``bars=8`` and free) vs ``corpus`` songs; see the module docstring."""
+    controls = SamplingControls(temperature or generator.default_temperature)
+    seeds = range(seed, seed + count)
+
+    def sample(bars: int | None, meter: str | None = None, mode: str | None = None) -> list[Any]:
+        plans = [generator.plan(s, meter=meter, mode=mode, bars=bars) for s in seeds]
+        return generator.sample_plans(plans, controls, CANDIDATES)
+
+    reference = musical_report([(s.symbols, s.time_signature, s.mode) for s in corpus])
+    fixed, free = sample(FIXED_BARS), sample(None)
+    fixed_report, free_report = musical_report(_entries(fixed)), musical_report(_entries(free))
+    result: dict[str, Any] = {
+        "style": generator.style,
+        "version": generator.version,
+        "temperature": controls.temperature,
+        "melodies": count,
+        "corpus": {"songs": len(corpus), **reference.to_json()},
+        "fixed_bars": {
+            "bars": FIXED_BARS,
+            **fixed_report.to_json(),
+            "against_corpus": compare_reports(fixed_report, reference, fixed_length=True),
+        },
+        "free_length": {
+            **free_report.to_json(),
+            "against_corpus": compare_reports(free_report, reference, fixed_length=False),
+        },
+    }
+    meter, mode = ASKED
+    known = generator.conditioning
+    if meter in known.meters and mode in known.modes:
+        asked = sample(FIXED_BARS, meter, mode)
+        in_mode = [share_in_scale(m.symbols, MODE_TONICS[mode], mode) for m in asked]
+        result["asked"] = {
+            "meter": meter,
+            "mode": mode,
+            "share_in_meter": sum(m.meter == meter for m in asked) / len(asked),
+            "mean_share_of_pitches_in_mode": sum(in_mode) / len(in_mode),
+            "tonic_endings": musical_report(_entries(asked)).tonic_endings,
+        }
+    return result
