@@ -17,14 +17,15 @@ this table reads that module's limits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.formats import AUDIO_FORMATS, IMAGE_KINDS
+from lstmuse_core.music.formats import AUDIO_FORMATS, EXPORT_FORMATS, IMAGE_KINDS
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.midi import MAX_BPM, MIN_BPM
+from lstmuse_core.music.register import MAX_OCTAVE, MIN_OCTAVE
 from lstmuse_core.request import (
     DEFAULT_STEPS,
     MAX_BARS,
@@ -108,6 +109,9 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="seed", field="seed_melody", kind="text", default="none",
                example="C4 D4 E4:2", aliases=("seed_melody",),
                help=f"the start: note names (C4:2) or symbols, at most {MAX_SEED_STEPS} 16ths"),
+    OptionSpec(name="seed_bars", field="seed_bars", kind="whole number", default="all of it",
+               example="2", low=1, high=MAX_BARS, common=False,
+               help="keep only the seed's first bars (of meter, else 4/4), typed or a MIDI file"),
     OptionSpec(name="bars", field="bars", kind="whole number", default="until the song ends",
                example="8", low=1, high=MAX_BARS, aliases=("length",), help="bars after the seed"),
     OptionSpec(name="meter", field="time_signature", kind="text",
@@ -123,6 +127,9 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                help="tempo in quarter notes a minute"),
     OptionSpec(name="instrument", field="instrument", kind="text", default="piano",
                example="flute", help="a General MIDI name or number 0-127"),
+    OptionSpec(name="octave", field="octave", kind="whole number", default="0", example="-1",
+               low=MIN_OCTAVE, high=MAX_OCTAVE, common=False,
+               help="octaves up (or down) from where the instrument plays the melody at ease"),
     OptionSpec(name="count", field="count", kind="whole number", default="1", example="2",
                low=1, high=MAX_COUNT, aliases=("n",), help="how many melodies"),
     OptionSpec(name="random_seed", field="random_seed", kind="whole number", default="random",
@@ -141,6 +148,9 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                choices=AUDIO_FORMATS, common=False, help="the audio file's format"),
     OptionSpec(name="image", field="image", kind="text", default="pianoroll", example="score",
                choices=IMAGE_KINDS, common=False, help="the picture: piano roll or sheet music"),
+    OptionSpec(name="export", field="export", kind="text", default="none", example="musicxml",
+               choices=EXPORT_FORMATS, common=False,
+               help="also a score file to open in MuseScore or another notation program"),
 )
 
 RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (
@@ -175,6 +185,15 @@ def find_option(options: Sequence[OptionSpec], raw_name: str, raw_value: Any = "
         if name in names or name.replace("_", "") in {n.replace("_", "") for n in names}:
             return spec
     raise unknown_option(options, raw_name, raw_value)
+
+
+def option_fields(options: Sequence[OptionSpec], typed: Mapping[str, Any]) -> set[str]:
+    """The request fields that typed ``name=value`` options set (``bpm``, ``temperature``, ...).
+
+    Tells a default from a value the user gave: a MIDI seed's tempo applies
+    only where no ``bpm`` was typed, even ``bpm=120``.
+    """
+    return {find_option(options, name, value).field for name, value in typed.items()}
 
 
 def unknown_option(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +20,21 @@ from lstmuse_core.music.formats import (
     AUDIO_BYTES_PER_SECOND,
     AUDIO_FORMATS,
     DEFAULT_MAX_BYTES,
+    EXPORT_BYTES_ALLOWANCE,
+    EXPORT_FORMATS,
     IMAGE_KINDS,
     TAIL_SECONDS,
 )
 from lstmuse_core.music.keys import named_mode, parse_key, parse_mode
 from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter, steps_per_bar
-from lstmuse_core.music.midi import instrument_name, resolve_instrument, step_seconds, validate_bpm
+from lstmuse_core.music.midi import (
+    MidiSeed,
+    instrument_name,
+    resolve_instrument,
+    step_seconds,
+    validate_bpm,
+)
+from lstmuse_core.music.register import MAX_OCTAVE, MIN_OCTAVE
 from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
 from lstmuse_core.names import check_style_name
 
@@ -50,11 +59,16 @@ MAX_RANDOM_SEED = 2**31 - 1
 class MelodyRequest:
     """What to generate; see ``lstmuse generate --help`` for the meaning of each field.
 
-    seed_melody is in the requested key (model symbols). ``bars`` fixes the
-    length (bars after the seed); otherwise up to ``steps`` 16th notes in whole
-    bars, ending where the model ends the song. ``temperature``,
+    seed_melody is in the requested key (model symbols); ``seed_bars`` keeps
+    only its first bars (of the request's meter, else of `COST_METER`), and
+    the request holds the seed already cut. ``bars`` fixes the length (bars
+    after the seed); otherwise up to ``steps`` 16th notes in whole bars,
+    ending where the model ends the song. ``temperature``,
     ``time_signature`` and ``mode`` left as None are the style's: its default
     temperature, and a meter and mode drawn from its songs for each melody.
+    ``octave`` moves the melody by octaves from where its instrument plays it
+    at ease (`lstmuse_core.music.register`); ``export`` adds a score file
+    for notation programs (``musicxml``).
     """
 
     style: str = "folk"
@@ -73,6 +87,9 @@ class MelodyRequest:
     random_seed: int | None = None
     audio: str = "mp3"
     image: str = "pianoroll"
+    octave: int = 0
+    seed_bars: int | None = None
+    export: str = "none"
 
     def __post_init__(self) -> None:
         if self.temperature is not None:
@@ -101,12 +118,18 @@ class MelodyRequest:
                     "meter", self.time_signature, f"bars of at most {MAX_BAR_STEPS} 16th notes"
                 )
             object.__setattr__(self, "time_signature", meter.text)
+        _check_range("octave", self.octave, MIN_OCTAVE, MAX_OCTAVE, integer=True)
         if self.mode is not None:
             object.__setattr__(self, "mode", parse_mode(self.mode))
         if self.key is not None:
             parse_key(self.key, self.mode)
             # "Am" or "D dorian" names the mode; a bare tonic ("D") leaves it to `mode`.
             object.__setattr__(self, "mode", self.mode or named_mode(self.key))
+        if self.seed_bars is not None:
+            _check_range("seed_bars", self.seed_bars, 1, MAX_BARS, integer=True)
+            # Cut at a bar line: the seed starts on one, so it keeps whole bars.
+            bar = steps_per_bar(self.time_signature or COST_METER)
+            object.__setattr__(self, "seed_melody", tuple(self.seed_melody[: self.seed_bars * bar]))
         if len(self.seed_melody) > MAX_SEED_STEPS:
             raise InvalidParameter(
                 "seed",
@@ -118,6 +141,8 @@ class MelodyRequest:
             raise InvalidParameter("audio", self.audio, f"one of {', '.join(AUDIO_FORMATS)}")
         if self.image not in IMAGE_KINDS:
             raise InvalidParameter("image", self.image, f"one of {', '.join(IMAGE_KINDS)}")
+        if self.export not in EXPORT_FORMATS:
+            raise InvalidParameter("export", self.export, f"one of {', '.join(EXPORT_FORMATS)}")
         self._check_cost()
 
     def _check_cost(self) -> None:
@@ -145,7 +170,10 @@ class MelodyRequest:
                 "(raise bpm, ask for fewer bars or audio=none)",
             )
         audio_bytes = seconds * AUDIO_BYTES_PER_SECOND[self.audio]
-        if audio_bytes + IMAGE_BYTES_ALLOWANCE > DEFAULT_MAX_BYTES:
+        other_bytes = IMAGE_BYTES_ALLOWANCE + (
+            EXPORT_BYTES_ALLOWANCE if self.export != "none" else 0
+        )
+        if audio_bytes + other_bytes > DEFAULT_MAX_BYTES:
             raise InvalidParameter(
                 "audio",
                 self.audio,
@@ -200,6 +228,22 @@ class MelodyRequest:
 
     def replace(self, **changes: Any) -> MelodyRequest:
         return dataclasses.replace(self, **changes)
+
+    def with_seed_file(self, seed: MidiSeed, given: Collection[str] = ()) -> MelodyRequest:
+        """This request starting with a MIDI file's melody, in the file's key and tempo.
+
+        ``given``: the fields the user set (`lstmuse_core.options.option_fields`);
+        a key or bpm they gave wins over the file's. A mode they gave reads the
+        file's signature in that mode (`MidiSeed.key_in_mode`). ``seed_bars``
+        cuts the file's melody as it cuts a typed one.
+        """
+        changes: dict[str, Any] = {"seed_melody": seed.symbols}
+        key = seed.key_in_mode(self.mode)
+        if "key" not in given and key is not None:
+            changes["key"] = key.name
+        if "bpm" not in given and seed.bpm is not None:
+            changes["bpm"] = seed.bpm
+        return self.replace(**changes)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -299,7 +343,7 @@ def option_names() -> list[str]:
     return [spec.name for spec in MELODY_OPTIONS]
 
 
-_INTEGER_FIELDS = {"top_k", "bars", "steps", "count", "random_seed"}
+_INTEGER_FIELDS = {"top_k", "bars", "steps", "count", "random_seed", "octave", "seed_bars"}
 _FLOAT_FIELDS = {"temperature", "top_p", "bpm"}
 
 
@@ -310,7 +354,7 @@ def _convert(name: str, text: str) -> Any:
         return _whole_number(name, text)
     if name in _FLOAT_FIELDS:
         return _number(name, text)
-    if name in ("style", "audio", "image", "mode"):
+    if name in ("style", "audio", "image", "mode", "export"):
         return text.lower()
     return text
 

@@ -76,20 +76,20 @@ class Conditioning:
     _meter_ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_meter_ids", {m: i for i, m in enumerate(self.meters)})
+        # The meter input's values are the meters in one canonical order (bar length,
+        # then name), whatever order a JSON file kept them in.
+        ordered = sorted(self.meters, key=lambda m: (Meter.parse(m).bar_steps, m))
+        object.__setattr__(self, "meters", {m: self.meters[m] for m in ordered})
+        object.__setattr__(self, "modes", {m: self.modes[m] for m in MODES if m in self.modes})
+        object.__setattr__(self, "_meter_ids", {m: i for i, m in enumerate(ordered)})
 
     @classmethod
     def from_songs(cls, songs: Iterable[Any], metrical: bool = True) -> Conditioning:
-        """From `Song`-like values (``time_signature``, ``mode``); meters in bar-length order."""
+        """From `Song`-like values (``time_signature``, ``mode``)."""
         songs = list(songs)
         meters = Counter(song.time_signature for song in songs)
         modes = Counter(song.mode for song in songs)
-        ordered = sorted(meters, key=lambda m: (Meter.parse(m).bar_steps, m))
-        return cls(
-            {m: meters[m] for m in ordered},
-            {m: modes[m] for m in MODES if modes[m]},
-            metrical,
-        )
+        return cls(dict(meters), dict(modes), metrical)
 
     @property
     def inputs(self) -> tuple[str, ...]:

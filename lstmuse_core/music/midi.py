@@ -3,8 +3,11 @@
 * `melody_to_midi`: a `Melody` -> a one-track MIDI file with tempo, the
   melody's time signature and a General MIDI instrument; `write_midi` writes
   one from a `Melody` or a plain list of symbols (checked there, once).
-* `melody_from_midi`: any MIDI file -> a seed melody (the top voice of its
-  non-drum notes, quantised to 16th-note steps).
+* `read_midi_seed`: any MIDI file -> a seed melody (the top voice of its
+  non-drum notes, quantised to 16th-note steps) with the key and tempo the
+  file states (`MidiSeed`); `melody_from_midi` gives the symbols alone.
+* `signature_sharps`: a key's signature as MIDI writes it (sharps, or
+  negative: flats), which also says whether its notes are spelled with flats.
 * `resolve_instrument`: what people type ("flute", "Acoustic Grand Piano",
   "fiddle", "73") -> a General MIDI program number 0-127.
 
@@ -17,15 +20,18 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER
+from lstmuse_core.music.keys import Key, parse_key
 from lstmuse_core.music.melody import Melody
 
 if TYPE_CHECKING:
+    import mido
     import pretty_midi
 
 MIN_BPM = 20.0
@@ -201,6 +207,45 @@ def key_number(melody: Melody) -> int:
     return melody.key.signature_tonic
 
 
+# Where each mode's tonic sits on the circle of fifths from its major key's
+# tonic (D dorian is two fifths above C): a key's signature is its tonic's
+# place on the circle minus this.
+_MODE_FIFTHS = {
+    "major": 0,
+    "dorian": 2,
+    "phrygian": 4,
+    "lydian": -1,
+    "mixolydian": 1,
+    "minor": 3,
+    "locrian": 5,
+}
+_LETTERS_IN_FIFTHS = "FCGDAEB"  # F is one fifth below C, B five above
+
+
+def signature_sharps(key: Key) -> int:
+    """The sharps in ``key``'s signature, negative for flats (MIDI's and music21's count).
+
+    Spelling decides, not pitch: Gb major has -6, F# major 6; Bb minor -5,
+    G dorian -1, B lydian 6. A key with flats spells its notes with flats.
+    """
+    letter, accidental = key.tonic[0], key.tonic[1:]
+    fifths = (
+        _LETTERS_IN_FIFTHS.index(letter) - 1 + 7 * (accidental.count("#") - accidental.count("b"))
+    )
+    return fifths - _MODE_FIFTHS[key.mode]
+
+
+def key_with_signature(sharps: int, mode: str) -> Key:
+    """The key of ``mode`` whose signature has ``sharps`` (negative: flats), -7..7.
+
+    One sharp: G major, E minor, A dorian; two flats: Bb major, C dorian.
+    """
+    fifths = sharps + _MODE_FIFTHS[mode]  # the tonic's place on the circle, C = 0
+    letter = _LETTERS_IN_FIFTHS[(fifths + 1) % 7]
+    accidentals = (fifths + 1) // 7  # once round the circle of letters: one more sharp
+    return Key(letter + ("#" * accidentals if accidentals > 0 else "b" * -accidentals), mode)
+
+
 def melody_to_midi(
     melody: Melody, *, bpm: float = 120.0, program: int = 0
 ) -> pretty_midi.PrettyMIDI:
@@ -265,10 +310,42 @@ def write_midi(
     return path
 
 
+@dataclass(frozen=True)
+class MidiSeed:
+    """A seed melody read from a MIDI file, with the key and tempo the file states.
+
+    ``symbols``: model symbols, one per 16th-note step, starting at the file's
+    first tick (a bar line); ``key``: from the file's first key-signature
+    event (MIDI knows only major and minor), None without one; ``bpm``: quarter
+    notes a minute from its first tempo event, None without one.
+    """
+
+    symbols: tuple[str, ...]
+    key: Key | None = None
+    bpm: float | None = None
+
+    def key_in_mode(self, mode: str | None) -> Key | None:
+        """The file's key; in another ``mode``, that mode's key on the same signature.
+
+        A signature names a scale, not a mode: a G major file read as dorian
+        is in A dorian (one sharp), not G dorian (one flat).
+        """
+        if self.key is None or mode is None or mode == self.key.mode:
+            return self.key
+        return key_with_signature(signature_sharps(self.key), mode)
+
+
 def melody_from_midi(
     path_or_bytes: Path | str | bytes, *, max_steps: int = MAX_SEED_STEPS
 ) -> list[str]:
-    """Read a MIDI file as a seed melody in model symbols.
+    """The symbols of `read_midi_seed` (the file's key and tempo left out)."""
+    return list(read_midi_seed(path_or_bytes, max_steps=max_steps).symbols)
+
+
+def read_midi_seed(
+    path_or_bytes: Path | str | bytes, *, max_steps: int = MAX_SEED_STEPS
+) -> MidiSeed:
+    """Read a MIDI file as a seed melody in model symbols, with its key and tempo.
 
     The melody is the top voice (highest sounding pitch at each 16th-note
     step) of the file's non-drum notes. Steps come from MIDI ticks
@@ -279,6 +356,7 @@ def melody_from_midi(
     Raises `InvalidParameter` (``seed``) for anything that is not a readable
     MIDI file with at least one pitched note.
     """
+    import mido
     import pretty_midi
 
     label: object = (
@@ -287,13 +365,56 @@ def melody_from_midi(
         else Path(path_or_bytes).name
     )
     try:
-        source = (
-            io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
+        midi_file = (
+            mido.MidiFile(file=io.BytesIO(path_or_bytes))
+            if isinstance(path_or_bytes, bytes)
+            else mido.MidiFile(str(path_or_bytes))
         )
-        midi = pretty_midi.PrettyMIDI(source)
+        # Read before pretty_midi makes the event times absolute.
+        tempo, key_signature = (_first_event(midi_file, kind) for kind in _SEED_FACTS)
+        midi = pretty_midi.PrettyMIDI(mido_object=midi_file)
     except Exception as error:  # mido/pretty_midi raise many types for a corrupt file
         raise InvalidParameter("seed", label, SEED_FILE_ALLOWED, hint=_short(error)) from error
+    symbols = _seed_symbols(midi, label, max_steps)
+    return MidiSeed(
+        tuple(symbols),
+        parse_key(key_signature.key) if key_signature is not None else None,
+        _tempo_bpm(tempo.tempo) if tempo is not None else None,
+    )
 
+
+# The events whose first occurrence a seed file's key and tempo come from.
+_SEED_FACTS = ("set_tempo", "key_signature")
+
+
+def _first_event(midi_file: mido.MidiFile, kind: str) -> mido.MetaMessage | None:
+    """The earliest event of type ``kind`` in any track (None: the file has none).
+
+    mido keeps a key signature's spelling (Gb or F#, Bb minor as ``Bbm``),
+    which pretty_midi's key numbers lose; and pretty_midi reports 120 bpm for
+    a file without a tempo event, which is not the file saying so.
+    """
+    first: tuple[int, mido.MetaMessage] | None = None
+    for track in midi_file.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type == kind:
+                if first is None or tick < first[0]:
+                    first = (tick, message)
+                break
+    return first[1] if first is not None else None
+
+
+def _tempo_bpm(microseconds_per_quarter: int) -> float:
+    """A MIDI tempo as quarter notes a minute, within `MIN_BPM`-`MAX_BPM`."""
+    # 110 bpm is stored as 545,454 microseconds: round away the last microsecond.
+    bpm = round(60_000_000 / microseconds_per_quarter, 2)
+    return min(MAX_BPM, max(MIN_BPM, bpm))
+
+
+def _seed_symbols(midi: pretty_midi.PrettyMIDI, label: object, max_steps: int) -> list[str]:
+    """The top voice of ``midi``'s pitched notes in its first ``max_steps`` steps."""
     ticks_per_step = midi.resolution / STEPS_PER_QUARTER
     notes: list[tuple[int, int, int]] = []  # (start step, end step, pitch)
     for instrument in midi.instruments:

@@ -15,8 +15,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from tests_support import keras_inputs
 
-from lstmuse_core.model.conditioning import song_inputs
 from lstmuse_core.model.generate import MelodyGenerator, load_generator, load_generator_from_path
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.encoding import HOLD, SONG_END
@@ -107,20 +107,6 @@ def generator(request: pytest.FixtureRequest) -> MelodyGenerator:
         return load_generator("folk", models_dir=COMMITTED_MODELS)
     tiny: StyleTrainingResult = request.getfixturevalue("tiny_training")
     return load_generator_from_path(tiny.bundle.path)
-
-
-def keras_inputs(
-    generator: MelodyGenerator, symbols: list[str], meter: str, mode: str, *, known: bool
-) -> dict[str, np.ndarray]:
-    features = song_inputs(
-        generator.vocabulary.encode(symbols),
-        bar_steps=Meter.parse(meter).bar_steps,
-        meter_id=generator.conditioning.meter_id(meter),
-        mode_id=MODES.index(mode),
-        delimiter=generator.vocabulary.index[SONG_END],
-        length_known=known,
-    )
-    return {name: features[name][None].astype(np.int32) for name in generator.conditioning.inputs}
 
 
 def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:

@@ -12,16 +12,23 @@ import pytest
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.bundle import BundleError, active_version, load_bundle
+from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.model.network import PRESETS, ModelConfig, preset
 from lstmuse_core.model.train import StyleTrainingResult, TrainingProgress, fit, train_style
+from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.encoding import Vocabulary
 
-SONGS = [
-    ["60", "_", "62", "_", "64", "_", "_", "_"] * 3,
-    ["67", "_", "65", "_", "64", "_", "62"] * 3,
-    ["60", "_", "_", "_", "r", "_", "64", "_"] * 3,
-    ["64", "_", "62", "_", "60"] * 4,
+MELODIES = [
+    ["60", "_", "62", "_", "64", "_", "_", "_"] * 4,
+    ["67", "_", "65", "_", "64", "_", "62", "_"] * 3,
+    ["60", "_", "_", "_", "r", "_", "64", "_"] * 4,
+    ["64", "_", "62", "_", "60", "_", "_", "_"] * 2,
 ]
+SONGS = [
+    Song(f"s{number}", "", melody, "2/4", 0, 0, "major" if number % 2 else "minor")
+    for number, melody in enumerate(MELODIES)
+]
+CONDITIONING = Conditioning.from_songs(SONGS)
 
 
 def test_loss_goes_down(tiny_training: StyleTrainingResult) -> None:
@@ -46,7 +53,10 @@ def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> No
     assert active_version("tinyfolk", bundle.path.parent.parent) == bundle.version
     config = bundle.config_json
     assert config["model"]["preset"] == "tiny"
-    assert config["dataset"]["songs_kept"] == 27
+    assert config["dataset"]["songs_kept"] == 25
+    assert config["format"] == 2 and config["default_temperature"] == 0.8
+    assert set(config["conditioning"]["meters"]) >= {"2/4", "3/4"}
+    assert config["conditioning"]["metrical"] is True
     assert sorted(config["dataset"]["split_ids"]) == ["test", "train", "validation"]
     metrics = bundle.metrics
     assert 0 < metrics["test"]["bits_per_symbol"] < 10
@@ -57,11 +67,13 @@ def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> No
 
 def test_training_is_deterministic() -> None:
     """The same seed gives the same weights; progress is reported every epoch."""
-    vocabulary = Vocabulary.from_songs(SONGS)
+    vocabulary = Vocabulary.from_songs(MELODIES)
     config = preset("tiny").with_overrides(max_epochs=2)
     seen: list[TrainingProgress] = []
-    first = fit(config, vocabulary, SONGS[:3], SONGS[3:], seed=5, on_progress=seen.append)
-    second = fit(config, vocabulary, SONGS[:3], SONGS[3:], seed=5)
+    first = fit(
+        config, vocabulary, CONDITIONING, SONGS[:3], SONGS[3:], seed=5, on_progress=seen.append
+    )
+    second = fit(config, vocabulary, CONDITIONING, SONGS[:3], SONGS[3:], seed=5)
     assert [p.epoch for p in seen] == [1, 2]
     assert seen[-1].eta_seconds == 0
     for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
@@ -139,9 +151,9 @@ def test_nonsense_options_are_refused_before_any_data_is_read(
 
 def test_fit_refuses_zero_epochs() -> None:
     """fit(max_epochs=0) is refused, not read as "the preset's epochs"."""
-    vocabulary = Vocabulary.from_songs(SONGS)
+    vocabulary = Vocabulary.from_songs(MELODIES)
     with pytest.raises(InvalidParameter, match="max_epochs=0"):
-        fit(preset("tiny"), vocabulary, SONGS[:3], SONGS[3:], max_epochs=0)
+        fit(preset("tiny"), vocabulary, CONDITIONING, SONGS[:3], SONGS[3:], max_epochs=0)
 
 
 def test_bundle_records_its_dataset_fingerprint(tiny_training: StyleTrainingResult) -> None:
@@ -149,3 +161,26 @@ def test_bundle_records_its_dataset_fingerprint(tiny_training: StyleTrainingResu
     dataset = tiny_training.bundle.config_json["dataset"]
     assert len(dataset["fingerprint"]) == 64
     assert tiny_training.bundle.config_json["model"]["max_epochs"] == 8
+
+
+def test_old_bundles_fail_to_load_with_a_clear_message(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """A bundle from before the meter-aware network is refused, naming the fix."""
+    old = tmp_path / "folk" / "v001"
+    shutil.copytree(tiny_training.bundle.path, old)
+    config = json.loads((old / "config.json").read_text())
+    del config["format"], config["conditioning"]
+    (old / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BundleError, match=r"format 1.*retrain the style.*--style folk"):
+        load_bundle(old)
+
+
+def test_conditioning_keeps_its_meter_order_through_json() -> None:
+    """Meter ids do not depend on the order a JSON file keeps (config.json sorts its keys)."""
+    conditioning = Conditioning({"6/8": 3, "12/8": 1, "2/4": 5}, {"minor": 1, "major": 2})
+    shuffled = Conditioning.from_json(
+        json.loads(json.dumps(conditioning.to_json(), sort_keys=True))
+    )
+    assert list(shuffled.meters) == list(conditioning.meters) == ["2/4", "6/8", "12/8"]
+    assert [shuffled.meter_id(m) for m in ("2/4", "6/8", "12/8")] == [0, 1, 2]

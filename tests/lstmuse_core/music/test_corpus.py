@@ -43,7 +43,7 @@ def test_tied_notes_are_one_note(tmp_path: Path) -> None:
 
 
 def test_pickup_bars_line_up_and_the_last_bar_is_filled(tmp_path: Path) -> None:
-    """A one-quarter pickup in 3/4: a half-bar rest before it; the last note held to the bar line."""
+    """A one-beat pickup in 3/4: a two-beat rest before it; the last note held to its bar line."""
     path = _abc(tmp_path, "X:1\nM:3/4\nL:1/4\nK:G\nD | G A B | d2 B | G2 |]\n")
     (song,) = read_file(path, "tune.abc", ReadOptions())
     assert isinstance(song, Song)

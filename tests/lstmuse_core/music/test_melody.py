@@ -123,7 +123,7 @@ def test_transposed_moves_the_key_and_stays_within_midi() -> None:
 
 
 def test_composed_melodies_carry_the_requested_key_and_meter(tmp_path: Path) -> None:
-    """render_composed makes each melody a Melody in the request's key and its meter, to the MIDI."""
+    """render_composed makes each melody a Melody in the request's key and its meter."""
     request = MelodyRequest(
         key="D", bpm=90, audio="none", image="none", random_seed=7, temperature=0.8
     )
