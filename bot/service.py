@@ -53,7 +53,8 @@ class MelodyPost:
     """One melody ready to post: files, the facts for the embed, and its request.
 
     request: the request that makes this melody alone (its own random seed);
-    files: (file name, contents) in the order MIDI, audio, image.
+    files: (file name, contents) in `FILE_KINDS` order: MIDI, audio, image, then any score
+    (MusicXML) that export= asked for.
     """
 
     request: MelodyRequest

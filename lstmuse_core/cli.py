@@ -212,7 +212,17 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
         default="",
         help="a start, as symbols ('60 _ 62 _ r _') or notes ('C4 D4 E4:2')",
     )
-    parser.add_argument("--seed-midi", type=Path, help="a MIDI file whose melody starts the piece")
+    parser.add_argument(
+        "--seed-midi",
+        type=Path,
+        help="a MIDI file whose melody starts the piece, in its key and tempo unless "
+        "--key or --bpm says otherwise",
+    )
+    parser.add_argument(
+        "--seed-bars",
+        type=int,
+        help="keep only the seed melody's first bars (of --meter, else 4/4)",
+    )
     length = parser.add_mutually_exclusive_group()
     length.add_argument(
         "--bars",
@@ -225,12 +235,24 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="at most this many 16th notes after the seed melody (default 256)",
     )
-    parser.add_argument("--key", help="output key: C, D, F#, Bb, Am, 'E minor' ...")
-    parser.add_argument("--bpm", type=float, default=120.0, help="tempo, quarter notes a minute")
+    parser.add_argument(
+        "--key", help="output key: C, D, F#, Bb, Am, 'E minor' ... (default: --seed-midi's)"
+    )
+    parser.add_argument(
+        "--bpm",
+        type=float,
+        help="tempo, quarter notes a minute (default: --seed-midi's, else 120)",
+    )
     parser.add_argument(
         "--instrument",
         default="piano",
         help="General MIDI name, alias or number (see `lstmuse instruments`)",
+    )
+    parser.add_argument(
+        "--octave",
+        type=int,
+        default=0,
+        help="octaves up (or down, -2 to 2) from where the instrument plays the melody at ease",
     )
     parser.add_argument(
         "--meter",
@@ -245,6 +267,12 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--random-seed", type=int, help="same seed, same melody (default: random)")
     parser.add_argument("--audio", choices=("mp3", "ogg", "wav", "none"), default="mp3")
     parser.add_argument("--image", choices=("pianoroll", "score", "none"), default="pianoroll")
+    parser.add_argument(
+        "--score-format",
+        choices=("musicxml", "none"),
+        default="none",
+        help="also write a score for MuseScore and other notation programs",
+    )
     parser.add_argument("--soundfont", type=Path, help="a General MIDI .sf2 file")
     parser.add_argument("--models-dir", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -492,19 +520,12 @@ def _print_musical(musical: dict[str, Any]) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     from lstmuse_core.compose import compose
     from lstmuse_core.music.seed_melody import parse_seed_melody
-    from lstmuse_core.request import MelodyRequest
+    from lstmuse_core.request import DEFAULT_BPM, MelodyRequest
 
     if args.seed_midi is not None and args.seed_melody:
         raise InvalidParameter(
             "seed-midi", str(args.seed_midi), "give --seed-melody or --seed-midi, not both"
         )
-    if args.seed_midi is not None:
-        from lstmuse_core.music.midi import melody_from_midi
-        from lstmuse_core.request import MAX_SEED_STEPS
-
-        seed_melody = melody_from_midi(args.seed_midi, max_steps=MAX_SEED_STEPS)
-    else:
-        seed_melody = parse_seed_melody(args.seed_melody)
     # A bundle path is opened (JSON only, no Keras yet) for its style name; the
     # request is validated before the model loads, so a bad value answers at once.
     bundle_path = _bundle_path(args.style)
@@ -518,19 +539,30 @@ def run_generate(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
-        seed_melody=tuple(seed_melody),
+        seed_melody=tuple(parse_seed_melody(args.seed_melody)),
+        seed_bars=args.seed_bars,
         bars=args.bars,
         steps=args.steps,
         key=args.key,
-        bpm=args.bpm,
+        bpm=DEFAULT_BPM if args.bpm is None else args.bpm,
         instrument=args.instrument,
+        octave=args.octave,
         time_signature=args.meter,
         mode=args.mode,
         count=args.count,
         random_seed=args.random_seed,
         audio=args.audio,
         image=args.image,
+        export=args.score_format,
     )
+    if args.seed_midi is not None:
+        from lstmuse_core.music.midi import read_midi_seed
+        from lstmuse_core.request import MAX_SEED_STEPS
+
+        given = {name for name in ("key", "bpm") if getattr(args, name) is not None}
+        request = request.with_seed_file(
+            read_midi_seed(args.seed_midi, max_steps=MAX_SEED_STEPS), given
+        )
     _writable_folder(args.out, "out")
     generator = None
     if bundle_path is not None:
@@ -549,6 +581,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 "model_version": first.model_version,
                 "random_seed": first.random_seed,
                 "key": first.key,
+                "bpm": request.bpm,
                 "melodies": [c.to_json() for c in composed],
             },
         )

@@ -1,4 +1,4 @@
-"""From a `MelodyRequest` to melodies on disk: sample, move to the key, render.
+"""From a `MelodyRequest` to melodies on disk: sample, move to the key and register, render.
 
 The one place where a request becomes files, used by the CLI, the console
 front end and the worker alike.
@@ -23,6 +23,7 @@ from lstmuse_core.model.generate import (
 from lstmuse_core.music.encoding import transpose_symbols
 from lstmuse_core.music.keys import model_key, parse_key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.register import in_register, seed_for_model
 from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody, validate_stem
 from lstmuse_core.request import MelodyRequest
 
@@ -56,15 +57,7 @@ class ComposedMelody:
             "model_version": self.model_version,
             "key": self.key,
             "time_signature": self.melody.meter,
-            "files": {
-                kind: str(path)
-                for kind, path in (
-                    ("midi", self.files.midi),
-                    ("audio", self.files.audio),
-                    ("image", self.files.image),
-                )
-                if path is not None
-            },
+            "files": {kind: str(path) for kind, path in self.files.by_kind.items()},
             "problems": list(self.files.problems),
         }
 
@@ -110,7 +103,10 @@ def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[S
     A meter or mode the request leaves open is drawn per melody from the
     style's songs (from that melody's seed: the same seed, the same draw);
     with ``bars``, each melody is the best-ending of `CANDIDATES` (see
-    `lstmuse_core.model.generate`).
+    `lstmuse_core.model.generate`). The seed, moved into the model's key
+    space, is also moved by octaves into the pitches the model knows: a seed
+    cut from a melody its instrument moved up (Continue) is still one it can
+    continue, and `render_composed` places the whole melody again.
     """
     assert request.random_seed is not None and request.temperature is not None, (
         "resolve the request first (resolve_request)"
@@ -125,7 +121,10 @@ def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[S
             bars=request.bars,
             meters_allowed=meters,
         )
-        primer = transpose_symbols(request.seed_melody, -request.transposition_for(plan.mode))
+        primer = seed_for_model(
+            transpose_symbols(request.seed_melody, -request.transposition_for(plan.mode)),
+            generator.vocabulary.pitches,
+        )
         plans.append(
             replace(
                 plan,
@@ -148,8 +147,10 @@ def render_composed(
 ) -> list[ComposedMelody]:
     """Render each melody (model key space) in the requested key, in its own meter.
 
-    Each becomes one `Melody` (checked once, here) that the renderer trusts;
-    tempo and instrument are checked once, by `RenderOptions`.
+    Each becomes one `Melody` (checked once, here) that the renderer trusts,
+    in the register its instrument plays at ease moved by the request's
+    ``octave`` (`in_register`; the seed moves with it); tempo and instrument
+    are checked once, by `RenderOptions`. The piano roll marks the seed.
     """
     options = RenderOptions(
         audio_format=request.audio,
@@ -157,6 +158,7 @@ def render_composed(
         soundfont=soundfont,
         bpm=request.bpm,
         instrument=request.instrument,
+        export=request.export,
         **({"max_bytes": max_bytes} if max_bytes else {}),
     )
     assert request.temperature is not None, "resolve the request first (resolve_request)"
@@ -164,13 +166,20 @@ def render_composed(
     seeds = request.melody_seeds()
     for number, (sampled, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
         key = parse_key(request.key, sampled.mode) if request.key else model_key(sampled.mode)
-        melody = Melody.from_model(sampled.symbols, sampled.meter, key)
+        melody = in_register(
+            Melody.from_model(sampled.symbols, sampled.meter, key), options.program, request.octave
+        )
         title = (
             f"LSTMuse {generator.style} #{seed} - {melody.key_name}, {sampled.meter}, "
             f"{request.bpm:g} bpm, temperature {request.temperature:g}"
         )
         files = render_melody(
-            melody, out_dir, stem=f"{stem}-{number}", title=title, options=options
+            melody,
+            out_dir,
+            stem=f"{stem}-{number}",
+            title=title,
+            options=options,
+            seed_steps=len(request.seed_melody),
         )
         composed.append(ComposedMelody(melody, seed, generator.style, generator.version, files))
     return composed

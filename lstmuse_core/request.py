@@ -53,6 +53,7 @@ MAX_AUDIO_SECONDS = 360.0
 IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
 DEFAULT_STEPS = 512  # 32 bars of 4/4 at most, unless the model ends the song sooner
 MAX_RANDOM_SEED = 2**31 - 1
+DEFAULT_BPM = 120.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class MelodyRequest:
     bars: int | None = None
     steps: int | None = None
     key: str | None = None
-    bpm: float = 120.0
+    bpm: float = DEFAULT_BPM
     instrument: str = "piano"
     time_signature: str | None = None
     mode: str | None = None

@@ -13,11 +13,12 @@ from discord.ext import commands
 
 from bot.cogs.errors import APOLOGY
 from bot.commands import COMMANDS, apply_to_slash
-from bot.options import parse_options, request_from_text
+from bot.options import parse_options
 from bot.replies import split_reply
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import LstmuseError
 from lstmuse_core.music.seed_file import check_seed_file_size, read_seed_file
+from lstmuse_core.options import MELODY_OPTIONS, option_fields
 from lstmuse_core.request import MelodyRequest
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,8 @@ class Melodies(commands.Cog):
     )
     async def melody_text(self, ctx: commands.Context[commands.Bot], *, options: str = "") -> None:
         """Generate a melody (the help text is the command table's: `bot.commands`)."""
-        request = request_from_text(options)
+        typed = parse_options(options)
+        request = MelodyRequest.from_options(typed)
         midi = next(
             (a for a in ctx.message.attachments if a.filename.lower().endswith((".mid", ".midi"))),
             None,
@@ -168,17 +170,22 @@ class Melodies(commands.Cog):
         if midi is not None:
             await status.update("Reading your MIDI seed...")
             try:
-                request = request.replace(seed_melody=await self._seed_from(midi))
+                request = await self._seed_from(midi, request, typed)
             except LstmuseError as error:
                 await status.update(f"Sorry: {error}")
                 return
         await self.run_and_post(ctx.author.id, request, status, ctx.send)
 
     @staticmethod
-    async def _seed_from(attachment: discord.Attachment) -> tuple[str, ...]:
-        """The attachment's top voice, read in a child process with time and size limits."""
+    async def _seed_from(
+        attachment: discord.Attachment, request: MelodyRequest, typed: dict[str, str]
+    ) -> MelodyRequest:
+        """``request`` starting with the attachment's top voice, in its key and tempo
+        where the member typed none (``typed``: their options); read in a child
+        process with time and size limits."""
         check_seed_file_size(attachment.size, attachment.filename)  # before downloading it
-        return tuple(await read_seed_file(await attachment.read(), attachment.filename))
+        seed = await read_seed_file(await attachment.read(), attachment.filename)
+        return request.with_seed_file(seed, option_fields(MELODY_OPTIONS, typed))
 
     @app_commands.command(name=MELODY.name, description=MELODY.summary)
     async def melody_slash(
@@ -209,18 +216,17 @@ class Melodies(commands.Cog):
             "random_seed": random_seed,
         }
         # The free text first: a typed parameter wins over the same option written in it.
-        request = MelodyRequest.from_options(
-            {
-                **parse_options(options or ""),
-                **{name: str(value) for name, value in typed.items() if value is not None},
-            }
-        )
+        given = {
+            **parse_options(options or ""),
+            **{name: str(value) for name, value in typed.items() if value is not None},
+        }
+        request = MelodyRequest.from_options(given)
         await interaction.response.defer(thinking=True)  # within Discord's 3 s
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
         if seed_midi is not None:
             await status.update("Reading your MIDI seed...")
             try:
-                request = request.replace(seed_melody=await self._seed_from(seed_midi))
+                request = await self._seed_from(seed_midi, request, given)
             except LstmuseError as error:
                 await status.update(f"Sorry: {error}")
                 return

@@ -504,33 +504,17 @@ def roll_back(
 
 
 def same_dataset(incumbent: Mapping[str, Any], candidate: Mapping[str, Any]) -> tuple[bool, str]:
-    """Whether two bundles' configs name the same dataset, and how that was decided.
-
-    Bundles record a content fingerprint of their songs (ids and symbols).
-    Older bundles (the committed ones) have none: then the song ids of their
-    recorded split and the step count must match.
-    """
+    """Whether two bundles' configs name the same dataset (the content fingerprint of their
+    songs: ids and symbols), and what each was, in words."""
     old = dict(incumbent.get("dataset") or {})
     new = dict(candidate.get("dataset") or {})
 
     def described(info: Mapping[str, Any]) -> str:
         return f"{info.get('songs_kept', '?')} songs from {info.get('source', '?')}"
 
-    if old.get("fingerprint") and new.get("fingerprint"):
-        if old["fingerprint"] == new["fingerprint"]:
-            return True, f"same dataset (fingerprint {str(new['fingerprint'])[:12]})"
-        return False, f"a different dataset ({described(new)}; the active one: {described(old)})"
-
-    def song_ids(info: Mapping[str, Any]) -> set[str]:
-        return {i for ids in dict(info.get("split_ids") or {}).values() for i in ids}
-
-    old_ids, new_ids = song_ids(old), song_ids(new)
-    if old_ids and old_ids == new_ids and old.get("steps") == new.get("steps"):
-        return True, "same song ids and step count (the active bundle records no fingerprint)"
-    return False, (
-        f"a different dataset ({described(new)}; the active one: {described(old)}, "
-        "compared by song ids and step count)"
-    )
+    if old.get("fingerprint") and old.get("fingerprint") == new.get("fingerprint"):
+        return True, f"same dataset (fingerprint {str(new['fingerprint'])[:12]})"
+    return False, f"a different dataset ({described(new)}; the active one: {described(old)})"
 
 
 def promote(

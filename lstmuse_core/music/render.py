@@ -2,10 +2,11 @@
 
 `render_melody` is the one entry point for front ends. It always writes the
 MIDI file; audio (FluidSynth, then MP3 through LAME in-process, OGG Vorbis
-through pydub + ffmpeg, or WAV) and a picture (a piano roll drawn with
-Pillow, or sheet music via LilyPond) are made when their tools are
-installed, and an output that cannot be made becomes one readable line in
-`RenderResult.problems` naming what to install.
+through pydub + ffmpeg, or WAV), a picture (a piano roll drawn with Pillow,
+or sheet music via LilyPond) and, when asked, a MusicXML score for notation
+programs (music21) are made when their tools are installed, and an output
+that cannot be made becomes one readable line in `RenderResult.problems`
+naming what to install.
 
 Heavy libraries (pyfluidsynth, lameenc, pydub, Pillow, music21) are imported
 inside the functions that use them, so importing this module stays cheap.
@@ -39,16 +40,19 @@ from lstmuse_core.music.encoding import STEPS_PER_QUARTER
 from lstmuse_core.music.formats import (
     AUDIO_FORMATS,
     DEFAULT_MAX_BYTES,
+    EXPORT_FORMATS,
     IMAGE_KINDS,
     MAX_MAX_BYTES,
     MIN_MAX_BYTES,
     SAMPLE_RATE,
     TAIL_SECONDS,
 )
+from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import (
     melody_to_midi,
     resolve_instrument,
+    signature_sharps,
     step_seconds,
     validate_bpm,
 )
@@ -85,12 +89,18 @@ PIANOROLL_COLOURS = {
     "note": (59, 111, 182),
     "note_edge": (29, 58, 99),
     "text": (0, 0, 0),
+    # The seed melody's bars: a warm paper tone, so what was given stands apart
+    # from what was generated, and a line where the seed ends.
+    "seed": (255, 244, 222),
+    "seed_black_key_row": (240, 228, 204),
+    "seed_line": (196, 120, 20),
 }
 PIANOROLL_FONT_PX = {"title": 22, "label": 17}
 # zlib level 1: 2.5 ms less than the default 6 for 28 KB instead of 21 KB; the
 # rest of the ~7 ms is Pillow choosing a PNG filter for every row.
 PIANOROLL_PNG_COMPRESS_LEVEL = 1
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_NOTE_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 SCORE_RESOLUTION_DPI = 130  # LilyPond's PNG resolution; ~1000 px wide for one system
 TOOL_TIMEOUT_SECONDS = 60
 
@@ -107,7 +117,8 @@ class RenderOptions:
     ``bpm``: quarter notes a minute (20-300); ``instrument``: a General MIDI
     program 0-127 or a name (``"flute"``), resolved into ``program``;
     ``audio_format``: "mp3", "ogg", "wav" or "none"; ``image``: "pianoroll",
-    "score" (sheet music, needs LilyPond) or "none"; ``soundfont``: an .sf2
+    "score" (sheet music, needs LilyPond) or "none"; ``export``: "musicxml"
+    (a score for notation programs) or "none"; ``soundfont``: an .sf2
     file, else ``$LSTMUSE_SOUNDFONT``, else FluidR3_GM, else pretty_midi's
     TimGM6mb; ``max_bytes``: the cap for all files together, in bytes.
     This is the render boundary: everything is checked here, once, and not
@@ -120,6 +131,7 @@ class RenderOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     bpm: float = 120.0
     instrument: int | str = 0
+    export: str = "none"
     program: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +146,9 @@ class RenderOptions:
         image = str(self.image).strip().lower()
         if image not in IMAGE_KINDS:
             raise InvalidParameter("image", self.image, "one of " + ", ".join(IMAGE_KINDS))
+        export = str(self.export).strip().lower()
+        if export not in EXPORT_FORMATS:
+            raise InvalidParameter("export", self.export, "one of " + ", ".join(EXPORT_FORMATS))
         if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
             raise InvalidParameter("max_bytes", self.max_bytes, "a whole number of bytes")
         if not MIN_MAX_BYTES <= self.max_bytes <= MAX_MAX_BYTES:
@@ -149,6 +164,7 @@ class RenderOptions:
             soundfont = Path(soundfont)
         object.__setattr__(self, "audio_format", audio_format)
         object.__setattr__(self, "image", image)
+        object.__setattr__(self, "export", export)
         object.__setattr__(self, "soundfont", soundfont)
 
 
@@ -156,18 +172,31 @@ class RenderOptions:
 class RenderResult:
     """The files `render_melody` made (None where not asked for or not made).
 
-    ``problems``: one human-readable line per output that could not be made.
+    ``problems``: one human-readable line per output that could not be made;
+    ``musicxml``: the score for notation programs, when ``export`` asked for it.
     """
 
     midi: Path
     audio: Path | None
     image: Path | None
     problems: list[str] = field(default_factory=list)
+    musicxml: Path | None = None
+
+    @property
+    def by_kind(self) -> dict[str, Path]:
+        """Every file made by its kind: ``midi``, ``audio``, ``image``, ``musicxml``."""
+        files = {
+            "midi": self.midi,
+            "audio": self.audio,
+            "image": self.image,
+            "musicxml": self.musicxml,
+        }
+        return {kind: path for kind, path in files.items() if path is not None}
 
     @property
     def paths(self) -> list[Path]:
         """Every file made, MIDI first."""
-        return [p for p in (self.midi, self.audio, self.image) if p is not None]
+        return list(self.by_kind.values())
 
     @property
     def total_bytes(self) -> int:
@@ -191,11 +220,15 @@ def render_melody(
     stem: str,
     title: str = "",
     options: RenderOptions | None = None,
+    seed_steps: int = 0,
 ) -> RenderResult:
-    """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>`` and ``<stem>.png``.
+    """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>``, ``<stem>.png``
+    and ``<stem>.musicxml``.
 
     ``melody``: symbols, meter and key, checked when it was made; ``title``:
-    shown on the picture; ``options``: tempo, instrument and outputs. A bad
+    shown on the picture and the score; ``options``: tempo, instrument and
+    outputs; ``seed_steps``: how many of the first 16th-note steps were the
+    given seed melody (the piano roll marks them). A bad
     stem or a melody without a note raises `InvalidParameter` before any file
     is written. A missing tool only adds a line to ``problems``. If the files
     together exceed ``options.max_bytes`` they are deleted and `RenderError`
@@ -227,12 +260,21 @@ def render_melody(
             else None
         )
         image_path, image_problem = _image_output(
-            melody, out_dir / f"{stem}.png", options.image, title, options.bpm
+            melody, out_dir / f"{stem}.png", options.image, title, options.bpm, seed_steps
+        )
+        score_path, score_problem = _export_output(
+            melody, out_dir / f"{stem}.musicxml", options.export, title, options.bpm
         )
         audio_path, audio_problem = audio_job.result() if audio_job else (None, None)
-    problems = [p for p in (audio_problem, image_problem) if p is not None]
+    problems = [p for p in (audio_problem, image_problem, score_problem) if p is not None]
 
-    result = RenderResult(midi=midi_path, audio=audio_path, image=image_path, problems=problems)
+    result = RenderResult(
+        midi=midi_path,
+        audio=audio_path,
+        image=image_path,
+        problems=problems,
+        musicxml=score_path,
+    )
     total = result.total_bytes
     if total > options.max_bytes:
         for path in result.paths:
@@ -265,17 +307,29 @@ def _require_notes(melody: Melody) -> None:
 
 
 def _image_output(
-    melody: Melody, path: Path, kind: str, title: str, bpm: float
+    melody: Melody, path: Path, kind: str, title: str, bpm: float, seed_steps: int
 ) -> tuple[Path | None, str | None]:
     """Draw ``kind`` (pianoroll, score, none) at ``path``: (path, None) or (None, the problem)."""
     try:
         if kind == "score":
             return render_score(melody, path, title=title, bpm=bpm), None
         if kind == "pianoroll":
-            return render_pianoroll(melody, path, title=title), None
+            return render_pianoroll(melody, path, title=title, seed_steps=seed_steps), None
         return None, None
     except LstmuseError as error:
         return None, f"No {'sheet music' if kind == 'score' else 'piano roll'}: {error}"
+
+
+def _export_output(
+    melody: Melody, path: Path, export: str, title: str, bpm: float
+) -> tuple[Path | None, str | None]:
+    """Write the ``export`` score (musicxml, none) at ``path``: (path, None) or (None, why not)."""
+    if export == "none":
+        return None, None
+    try:
+        return write_musicxml(melody, path, title=title, bpm=bpm), None
+    except LstmuseError as error:
+        return None, f"No MusicXML score: {error}"
 
 
 # --- Audio -------------------------------------------------------------------
@@ -536,13 +590,16 @@ def _xing_frame(frames: bytes) -> bytes:
 # --- Pictures ----------------------------------------------------------------
 
 
-def render_pianoroll(melody: Melody, path: Path, *, title: str = "") -> Path:
+def render_pianoroll(melody: Melody, path: Path, *, title: str = "", seed_steps: int = 0) -> Path:
     """Draw the melody as a piano roll PNG (`PIANOROLL_SIZE`, 1200 x 500 px) at ``path``.
 
     x: 16th-note steps, with bar lines, beat lines and bar numbers from the
-    melody's meter; y: pitches named C4, F#4..., black-key rows shaded;
-    ``title`` on top. Drawn with Pillow straight onto pixels (~5 ms; the
-    matplotlib figure it replaces took ~60 ms for the same picture).
+    melody's meter; y: pitches named as the melody's key spells them (C4,
+    F#4 in sharp keys, Bb4 in flat ones), black-key rows shaded; ``title``
+    on top. The first ``seed_steps`` steps, the seed melody, are shaded and
+    labelled "seed" up to a line where the generated music begins. Drawn
+    with Pillow straight onto pixels (~5 ms; the matplotlib figure it
+    replaces took ~60 ms for the same picture).
     """
     try:
         from PIL import Image, ImageDraw
@@ -567,12 +624,16 @@ def render_pianoroll(melody: Melody, path: Path, *, title: str = "") -> Path:
 
     image = Image.new("RGB", PIANOROLL_SIZE, colours["background"])
     draw = ImageDraw.Draw(image)
+    seed_end = x_at(min(seed_steps, total_steps))
+    if seed_steps > 0:
+        draw.rectangle((left, top, seed_end, bottom), colours["seed"])
     # Black-key rows shaded, like a keyboard on its side: pitches read at a glance.
     for pitch in range(low, high + 1):
         if pitch % 12 in (1, 3, 6, 8, 10):
-            draw.rectangle(
-                (left, y_at(pitch + 0.5), right, y_at(pitch - 0.5) - 1), colours["black_key_row"]
-            )
+            row_top, row_bottom = y_at(pitch + 0.5), y_at(pitch - 0.5) - 1
+            draw.rectangle((left, row_top, right, row_bottom), colours["black_key_row"])
+            if seed_steps > 0:
+                draw.rectangle((left, row_top, seed_end, row_bottom), colours["seed_black_key_row"])
     beat_steps = _beat_steps(*melody.time_signature)
     if beat_steps >= 2 and beat_steps * step_px >= 4:  # beat lines only where not crammed
         for step in np.arange(0.0, total_steps, beat_steps):
@@ -595,10 +656,13 @@ def render_pianoroll(melody: Melody, path: Path, *, title: str = "") -> Path:
     draw.rectangle((left, top, right, bottom), outline=text)  # the frame, over the rows' ends
 
     label_font = _font(PIANOROLL_FONT_PX["label"])
+    if seed_steps > 0:  # over the bar line a seed of whole bars ends on
+        draw.rectangle((seed_end - 1, top, seed_end, bottom), colours["seed_line"])
+        draw.text((seed_end - 5, top + 3), "seed", colours["seed_line"], label_font, anchor="ra")
     for pitch in _pitch_ticks(low, high):
         y = y_at(pitch)
         draw.line((left - 5, y, left - 1, y), text)
-        draw.text((left - 8, y), _note_name(pitch), text, label_font, anchor="rm")
+        draw.text((left - 8, y), note_name(pitch, melody.key), text, label_font, anchor="rm")
     label_every = max(1, math.ceil(len(bar_starts) / 16))  # at most 16 bar numbers
     for bar in range(0, len(bar_starts), label_every):
         x = x_at(bar_starts[bar])
@@ -612,9 +676,14 @@ def render_pianoroll(melody: Melody, path: Path, *, title: str = "") -> Path:
     return path
 
 
-def _note_name(pitch: int) -> str:
-    """MIDI pitch as a name with octave: 60 -> C4, 66 -> F#4."""
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+def note_name(pitch: int, key: Key | None = None) -> str:
+    """MIDI pitch as a name with octave, spelled as ``key``'s signature: 60 -> C4, 70 -> Bb4.
+
+    Keys whose signature has flats (F, Bb, Eb, ... major; D, G, C ... minor;
+    G dorian) name black keys with flats; others (and no key) with sharps.
+    """
+    names = FLAT_NOTE_NAMES if key is not None and signature_sharps(key) < 0 else NOTE_NAMES
+    return f"{names[pitch % 12]}{pitch // 12 - 1}"
 
 
 @functools.cache
@@ -656,12 +725,22 @@ def _pitch_ticks(low: int, high: int) -> list[int]:
     return [p for p in range(low, high + 1) if p % 12 in classes]
 
 
+def write_musicxml(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
+    """Write the melody as a MusicXML score at ``path``, for MuseScore and other notation programs.
+
+    The score carries the melody's meter, key signature (`_music21_score`),
+    ``bpm`` as its metronome mark and ``title`` (plain text only) as its name.
+    """
+    _music21_score(melody, title=title, bpm=bpm).write("musicxml", fp=str(path))
+    return path
+
+
 def render_score(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
     """Engrave the melody as sheet music PNG at ``path`` with LilyPond.
 
     ``bpm`` (checked before, as `RenderOptions` does) is the metronome mark.
-    music21 builds the score (the melody's meter, bar lines, ties, a key
-    signature from key analysis) and writes MusicXML; ``musicxml2ly`` and ``lilypond`` run in a
+    music21 builds the score (`_music21_score`) and writes MusicXML;
+    ``musicxml2ly`` and ``lilypond`` run in a
     temporary directory on fixed file names, with argument lists (no shell).
     Only letters, digits and simple punctuation of ``title`` are kept.
     Needs Debian's ``lilypond`` (which provides ``musicxml2ly``).
@@ -695,8 +774,15 @@ def render_score(melody: Melody, path: Path, *, title: str = "", bpm: float = 12
 
 
 def _music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
+    """One part in the melody's meter and key, bar lines and ties made, titled ``title``.
+
+    The key signature is the melody's own key (D dorian: none; G dorian: one
+    flat), which key analysis, knowing only major and minor, would get wrong
+    for modes; a melody in the model's key space (no key) gets no signature,
+    as its MIDI file does, and whichever of C major or A minor analysis hears.
+    """
     try:
-        from music21 import clef, metadata, meter, note, stream, tempo
+        from music21 import clef, key, metadata, meter, note, stream, tempo
     except ImportError as error:  # pragma: no cover - music21 is a core dependency
         raise MissingToolError("music21", "pip install music21") from error
 
@@ -705,13 +791,19 @@ def _music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
     part.append(tempo.MetronomeMark(number=round(bpm)))
     for event in melody.notes:
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)
-        item.quarterLength = event.duration / 4
+        item.quarterLength = event.duration / STEPS_PER_QUARTER
         part.append(item)
-    key = part.analyze("key")
+    if melody.key is not None:
+        # music21 writes a flat as '-': Bb is "B-".
+        score_key = key.Key(
+            melody.key.tonic[0] + melody.key.tonic[1:].replace("b", "-"), melody.key.mode
+        )
+    else:
+        score_key = key.Key("a" if part.analyze("key").mode == "minor" else "C")
     for item in part.recurse().notes:
         for p in item.pitches:
-            _spell_in_key(p, key)
-    part.insert(0, key)
+            _spell_in_key(p, score_key)
+    part.insert(0, score_key)
     part.insert(0, clef.bestClef(part, recurse=True))
     score = stream.Score([part])
     # movementName alone becomes LilyPond's title; an empty composer stops

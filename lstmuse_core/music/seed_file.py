@@ -6,7 +6,8 @@ tick). A bot must not do that on its event loop, nor at all without limits,
 so the file is read by ``python -m lstmuse_core.music.seed_file`` with a wall-clock
 timeout, an address-space and CPU-time limit, and a note-count check made
 with mido before pretty_midi sees the file. The child answers one JSON line:
-``{"symbols": [...]}`` or ``{"error": {"allowed": ..., "hint": ...}}``.
+``{"symbols": [...], "key": "Bb major" or null, "bpm": 96.0 or null}`` or
+``{"error": {"allowed": ..., "hint": ...}}``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import sys
 import weakref
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.midi import SEED_FILE_ALLOWED, melody_from_midi
+from lstmuse_core.music.keys import parse_key
+from lstmuse_core.music.midi import SEED_FILE_ALLOWED, MidiSeed, read_midi_seed
 from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS
 
 MAX_SEED_FILE_BYTES = 1024 * 1024
@@ -40,11 +42,11 @@ async def read_seed_file(
     *,
     max_steps: int = MAX_TYPED_SEED_STEPS,
     timeout: float = SEED_FILE_SECONDS,
-) -> list[str]:
-    """The top voice of a MIDI file's first ``max_steps`` 16th notes, as model symbols.
+) -> MidiSeed:
+    """The top voice of a MIDI file's first ``max_steps`` 16th notes, with its key and tempo.
 
-    Raises `InvalidParameter` (``seed``) naming the file for anything too
-    large, too slow, too dense or unreadable.
+    See `read_midi_seed`. Raises `InvalidParameter` (``seed``) naming the
+    file for anything too large, too slow, too dense or unreadable.
     """
     check_seed_file_size(len(data), name)
     slots = _reading.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_READING_AT_ONCE))
@@ -59,7 +61,11 @@ async def read_seed_file(
     if "error" in answer:
         error = answer["error"]
         raise InvalidParameter("seed", name, error["allowed"], hint=error.get("hint", ""))
-    return [str(symbol) for symbol in answer["symbols"]]
+    return MidiSeed(
+        tuple(str(symbol) for symbol in answer["symbols"]),
+        parse_key(answer["key"]) if answer.get("key") else None,
+        float(answer["bpm"]) if answer.get("bpm") is not None else None,
+    )
 
 
 def check_seed_file_size(size: int, name: str) -> None:
@@ -125,7 +131,12 @@ def _read(data: bytes, max_steps: int) -> dict[str, object]:
             }
         }
     try:
-        return {"symbols": melody_from_midi(data, max_steps=max_steps)}
+        seed = read_midi_seed(data, max_steps=max_steps)
+        return {
+            "symbols": list(seed.symbols),
+            "key": seed.key.name if seed.key is not None else None,
+            "bpm": seed.bpm,
+        }
     except InvalidParameter as error:
         return {"error": {"allowed": error.allowed, "hint": error.hint}}
 

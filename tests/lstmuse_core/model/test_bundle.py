@@ -74,9 +74,11 @@ def test_retrain_on_a_different_dataset_needs_force(
     assert (refused.version, refused.previous, refused.action) == ("v002", "v001", "refused")
     # The incumbent was scored on the candidate's held-out drones, not on its own erk5 songs.
     dataset = build_dataset(input_dir=drones, cache_dir=tmp_path / "cache")
-    drones_held_out = dataset.melodies("test")
+    drones_held_out = dataset.songs_in("test")
     incumbent = load_bundle(models / "tinyfolk" / "v001")
-    expected = score_model(incumbent.load_model(), incumbent.vocabulary, drones_held_out)
+    expected = score_model(
+        incumbent.load_model(), incumbent.vocabulary, incumbent.conditioning, drones_held_out
+    )
     assert refused.details["compared_songs"] == expected.songs == 4
     assert math.isclose(refused.details["incumbent_bits_per_symbol"], expected.bits_per_symbol)
     # On those songs the drone model is better: only the dataset rule keeps it out.
@@ -102,15 +104,15 @@ def test_worse_retrain_on_the_same_songs_is_kept(
     )
     assert not worse.promoted and active_version("tinyfolk", models) == "v001"
     note = worse.promotion_note
-    assert note.startswith("kept v001") and "on the same 3 held-out songs" in note
+    assert note.startswith("kept v001") and "on the same 2 held-out songs" in note
     details = history("tinyfolk", models)[-1].details
-    assert details["same_dataset"] and details["compared_songs"] == 3
+    assert details["same_dataset"] and details["compared_songs"] == 2
     own = tiny_training.bundle.metrics["test"]["bits_per_symbol"]
     assert math.isclose(details["incumbent_bits_per_symbol"], own, rel_tol=1e-4)
     # An equally good copy on the same dataset is promoted (songs read from its config).
     shutil.copytree(tiny_training.bundle.path, models / "tinyfolk" / "v003")
     promoted, note = promote(load_bundle(models / "tinyfolk" / "v003"), models_dir=models)
-    assert promoted and note.startswith("v003 is now active (was v001): on the same 3")
+    assert promoted and note.startswith("v003 is now active (was v001): on the same 2")
 
 
 def _history_of_three(tiny_training: StyleTrainingResult, root: Path) -> Path:
@@ -223,14 +225,3 @@ def test_every_bundle_function_takes_names_only(
     assert bundles.check_style_name("tinyfolk") == "tinyfolk"  # older callers' import
 
 
-def test_committed_bundles_without_fingerprint_compare_song_ids() -> None:
-    """Bundles that predate fingerprints are the same dataset only with the same ids and steps."""
-    committed = Path(__file__).resolve().parents[3] / "trained_models"  # not $LSTMUSE_MODELS_DIR
-    folk_v1 = load_bundle(committed / "folk" / "v001").config_json
-    folk_v2 = load_bundle(committed / "folk" / "v002").config_json
-    irish = load_bundle(committed / "irish" / "v001").config_json
-    assert "fingerprint" not in folk_v1["dataset"]
-    same, why = bundles.same_dataset(folk_v1, folk_v2)
-    assert same and "no fingerprint" in why
-    same, why = bundles.same_dataset(folk_v1, irish)
-    assert not same and "different dataset" in why and "1321 songs" in why

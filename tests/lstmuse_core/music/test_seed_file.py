@@ -8,12 +8,15 @@ import mido
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.keys import Key
 from lstmuse_core.music.seed_file import MAX_SEED_FILE_NOTES, read_seed_file
 
 
-def _midi(notes: int, *, ticks_per_note: int = 480) -> bytes:
+def _midi(
+    notes: int, *, ticks_per_note: int = 480, meta: tuple[mido.MetaMessage, ...] = ()
+) -> bytes:
     midi = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack()
+    track = mido.MidiTrack(meta)
     midi.tracks.append(track)
     for number in range(notes):
         pitch = 60 + number % 12
@@ -26,10 +29,22 @@ def _midi(notes: int, *, ticks_per_note: int = 480) -> bytes:
 
 async def test_a_midi_seed_is_read_as_its_top_voice() -> None:
     """Four quarter notes become four onsets, each held for three more 16ths."""
-    symbols = await read_seed_file(_midi(4), "four.mid")
-    assert symbols == [
+    seed = await read_seed_file(_midi(4), "four.mid")
+    assert seed.symbols == tuple(
         symbol for pitch in ["60", "61", "62", "63"] for symbol in (pitch, "_", "_", "_")
-    ]
+    )
+    assert (seed.key, seed.bpm) == (None, None)  # the file says neither
+
+
+async def test_the_child_reports_the_files_key_and_tempo() -> None:
+    """A file in Eb minor at 84 bpm: the child's answer carries both, spelled as written."""
+    meta = (
+        mido.MetaMessage("key_signature", key="Ebm", time=0),
+        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(84), time=0),
+    )
+    seed = await read_seed_file(_midi(2, meta=meta), "minor.mid")
+    assert seed.key == Key("Eb", "minor")
+    assert seed.bpm == 84.0
 
 
 async def test_a_dense_file_is_refused_by_its_note_count() -> None:
