@@ -179,7 +179,8 @@ class MelodyRequest:
                 "audio",
                 self.audio,
                 f"files of at most {DEFAULT_MAX_BYTES // 2**20} MiB per melody; {seconds:.0f} s "
-                f"of {self.audio} is about {audio_bytes / 2**20:.1f} MiB (use audio=mp3 or ogg)",
+                f"of {self.audio} is about {audio_bytes / 2**20:.1f} MiB "
+                f"(use audio=mp3 or ogg{', or export=none' if self.export != 'none' else ''})",
             )
 
     @property

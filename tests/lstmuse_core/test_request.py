@@ -9,7 +9,11 @@ import time
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.keys import Key
+from lstmuse_core.music.midi import MidiSeed
+from lstmuse_core.options import MELODY_OPTIONS, option_fields
 from lstmuse_core.request import (
+    DEFAULT_BPM,
     MAX_RANDOM_SEED,
     MAX_TOTAL_STEPS,
     RETRAIN_PRESETS,
@@ -40,6 +44,12 @@ from lstmuse_core.request import (
         ({"style": "@everyone"}, "style", "lower-case letters"),
         ({"random_seed": "9" * 5000}, "random_seed", "a whole number"),
         ({"bpm": "nan"}, "bpm", "a finite number"),
+        ({"octave": "3"}, "octave", "a whole number from -2 to 2"),
+        ({"octave": "0.5"}, "octave", "a whole number"),
+        ({"seed_bars": "0"}, "seed_bars", "a whole number from 1 to 64"),
+        ({"export": "pdf"}, "export", "one of none, musicxml"),
+        # 57 bars of WAV fit with a piano roll, not with a MusicXML score as well.
+        ({"bars": "57", "audio": "wav", "export": "musicxml"}, "audio", "or export=none"),
     ],
 )
 def test_costly_or_unsafe_requests_are_refused_by_name(
@@ -126,3 +136,63 @@ def test_importing_the_request_does_not_load_the_renderer() -> None:
     code = "import sys, lstmuse_core.request; print('lstmuse_core.music.render' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_typed_options_set_octave_seed_bars_and_export() -> None:
+    """octave, seed_bars and export are typed options; any case of export is accepted."""
+    request = MelodyRequest.from_options({"octave": "-1", "seed-bars": "2", "Export": "MusicXML"})
+    assert (request.octave, request.seed_bars, request.export) == (-1, 2, "musicxml")
+    # What the score costs is counted: without it, 57 bars of WAV fit (refused above with it).
+    assert MelodyRequest.from_options({"bars": "57", "audio": "wav"}).export == "none"
+    assert MelodyRequest.from_json(request.to_json()) == request
+
+
+@pytest.mark.parametrize(
+    ("meter", "kept"),
+    [(None, 16), ("3/4", 12), ("6/8", 12), ("2/4", 8)],
+)
+def test_seed_bars_keeps_the_first_bars_of_the_meter(meter: str | None, kept: int) -> None:
+    """seed_bars=1 keeps one bar of the request's meter (4/4 without one), cut on a bar line."""
+    seed = "C4 D4 E4 F4 G4:2 A4 B4 C5:4"  # 44 16ths
+    options = {"seed": seed, "seed_bars": "1", **({"meter": meter} if meter else {})}
+    request = MelodyRequest.from_options(options)
+    full = MelodyRequest.from_options({"seed": seed}).seed_melody
+    assert request.seed_melody == full[:kept]
+    # The cut is kept when the request is changed, and a later seed (a MIDI file) is cut too.
+    assert request.replace(count=2).seed_melody == full[:kept]
+    assert request.replace(seed_melody=full).seed_melody == full[:kept]
+    assert MelodyRequest.from_options({"seed": seed, "seed_bars": "32"}).seed_melody == full
+
+
+SEED_IN_G = MidiSeed(("67", "_", "_", "_", "71", "_", "74", "_"), Key("G"), 96.0)
+
+
+def test_a_midi_seed_brings_its_key_and_tempo_where_none_was_typed() -> None:
+    """A G major file at 96 bpm: the request plays in G major at 96 bpm."""
+    request = MelodyRequest().with_seed_file(SEED_IN_G)
+    assert (request.key, request.mode, request.bpm) == ("G major", "major", 96.0)
+    assert request.seed_melody == SEED_IN_G.symbols
+
+
+def test_a_typed_key_and_bpm_win_over_the_midi_seeds() -> None:
+    """key=D and bpm=120 typed: the file's G major and 96 bpm are not applied (even 120 counts)."""
+    typed = {"key": "D", "tempo": "120"}
+    request = MelodyRequest.from_options(typed)
+    started = request.with_seed_file(SEED_IN_G, option_fields(MELODY_OPTIONS, typed))
+    assert (started.key, started.bpm) == ("D", DEFAULT_BPM)
+    assert started.seed_melody == SEED_IN_G.symbols
+
+
+def test_a_typed_mode_reads_the_files_signature_in_that_mode() -> None:
+    """mode=dorian and a G major (one sharp) file: A dorian, the dorian key with one sharp."""
+    typed = {"mode": "dorian"}
+    request = MelodyRequest.from_options(typed).with_seed_file(
+        SEED_IN_G, option_fields(MELODY_OPTIONS, typed)
+    )
+    assert (request.key, request.mode) == ("A dorian", "dorian")
+
+
+def test_a_midi_seed_without_key_or_tempo_changes_neither() -> None:
+    """A file that states no key or tempo leaves the request's key unset and bpm at 120."""
+    request = MelodyRequest().with_seed_file(MidiSeed(("60", "_")))
+    assert (request.key, request.mode, request.bpm) == (None, None, DEFAULT_BPM)

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
+import mido
 import pretty_midi
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.keys import MODES, Key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.music.midi import (
+    MAX_BPM,
+    MidiSeed,
+    key_with_signature,
     melody_from_midi,
     melody_to_midi,
+    read_midi_seed,
     resolve_instrument,
+    signature_sharps,
     write_midi,
 )
 
@@ -227,3 +235,110 @@ def test_midi_carries_the_melody_key_signature(key: str | None, expected: str) -
     assert pretty_midi.key_number_to_key_name(signature.key_number) == expected
     (meter,) = midi.time_signature_changes
     assert (meter.numerator, meter.denominator) == (3, 4)
+
+
+def _seed_file(
+    meta: Sequence[mido.MetaMessage] = (), *more_tracks: list[mido.MetaMessage]
+) -> bytes:
+    """A MIDI file: ``meta`` events and one C4 quarter note, then a track for each of ``more``."""
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(
+        mido.MidiTrack(
+            [
+                *meta,
+                mido.Message("note_on", note=60, velocity=80, time=0),
+                mido.Message("note_off", note=60, velocity=0, time=480),
+            ]
+        )
+    )
+    midi.tracks += [mido.MidiTrack(events) for events in more_tracks]
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+# Events outside the first track break the standard, and pretty_midi says so.
+@pytest.mark.filterwarnings("ignore:Tempo, Key or Time signature change events")
+def test_a_seed_file_states_its_key_and_tempo() -> None:
+    """The earliest key signature (as spelled: Gb, not F#) and tempo of any track come back."""
+    tempo_92, tempo_140 = mido.bpm2tempo(92), mido.bpm2tempo(140)
+    seed = read_midi_seed(
+        _seed_file(
+            (),
+            [
+                mido.MetaMessage("key_signature", key="D", time=960),
+                mido.MetaMessage("set_tempo", tempo=tempo_140, time=0),
+            ],
+            [
+                mido.MetaMessage("key_signature", key="Gb", time=0),
+                mido.MetaMessage("set_tempo", tempo=tempo_92, time=0),
+            ],
+        )
+    )
+    assert seed == MidiSeed(("60", "_", "_", "_"), Key("Gb", "major"), 92.0)
+    minor = read_midi_seed(_seed_file([mido.MetaMessage("key_signature", key="Bbm")]))
+    assert minor.key == Key("Bb", "minor")
+
+
+def test_a_seed_file_without_key_or_tempo_says_none() -> None:
+    """No key-signature or tempo event: key and bpm are None (pretty_midi would claim 120)."""
+    seed = read_midi_seed(_seed_file())
+    assert (seed.key, seed.bpm) == (None, None)
+
+
+def test_a_seed_files_tempo_is_rounded_and_kept_in_range() -> None:
+    """110 bpm (545,454 microseconds) reads as 110; 400 bpm as the fastest allowed."""
+    fast = [mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(400))]
+    assert read_midi_seed(_seed_file(fast)).bpm == MAX_BPM
+    usual = [mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(110))]
+    assert read_midi_seed(_seed_file(usual)).bpm == 110.0
+
+
+def test_our_own_midi_file_reads_back_with_its_key_and_tempo(tmp_path: Path) -> None:
+    """A melody in E minor written at 96 bpm is a seed in E minor at 96 bpm."""
+    path = write_midi(
+        Melody.from_model(["57", "_", "59", "60"], "3/4", "E minor"), tmp_path / "m.mid", bpm=96
+    )
+    seed = read_midi_seed(path)
+    assert (seed.key, seed.bpm) == (Key("E", "minor"), 96.0)
+
+
+@pytest.mark.parametrize(
+    ("tonic", "mode", "sharps"),
+    [
+        ("C", "major", 0),
+        ("F", "major", -1),
+        ("Gb", "major", -6),
+        ("F#", "major", 6),
+        ("D", "minor", -1),
+        ("Eb", "minor", -6),
+        ("C#", "minor", 4),
+        ("D", "dorian", 0),
+        ("G", "dorian", -1),
+        ("B", "lydian", 6),
+        ("F", "locrian", -6),
+    ],
+)
+def test_signature_sharps_follow_the_spelling(tonic: str, mode: str, sharps: int) -> None:
+    """Sharps (negative: flats) as music21 counts them; Gb and F# differ though they sound alike."""
+    from music21 import key
+
+    assert signature_sharps(Key(tonic, mode)) == sharps
+    assert key.Key(tonic.replace("b", "-"), mode).sharps == sharps
+
+
+def test_every_signature_has_a_key_in_every_mode() -> None:
+    """key_with_signature inverts signature_sharps for -7..7 sharps in all seven modes."""
+    for sharps in range(-7, 8):
+        for mode in MODES:
+            found = key_with_signature(sharps, mode)
+            assert found.mode == mode and signature_sharps(found) == sharps
+
+
+def test_a_seed_files_signature_is_read_in_the_mode_asked_for() -> None:
+    """A G major file in dorian is A dorian; in its own mode or none, it stays G major."""
+    seed = MidiSeed(("67",), Key("G"), None)
+    assert seed.key_in_mode("dorian") == Key("A", "dorian")
+    assert seed.key_in_mode("minor") == Key("E", "minor")
+    assert seed.key_in_mode(None) == seed.key_in_mode("major") == Key("G")
+    assert MidiSeed(("67",)).key_in_mode("dorian") is None
