@@ -18,6 +18,7 @@ from pydub.utils import mediainfo
 from lstmuse_core.errors import InvalidParameter, RenderError
 from lstmuse_core.music import render
 from lstmuse_core.music.encoding import is_pitch
+from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render import RenderOptions, render_melody, synthesize
@@ -185,12 +186,18 @@ def test_piano_roll_is_a_phone_sized_png(tmp_path: Path) -> None:
 
 
 def _pianoroll_pixels(
-    tmp_path: Path, symbols: list[str], time_signature: str = "4/4"
+    tmp_path: Path,
+    symbols: list[str],
+    time_signature: str = "4/4",
+    *,
+    key: Key | None = None,
+    seed_steps: int = 0,
 ) -> np.ndarray:
     path = render.render_pianoroll(
-        Melody(symbols, time_signature),
-        tmp_path / f"roll-{time_signature.replace('/', '-')}.png",
+        Melody(symbols, time_signature, key),
+        tmp_path / f"roll-{time_signature.replace('/', '-')}-{key}-{seed_steps}.png",
         title="t",
+        seed_steps=seed_steps,
     )
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
@@ -313,6 +320,7 @@ def test_missing_lilypond_is_reported(tmp_path: Path, monkeypatch: pytest.Monkey
     [
         ({"audio_format": "flac"}, "audio_format"),
         ({"image": "gif"}, "image"),
+        ({"export": "pdf"}, "export"),
         ({"max_bytes": 0}, "max_bytes"),
         ({"max_bytes": "8 MiB"}, "max_bytes"),
         ({"soundfont": ""}, "soundfont"),
@@ -391,3 +399,110 @@ def test_piano_roll_of_a_long_melody_draws_its_shortest_notes(tmp_path: Path) ->
 
     path = render_pianoroll(Melody(["60", "62"] * 600), tmp_path / "long.png", title="long")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_piano_roll_shades_the_seed_and_marks_where_it_ends(tmp_path: Path) -> None:
+    """A one-bar seed: its rows are shaded up to a line at step 16, labelled "seed"; then plain."""
+    colours = render.PIANOROLL_COLOURS
+    pixels = _pianoroll_pixels(tmp_path, MELODY, seed_steps=16)
+    # A white-key row (A4) and a black-key row (A#4), both empty at steps 10 and 26.
+    assert tuple(pixels[_pixel_at(MELODY, 10.5, 69)]) == colours["seed"]
+    assert tuple(pixels[_pixel_at(MELODY, 10.5, 70)]) == colours["seed_black_key_row"]
+    assert tuple(pixels[_pixel_at(MELODY, 26.5, 69)]) == colours["background"]
+    assert tuple(pixels[_pixel_at(MELODY, 26.5, 70)]) == colours["black_key_row"]
+    assert tuple(pixels[_pixel_at(MELODY, 16, 69)]) == colours["seed_line"]  # over the bar line
+    assert tuple(pixels[_pixel_at(MELODY, 1.5, 67)]) == colours["note"]  # the seed's notes show
+
+    def label_ink(pixels: np.ndarray) -> int:
+        """Pixels of the seed colour in the box left of the seed line at the plot's top."""
+        _, column = _pixel_at(MELODY, 16, 69)
+        top = render.PIANOROLL_PLOT[1]
+        box = pixels[top + 2 : top + 24, column - 60 : column - 2]
+        return int(np.all(box == colours["seed_line"], axis=-1).sum())
+
+    assert label_ink(pixels) > 20
+    assert label_ink(_pianoroll_pixels(tmp_path, MELODY)) == 0  # no seed, no label
+
+
+@pytest.mark.parametrize(
+    ("key", "names"),
+    [
+        (None, ("C#4", "A#4", "D#5")),
+        (Key("G"), ("C#4", "A#4", "D#5")),
+        (Key("D", "dorian"), ("C#4", "A#4", "D#5")),  # no signature: sharps
+        (Key("F"), ("Db4", "Bb4", "Eb5")),
+        (Key("Gb"), ("Db4", "Bb4", "Eb5")),
+        (Key("D", "minor"), ("Db4", "Bb4", "Eb5")),
+        (Key("C", "minor"), ("Db4", "Bb4", "Eb5")),
+        (Key("G", "dorian"), ("Db4", "Bb4", "Eb5")),  # one flat
+    ],
+)
+def test_note_names_are_spelled_as_the_key_signature(
+    key: Key | None, names: tuple[str, ...]
+) -> None:
+    """Black keys take flats in keys whose signature has flats, sharps otherwise."""
+    assert tuple(render.note_name(pitch, key) for pitch in (61, 70, 75)) == names
+    assert render.note_name(60, key) == "C4"
+
+
+def test_piano_roll_labels_follow_the_key(tmp_path: Path) -> None:
+    """The same notes in F and in G major: the rolls differ only in the pitch labels."""
+    symbols = _symbols("65 _ 67 _ 69 _ 70 _ 72 _ _ _ r _ _ _")  # every row is labelled
+    in_f = _pianoroll_pixels(tmp_path, symbols, key=Key("F"))
+    in_g = _pianoroll_pixels(tmp_path, symbols, key=Key("G"))
+    left = render.PIANOROLL_PLOT[0]
+    assert (in_f[:, left:] == in_g[:, left:]).all()
+    assert (in_f[:, :left] != in_g[:, :left]).any()
+
+
+# Two 16ths of rest first: in 3/4 the C5 at steps 10-13 is tied over the bar line.
+TIED = ["r", "_", *MELODY]
+
+
+@pytest.mark.parametrize(
+    ("meter", "key", "sharps"),
+    [
+        ("3/4", Key("Bb"), -2),
+        ("6/8", Key("G", "dorian"), -1),
+        ("4/4", Key("E", "minor"), 1),
+        ("4/4", Key("D", "dorian"), 0),  # key analysis would hear D minor, one flat
+        ("4/4", None, 0),  # the model's key space: no signature, as in its MIDI file
+    ],
+)
+def test_musicxml_export_opens_with_the_same_notes_meter_and_key(
+    meter: str, key: Key | None, sharps: int, tmp_path: Path
+) -> None:
+    """music21 reads the exported score back: the melody's notes, its meter and key signature."""
+    from music21 import converter
+
+    tune = Melody(TIED, meter, key)
+    result = render_melody(
+        tune,
+        tmp_path,
+        stem="tune",
+        title="A tune in " + (key.name if key else "C"),
+        options=RenderOptions(audio_format="none", image="none", export="musicxml", bpm=96),
+    )
+    assert result.problems == []
+    assert result.musicxml == tmp_path / "tune.musicxml"
+    assert result.by_kind == {"midi": result.midi, "musicxml": result.musicxml}
+    score = converter.parse(str(result.musicxml)).flatten()
+    read_back = [
+        (float(n.offset), n.pitch.midi, float(n.quarterLength)) for n in score.stripTies().notes
+    ]
+    assert read_back == [
+        (e.start / 4, e.pitch, e.duration / 4) for e in tune.notes if e.pitch is not None
+    ]
+    (time_signature,) = score.getElementsByClass("TimeSignature")
+    assert time_signature.ratioString == meter
+    (signature,) = score.getElementsByClass("KeySignature")
+    assert signature.sharps == sharps
+    (mark,) = score.getElementsByClass("MetronomeMark")
+    assert mark.number == 96
+
+
+def test_no_musicxml_unless_asked(tmp_path: Path) -> None:
+    """By default no score file is written and none is listed."""
+    result = _render(tmp_path, audio_format="none", image="none")
+    assert result.musicxml is None and "musicxml" not in result.by_kind
+    assert list(tmp_path.glob("*.musicxml")) == []
