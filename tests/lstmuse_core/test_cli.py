@@ -247,3 +247,43 @@ def test_bars_count_the_music_after_the_seed(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "seed 7: 2 bars of 4/4 after a 2-bar seed, 8 s in" in result.stdout
+
+
+def test_a_seed_midi_file_brings_key_and_tempo_and_the_options_shape_the_melody(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """A D major file at 90 bpm, one bar kept, on flute an octave up, with a MusicXML score."""
+    import mido
+    from music21 import converter
+
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack(
+        [
+            mido.MetaMessage("key_signature", key="D"),
+            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(90)),
+        ]
+    )
+    for pitch in (62, 64, 66, 67, 69, 71):  # D4 E4 F#4 G4, then A4 B4 in bar 2
+        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=480))
+    midi.tracks.append(track)
+    midi.save(str(tmp_path / "start.mid"))
+    result = lstmuse(
+        "generate", "--style", str(tiny_training.bundle.path), "--seed-midi",
+        str(tmp_path / "start.mid"), "--seed-bars", "1", "--bars", "2", "--meter", "4/4",
+        "--instrument", "flute", "--octave", "1", "--score-format", "musicxml",
+        "--random-seed", "3", "--audio", "none", "--image", "none", "--out", str(tmp_path),
+        "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["key"], report["bpm"]) == ("D major", 90.0)
+    (melody,) = report["melodies"]
+    symbols = melody["symbols"].split()
+    assert len(symbols) == 16 + 2 * 16  # one bar of seed, two generated
+    seed_pitches = [int(s) for s in symbols[:16] if s.isdigit()]
+    assert [p % 12 for p in seed_pitches] == [2, 4, 6, 7]  # only the first bar, still in D
+    assert min(int(s) for s in symbols if s.isdigit()) >= 72  # flute from C4, an octave up
+    score = converter.parse(melody["files"]["musicxml"]).flatten()
+    assert score.getElementsByClass("KeySignature")[0].sharps == 2
+    assert [n.pitch.midi for n in score.stripTies().notes][:4] == seed_pitches
