@@ -36,7 +36,7 @@ def test_preprocess_folder_json(erk5_folder: Path) -> None:
     assert (summary["songs_loaded"], summary["songs_kept"]) == (27, 25)
     assert summary["dropped"] == {"changes meter": 2}
     assert summary["split"] == {"train": 21, "validation": 2, "test": 2}
-    assert summary["dropped"] == {} and summary["vocab_size"] > 10 and summary["steps"] > 1000
+    assert summary["vocab_size"] > 10 and summary["steps"] > 1000
 
 
 def test_styles_lists_the_corpora() -> None:
