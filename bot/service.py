@@ -157,9 +157,14 @@ class LstmuseService:
             raise
         finished = False  # a final state was seen: done, failed, or cancelled by `wait`
         try:
+            temperature = (
+                f"temperature {request.temperature:g}"
+                if request.temperature is not None
+                else "the style's temperature"
+            )
             await status(
                 f"Queued ({_ordinal(position)} in line): {request.style}, "
-                f"temperature {request.temperature:g}, random seed {request.random_seed}"
+                f"{temperature}, random seed {request.random_seed}"
             )
 
             async def on_stage(state: str, info: dict[str, Any]) -> None:
@@ -268,6 +273,7 @@ class LstmuseService:
             random_seed=None,
             count=1,
             seed_melody=tuple(tail),
+            seed_bars=None,  # the tail is the seed: no cut to the first bars again
             bars=bars,
             steps=None,
             time_signature=meter,

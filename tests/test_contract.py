@@ -101,6 +101,7 @@ def post(steps: int, time_signature: str, bpm: float, seed: tuple[str, ...] = ()
         time_signature=time_signature,
         seed_melody=seed,
         random_seed=5,
+        temperature=0.8,  # resolved, as in every result
     )
     melody = GeneratedMelody(symbols, 5, "C major", time_signature, {"midi": "job-1/m.mid"})
     return MelodyPost(request, "folk", "v001", melody)

@@ -138,13 +138,8 @@ def _render_and_store(
         results = []
         for melody in composed:
             artifacts = {}
-            for kind, path in (
-                ("midi", melody.files.midi),
-                ("audio", melody.files.audio),
-                ("image", melody.files.image),
-            ):
-                if path is not None:
-                    artifacts[kind] = store.put(job.job_id, path.name, path.read_bytes())
+            for kind, path in melody.files.by_kind.items():
+                artifacts[kind] = store.put(job.job_id, path.name, path.read_bytes())
             results.append(
                 GeneratedMelody(
                     tuple(melody.symbols),

@@ -34,7 +34,7 @@ from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.names import check_style_name, check_version_name
 from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
 
-FILE_KINDS = ("midi", "audio", "image")
+FILE_KINDS = ("midi", "audio", "image", "musicxml")
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def test_console_help_lists_every_command_and_option() -> None:
         assert re.search(rf"^  {names}: ", text, re.MULTILINE), spec.name
         for option in spec.options:
             assert option.usage() in text
-    assert "temp (temperature, t): 0.1-2, default 1;" in text
+    assert "temp (temperature, t): 0.1-2, default the style's (0.8);" in text
 
 
 def test_slash_parameters_come_from_the_table(discord_bot) -> None:

@@ -27,12 +27,12 @@ def _console(
 async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
     """Embedded mode: a melody command writes MIDI, MP3 and PNG; errors are one line."""
     console, output = _console(tiny_training, tmp_path, cooldown_seconds=0)
-    assert await console.handle("!melody style=tinyfolk bars=2 random_seed=4 key=G")
+    assert await console.handle("!melody style=tinyfolk bars=2 random_seed=4 key=G mode=major")
     assert await console.handle("variation")
     assert await console.handle("melody temp=5")
     assert not await console.handle("quit")
     text = output.getvalue()
-    (midi,) = tmp_path.glob("tinyfolk-4-t1-*.mid")  # style, seed, temperature, job id
+    (midi,) = tmp_path.glob("tinyfolk-4-t0_8-*.mid")  # style, seed, temperature, job id
     assert sorted(p.name for p in tmp_path.glob(midi.stem + ".*")) == [
         midi.stem + suffix for suffix in (".mid", ".mp3", ".png")
     ]
@@ -63,7 +63,7 @@ def test_local_stack_answers_through_redis_and_a_worker(
     assert done.returncode == 0, done.stderr
     assert "**tinyfolk**" in done.stdout
     assert "random seed 8" in done.stdout
-    (midi,) = tmp_path.glob("tinyfolk-8-t1-*.mid")
+    (midi,) = tmp_path.glob("tinyfolk-8-t0_8-*.mid")  # the style's own temperature
     assert midi.read_bytes().startswith(b"MThd")
     code = "import sys; import bot.jobs, bot.service; print('tensorflow' in sys.modules)"
     assert (

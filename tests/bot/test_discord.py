@@ -223,7 +223,7 @@ async def test_help_lists_the_commands_and_one_commands_options(discord_bot: Lst
     assert "*(admins)*: generate" not in listing
     await dpytest.message("!help m")
     melody = "\n".join(reply.content for reply in sent_messages())
-    assert "- `temp` (`temperature`, `t`): 0.1-2, default 1;" in melody
+    assert "- `temp` (`temperature`, `t`): 0.1-2, default the style's (0.8);" in melody
     assert "- `count` (`n`): 1-4, default 1;" in melody
     assert "- `audio`: mp3, ogg, wav or none, default mp3;" in melody
     assert all(f"`{spec.name}`" in melody for spec in COMMANDS["melody"].options)

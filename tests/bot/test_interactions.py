@@ -42,15 +42,27 @@ async def test_slash_melody_defers_then_posts_files(
     """/melody defers at once, then a follow-up carries MIDI, MP3, PNG, embed and buttons."""
     channel, owner, _ = channel_and_members
     fake = install(monkeypatch, discord_bot, channel)
-    slash(discord_bot, owner, channel, "melody", style="tinyfolk", bars=4, random_seed=21, key="Am")
+    slash(
+        discord_bot,
+        owner,
+        channel,
+        "melody",
+        style="tinyfolk",
+        bars=4,
+        random_seed=21,
+        key="G",
+        mode="dorian",
+        meter="6/8",
+    )
     await fake.wait_for(lambda requests: any(r.files for r in requests))
     first = fake.requests[0]
     assert first.is_callback and first.payload["type"] == DEFERRED
     (post,) = fake.posts_with_files()
     stem = sorted(post.files)[0].rsplit(".", 1)[0]
-    assert re.fullmatch(r"tinyfolk-21-t1-[0-9a-f]{6}", stem), post.files
+    assert re.fullmatch(r"tinyfolk-21-t0_8-[0-9a-f]{6}", stem), post.files  # its own temperature
     assert sorted(post.files) == [f"{stem}.mid", f"{stem}.mp3", f"{stem}.png"]
-    assert _embed_fields(post)["Key"] == "A minor"
+    fields = _embed_fields(post)
+    assert fields["Key"] == "G dorian" and fields["Length"].startswith("4 bars of 6/8")
     assert set(_button_ids(post)) == {"Re-roll", "Variation", "Continue", "Info"}
 
 

@@ -31,7 +31,9 @@ def test_symbol_seed_in_quotes() -> None:
         ("colour=blue", "colour", "known options"),
         ('seed="60 _ 62', "options", "balanced quotes"),
         ("bars=100", "bars", "1 to 64"),
-        ("key=H", "key", "major or minor key"),
+        ("key=H", "key", "a key such as C, D, F#"),
+        ("meter=5/0", "meter", "a unit of 2, 4, 8 or 16"),
+        ("mode=blues", "mode", "one of major, dorian"),
     ],
 )
 def test_rejections_name_parameter_value_and_rule(text: str, parameter: str, fragment: str) -> None:
@@ -71,4 +73,6 @@ def test_any_option_values_are_parsed_or_rejected_by_name(pairs: list[tuple[str,
     except InvalidParameter as error:
         assert error.parameter
     else:
-        assert 0.1 <= request.temperature <= 2.0 and 1 <= request.count <= 4
+        temperature = request.temperature
+        assert temperature is None or 0.1 <= temperature <= 2.0
+        assert 1 <= request.count <= 4

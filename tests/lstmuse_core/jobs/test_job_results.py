@@ -25,7 +25,13 @@ from lstmuse_core.jobs.catalogue import (
 
 def melody_result() -> MelodyResult:
     request = MelodyRequest(
-        style="folk", bars=2, time_signature="3/4", seed_melody=("60", "_"), random_seed=7, count=2
+        style="folk",
+        bars=2,
+        time_signature="3/4",
+        seed_melody=("60", "_"),
+        random_seed=7,
+        count=2,
+        temperature=0.8,
     )
     melodies = tuple(
         GeneratedMelody(
@@ -193,3 +199,13 @@ def test_catalogue_round_trip_and_partial_entries() -> None:
     assert partial["irish"].active == ModelVersion("v001")
     with pytest.raises(MalformedResult, match=r"catalogue\.folk\.versions\[0\]\.songs is 'many'"):
         catalogue_from_json({"folk": {"versions": [{"version": "v001", "songs": "many"}]}})
+
+
+def test_a_result_says_the_temperature_it_was_sampled_at() -> None:
+    """A result's request has its temperature resolved; one without is malformed."""
+    result = melody_result()
+    assert result.temperature == 0.8
+    unresolved = result.to_json()
+    unresolved["request"]["temperature"] = None
+    with pytest.raises(MalformedResult, match="request has no temperature"):
+        MelodyResult.from_json(unresolved)

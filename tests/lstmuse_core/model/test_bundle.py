@@ -223,5 +223,3 @@ def test_every_bundle_function_takes_names_only(
     assert bundle_from_path(path).version == tiny_training.bundle.version
     assert load_generator_from_path(path).style == "tinyfolk"
     assert bundles.check_style_name("tinyfolk") == "tinyfolk"  # older callers' import
-
-
