@@ -15,6 +15,7 @@ from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.generate import (
+    CANDIDATES,
     MelodyGenerator,
     SampledMelody,
     SamplingControls,
@@ -65,10 +66,6 @@ class ComposedMelody:
 _SHORT_ID = re.compile(r"[a-z0-9]{1,8}")
 
 
-# Melodies of a fixed length are sampled this many times; the best-ending is kept.
-CANDIDATES = 4
-
-
 def melody_file_stem(style: str, random_seed: int, temperature: float, short_id: str) -> str:
     """The file name stem of one request's melodies, e.g. ``folk-12-t0_8-3fa9c2``.
 
@@ -102,7 +99,7 @@ def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[S
 
     A meter or mode the request leaves open is drawn per melody from the
     style's songs (from that melody's seed: the same seed, the same draw);
-    with ``bars``, each melody is the best-ending of `CANDIDATES` (see
+    each melody is the best of `CANDIDATES` by its musical score (see
     `lstmuse_core.model.generate`). The seed, moved into the model's key
     space, is also moved by octaves into the pitches the model knows: a seed
     cut from a melody its instrument moved up (Continue) is still one it can

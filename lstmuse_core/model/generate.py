@@ -11,15 +11,18 @@ network its position in the bar, what it played one and two bars ago and how
 many bars remain (`lstmuse_core.model.conditioning`):
 
 * ``bars=N``: the melody is exactly N bars after its seed's bars; the network
-  is told the bars remaining, so it cadences in the last one. Each melody is
-  also sampled as ``candidates`` rows in the same batch (seeds derived from its
-  own), and the first candidate that ends on the mode's tonic on a strong beat
-  is kept (else the first): the model writes every candidate, the rule only
-  chooses among them.
+  is told the bars remaining, so it cadences in the last one.
 * free length: the network ends the song, but only at a bar line and not
   before ``min_bars``; two bars before the step cap it is told that two bars
   remain, so a melody that runs long still ends on a cadence at a bar line,
   never cut mid-bar.
+
+Candidates. Each melody can be sampled as ``candidates`` rows of the same batch
+(seeds derived from its own; candidate 0 is the melody sampled alone), and the
+one with the best `musical_score` is kept: it ends on the mode's tonic on a
+strong beat, and it repeats a figure a bar or two later, as folk tunes do. The
+network writes every candidate; the score only chooses among them
+(`bench/musical_bench.py` measures the network alone and with the choice).
 
 For speed, every input that does not depend on what is sampled (positions,
 bars remaining, where the lookbacks and the end may fall) is computed for all
@@ -54,6 +57,7 @@ MAX_STEPS = 4096
 MIN_FREE_BARS = 4  # a free-length melody is at least this many bars, seed included
 DEFAULT_MAX_STEPS = 512  # a free-length melody's cap, seed included
 COUNTDOWN_BARS = 2  # a free melody is told this many bars remain before its cap
+CANDIDATES = 4  # what every front end samples per melody (see "Candidates" above)
 _DRAW_STREAM = 1  # random stream of a melody's meter and mode draw (0: its notes)
 
 
@@ -138,6 +142,16 @@ def ends_on_tonic(symbols: Sequence[str], meter: str, mode: str) -> bool:
     from lstmuse_core.music.musicality import ends_on_tonic as musical_end
 
     return musical_end(symbols, Meter.parse(meter), mode)
+
+
+def musical_score(symbols: Sequence[str], meter: str, mode: str) -> int:
+    """How a candidate is chosen: 1 for ending on the tonic on a strong beat, 1 for a
+    4-note figure repeated one or two bars later (`lstmuse_core.music.musicality`)."""
+    from lstmuse_core.music.musicality import repeats_a_figure
+
+    return int(ends_on_tonic(symbols, meter, mode)) + int(
+        repeats_a_figure(symbols, Meter.parse(meter))
+    )
 
 
 class _PickBuffers:
@@ -273,7 +287,7 @@ class MelodyGenerator:
     def sample_plans(
         self, plans: Sequence[MelodyPlan], controls: SamplingControls, candidates: int = 1
     ) -> list[SampledMelody]:
-        """One melody per plan; a fixed-length plan keeps the best-ending of its candidates."""
+        """One melody per plan: the best of its ``candidates`` by `musical_score`."""
         if not 1 <= candidates <= 16:
             raise InvalidParameter("candidates", candidates, "1 to 16 per melody")
         rows: list[tuple[MelodyPlan, int | list[int]]] = []
@@ -281,19 +295,15 @@ class MelodyGenerator:
             self.check_primer(plan.primer)
             if not 1 <= plan.last_step <= MAX_STEPS:
                 raise InvalidParameter("steps", plan.last_step, f"1 to {MAX_STEPS} 16th notes")
-            tries = candidates if plan.bars is not None else 1
             # Candidate 0 is the plain seed: one candidate is the melody sampled alone.
-            rows += [(plan, plan.seed if j == 0 else [plan.seed, j]) for j in range(tries)]
+            rows += [(plan, plan.seed if j == 0 else [plan.seed, j]) for j in range(candidates)]
         sampled = self._sample_rows([p for p, _ in rows], [s for _, s in rows], controls)
         chosen: list[SampledMelody] = []
-        index = 0
-        for plan in plans:
-            tries = candidates if plan.bars is not None else 1
-            options = sampled[index : index + tries]
-            index += tries
-            ending = (s for s in options if ends_on_tonic(s, plan.meter, plan.mode))
-            symbols = next(ending, options[0])
-            chosen.append(SampledMelody(symbols, plan.meter, plan.mode))
+        for number, plan in enumerate(plans):
+            options = sampled[number * candidates : (number + 1) * candidates]
+            # max() keeps the first of equals: with no better one, the plain seed's melody.
+            best = max(options, key=lambda symbols: musical_score(symbols, plan.meter, plan.mode))
+            chosen.append(SampledMelody(best, plan.meter, plan.mode))
         return chosen
 
     def _sample_rows(

@@ -12,10 +12,16 @@ checks that they came. ``lstmuse evaluate --musical`` prints it;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from lstmuse_core.model.generate import MelodyGenerator, SampledMelody, SamplingControls
+from lstmuse_core.model.generate import (
+    CANDIDATES,
+    MelodyGenerator,
+    SampledMelody,
+    SamplingControls,
+)
 from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.keys import MODE_TONICS
 from lstmuse_core.music.musicality import (
@@ -27,8 +33,11 @@ from lstmuse_core.music.musicality import (
 
 FIXED_BARS = 8
 ASKED = ("6/8", "dorian")  # the meter and mode asked for on purpose
-# Candidates per fixed-length melody, as every front end samples them (compose.CANDIDATES).
-CANDIDATES = 4
+
+
+def _shares(counts: Mapping[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {name: count / total for name, count in counts.items()}
 
 
 def _entries(melodies: Sequence[SampledMelody]) -> list[MelodyEntry]:
@@ -42,16 +51,28 @@ def evaluate_musically(
     count: int = 100,
     seed: int = 0,
     temperature: float | None = None,
+    candidates: int = CANDIDATES,
 ) -> dict[str, Any]:
-    """Generated (``bars=8`` and free) vs ``corpus`` songs; see the module docstring."""
+    """Generated (``bars=8`` and free) vs ``corpus`` songs; see the module docstring.
+
+    ``candidates``: per melody, as the front ends sample (1: the network alone,
+    no choice among candidates). Meters and modes are compared with the
+    style's whole corpus (what the sampler draws from), the rest with ``corpus``.
+    """
     controls = SamplingControls(temperature or generator.default_temperature)
     seeds = range(seed, seed + count)
 
     def sample(bars: int | None, meter: str | None = None, mode: str | None = None) -> list[Any]:
         plans = [generator.plan(s, meter=meter, mode=mode, bars=bars) for s in seeds]
-        return generator.sample_plans(plans, controls, CANDIDATES)
+        return generator.sample_plans(plans, controls, candidates)
 
     reference = musical_report([(s.symbols, s.time_signature, s.mode) for s in corpus])
+    style = generator.conditioning
+    reference = replace(
+        reference,
+        meters=_shares(style.meters),
+        modes=_shares(style.modes),
+    )
     fixed, free = sample(FIXED_BARS), sample(None)
     fixed_report, free_report = musical_report(_entries(fixed)), musical_report(_entries(free))
     result: dict[str, Any] = {
@@ -59,7 +80,12 @@ def evaluate_musically(
         "version": generator.version,
         "temperature": controls.temperature,
         "melodies": count,
-        "corpus": {"songs": len(corpus), **reference.to_json()},
+        "candidates": candidates,
+        "corpus": {
+            "songs": len(corpus),
+            **reference.to_json(),
+            "meters_and_modes_of": "every song of the style",
+        },
         "fixed_bars": {
             "bars": FIXED_BARS,
             **fixed_report.to_json(),

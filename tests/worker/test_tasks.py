@@ -21,6 +21,7 @@ from tests_support import SCRATCH_REDIS_URL
 from lstmuse_core.errors import JobFailed
 from lstmuse_core.jobs.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
 from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
+from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.request import MelodyRequest
 
 pytestmark = pytest.mark.usefixtures("celery_worker_process")
@@ -52,9 +53,10 @@ def test_generate_round_trip(redis_db: redis.Redis) -> None:
 
     result = MelodyResult.from_json(send_generate(REQUEST).get(timeout=120))
     assert result.style == "tinyfolk" and result.model_version == "v001"
-    assert result.request == MelodyRequest.from_json(REQUEST)
+    # The request as it ran: the style's own temperature, as no temperature was asked.
+    assert result.request == MelodyRequest.from_json(REQUEST).replace(temperature=0.8)
     (melody,) = result.melodies
-    assert melody.random_seed == 9 and melody.steps == 64 and melody.time_signature == "4/4"
+    assert melody.random_seed == 9 and melody.steps == 4 * steps_per_bar(melody.time_signature)
     store = store_from_settings(get_settings(), redis_db)
     assert store.get(melody.files["midi"]).startswith(b"MThd")
     assert store.get(melody.files["image"]).startswith(b"\x89PNG")
