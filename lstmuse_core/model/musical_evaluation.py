@@ -62,8 +62,12 @@ def evaluate_musically(
     controls = SamplingControls(temperature or generator.default_temperature)
     seeds = range(seed, seed + count)
 
+    free_caps: list[int] = []
+
     def sample(bars: int | None, meter: str | None = None, mode: str | None = None) -> list[Any]:
         plans = [generator.plan(s, meter=meter, mode=mode, bars=bars) for s in seeds]
+        if bars is None:
+            free_caps[:] = [plan.last_step for plan in plans]
         return generator.sample_plans(plans, controls, candidates)
 
     reference = musical_report([(s.symbols, s.time_signature, s.mode) for s in corpus])
@@ -93,6 +97,9 @@ def evaluate_musically(
         },
         "free_length": {
             **free_report.to_json(),
+            # Told two bars before the cap that two bars remain: ended there, not cut.
+            "at_cap": sum(len(m.symbols) == cap for m, cap in zip(free, free_caps, strict=True))
+            / count,
             "against_corpus": compare_reports(free_report, reference, fixed_length=False),
         },
     }
