@@ -4,8 +4,8 @@ The public API for researchers and the worker::
 
     from lstmuse_core import load_generator, write_midi
     generator = load_generator("folk")  # by style name; a folder: load_generator_from_path
-    melodies = generator.sample(n=64, steps=500, temperature=0.8, seed=1)
-    write_midi(melodies[0], "melody.mid", bpm=110, program=73)
+    melodies = generator.sample(n=64, bars=8, temperature=0.8, seed=1)
+    write_midi(melodies[0].symbols, "melody.mid", time_signature=melodies[0].meter)
 
 Names are imported on first use, so ``import lstmuse_core`` stays cheap (the
 bot imports the request type without pulling in Keras or music21).
