@@ -43,12 +43,11 @@ import numpy as np
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
 from lstmuse_core.model.conditioning import (
-    REMAINING_CLASSES,
     REMAINING_UNKNOWN,
     Conditioning,
     remaining_class,
 )
-from lstmuse_core.model.stepper import LstmStepper
+from lstmuse_core.model.stepper import LstmStepper, context_index
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.meter import Meter
@@ -337,15 +336,18 @@ class MelodyGenerator:
             np.array([MODES.index(p.mode) for p in plans]),
         )
 
-        # The song so far, one row per melody; two extra columns stand for "before
-        # the song": a lookback there reads the delimiter, a repeat test never matches.
+        # The song so far, one row per melody (flat: a step reads all rows with one
+        # `take`); two extra columns stand for "before the song": a lookback there
+        # reads the delimiter, a repeat test there never matches.
         width = int(primer_lengths.max()) + new_steps + 2
         nothing, never = width - 1, width - 2
         history = np.zeros((n, width), dtype=np.int64)
         history[:, nothing], history[:, never] = self._end, -1
         for row, plan in enumerate(plans):
             history[row, : len(plan.primer)] = self.vocabulary.encode(plan.primer)
-        rows = np.arange(n)
+        flat = history.reshape(-1)
+        row_starts = np.arange(n) * width
+        symbols_count = len(self.vocabulary)
 
         def inputs_at(song_steps: np.ndarray) -> _StepInputs:
             """The sample-independent inputs of song steps (one per row; any leading shape)."""
@@ -353,39 +355,36 @@ class MelodyGenerator:
             told = np.where(free, bars_done >= last // bar - COUNTDOWN_BARS, True)
             remaining = np.where(told, remaining_class(bars_done, last // bar), REMAINING_UNKNOWN)
 
-            def column(offset: np.ndarray, before: int) -> np.ndarray:
-                return np.where(offset >= 0, offset, before)
+            def at(offset: np.ndarray, before: int) -> np.ndarray:
+                return row_starts + np.where(offset >= 0, offset, before)  # flat indices
 
             end_allowed = free & (song_steps % bar == 0) & (song_steps >= first_end)
             return _StepInputs(
-                previous=column(song_steps - 1, nothing),
-                lookbacks=(
-                    column(song_steps - bar, nothing),
-                    column(song_steps - 2 * bar, nothing),
-                ),
-                earlier=(
-                    column(song_steps - 1 - bar, never),
-                    column(song_steps - 1 - 2 * bar, never),
-                ),
-                position_remaining=(song_steps % bar) * REMAINING_CLASSES + remaining,
+                previous=at(song_steps - 1, nothing),
+                lookbacks=(at(song_steps - bar, nothing), at(song_steps - 2 * bar, nothing)),
+                earlier=(at(song_steps - 1 - bar, never), at(song_steps - 1 - 2 * bar, never)),
+                context=context_index(song_steps % bar, remaining, 0),
                 end_bias=np.where(end_allowed, 0.0, -np.inf).astype(np.float32),
             )
 
-        def feed(at: _StepInputs, state: Any, k: int | None = None) -> None:
-            pick = (lambda a: a) if k is None else (lambda a: a[k])
-            symbols = history[rows, pick(at.previous)]
-            repeats = None
-            if stepper.metrical:
-                repeats = (symbols == history[rows, pick(at.earlier[0])]).astype(np.int64)
-                repeats += 2 * (symbols == history[rows, pick(at.earlier[1])])
-            stepper.look_up(
-                state,
-                constant,
-                symbols,
-                (history[rows, pick(at.lookbacks[0])], history[rows, pick(at.lookbacks[1])]),
-                repeats,
-                pick(at.position_remaining),
-            )
+        def feed(
+            previous: np.ndarray,
+            lookbacks: Sequence[np.ndarray],
+            earlier: Sequence[np.ndarray],
+            context: np.ndarray,
+            state: Any,
+        ) -> None:
+            """One step of every row: gather what the inputs need from the song so far."""
+            symbols = flat.take(previous)
+            if not stepper.metrical:
+                stepper.look_up(state, constant, symbols)
+                return stepper.advance(state)
+            pairs = flat.take(lookbacks[0])
+            pairs *= symbols_count
+            pairs += flat.take(lookbacks[1])
+            contexts = context + (symbols == flat.take(earlier[0]))
+            contexts += 2 * (symbols == flat.take(earlier[1]))
+            stepper.look_up(state, constant, symbols, pairs, contexts)
             stepper.advance(state)
 
         # Prime: loop step i feeds song step i - (longest - primer_r) of each row.
@@ -393,12 +392,15 @@ class MelodyGenerator:
         state = stepper.initial_state(n)
         for i in range(longest + 1):
             song_steps = i - (longest - primer_lengths)
-            feed(inputs_at(np.maximum(song_steps, 0)), state)
+            at = inputs_at(np.maximum(song_steps, 0))
+            feed(at.previous, at.lookbacks, at.earlier, at.context, state)
             waiting = song_steps < 0
             if waiting.any():
                 state.zero_rows(waiting)
 
         ahead = inputs_at(primer_lengths[None, :] + np.arange(new_steps + 1)[:, None])
+        previous, context, end_bias = ahead.previous, ahead.context, ahead.end_bias
+        (lookback_1, lookback_2), (earlier_1, earlier_2) = ahead.lookbacks, ahead.earlier
         kernel = (stepper.dense_kernel / np.float32(controls.temperature)).astype(np.float32)
         bias = (stepper.dense_bias / np.float32(controls.temperature)).astype(np.float32)
         lengths = last - primer_lengths  # new symbols of each row (the delimiter excluded)
@@ -406,9 +408,15 @@ class MelodyGenerator:
         buffers = _PickBuffers(n, len(self.vocabulary))
         for k in range(new_steps):
             if k:
-                feed(ahead, state, k)
+                feed(
+                    previous[k],
+                    (lookback_1[k], lookback_2[k]),
+                    (earlier_1[k], earlier_2[k]),
+                    context[k],
+                    state,
+                )
             chosen = buffers.chosen
-            self._pick(state.top, kernel, bias, ahead.end_bias[k], uniforms[k], controls, buffers)
+            self._pick(state.top, kernel, bias, end_bias[k], uniforms[k], controls, buffers)
             if k == 0:  # an empty primer cannot start with a hold
                 starts = primer_lengths == 0
                 if starts.any():
@@ -416,7 +424,7 @@ class MelodyGenerator:
                         state.top, kernel, bias, uniforms[0], controls, starts, buffers
                     )
             song_steps = primer_lengths + k
-            history[rows, song_steps] = chosen
+            flat[row_starts + song_steps] = chosen
             _equal(chosen, self._end, out=buffers.ended)
             ended = buffers.ended & alive
             if ended.any():
@@ -486,12 +494,12 @@ class MelodyGenerator:
 
 
 class _StepInputs(NamedTuple):
-    """Inputs of song steps that do not depend on what is sampled (history columns)."""
+    """Inputs of song steps that do not depend on what is sampled (flat history indices)."""
 
     previous: np.ndarray
     lookbacks: tuple[np.ndarray, np.ndarray]
-    earlier: tuple[np.ndarray, np.ndarray]  # the columns a repeat of ``previous`` is tested at
-    position_remaining: np.ndarray
+    earlier: tuple[np.ndarray, np.ndarray]  # where a repeat of ``previous`` is tested
+    context: np.ndarray  # `context_index` without the repeat flags
     end_bias: np.ndarray  # 0 where the song may end, -inf elsewhere
 
 

@@ -5,9 +5,10 @@ Every input of a step is an embedding followed by the first LSTM layer's
 input projection, so each becomes a table lookup: ``table[value] =
 embedding[value] @ kernel_block`` (`LstmStepper.tables`). The meter and mode
 are fixed for a melody, so their rows and the layer's bias are added once per
-melody (`LstmStepper.constant`); position and bars remaining are looked up as
-one pair (`LstmStepper.position_remaining`). A step is then five lookups, the
-recurrent matmuls and the cell updates, writing into buffers made once.
+melody (`LstmStepper.constant`); the two lookbacks are looked up as one pair
+and position, bars remaining and repeat flags as one context (tables of sums,
+made once). A step is then three lookups, the recurrent matmuls and the cell
+updates, writing into buffers made once.
 
 A test compares this with the Keras model on the committed bundles' networks
 (`tests/lstmuse_core/model/test_stepper.py`).
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmuse_core.model.conditioning import SYMBOL_INPUTS, Conditioning
+from lstmuse_core.model.conditioning import REMAINING_CLASSES, SYMBOL_INPUTS, Conditioning
 
 _HALF = np.float32(0.5)
 _add, _multiply, _tanh, _matmul = np.add, np.multiply, np.tanh, np.matmul
@@ -116,6 +117,11 @@ class LstmState:
         return taken
 
 
+def context_index(position: Any, remaining: Any, repeats: Any) -> Any:
+    """The row of `LstmStepper.contexts` for these inputs (NumPy arrays or ints)."""
+    return (position * REMAINING_CLASSES + remaining) * 4 + repeats
+
+
 class LstmStepper:
     """The network as NumPy float32 arrays, advanced one step at a time for a batch."""
 
@@ -136,8 +142,16 @@ class LstmStepper:
         self.first_bias = _stepper_gates(first_bias, first)
         self.recurrent = _stepper_gates(first_recurrent, first)
         if self.metrical:
-            pairs = tables["position"][:, None, :] + tables["remaining"][None, :, :]
-            self.position_remaining = _stepper_gates(pairs.reshape(-1, pairs.shape[-1]), first)
+            # Inputs looked up as one: the two lookbacks as a pair (symbols x symbols
+            # rows), and position, bars remaining and repeat flags as one context.
+            pairs = tables["lookback_1"][:, None, :] + tables["lookback_2"][None, :, :]
+            self.lookback_pairs = _stepper_gates(pairs.reshape(-1, pairs.shape[-1]), first)
+            context = (
+                tables["position"][:, None, None, :]
+                + tables["remaining"][None, :, None, :]
+                + tables["repeats"][None, None, :, :]
+            )
+            self.contexts = _stepper_gates(context.reshape(-1, context.shape[-1]), first)
         # Deeper layers: one matmul of [h below, own h] against the stacked kernels.
         self.stacked = [
             (
@@ -200,30 +214,25 @@ class LstmStepper:
         state: LstmState,
         constant: np.ndarray,
         symbols: np.ndarray,
-        lookbacks: tuple[np.ndarray, np.ndarray] | None = None,
-        repeats: np.ndarray | None = None,
-        position_remaining: np.ndarray | None = None,
+        lookback_pairs: np.ndarray | None = None,
+        contexts: np.ndarray | None = None,
     ) -> None:
         """Write the first layer's input projection of one step into ``state.looked_up``.
 
-        Indices are int64 arrays, one per row; ``position_remaining`` is
-        ``position * REMAINING_CLASSES + remaining``. The metrical ones are
-        required when the network reads them.
+        Indices are int64 arrays, one per row: ``lookback_pairs`` is
+        ``lookback_1 * symbols + lookback_2`` and ``contexts`` is ``(position *
+        REMAINING_CLASSES + remaining) * 4 + repeats`` (`context_index`); both
+        are required when the network reads them.
         """
         out, extra = state.looked_up, state.extra
         self.tables["symbol"].take(symbols, 0, out, "clip")
         _add(out, constant, out)
         if not self.metrical:
             return
-        assert lookbacks is not None and repeats is not None and position_remaining is not None
-        for name, values in (
-            ("lookback_1", lookbacks[0]),
-            ("lookback_2", lookbacks[1]),
-            ("repeats", repeats),
-        ):
-            self.tables[name].take(values, 0, extra, "clip")
-            _add(out, extra, out)
-        self.position_remaining.take(position_remaining, 0, extra, "clip")
+        assert lookback_pairs is not None and contexts is not None
+        self.lookback_pairs.take(lookback_pairs, 0, extra, "clip")
+        _add(out, extra, out)
+        self.contexts.take(contexts, 0, extra, "clip")
         _add(out, extra, out)
 
     def advance(self, state: LstmState) -> None:

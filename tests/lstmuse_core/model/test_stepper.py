@@ -18,6 +18,7 @@ import pytest
 from tests_support import keras_inputs
 
 from lstmuse_core.model.generate import MelodyGenerator, load_generator, load_generator_from_path
+from lstmuse_core.model.stepper import context_index
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.encoding import HOLD, SONG_END
 from lstmuse_core.music.keys import MODES
@@ -137,15 +138,12 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
     logits = []
     for t in range(inputs["symbol"].shape[1]):
         value = {name: inputs[name][0, t : t + 1].astype(np.int64) for name in inputs}
-        metrical = stepper.metrical
-        stepper.look_up(
-            state,
-            constant,
-            value["symbol"],
-            (value["lookback_1"], value["lookback_2"]) if metrical else None,
-            value["repeats"] if metrical else None,
-            value["position"] * 6 + value["remaining"] if metrical else None,
-        )
+        if stepper.metrical:
+            pairs = value["lookback_1"] * len(generator.vocabulary) + value["lookback_2"]
+            contexts = context_index(value["position"], value["remaining"], value["repeats"])
+            stepper.look_up(state, constant, value["symbol"], pairs, contexts)
+        else:
+            stepper.look_up(state, constant, value["symbol"])
         stepper.advance(state)
         logits.append(stepper.logits(state)[0])
         for layer, buffers in enumerate(state.layers):
