@@ -1,7 +1,10 @@
-"""Sampling 500-step melodies: the seed's way, the previous sampler and ours (a script).
+"""Sampling 512-step melodies: the seed's way, the previous sampler and ours (a script).
 
-    python bench/generation_bench.py [--seed-steps 50] [--runs 7] [--batch 64]
-                                     [--batch-runs 5] [--steps 500] [--blas-threads 0,1]
+    git worktree add /tmp/lstmuse-before 7307fca   # for its 1-input folk network
+    python bench/generation_bench.py \
+        --before-bundle /tmp/lstmuse-before/trained_models/folk/v001 \
+        [--seed-steps 50] [--runs 7] [--batch 64] [--batch-runs 5] [--bars 32] \
+        [--blas-threads 0,1]
 
 Measures, in one run, with the committed folk bundle (``trained_models/folk``):
 
@@ -15,9 +18,14 @@ Measures, in one run, with the committed folk bundle (``trained_models/folk``):
 (b) before: the previous NumPy sampler (commit 0e55639), copied below as
     `PreviousSampler` so it runs beside the new one: float64 softmax, one
     uniform drawn per row and step, masks rebuilt every step, arrays
-    allocated every step;
-(c) after: `MelodyGenerator` of `lstmuse_core.model.generate` (float32 buffers
-    reused every step, uniforms drawn up front, masks as precomputed biases).
+    allocated every step. It reads only the previous symbol, so it runs the
+    previous release's folk network (``--before-bundle``: 2x128 LSTM, one
+    input);
+(c) after: `MelodyGenerator` of `lstmuse_core.model.generate` on the
+    committed folk network, which also reads meter, mode, position in the bar,
+    bars remaining and lookbacks (float32 buffers reused every step, uniforms
+    drawn up front, every sample-independent input computed before the loop,
+    three table lookups a step), in 4/4, one candidate per melody.
 
 (b) and (c) sample the same folk network one melody at a time (median of
 ``--runs``) and ``--batch`` melodies as one batch (per-melody time = batch
@@ -44,6 +52,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -302,7 +311,10 @@ def before_and_after(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=500, help="16th-note steps per melody")
+    parser.add_argument("--bars", type=int, default=32, help="bars of 4/4 per melody")
+    parser.add_argument(
+        "--before-bundle", type=Path, required=True, help="the previous release's folk bundle"
+    )
     parser.add_argument("--seed-steps", type=int, default=50, help="seed's steps actually timed")
     parser.add_argument("--runs", type=int, default=7, help="single-melody runs (median)")
     parser.add_argument("--batch", type=int, default=64, help="melodies sampled as one batch")
@@ -320,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     assert generator.bundle is not None
     bundle = generator.bundle
     vocab = generator.vocabulary
-    steps = args.steps
+    steps = args.bars * 16
     units = ", ".join(map(str, bundle.model_config.lstm_units))
     print(
         f"Keras backend {keras.backend.backend()}; folk bundle {bundle.version} (LSTM {units});"
@@ -332,15 +344,23 @@ def main(argv: list[str] | None = None) -> int:
     seed_melody = seed_step * steps
     print(f"  seed: median {seed_step * 1000:.1f} ms a step", file=sys.stderr)
 
-    previous = PreviousSampler(vocab, bundle.load_model())
+    before_folder = args.before_bundle
+    previous = PreviousSampler(
+        Vocabulary.load(before_folder / "vocab.json"),
+        keras.saving.load_model(before_folder / "model.keras", compile=False),
+    )
 
     def checked(melodies: list[list[str]]) -> list[list[str]]:
         assert all(len(m) == steps for m in melodies)
         return melodies
 
+    def after(n: int) -> list[list[str]]:
+        sampled = generator.sample(n=n, bars=args.bars, seed=7, meter="4/4", mode="major")
+        return checked([m.symbols for m in sampled])
+
     samplers: dict[str, Callable[[int], object]] = {
         "before": lambda n: checked(previous.sample(n, steps, seed=7, min_steps=steps)),
-        "after": lambda n: checked(generator.sample(n=n, steps=steps, min_steps=steps, seed=7)),
+        "after": after,
     }
     results: list[tuple[str, dict[str, Timing]]] = []
     for threads in (int(t) for t in args.blas_threads.split(",")):
