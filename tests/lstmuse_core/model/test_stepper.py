@@ -20,86 +20,27 @@ from tests_support import keras_inputs
 from lstmuse_core.model.generate import MelodyGenerator, load_generator, load_generator_from_path
 from lstmuse_core.model.stepper import context_index
 from lstmuse_core.model.train import StyleTrainingResult
+from lstmuse_core.music.corpus import (
+    ReadOptions,
+    Song,
+    music21_corpus_root,
+    read_abc_tunes,
+    split_abc_tunes,
+)
 from lstmuse_core.music.encoding import HOLD, SONG_END
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.meter import Meter
 
 COMMITTED_MODELS = Path(__file__).resolve().parents[3] / "trained_models"
-# A real ESAC tune (erk, 3/4, one-quarter pickup), bar-aligned as the reader writes it.
-TUNE_3_4 = [
-    "r",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "67",
-    "_",
-    "_",
-    "_",
-    "72",
-    "_",
-    "_",
-    "_",
-    "72",
-    "_",
-    "_",
-    "_",
-    "74",
-    "_",
-    "76",
-    "_",
-    "77",
-    "_",
-    "_",
-    "_",
-    "76",
-    "_",
-    "_",
-    "_",
-    "74",
-    "_",
-    "_",
-    "_",
-    "72",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "67",
-    "_",
-    "_",
-    "_",
-    "72",
-    "_",
-    "_",
-    "_",
-    "72",
-    "_",
-    "_",
-    "_",
-    "74",
-    "_",
-    "76",
-    "_",
-    "74",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-    "_",
-]
+
+
+def real_tune(generator: MelodyGenerator) -> Song:
+    """The first ESAC erk5 song in a meter and mode the model knows, as the reader writes it."""
+    path = music21_corpus_root() / "essenFolksong" / "erk5.abc"
+    tunes = split_abc_tunes(path.read_text(encoding="utf-8"))[:20]
+    songs = [r for r in read_abc_tunes(tunes, "erk5.abc", ReadOptions()) if isinstance(r, Song)]
+    known = generator.conditioning
+    return next(s for s in songs if s.time_signature in known.meters and s.mode in known.modes)
 
 
 @pytest.fixture(scope="module", params=["committed folk", "tiny"])
@@ -114,13 +55,9 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
     """Hidden states of every LSTM layer and the logits equal Keras', step by step."""
     assert generator.bundle is not None
     model = generator.bundle.load_model()
-    meter = (
-        "3/4"
-        if "3/4" in generator.conditioning.meters
-        else next(iter(generator.conditioning.meters))
-    )
-    mode = next(iter(generator.conditioning.modes))
-    inputs = keras_inputs(generator, TUNE_3_4, meter, mode, known=True)
+    tune = real_tune(generator)
+    meter, mode = tune.time_signature, tune.mode
+    inputs = keras_inputs(generator, tune.symbols, meter, mode, known=True)
     lstm_names = [layer.name for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
     assert len(lstm_names) == len(generator.stepper.units)
     probe = keras.Model(
