@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmuse_core.model.conditioning import REMAINING_UNKNOWN, Conditioning, song_inputs
+from lstmuse_core.model.conditioning import (
+    REMAINING_UNKNOWN,
+    Conditioning,
+    known_remaining,
+    song_inputs,
+)
 from lstmuse_core.music.meter import Meter
 
 
@@ -68,9 +73,10 @@ def song_batches(
         weights = np.zeros((len(members), steps), dtype=np.float32)
         for row, song in enumerate(members):
             length = len(song.indices) + 1
+            bar_steps = Meter.parse(song.meter).bar_steps
             features = song_inputs(
                 song.indices,
-                bar_steps=Meter.parse(song.meter).bar_steps,
+                bar_steps=bar_steps,
                 meter_id=conditioning.meter_id(song.meter),
                 mode_id=conditioning.mode_id(song.mode),
                 delimiter=delimiter,
@@ -79,14 +85,7 @@ def song_batches(
             for name in names:
                 inputs[name][row, :length] = features[name]
             if "remaining" in names:
-                known[row, :length] = song_inputs(
-                    song.indices,
-                    bar_steps=Meter.parse(song.meter).bar_steps,
-                    meter_id=0,
-                    mode_id=0,
-                    delimiter=delimiter,
-                    length_known=True,
-                )["remaining"]
+                known[row, :length] = known_remaining(len(song.indices), bar_steps)
             targets[row, : length - 1] = song.indices
             weights[row, :length] = 1.0
         batches.append(Batch(inputs, targets, weights, known if "remaining" in names else None))

@@ -66,6 +66,12 @@ def remaining_class(bar_number: np.ndarray, total_bars: np.ndarray | int) -> np.
     return np.where(left < 0, REMAINING_OVER, 2 + np.minimum(np.maximum(left, 0), 3))
 
 
+def known_remaining(song_steps: int, bar_steps: int) -> np.ndarray:
+    """The ``remaining`` input of every step of a song told its length (``song_steps + 1``)."""
+    t = np.arange(song_steps + 1)
+    return remaining_class(t // bar_steps, math.ceil(song_steps / bar_steps)).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class Conditioning:
     """A style's meters and modes with their song counts (its distribution), and the inputs used."""
@@ -177,7 +183,7 @@ def song_inputs(
         earlier = t - 1 - bars * bar_steps
         repeats += flag * ((earlier >= 0) & (previous == at(earlier)))
     if length_known:
-        remaining = remaining_class(t // bar_steps, math.ceil(len(song) / bar_steps))
+        remaining = known_remaining(len(song), bar_steps)
     else:
         remaining = np.full(steps, REMAINING_UNKNOWN)
     return {
