@@ -51,6 +51,9 @@ COPY trained_models ./trained_models
 RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
     && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache
 USER lstmuse
+# Compile the sampling loop into numba's cache (~/.cache/numba) at build time, not in
+# the first job of every container.
+RUN python -c "from lstmuse_core.model.generate import compile_sampler; compile_sampler()"
 CMD ["celery", "-A", "worker.app", "worker", "-Q", "generate", "-l", "info"]
 
 # The GPU worker. torch's PyPI wheels carry their own CUDA and cuDNN user-space

@@ -23,19 +23,20 @@ Measures, in one run, with the committed folk bundle (``trained_models/folk``):
     input);
 (c) after: `MelodyGenerator` of `lstmuse_core.model.generate` on the
     committed folk network, which also reads meter, mode, position in the bar,
-    bars remaining and lookbacks (float32 buffers reused every step, uniforms
-    drawn up front, every sample-independent input computed before the loop,
-    three table lookups a step), in 4/4, one candidate per melody.
+    bars remaining and lookbacks: the whole loop compiled with numba
+    (`lstmuse_core.model.compiled`), every sample-independent input computed
+    before it, uniforms drawn up front; in 4/4, one candidate per melody;
+(d) the same, best of ``CANDIDATES`` (4) candidates per melody: what every
+    reply samples (4 rows per melody).
 
-(b) and (c) sample the same folk network one melody at a time (median of
-``--runs``) and ``--batch`` melodies as one batch (per-melody time = batch
-time / batch, median of ``--batch-runs``), alternating before/after run by
-run so that load on a shared machine hits both alike; ``min_steps = steps``
-so every melody has exactly ``--steps`` new steps. Both are timed under each
-``--blas-threads`` setting (NumPy's OpenBLAS thread pool, set through its C
-API; 0 = as NumPy started, i.e. one thread a core). On a loaded machine
-OpenBLAS's threads oversubscribe the cores and batched times jump: quote the
-load average printed with the table.
+Each samples one melody at a time (median of ``--runs``) and ``--batch``
+melodies as one batch (per-melody time = batch time / batch, median of
+``--batch-runs``), alternating samplers run by run so that load on a shared
+machine hits all alike; every melody has exactly ``--bars`` bars. All are
+timed under each ``--blas-threads`` setting (every loaded OpenBLAS, NumPy's
+and SciPy's, set through its C API; 0 = as started, i.e. one thread a core).
+On a loaded machine OpenBLAS's threads oversubscribe the cores and batched
+times jump: quote the load average printed with the table.
 
 Targets (issue 15): one melody in at most 15 ms; at most 3 ms a melody in a
 batch of 64, with the default BLAS setting.
@@ -58,7 +59,7 @@ from typing import Any
 import numpy as np
 from seed_design import SEED_WINDOW, seed_model  # bench/ is on sys.path
 
-from lstmuse_core.model.generate import SamplingControls, load_generator
+from lstmuse_core.model.generate import CANDIDATES, SamplingControls, load_generator
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
 
 SINGLE_TARGET_MS = 15.0
@@ -241,39 +242,43 @@ def seed_step_seconds(model: Any, vocab: Vocabulary, steps: int, seed: int) -> l
     return times
 
 
-def _openblas() -> tuple[Any, Any] | None:
-    """(get, set) of the thread count of NumPy's OpenBLAS, or None when not found."""
+def _openblas_libraries() -> list[tuple[Any, Any]]:
+    """(get, set) of the thread count of every loaded OpenBLAS (NumPy's and SciPy's, whose
+    BLAS the compiled sampler calls), found through the process's mapped libraries (Linux)."""
     try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:  # the loaded libraries (Linux)
+        with open("/proc/self/maps", encoding="utf-8") as maps:
             libraries = {line.split()[-1] for line in maps if "openblas" in line.lower()}
     except OSError:
-        return None
+        return []
+    found = []
     for path in sorted(libraries):
         library = ctypes.CDLL(path)
-        for suffix in ("64_", "_64_", ""):
-            prefix = "scipy_openblas" if suffix else "openblas"
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
             getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
             setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
             if getter is not None and setter is not None:
-                return getter, setter
-    return None
+                found.append((getter, setter))
+                break
+    return found
 
 
 @contextlib.contextmanager
 def blas_threads(count: int) -> Iterator[str]:
-    """Run with ``count`` OpenBLAS threads (0: unchanged); yields a label of the setting."""
-    api = _openblas()
-    if api is None:
+    """Run with ``count`` threads in every OpenBLAS (0: unchanged); yields a label of it."""
+    libraries = _openblas_libraries()
+    if not libraries:
         yield "BLAS threads: unknown"
         return
-    get, set_ = api
-    before = int(get())
+    before = [int(get()) for get, _ in libraries]
     if count:
-        set_(count)
+        for _, set_ in libraries:
+            set_(count)
+    now = sorted({int(get()) for get, _ in libraries})
     try:
-        yield f"{int(get())} BLAS thread{'s' if int(get()) > 1 else ''}"
+        yield f"{'/'.join(map(str, now))} BLAS thread{'s' if max(now) > 1 else ''}"
     finally:
-        set_(before)
+        for (_, set_), threads in zip(libraries, before, strict=True):
+            set_(threads)
 
 
 @dataclass(frozen=True)
@@ -354,13 +359,16 @@ def main(argv: list[str] | None = None) -> int:
         assert all(len(m) == steps for m in melodies)
         return melodies
 
-    def after(n: int) -> list[list[str]]:
-        sampled = generator.sample(n=n, bars=args.bars, seed=7, meter="4/4", mode="major")
+    def after(n: int, candidates: int = 1) -> list[list[str]]:
+        sampled = generator.sample(
+            n=n, bars=args.bars, seed=7, meter="4/4", mode="major", candidates=candidates
+        )
         return checked([m.symbols for m in sampled])
 
     samplers: dict[str, Callable[[int], object]] = {
         "before": lambda n: checked(previous.sample(n, steps, seed=7, min_steps=steps)),
         "after": after,
+        "after, best of 4": lambda n: after(n, CANDIDATES),
     }
     results: list[tuple[str, dict[str, Timing]]] = []
     for threads in (int(t) for t in args.blas_threads.split(",")):
@@ -394,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         before = timings["before"]
         for name, label in (
             ("before", "before: previous NumPy sampler (0e55639)"),
-            ("after", "after: this sampler"),
+            ("after", "after: this sampler, one candidate"),
+            ("after, best of 4", f"after: best of {CANDIDATES} candidates, as a reply samples"),
         ):
             timing = timings[name]
             print(

@@ -231,6 +231,12 @@ def _failure_text(info: Any) -> str:
     return UNEXPECTED_FAILURE
 
 
+def _compile_sampler() -> None:
+    from lstmuse_core.model.generate import compile_sampler
+
+    compile_sampler()
+
+
 class InProcessJobs:
     """Embedded mode: the same job code in a worker thread of this process."""
 
@@ -249,6 +255,8 @@ class InProcessJobs:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
         self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
+        # Compiled while the prompt waits; jobs queue behind it on the one thread.
+        self.executor.submit(_compile_sampler)
 
     async def submit_melody(self, job_id: str, request: MelodyRequest) -> None:
         self.futures[job_id] = self.executor.submit(self._generate, job_id, request)

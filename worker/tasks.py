@@ -341,4 +341,7 @@ def _import_libraries_before_any_job(**_: Any) -> None:
     import music21  # noqa: F401
     import pretty_midi  # noqa: F401
 
+    from lstmuse_core.model.generate import compile_sampler
     from lstmuse_core.music import render  # noqa: F401
+
+    compile_sampler()  # the first job would otherwise compile it (or load numba's cache)

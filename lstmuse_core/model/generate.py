@@ -26,8 +26,9 @@ network writes every candidate; the score only chooses among them
 
 For speed, every input that does not depend on what is sampled (positions,
 bars remaining, where the lookbacks and the end may fall) is computed for all
-steps before the loop, each row's uniforms are drawn in one call, and the
-temperature is folded into the output layer (``bench/generation_bench.py``).
+steps before the loop, each row's uniforms are drawn in one call, the
+temperature is folded into the output layer, and the loop itself is compiled
+(`lstmuse_core.model.compiled`; ``bench/generation_bench.py`` measures it).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import numpy as np
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
+from lstmuse_core.model.compiled import sample_rows
 from lstmuse_core.model.conditioning import (
     REMAINING_UNKNOWN,
     Conditioning,
@@ -82,8 +84,6 @@ class SamplingControls:
 # onto a symbol of weight 0 (a masked delimiter or hold). It shifts the odds by
 # about 1e-6, far below anything a listener or a test can tell.
 _BELOW_ONE = 1.0 - 2.0**-20
-_add, _subtract, _multiply, _maximum = np.add, np.subtract, np.multiply, np.maximum
-_exp, _greater, _matmul, _equal = np.exp, np.greater, np.matmul, np.equal
 
 
 @dataclass(frozen=True)
@@ -146,26 +146,9 @@ def ends_on_tonic(symbols: Sequence[str], meter: str, mode: str) -> bool:
 def musical_score(symbols: Sequence[str], meter: str, mode: str) -> int:
     """How a candidate is chosen: 1 for ending on the tonic on a strong beat, 1 for a
     4-note figure repeated one or two bars later (`lstmuse_core.music.musicality`)."""
-    from lstmuse_core.music.musicality import repeats_a_figure
+    from lstmuse_core.music.musicality import cadence_and_repeat
 
-    return int(ends_on_tonic(symbols, meter, mode)) + int(
-        repeats_a_figure(symbols, Meter.parse(meter))
-    )
-
-
-class _PickBuffers:
-    """What `MelodyGenerator._pick` writes into, for a batch of ``rows`` melodies."""
-
-    def __init__(self, rows: int, symbols: int) -> None:
-        self.scores = np.empty((rows, symbols), np.float32)
-        self.peak = np.empty((rows, 1), np.float32)
-        self.cumulative = np.empty((rows, symbols), np.float32)
-        self.total = self.cumulative[:, -1]
-        self.threshold = np.empty(rows, np.float32)
-        self.threshold_column = self.threshold[:, None]
-        self.above = np.empty((rows, symbols), bool)
-        self.chosen = np.empty(rows, np.int64)
-        self.ended = np.empty(rows, bool)
+    return cadence_and_repeat(symbols, Meter.parse(meter), mode)
 
 
 class MelodyGenerator:
@@ -301,7 +284,9 @@ class MelodyGenerator:
         for number, plan in enumerate(plans):
             options = sampled[number * candidates : (number + 1) * candidates]
             # max() keeps the first of equals: with no better one, the plain seed's melody.
-            best = max(options, key=lambda symbols: musical_score(symbols, plan.meter, plan.mode))
+            best = options[0]
+            if candidates > 1:
+                best = max(options, key=lambda m: musical_score(m, plan.meter, plan.mode))
             chosen.append(SampledMelody(best, plan.meter, plan.mode))
         return chosen
 
@@ -311,14 +296,14 @@ class MelodyGenerator:
         seeds: Sequence[int | list[int]],
         controls: SamplingControls,
     ) -> list[list[str]]:
-        """All rows in lock step: primers end together, then one new symbol a step.
+        """All rows in lock step by song step, primer and new symbols alike.
 
         Each row's input is the delimiter, its primer, then what it samples.
-        Primers are right-aligned: a shorter one starts later, its row held at
-        the zero initial state until then, so every row reaches its first new
-        symbol at the same loop step ``k = 0``; row ``r``'s song step is then
-        ``primer_r + k``. Row ``r`` draws its uniforms up front from its own
-        generator and uses the ``k``-th for its ``k``-th new symbol.
+        Everything that does not depend on what is sampled is computed here for
+        every song step; the loop itself is compiled
+        (`lstmuse_core.model.compiled.sample_rows`). Row ``r`` draws its
+        uniforms up front from its own generator and uses the ``k``-th for its
+        ``k``-th new symbol, so a melody does not depend on the rest of the batch.
         """
         n = len(plans)
         stepper, conditioning = self.stepper, self.conditioning
@@ -331,108 +316,56 @@ class MelodyGenerator:
         uniforms = np.empty((new_steps, n), np.float32)
         for row, seed in enumerate(seeds):
             uniforms[:, row] = np.random.default_rng(seed).random(new_steps) * _BELOW_ONE
-        constant = stepper.constant(
-            np.array([conditioning.meter_id(p.meter) for p in plans]),
-            np.array([MODES.index(p.mode) for p in plans]),
-        )
 
-        # The song so far, one row per melody (flat: a step reads all rows with one
-        # `take`); two extra columns stand for "before the song": a lookback there
-        # reads the delimiter, a repeat test there never matches.
-        width = int(primer_lengths.max()) + new_steps + 2
+        # The song so far, one row per melody (flat: the loop reads it by flat index);
+        # two extra columns stand for "before the song": a lookback there reads the
+        # delimiter, a repeat test there never matches.
+        steps = int(last.max())
+        width = steps + 2
         nothing, never = width - 1, width - 2
         history = np.zeros((n, width), dtype=np.int64)
         history[:, nothing], history[:, never] = self._end, -1
         for row, plan in enumerate(plans):
             history[row, : len(plan.primer)] = self.vocabulary.encode(plan.primer)
-        flat = history.reshape(-1)
         row_starts = np.arange(n) * width
-        symbols_count = len(self.vocabulary)
 
-        def inputs_at(song_steps: np.ndarray) -> _StepInputs:
-            """The sample-independent inputs of song steps (one per row; any leading shape)."""
-            bars_done = song_steps // bar
-            told = np.where(free, bars_done >= last // bar - COUNTDOWN_BARS, True)
-            remaining = np.where(told, remaining_class(bars_done, last // bar), REMAINING_UNKNOWN)
+        song_steps = np.broadcast_to(np.arange(steps)[:, None], (steps, n))
+        bars_done = song_steps // bar
+        told = np.where(free, bars_done >= last // bar - COUNTDOWN_BARS, True)
+        remaining = np.where(told, remaining_class(bars_done, last // bar), REMAINING_UNKNOWN)
 
-            def at(offset: np.ndarray, before: int) -> np.ndarray:
-                return row_starts + np.where(offset >= 0, offset, before)  # flat indices
+        def at(offset: np.ndarray, before: int) -> np.ndarray:
+            return row_starts + np.where(offset >= 0, offset, before)  # flat indices
 
-            end_allowed = free & (song_steps % bar == 0) & (song_steps >= first_end)
-            return _StepInputs(
-                previous=at(song_steps - 1, nothing),
-                lookbacks=(at(song_steps - bar, nothing), at(song_steps - 2 * bar, nothing)),
-                earlier=(at(song_steps - 1 - bar, never), at(song_steps - 1 - 2 * bar, never)),
-                context=context_index(song_steps % bar, remaining, 0),
-                end_bias=np.where(end_allowed, 0.0, -np.inf).astype(np.float32),
-            )
-
-        def feed(
-            previous: np.ndarray,
-            lookbacks: Sequence[np.ndarray],
-            earlier: Sequence[np.ndarray],
-            context: np.ndarray,
-            state: Any,
-        ) -> None:
-            """One step of every row: gather what the inputs need from the song so far."""
-            symbols = flat.take(previous)
-            if not stepper.metrical:
-                stepper.look_up(state, constant, symbols)
-                return stepper.advance(state)
-            pairs = flat.take(lookbacks[0])
-            pairs *= symbols_count
-            pairs += flat.take(lookbacks[1])
-            contexts = context + (symbols == flat.take(earlier[0]))
-            contexts += 2 * (symbols == flat.take(earlier[1]))
-            stepper.look_up(state, constant, symbols, pairs, contexts)
-            stepper.advance(state)
-
-        # Prime: loop step i feeds song step i - (longest - primer_r) of each row.
-        longest = int(primer_lengths.max())
-        state = stepper.initial_state(n)
-        for i in range(longest + 1):
-            song_steps = i - (longest - primer_lengths)
-            at = inputs_at(np.maximum(song_steps, 0))
-            feed(at.previous, at.lookbacks, at.earlier, at.context, state)
-            waiting = song_steps < 0
-            if waiting.any():
-                state.zero_rows(waiting)
-
-        ahead = inputs_at(primer_lengths[None, :] + np.arange(new_steps + 1)[:, None])
-        previous, context, end_bias = ahead.previous, ahead.context, ahead.end_bias
-        (lookback_1, lookback_2), (earlier_1, earlier_2) = ahead.lookbacks, ahead.earlier
-        kernel = (stepper.dense_kernel / np.float32(controls.temperature)).astype(np.float32)
-        bias = (stepper.dense_bias / np.float32(controls.temperature)).astype(np.float32)
-        lengths = last - primer_lengths  # new symbols of each row (the delimiter excluded)
-        alive = np.ones(n, dtype=bool)
-        buffers = _PickBuffers(n, len(self.vocabulary))
-        for k in range(new_steps):
-            if k:
-                feed(
-                    previous[k],
-                    (lookback_1[k], lookback_2[k]),
-                    (earlier_1[k], earlier_2[k]),
-                    context[k],
-                    state,
-                )
-            chosen = buffers.chosen
-            self._pick(state.top, kernel, bias, end_bias[k], uniforms[k], controls, buffers)
-            if k == 0:  # an empty primer cannot start with a hold
-                starts = primer_lengths == 0
-                if starts.any():
-                    self._repick_without_hold(
-                        state.top, kernel, bias, uniforms[0], controls, starts, buffers
-                    )
-            song_steps = primer_lengths + k
-            flat[row_starts + song_steps] = chosen
-            _equal(chosen, self._end, out=buffers.ended)
-            ended = buffers.ended & alive
-            if ended.any():
-                lengths[ended] = k
-                alive &= ~ended
-            alive &= song_steps + 1 < last
-            if not alive.any():
-                break
+        lengths = sample_rows(
+            history.reshape(-1),
+            width,
+            primer_lengths,
+            last,
+            at(song_steps - 1, nothing),
+            np.stack([at(song_steps - bar, nothing), at(song_steps - 2 * bar, nothing)]),
+            np.stack([at(song_steps - 1 - bar, never), at(song_steps - 1 - 2 * bar, never)]),
+            context_index(song_steps % bar, remaining, 0),
+            free & (song_steps % bar == 0) & (song_steps >= first_end),
+            uniforms,
+            stepper.constant(
+                np.array([conditioning.meter_id(p.meter) for p in plans]),
+                np.array([MODES.index(p.mode) for p in plans]),
+            ),
+            stepper.tables["symbol"],
+            stepper.lookback_pairs,
+            stepper.contexts,
+            stepper.metrical,
+            *_state_buffers(stepper, n),
+            stepper.kernels,
+            stepper.biases,
+            stepper.dense_kernel / np.float32(controls.temperature),
+            stepper.dense_bias / np.float32(controls.temperature),
+            controls.top_k,
+            controls.top_p,
+            self._hold,
+            self._end,
+        )
         return [
             [
                 *plan.primer,
@@ -443,81 +376,13 @@ class MelodyGenerator:
             for row, plan in enumerate(plans)
         ]
 
-    def _repick_without_hold(
-        self,
-        hidden: np.ndarray,
-        kernel: np.ndarray,
-        bias: np.ndarray,
-        uniforms: np.ndarray,
-        controls: SamplingControls,
-        rows: np.ndarray,
-        buffers: _PickBuffers,
-    ) -> None:
-        """Pick the first symbol again for ``rows`` with hold and delimiter masked."""
-        masked = bias.copy()
-        masked[self._hold] = masked[self._end] = -np.inf
-        redo = _PickBuffers(int(rows.sum()), len(self.vocabulary))
-        end_bias = np.zeros(int(rows.sum()), np.float32)
-        self._pick(hidden[rows], kernel, masked, end_bias, uniforms[rows], controls, redo)
-        buffers.chosen[rows] = redo.chosen
 
-    def _pick(
-        self,
-        hidden: np.ndarray,
-        kernel: np.ndarray,
-        bias: np.ndarray,
-        end_bias: np.ndarray,
-        uniforms: np.ndarray,
-        controls: SamplingControls,
-        buffers: _PickBuffers,
-    ) -> None:
-        """Draw one symbol per row into ``buffers.chosen`` (inverse CDF of the row's uniform).
-
-        ``kernel`` and ``bias`` are the output layer's, already divided by the
-        temperature; ``end_bias`` (0 or -inf per row) allows or masks the delimiter.
-        """
-        scores = buffers.scores
-        _matmul(hidden, kernel, scores)
-        _add(scores, bias, scores)
-        scores[:, self._end] += end_bias
-        if controls.top_k and controls.top_k < scores.shape[1]:
-            _keep_top_k(scores, controls.top_k)
-        _maximum.reduce(scores, 1, None, buffers.peak, keepdims=True)
-        _subtract(scores, buffers.peak, scores)
-        _exp(scores, scores)  # unnormalised probabilities, the likeliest at 1
-        if controls.top_p < 1.0:
-            _keep_top_p(scores, controls.top_p)
-        _add.accumulate(scores, 1, None, buffers.cumulative)
-        _multiply(uniforms, buffers.total, buffers.threshold)
-        _greater(buffers.cumulative, buffers.threshold_column, buffers.above)
-        buffers.above.argmax(1, buffers.chosen)  # the first symbol past the threshold
-
-
-class _StepInputs(NamedTuple):
-    """Inputs of song steps that do not depend on what is sampled (flat history indices)."""
-
-    previous: np.ndarray
-    lookbacks: tuple[np.ndarray, np.ndarray]
-    earlier: tuple[np.ndarray, np.ndarray]  # where a repeat of ``previous`` is tested
-    context: np.ndarray  # `context_index` without the repeat flags
-    end_bias: np.ndarray  # 0 where the song may end, -inf elsewhere
-
-
-def _keep_top_k(scores: np.ndarray, k: int) -> None:
-    """Mask (-inf) every score below the row's ``k``-th highest (ties kept)."""
-    kth = np.partition(scores, -k, axis=1)[:, -k]
-    scores[scores < kth[:, None]] = -np.inf
-
-
-def _keep_top_p(weights: np.ndarray, top_p: float) -> None:
-    """Zero all but the likeliest symbols whose mass reaches ``top_p`` (that one included)."""
-    order = np.argsort(-weights, axis=1, kind="stable")
-    ranked = np.take_along_axis(weights, order, axis=1)
-    cumulative = np.cumsum(ranked, axis=1)
-    keep_ranked = cumulative - ranked < top_p * cumulative[:, -1:]
-    keep = np.zeros_like(keep_ranked)
-    np.put_along_axis(keep, order, keep_ranked, axis=1)
-    weights[~keep] = 0.0
+def _state_buffers(
+    stepper: LstmStepper, rows: int
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[np.ndarray, ...], Any, Any]:
+    """A fresh all-zero state's buffers, as `sample_rows` takes them."""
+    state = stepper.initial_state(rows)
+    return state.inputs, state.cells, state.gates, state.top, state.looked_up
 
 
 _cache_lock = threading.Lock()
@@ -552,3 +417,34 @@ def _cached_generator(folder: Path) -> MelodyGenerator:
                 bundle.vocabulary, stepper, bundle.conditioning, bundle
             )
         return _cache[folder]
+
+
+def compile_sampler() -> None:
+    """Compile the sampling loop now (or load it from numba's on-disk cache).
+
+    The first melody of a fresh install would otherwise wait ~15 s for the
+    compiler; a process that loads the cache waits ~0.5 s. Workers call this
+    before their first job. It samples from tiny random networks of one and of
+    two LSTM layers (each compiles its own loop), with and without the metrical
+    inputs, so no bundle and no Keras is needed.
+    """
+    vocabulary = Vocabulary.from_songs([["60", "62"]])
+    rng = np.random.default_rng(0)
+    for metrical in (True, False):
+        conditioning = Conditioning({"4/4": 1}, {"major": 1}, metrical)
+        sizes = conditioning.categories(len(vocabulary))
+        for layers in (1, 2):
+            gates = 4 * 4
+
+            def weights(*shape: int) -> np.ndarray:
+                return rng.normal(0.0, 0.1, shape)
+
+            stepper = LstmStepper(
+                {name: weights(count, gates) for name, count in sizes.items()},
+                weights(gates),
+                weights(4, gates),
+                [(weights(4, gates), weights(4, gates), weights(gates))] * (layers - 1),
+                weights(4, len(vocabulary)),
+                weights(len(vocabulary)),
+            )
+            MelodyGenerator(vocabulary, stepper, conditioning).sample(1, bars=1)

@@ -85,19 +85,25 @@ def decode_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
 
 def decode_checked_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
     """`decode_symbols` for symbols `validate_melody` has passed (a `Melody`'s): no second check."""
-    events: list[NoteEvent] = []
-    for step, symbol in enumerate(symbols):
-        if symbol == HOLD:
-            last = events[-1]
-            events[-1] = NoteEvent(last.pitch, last.start, last.duration + 1)
-        else:
-            pitch = None if symbol == REST else int(symbol)
-            events.append(NoteEvent(pitch, step, 1))
-    return events
+    onsets = [step for step, symbol in enumerate(symbols) if symbol != HOLD]
+    ends = [*onsets[1:], len(symbols)]
+    return [
+        NoteEvent(None if symbols[start] == REST else int(symbols[start]), start, end - start)
+        for start, end in zip(onsets, ends, strict=True)
+    ]
+
+
+# Every symbol a melody may hold; anything else gets `validate_melody`'s detailed message.
+_MELODY_SYMBOLS = frozenset([HOLD, REST, *map(str, range(128))])
 
 
 def validate_melody(symbols: Sequence[str], parameter: str = "melody") -> None:
     """Raise `InvalidParameter` unless ``symbols`` is a well-formed single melody."""
+    try:  # the common case in one pass over a set; the loop below names what is wrong
+        if (not symbols or symbols[0] != HOLD) and _MELODY_SYMBOLS.issuperset(symbols):
+            return
+    except TypeError:  # an unhashable symbol
+        pass
     for position, symbol in enumerate(symbols, start=1):
         if not isinstance(symbol, str):
             raise InvalidParameter(

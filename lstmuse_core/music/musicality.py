@@ -72,12 +72,7 @@ def ends_on_tonic(symbols: Sequence[str], meter: Meter, mode: str) -> bool:
     (`MODE_TONICS`: C for major, D for dorian, A for minor), in any octave. A
     melody without notes does not end on the tonic.
     """
-    notes = _notes(symbols)
-    if not notes:
-        return False
-    last = notes[-1]
-    tonic = MODE_TONICS[parse_mode(mode)]
-    return last.pitch is not None and last.pitch % 12 == tonic and meter.is_strong(last.start)
+    return _ends_on_tonic(_notes(symbols), meter, mode)
 
 
 def repeats_a_figure(symbols: Sequence[str], meter: Meter) -> bool:
@@ -90,16 +85,35 @@ def repeats_a_figure(symbols: Sequence[str], meter: Meter) -> bool:
     same pitches on the same steps with the same holds and rests. Figures
     start on notes and hold 4 of them, so rests and holds alone never count.
     """
+    return _repeats_a_figure(symbols, _notes(symbols), meter)
+
+
+def cadence_and_repeat(symbols: Sequence[str], meter: Meter, mode: str) -> int:
+    """`ends_on_tonic` plus `repeats_a_figure` (0-2), decoding the melody once: how the
+    sampler chooses among candidates (`lstmuse_core.model.generate`)."""
     notes = _notes(symbols)
+    return int(_ends_on_tonic(notes, meter, mode)) + int(_repeats_a_figure(symbols, notes, meter))
+
+
+def _ends_on_tonic(notes: Sequence[NoteEvent], meter: Meter, mode: str) -> bool:
+    if not notes:
+        return False
+    last = notes[-1]
+    tonic = MODE_TONICS[parse_mode(mode)]
+    return last.pitch is not None and last.pitch % 12 == tonic and meter.is_strong(last.start)
+
+
+def _repeats_a_figure(symbols: Sequence[str], notes: Sequence[NoteEvent], meter: Meter) -> bool:
+    symbols = list(symbols)
     for i in range(len(notes) - FIGURE_NOTES + 1):
         start = notes[i].start
         after = i + FIGURE_NOTES
         end = notes[after].start if after < len(notes) else notes[after - 1].end
-        figure = list(symbols[start:end])
+        figure = symbols[start:end]
         for bars in REPEAT_DISTANCES_IN_BARS:
             shift = bars * meter.bar_steps
             # A repeat cut off by the melody's end is a shorter slice: never equal.
-            if list(symbols[start + shift : end + shift]) == figure:
+            if symbols[start + shift : end + shift] == figure:
                 return True
     return False
 

@@ -1,4 +1,4 @@
-"""The NumPy network and sampler agree with Keras on the committed architecture.
+"""The compiled network and sampler agree with Keras on the committed architecture.
 
 Two checks, on the committed folk bundle (every input, two LSTM layers) and
 on the tiny test model: the stepper's hidden states and logits equal the Keras
@@ -83,8 +83,8 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
             stepper.look_up(state, constant, value["symbol"])
         stepper.advance(state)
         logits.append(stepper.logits(state)[0])
-        for layer, buffers in enumerate(state.layers):
-            hidden[layer].append(buffers.hidden[0].copy())
+        for layer in range(len(lstm_names)):
+            hidden[layer].append(state.hidden(layer)[0].copy())
     for layer, expected in enumerate(expected_hidden):
         np.testing.assert_allclose(np.stack(hidden[layer]), expected, atol=2e-5)
     np.testing.assert_allclose(np.stack(logits), expected_logits, atol=2e-4)

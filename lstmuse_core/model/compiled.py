@@ -1,0 +1,286 @@
+"""The compiled loops: one step of the network, and the sampling loop around it.
+
+Why compiled (numba). For one melody a step is a few dozen tiny array
+operations, and NumPy's per-call overhead (1-3 us each) was most of the cost;
+for a batch, ``np.tanh`` over the gates was (NumPy's float32 tanh is not
+vectorised on AVX2). Here a whole melody is one call: `sample_rows` feeds the
+network (`advance_layers`) and draws one symbol per row and step, with a
+rational ``tanh`` that compiles to SIMD code and matrix products sized to the
+batch (`matmul`). `lstmuse_core.model.generate` prepares every input that does
+not depend on what is sampled; ``bench/generation_bench.py`` measures it.
+
+Everything compiled lives in this one module on purpose: numba's on-disk cache
+is checked against the source file of the function called, not against the
+files of the functions it calls, so a compiled caller in another module could
+run a stale copy of an edited callee.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+
+_F = np.float32  # float32 constants: a float64 one would widen the arithmetic
+
+# Compiled once per machine and cached next to this file (the first call in a
+# fresh checkout takes ~15 s; workers make it while warming up). fastmath without
+# "no infinities / no NaNs": the sampler's logic never relies on them, but an
+# overflow must stay an overflow.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+# error_model="numpy": no division-by-zero check, which would stop vectorisation.
+_njit = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def compiled(function: _Function) -> _Function:
+    """Compile ``function`` with the settings above (its signature kept for type checks)."""
+    return cast(_Function, _njit(function))
+
+
+# From this many rows BLAS's blocking wins; below it (one row excepted, where
+# BLAS's matrix-vector product wins) `matmul`'s 4-row loop does (measured:
+# 4 x 256 -> 512 took 20 us by hand and 102 us through sgemm; 64 rows 409 us and 277 us).
+BLAS_ROWS = 32
+
+
+@compiled
+def fast_tanh(x: np.float32) -> np.float32:
+    """tanh within 3e-7 (Eigen's rational approximation for float32); unlike ``math.tanh``
+    it has no call in it, so a loop over it compiles to SIMD code."""
+    x = min(max(x, _F(-7.90531110763549805)), _F(7.90531110763549805))
+    x2 = x * x
+    p = x2 * _F(-2.76076847742355e-16) + _F(2.00018790482477e-13)
+    p = x2 * p + _F(-8.60467152213735e-11)
+    p = x2 * p + _F(5.12229709037114e-08)
+    p = x2 * p + _F(1.48572235717979e-05)
+    p = x2 * p + _F(6.37261928875436e-04)
+    p = x2 * p + _F(4.89352455891786e-03)
+    q = x2 * _F(1.19825839466702e-06) + _F(1.18534705686654e-04)
+    q = x2 * q + _F(2.26843463243900e-03)
+    q = x2 * q + _F(4.89352518554385e-03)
+    return x * p / q
+
+
+@compiled
+def fast_sigmoid(x: np.float32) -> np.float32:
+    return _F(0.5) * fast_tanh(_F(0.5) * x) + _F(0.5)
+
+
+@compiled
+def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
+    """``out = x @ w_t.T`` for C-contiguous float32 arrays (weights stored transposed).
+
+    Each weight row is read once for four x rows, its dot products kept in
+    registers: a step's weights do not fit in L2, so reading them is the cost.
+    """
+    rows, inner = x.shape
+    if rows == 1 or rows >= BLAS_ROWS:
+        np.dot(x, w_t.T, out)
+        return
+    r = 0
+    while r < rows:
+        # Rows r..r+3 (the last block may repeat a row: it is written twice, the same).
+        x0, x1 = x[r], x[min(r + 1, rows - 1)]
+        x2, x3 = x[min(r + 2, rows - 1)], x[min(r + 3, rows - 1)]
+        for j in range(w_t.shape[0]):
+            wj = w_t[j]
+            s0 = s1 = s2 = s3 = _F(0.0)
+            for i in range(inner):
+                w = wj[i]
+                s0 += x0[i] * w
+                s1 += x1[i] * w
+                s2 += x2[i] * w
+                s3 += x3[i] * w
+            out[r, j] = s0
+            out[min(r + 1, rows - 1), j] = s1
+            out[min(r + 2, rows - 1), j] = s2
+            out[min(r + 3, rows - 1), j] = s3
+        r += 4
+
+
+@compiled
+def advance_layers(
+    inputs: tuple[np.ndarray, ...],
+    cells: tuple[np.ndarray, ...],
+    gates: tuple[np.ndarray, ...],
+    top: np.ndarray,
+    looked_up: np.ndarray,
+    kernels: tuple[np.ndarray, ...],
+    biases: tuple[np.ndarray, ...],
+) -> None:
+    """One step of every LSTM layer for every row, in place (Keras' gate order i, f, c, o).
+
+    ``inputs[l]`` is what multiplies ``kernels[l]``: layer 0's own hidden
+    vector, and ``[hidden of l-1, own hidden]`` above it, so one matrix product
+    per layer; each new hidden vector is written where it is read next.
+    Layer 0 adds ``looked_up`` (its input projection and bias); deeper layers
+    their ``biases``. The last layer's hidden vectors are also copied to
+    ``top``, contiguous, for the output layer's matrix product.
+    """
+    layers = len(kernels)
+    for layer in range(layers):
+        x, cell, g = inputs[layer], cells[layer], gates[layer]
+        matmul(x, kernels[layer], g)
+        units = cell.shape[1]
+        own = x.shape[1] - units
+        for r in range(x.shape[0]):
+            extra = looked_up[r] if layer == 0 else biases[layer]
+            # One slice per gate, read-only, and the outputs apart: the loop vectorises.
+            gi, gf = g[r, :units], g[r, units : 2 * units]
+            gc, go = g[r, 2 * units : 3 * units], g[r, 3 * units :]
+            ei, ef = extra[:units], extra[units : 2 * units]
+            ec, eo = extra[2 * units : 3 * units], extra[3 * units :]
+            c, h = cell[r], x[r, own:]
+            for j in range(units):
+                new_cell = fast_sigmoid(gf[j] + ef[j]) * c[j] + fast_sigmoid(
+                    gi[j] + ei[j]
+                ) * fast_tanh(gc[j] + ec[j])
+                c[j] = new_cell
+                h[j] = fast_sigmoid(go[j] + eo[j]) * fast_tanh(new_cell)
+            if layer + 1 < layers:
+                inputs[layer + 1][r, :units] = h
+            else:
+                top[r] = h
+
+
+@compiled
+def pick(
+    logits: np.ndarray,
+    bias: np.ndarray,
+    allowed: np.ndarray,
+    uniform: float,
+    top_k: int,
+    top_p: float,
+    weights: np.ndarray,
+) -> int:
+    """One symbol by the inverse CDF of ``uniform``, among the ``allowed`` symbols.
+
+    ``logits + bias`` are the output layer's, already divided by the
+    temperature. ``top_k`` (0: off) keeps the k highest scores (ties kept),
+    ``top_p`` (1: off) the likeliest symbols whose mass reaches it.
+    """
+    symbols = logits.shape[0]
+    for j in range(symbols):
+        weights[j] = logits[j] + bias[j]
+    peak = -np.inf
+    for j in range(symbols):
+        if allowed[j] and weights[j] > peak:
+            peak = weights[j]
+    floor = -np.inf
+    if 0 < top_k < symbols:
+        ranked = np.sort(weights[allowed])
+        if top_k < ranked.size:
+            floor = ranked[ranked.size - top_k]
+    for j in range(symbols):
+        keep = allowed[j] and weights[j] >= floor
+        weights[j] = math.exp(weights[j] - peak) if keep else 0.0
+    if top_p < 1.0:
+        order = np.argsort(-weights, kind="mergesort")
+        mass = top_p * np.float64(weights.sum())
+        before = 0.0
+        for j in order:
+            if before >= mass:
+                weights[j] = 0.0
+            else:
+                before += weights[j]
+    total = 0.0
+    for j in range(symbols):
+        total += weights[j]
+    threshold = uniform * total
+    cumulative = 0.0
+    last = 0
+    for j in range(symbols):
+        if weights[j] > 0.0:
+            cumulative += weights[j]
+            last = j
+            if cumulative > threshold:
+                return j
+    return last  # rounding left the threshold at the very top
+
+
+@compiled
+def sample_rows(
+    song: np.ndarray,
+    width: int,
+    primer_lengths: np.ndarray,
+    last: np.ndarray,
+    previous: np.ndarray,
+    lookbacks: np.ndarray,
+    earlier: np.ndarray,
+    context: np.ndarray,
+    end_allowed: np.ndarray,
+    uniforms: np.ndarray,
+    constant: np.ndarray,
+    symbol_table: np.ndarray,
+    pair_table: np.ndarray,
+    context_table: np.ndarray,
+    metrical: bool,
+    inputs: tuple[np.ndarray, ...],
+    cells: tuple[np.ndarray, ...],
+    gates: tuple[np.ndarray, ...],
+    top: np.ndarray,
+    looked_up: np.ndarray,
+    kernels: tuple[np.ndarray, ...],
+    biases: tuple[np.ndarray, ...],
+    dense_kernel: np.ndarray,
+    dense_bias: np.ndarray,
+    top_k: int,
+    top_p: float,
+    hold: int,
+    end: int,
+) -> np.ndarray:
+    """Sample every row to its end; returns each row's new symbols (delimiter excluded).
+
+    ``song`` is the flat history (row ``r`` at ``r * width``) holding the
+    primers; sampled symbols are written after them. At song step ``t`` each
+    live row is fed the symbol at ``previous[t, r]`` (a flat index), its
+    lookbacks ``lookbacks[:, t, r]`` and the repeat tests at ``earlier[:, t,
+    r]``; a row past its primer then draws its ``k``-th new symbol with
+    ``uniforms[k, r]``. ``end_allowed[t, r]``: the delimiter may be drawn.
+    """
+    rows = song.shape[0] // width
+    symbols = dense_bias.shape[0]
+    logits = np.empty((rows, symbols), np.float32)
+    lengths = last - primer_lengths
+    alive = np.ones(rows, np.bool_)
+    allowed = np.ones(symbols, np.bool_)
+    weights = np.empty(symbols, np.float32)
+    live = rows
+    for t in range(previous.shape[0]):
+        for r in range(rows):
+            if not alive[r]:
+                continue
+            symbol = song[previous[t, r]]
+            row, fixed, played = looked_up[r], constant[r], symbol_table[symbol]
+            if not metrical:
+                for j in range(row.shape[0]):
+                    row[j] = fixed[j] + played[j]
+                continue
+            pair = song[lookbacks[0, t, r]] * symbols + song[lookbacks[1, t, r]]
+            repeats = int(symbol == song[earlier[0, t, r]])
+            repeats += 2 * int(symbol == song[earlier[1, t, r]])
+            back, where = pair_table[pair], context_table[context[t, r] + repeats]
+            for j in range(row.shape[0]):
+                row[j] = fixed[j] + played[j] + back[j] + where[j]
+        advance_layers(inputs, cells, gates, top, looked_up, kernels, biases)
+        matmul(top, dense_kernel, logits)
+        for r in range(rows):
+            if not alive[r] or t < primer_lengths[r]:
+                continue
+            k = t - primer_lengths[r]
+            allowed[end] = end_allowed[t, r]
+            allowed[hold] = t > 0  # nothing to hold at the start of a song
+            chosen = pick(logits[r], dense_bias, allowed, uniforms[k, r], top_k, top_p, weights)
+            song[r * width + t] = chosen
+            if chosen == end:
+                lengths[r] = k
+            if chosen == end or t + 1 >= last[r]:
+                alive[r] = False
+                live -= 1
+        if live == 0:
+            break
+    return lengths
