@@ -14,11 +14,17 @@ import time
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 
+from worker.app import app as production
 from worker.tasks import JobRequest
 
 url = os.environ["LSTMUSE_REDIS_URL"]
 app = Celery("lstmuse-stubborn", broker=url, backend=url)
-app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True)
+# As the production app: a new child warms up (`worker.tasks`) before it reports ready.
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_proc_alive_timeout=production.conf.worker_proc_alive_timeout,
+)
 
 
 @app.task(name="test.stubborn", Request=JobRequest)
