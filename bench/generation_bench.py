@@ -29,6 +29,9 @@ Measures, in one run, with the committed folk bundle (``trained_models/folk``):
 (d) the same, best of ``CANDIDATES`` (4) candidates per melody: what every
     reply samples (4 rows per melody).
 
+It also times the LSTM layers' matrix products alone for a batch (the same
+shapes and steps, nothing else of the loop): the floor under (c) batched.
+
 Each samples one melody at a time (median of ``--runs``) and ``--batch``
 melodies as one batch (per-melody time = batch time / batch, median of
 ``--batch-runs``), alternating samplers run by run so that load on a shared
@@ -281,6 +284,29 @@ def blas_threads(count: int) -> Iterator[str]:
             set_(threads)
 
 
+def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -> float:
+    """Median seconds per melody of the LSTM layers' matrix products alone, for ``batch``
+    rows and ``steps`` steps: the floor under batched sampling (`compiled.matmul`,
+    BLAS at this batch size), timed without anything else of the loop."""
+    from lstmuse_core.model.compiled import compiled, matmul
+
+    @compiled
+    def products(inputs: Any, gates: Any, kernels: Any, steps: int) -> None:
+        for _ in range(steps):
+            for layer in range(len(kernels)):
+                matmul(inputs[layer], kernels[layer], gates[layer])
+
+    state = generator.stepper.initial_state(batch)
+    kernels = generator.stepper.kernels
+    products(state.inputs, state.gates, kernels, 1)  # compile
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        products(state.inputs, state.gates, kernels, steps)
+        times.append((time.perf_counter() - start) / batch)
+    return statistics.median(times)
+
+
 @dataclass(frozen=True)
 class Timing:
     """Median seconds for one melody alone and per melody in a batch."""
@@ -371,10 +397,13 @@ def main(argv: list[str] | None = None) -> int:
         "after, best of 4": lambda n: after(n, CANDIDATES),
     }
     results: list[tuple[str, dict[str, Timing]]] = []
+    floors: list[tuple[str, float]] = []
     for threads in (int(t) for t in args.blas_threads.split(",")):
         with blas_threads(threads) as setting:
             timings = before_and_after(samplers, args.runs, args.batch, args.batch_runs)
             results.append((setting, timings))
+            floor = matrix_products_seconds(generator, args.batch, steps, args.batch_runs)
+            floors.append((setting, floor))
             for name, timing in timings.items():
                 print(
                     f"  {setting}, {name}: {timing.single * 1000:.1f} ms single,"
@@ -411,6 +440,13 @@ def main(argv: list[str] | None = None) -> int:
                 f" | {seed_melody / timing.single:,.0f} | {before.single / timing.single:.2f}"
                 f" | {timing.batched * 1000:.2f} | {before.batched / timing.batched:.2f} |"
             )
+    print()
+    for (setting, timings), (_, floor) in zip(results, floors, strict=True):
+        print(
+            f"{setting}: the LSTM layers' matrix products alone take {floor * 1000:.2f} ms"
+            f" a melody in a batch of {args.batch}"
+            f" ({floor / timings['after'].batched:.0%} of the batched sampler's time)"
+        )
     print()
     for setting, timings in results:
         after = timings["after"]
