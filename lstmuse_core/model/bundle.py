@@ -35,6 +35,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lstmuse_core.errors import BundleError, InvalidParameter
 from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.model.network import ModelConfig
@@ -145,6 +147,9 @@ class Bundle:
                 f"{self.path}: the model predicts {model.output_shape[-1]} symbols "
                 f"but vocab.json has {vocab_size}"
             )
+        # A NaN or infinite weight would make every draw meaningless, not an error.
+        if not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights):
+            raise BundleError(f"{self.path}/model.keras has weights that are not finite numbers")
         return model
 
 

@@ -13,6 +13,7 @@ import pytest
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.bundle import BundleError, active_version, load_bundle
 from lstmuse_core.model.conditioning import Conditioning
+from lstmuse_core.model.generate import load_generator_from_path
 from lstmuse_core.model.network import PRESETS, ModelConfig, preset
 from lstmuse_core.model.train import StyleTrainingResult, TrainingProgress, fit, train_style
 from lstmuse_core.music.corpus import Song
@@ -107,6 +108,22 @@ def test_bundle_validation_names_the_problem(
     (broken / "metrics.json").write_text("{not json")
     with pytest.raises(BundleError, match="v001"):
         load_bundle(broken)
+
+
+def test_a_network_with_a_nan_weight_is_refused(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """A model.keras with a NaN weight (a damaged or hand-edited file) is named, not sampled."""
+
+    damaged = tmp_path / "v001"
+    shutil.copytree(tiny_training.bundle.path, damaged)
+    model = load_bundle(damaged).load_model()
+    weights = model.get_weights()
+    weights[-1][0] = float("nan")  # one bias of the output layer
+    model.set_weights(weights)
+    model.save(damaged / "model.keras")
+    with pytest.raises(BundleError, match=r"model\.keras has weights that are not finite"):
+        load_generator_from_path(damaged)
 
 
 @pytest.mark.parametrize(
