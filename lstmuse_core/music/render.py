@@ -414,10 +414,14 @@ def synthesize(
 ) -> np.ndarray:
     """Render ``midi`` with FluidSynth to mono float32 samples at ``sample_rate`` Hz.
 
-    The result lasts at least ``min_seconds`` + `TAIL_SECONDS` (so trailing
-    rests are kept), is loudness-normalised (`normalise_loudness`) and fades
-    out over its last `FADE_SECONDS`. Raises `MissingToolError` without
-    FluidSynth or the SoundFont, `RenderError` if nothing audible came out.
+    The audio starts at the first note: the silent beats before a pickup
+    (most folk tunes begin with one, and so do most generated melodies) are
+    not played, while MIDI and the pictures keep them in their bar. The result
+    lasts at least ``min_seconds`` + `TAIL_SECONDS` from the MIDI's start
+    minus that lead (so trailing rests are kept), is loudness-normalised
+    (`normalise_loudness`) and fades out over its last `FADE_SECONDS`. Raises
+    `MissingToolError` without FluidSynth or the SoundFont, `RenderError` if
+    nothing audible came out.
     """
     loaded = _loaded_synth(resolve_soundfont(soundfont), sample_rate)
     with loaded.lock:
@@ -429,7 +433,10 @@ def synthesize(
             fs=sample_rate, synthesizer=loaded.synth, sfid=loaded.sfid, normalize=False
         )
     samples = np.asarray(raw, dtype=np.float64) * max(1, len(midi.instruments))
-    wanted = math.ceil((min_seconds + TAIL_SECONDS) * sample_rate)
+    onsets = [note.start for instrument in midi.instruments for note in instrument.notes]
+    lead = min(onsets, default=0.0)
+    samples = samples[int(lead * sample_rate) :]
+    wanted = math.ceil((min_seconds - lead + TAIL_SECONDS) * sample_rate)
     if samples.size < wanted:
         samples = np.pad(samples, (0, wanted - samples.size))
     samples = normalise_loudness(samples)

@@ -83,6 +83,20 @@ def test_wav_is_loud_not_clipped_and_lasts_the_melody_plus_a_tail(tmp_path: Path
     assert len(samples) / rate == pytest.approx(MELODY_SECONDS + render.TAIL_SECONDS, abs=0.05)
 
 
+def test_audio_starts_at_a_pickup_note_not_at_its_bar_line(tmp_path: Path) -> None:
+    """A melody opening with 3 beats of rest (a pickup) sounds at once; the MIDI keeps the rest."""
+    pickup = Melody(["r"] + ["_"] * 11 + ["67", "_", "_", "_"] + ["72"] + ["_"] * 15)
+    options = RenderOptions(bpm=120, audio_format="wav", image="none")
+    result = render_melody(pickup, tmp_path, stem="pickup", options=options)
+    assert result.audio is not None
+    samples, rate = _wav_samples(result.audio)
+    beat = 60 / 120
+    assert len(samples) / rate == pytest.approx(5 * beat + render.TAIL_SECONDS, abs=0.05)
+    assert _dbfs(samples[: int(0.1 * rate)]) > -40  # the pickup note is heard at once
+    midi = pretty_midi.PrettyMIDI(str(result.midi))
+    assert midi.instruments[0].notes[0].start == pytest.approx(3 * beat)
+
+
 @pytest.mark.parametrize("audio_format", ["mp3", "ogg"])
 def test_compressed_audio_decodes_back_with_the_right_duration(
     audio_format: str, tmp_path: Path
