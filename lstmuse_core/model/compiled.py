@@ -27,7 +27,7 @@ import numpy as np
 _F = np.float32  # float32 constants: a float64 one would widen the arithmetic
 
 # Compiled once per machine and cached next to this file (the first call in a
-# fresh checkout takes ~15 s; workers make it while warming up). fastmath without
+# fresh checkout takes ~20 s; workers make it while warming up). fastmath without
 # "no infinities / no NaNs": the sampler's logic never relies on them, but an
 # overflow must stay an overflow.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}

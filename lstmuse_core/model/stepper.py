@@ -35,9 +35,8 @@ class LstmState:
         self.cells = tuple(np.zeros((batch, u), np.float32) for u in units)
         self.gates = tuple(np.empty((batch, 4 * u), np.float32) for u in units)
         self.top = np.zeros((batch, units[-1]), np.float32)  # the last layer's hidden, contiguous
-        # The first layer's input projection of a step, and room to add one lookup to it.
+        # The first layer's input projection of a step (its table rows summed).
         self.looked_up = np.empty((batch, input_width), np.float32)
-        self.extra = np.empty((batch, input_width), np.float32)
 
     def hidden(self, layer: int) -> np.ndarray:
         """A layer's hidden vectors (a view), one row per melody."""
@@ -143,34 +142,9 @@ class LstmStepper:
     def initial_state(self, batch: int) -> LstmState:
         return LstmState(batch, self.units, self.kernels[0].shape[0])
 
-    def look_up(
-        self,
-        state: LstmState,
-        constant: np.ndarray,
-        symbols: np.ndarray,
-        lookback_pairs: np.ndarray | None = None,
-        contexts: np.ndarray | None = None,
-    ) -> None:
-        """Write the first layer's input projection of one step into ``state.looked_up``.
-
-        Indices are int64 arrays, one per row: ``lookback_pairs`` is
-        ``lookback_1 * symbols + lookback_2`` and ``contexts`` is `context_index`;
-        both are required when the network reads them. (The sampler does the
-        same inside its compiled loop.)
-        """
-        out, extra = state.looked_up, state.extra
-        self.tables["symbol"].take(symbols, 0, out, "clip")
-        out += constant
-        if not self.metrical:
-            return
-        assert lookback_pairs is not None and contexts is not None
-        self.lookback_pairs.take(lookback_pairs, 0, extra, "clip")
-        out += extra
-        self.contexts.take(contexts, 0, extra, "clip")
-        out += extra
-
     def advance(self, state: LstmState) -> None:
-        """One step from ``state.looked_up`` (see `look_up`), in place."""
+        """One step from ``state.looked_up`` (the first layer's input projection and bias,
+        from the tables), in place; the sampler does the same inside its compiled loop."""
         advance_layers(
             state.inputs,
             state.cells,

@@ -74,13 +74,13 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
     hidden: list[list[np.ndarray]] = [[] for _ in lstm_names]
     logits = []
     for t in range(inputs["symbol"].shape[1]):
-        value = {name: inputs[name][0, t : t + 1].astype(np.int64) for name in inputs}
+        value = {name: int(inputs[name][0, t]) for name in inputs}
+        looked_up = constant[0] + stepper.tables["symbol"][value["symbol"]]
         if stepper.metrical:
-            pairs = value["lookback_1"] * len(generator.vocabulary) + value["lookback_2"]
-            contexts = context_index(value["position"], value["remaining"], value["repeats"])
-            stepper.look_up(state, constant, value["symbol"], pairs, contexts)
-        else:
-            stepper.look_up(state, constant, value["symbol"])
+            pair = value["lookback_1"] * len(generator.vocabulary) + value["lookback_2"]
+            context = context_index(value["position"], value["remaining"], value["repeats"])
+            looked_up += stepper.lookback_pairs[pair] + stepper.contexts[context]
+        state.looked_up[0] = looked_up
         stepper.advance(state)
         logits.append(stepper.logits(state)[0])
         for layer in range(len(lstm_names)):
