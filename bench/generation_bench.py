@@ -297,7 +297,7 @@ def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -
                 matmul(inputs[layer], kernels[layer], gates[layer])
 
     state = generator.stepper.initial_state(batch)
-    kernels = generator.stepper.kernels
+    kernels = generator.stepper.network.kernels
     products(state.inputs, state.gates, kernels, 1)  # compile
     times = []
     for _ in range(runs):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numba
 import numpy as np
@@ -39,6 +39,53 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 def compiled(function: _Function) -> _Function:
     """Compile ``function`` with the settings above (its signature kept for type checks)."""
     return cast(_Function, _njit(function))
+
+
+class Network(NamedTuple):
+    """A network's weights as the compiled loops read them (made by `LstmStepper`).
+
+    The first layer's input projection is three table rows a step (symbol,
+    lookback pair, context: see `lstmuse_core.model.stepper`); ``kernels[l]``
+    multiplies layer ``l``'s inputs and ``dense_kernel`` the top layer's
+    hidden vector, both transposed, one row per output unit, as `matmul` reads them.
+    """
+
+    symbol_table: np.ndarray
+    pair_table: np.ndarray  # (never read without the metrical inputs)
+    context_table: np.ndarray
+    metrical: bool
+    kernels: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]  # layer 0's is zero: its bias comes with the lookups
+    dense_kernel: np.ndarray
+    dense_bias: np.ndarray
+
+
+class State(NamedTuple):
+    """A batch's LSTM state and step buffers, float32, one row per melody, updated in place.
+
+    ``inputs[l]`` is what multiplies layer ``l``'s kernel: layer 0's own hidden
+    vector, ``[hidden of l-1, own hidden]`` above it; ``top`` is the last
+    layer's hidden vector again, contiguous; ``looked_up`` the first layer's
+    input projection of the step.
+    """
+
+    inputs: tuple[np.ndarray, ...]
+    cells: tuple[np.ndarray, ...]
+    gates: tuple[np.ndarray, ...]
+    top: np.ndarray
+    looked_up: np.ndarray
+
+
+def initial_state(rows: int, units: list[int]) -> State:
+    """The all-zero state of ``rows`` melodies for LSTM layers of these sizes."""
+    below = [0, *units[:-1]]
+    return State(
+        tuple(np.zeros((rows, b + u), np.float32) for b, u in zip(below, units, strict=True)),
+        tuple(np.zeros((rows, u), np.float32) for u in units),
+        tuple(np.empty((rows, 4 * u), np.float32) for u in units),
+        np.zeros((rows, units[-1]), np.float32),
+        np.empty((rows, 4 * units[0]), np.float32),
+    )
 
 
 # From this many rows BLAS's blocking wins; below it (one row excepted, where
@@ -103,32 +150,22 @@ def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
 
 
 @compiled
-def advance_layers(
-    inputs: tuple[np.ndarray, ...],
-    cells: tuple[np.ndarray, ...],
-    gates: tuple[np.ndarray, ...],
-    top: np.ndarray,
-    looked_up: np.ndarray,
-    kernels: tuple[np.ndarray, ...],
-    biases: tuple[np.ndarray, ...],
-) -> None:
+def advance_layers(state: State, network: Network) -> None:
     """One step of every LSTM layer for every row, in place (Keras' gate order i, f, c, o).
 
-    ``inputs[l]`` is what multiplies ``kernels[l]``: layer 0's own hidden
-    vector, and ``[hidden of l-1, own hidden]`` above it, so one matrix product
-    per layer; each new hidden vector is written where it is read next.
-    Layer 0 adds ``looked_up`` (its input projection and bias); deeper layers
-    their ``biases``. The last layer's hidden vectors are also copied to
-    ``top``, contiguous, for the output layer's matrix product.
+    One matrix product per layer (`State.inputs`); each new hidden vector is
+    written where it is read next. Layer 0 adds ``state.looked_up`` (its input
+    projection and bias), deeper layers their biases.
     """
-    layers = len(kernels)
+    inputs, cells, gates = state.inputs, state.cells, state.gates
+    layers = len(network.kernels)
     for layer in range(layers):
         x, cell, g = inputs[layer], cells[layer], gates[layer]
-        matmul(x, kernels[layer], g)
+        matmul(x, network.kernels[layer], g)
         units = cell.shape[1]
         own = x.shape[1] - units
         for r in range(x.shape[0]):
-            extra = looked_up[r] if layer == 0 else biases[layer]
+            extra = state.looked_up[r] if layer == 0 else network.biases[layer]
             # One slice per gate, read-only, and the outputs apart: the loop vectorises.
             gi, gf = g[r, :units], g[r, units : 2 * units]
             gc, go = g[r, 2 * units : 3 * units], g[r, 3 * units :]
@@ -144,7 +181,7 @@ def advance_layers(
             if layer + 1 < layers:
                 inputs[layer + 1][r, :units] = h
             else:
-                top[r] = h
+                state.top[r] = h
 
 
 @compiled
@@ -215,19 +252,8 @@ def sample_rows(
     end_allowed: np.ndarray,
     uniforms: np.ndarray,
     constant: np.ndarray,
-    symbol_table: np.ndarray,
-    pair_table: np.ndarray,
-    context_table: np.ndarray,
-    metrical: bool,
-    inputs: tuple[np.ndarray, ...],
-    cells: tuple[np.ndarray, ...],
-    gates: tuple[np.ndarray, ...],
-    top: np.ndarray,
-    looked_up: np.ndarray,
-    kernels: tuple[np.ndarray, ...],
-    biases: tuple[np.ndarray, ...],
-    dense_kernel: np.ndarray,
-    dense_bias: np.ndarray,
+    state: State,
+    network: Network,
     top_k: int,
     top_p: float,
     hold: int,
@@ -241,9 +267,11 @@ def sample_rows(
     lookbacks ``lookbacks[:, t, r]`` and the repeat tests at ``earlier[:, t,
     r]``; a row past its primer then draws its ``k``-th new symbol with
     ``uniforms[k, r]``. ``end_allowed[t, r]``: the delimiter may be drawn.
+    ``constant``: each row's meter, mode and bias rows; ``network``'s output
+    layer already divided by the temperature.
     """
     rows = song.shape[0] // width
-    symbols = dense_bias.shape[0]
+    symbols = network.dense_bias.shape[0]
     logits = np.empty((rows, symbols), np.float32)
     lengths = last - primer_lengths
     alive = np.ones(rows, np.bool_)
@@ -255,26 +283,29 @@ def sample_rows(
             if not alive[r]:
                 continue
             symbol = song[previous[t, r]]
-            row, fixed, played = looked_up[r], constant[r], symbol_table[symbol]
-            if not metrical:
+            row, fixed, played = state.looked_up[r], constant[r], network.symbol_table[symbol]
+            if not network.metrical:
                 for j in range(row.shape[0]):
                     row[j] = fixed[j] + played[j]
                 continue
             pair = song[lookbacks[0, t, r]] * symbols + song[lookbacks[1, t, r]]
             repeats = int(symbol == song[earlier[0, t, r]])
             repeats += 2 * int(symbol == song[earlier[1, t, r]])
-            back, where = pair_table[pair], context_table[context[t, r] + repeats]
+            back = network.pair_table[pair]
+            where = network.context_table[context[t, r] + repeats]
             for j in range(row.shape[0]):
                 row[j] = fixed[j] + played[j] + back[j] + where[j]
-        advance_layers(inputs, cells, gates, top, looked_up, kernels, biases)
-        matmul(top, dense_kernel, logits)
+        advance_layers(state, network)
+        matmul(state.top, network.dense_kernel, logits)
         for r in range(rows):
             if not alive[r] or t < primer_lengths[r]:
                 continue
             k = t - primer_lengths[r]
             allowed[end] = end_allowed[t, r]
             allowed[hold] = t > 0  # nothing to hold at the start of a song
-            chosen = pick(logits[r], dense_bias, allowed, uniforms[k, r], top_k, top_p, weights)
+            chosen = pick(
+                logits[r], network.dense_bias, allowed, uniforms[k, r], top_k, top_p, weights
+            )
             song[r * width + t] = chosen
             if chosen == end:
                 lengths[r] = k

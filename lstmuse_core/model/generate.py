@@ -37,7 +37,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -352,15 +352,11 @@ class MelodyGenerator:
                 np.array([conditioning.meter_id(p.meter) for p in plans]),
                 np.array([MODES.index(p.mode) for p in plans]),
             ),
-            stepper.tables["symbol"],
-            stepper.lookback_pairs,
-            stepper.contexts,
-            stepper.metrical,
-            *_state_buffers(stepper, n),
-            stepper.kernels,
-            stepper.biases,
-            stepper.dense_kernel / np.float32(controls.temperature),
-            stepper.dense_bias / np.float32(controls.temperature),
+            stepper.initial_state(n),
+            stepper.network._replace(
+                dense_kernel=stepper.network.dense_kernel / np.float32(controls.temperature),
+                dense_bias=stepper.network.dense_bias / np.float32(controls.temperature),
+            ),
             controls.top_k,
             controls.top_p,
             self._hold,
@@ -375,14 +371,6 @@ class MelodyGenerator:
             ]
             for row, plan in enumerate(plans)
         ]
-
-
-def _state_buffers(
-    stepper: LstmStepper, rows: int
-) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[np.ndarray, ...], Any, Any]:
-    """A fresh all-zero state's buffers, as `sample_rows` takes them."""
-    state = stepper.initial_state(rows)
-    return state.inputs, state.cells, state.gates, state.top, state.looked_up
 
 
 _cache_lock = threading.Lock()

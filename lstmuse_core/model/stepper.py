@@ -20,31 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from lstmuse_core.model.compiled import advance_layers
+from lstmuse_core.model.compiled import Network, State, advance_layers, initial_state
 from lstmuse_core.model.conditioning import REMAINING_CLASSES, SYMBOL_INPUTS, Conditioning
 
 
-class LstmState:
-    """A batch's LSTM state in preallocated float32 buffers, updated in place by a step."""
-
-    def __init__(self, batch: int, units: list[int], input_width: int) -> None:
-        below = [0, *units[:-1]]
-        self.inputs = tuple(
-            np.zeros((batch, b + u), np.float32) for b, u in zip(below, units, strict=True)
-        )
-        self.cells = tuple(np.zeros((batch, u), np.float32) for u in units)
-        self.gates = tuple(np.empty((batch, 4 * u), np.float32) for u in units)
-        self.top = np.zeros((batch, units[-1]), np.float32)  # the last layer's hidden, contiguous
-        # The first layer's input projection of a step (its table rows summed).
-        self.looked_up = np.empty((batch, input_width), np.float32)
-
-    def hidden(self, layer: int) -> np.ndarray:
-        """A layer's hidden vectors (a view), one row per melody."""
-        return self.inputs[layer][:, -self.cells[layer].shape[1] :]
-
-
 def context_index(position: Any, remaining: Any, repeats: Any) -> Any:
-    """The row of `LstmStepper.contexts` for these inputs (NumPy arrays or ints)."""
+    """The row of the context table (`Network.context_table`) for these inputs (arrays or ints)."""
     return (position * REMAINING_CLASSES + remaining) * 4 + repeats
 
 
@@ -67,34 +48,33 @@ class LstmStepper:
             return np.ascontiguousarray(array, dtype=np.float32)
 
         self.tables = {name: f32(t) for name, t in tables.items()}
-        self.metrical = "position" in tables
         self.first_bias = f32(first_bias)
-        if self.metrical:
+        metrical = "position" in tables
+        pairs = contexts = np.zeros((1, self.first_bias.size))  # not read unless metrical
+        if metrical:
             # Inputs looked up as one: the two lookbacks as a pair (symbols x symbols
             # rows), and position, bars remaining and repeat flags as one context.
             pairs = tables["lookback_1"][:, None, :] + tables["lookback_2"][None, :, :]
-            self.lookback_pairs = f32(pairs.reshape(-1, pairs.shape[-1]))
-            context = (
+            contexts = (
                 tables["position"][:, None, None, :]
                 + tables["remaining"][None, :, None, :]
                 + tables["repeats"][None, None, :, :]
             )
-            self.contexts = f32(context.reshape(-1, context.shape[-1]))
-        else:  # never read: the compiled loop takes arrays of one type either way
-            self.lookback_pairs = self.contexts = np.zeros((1, self.first_bias.size), np.float32)
         # Layer 0 multiplies its own hidden vector (its bias comes with the lookups);
-        # deeper layers multiply [h below, own h] by the stacked kernels. Stored
-        # transposed, one row per gate unit, as `matmul` reads them.
-        self.kernels = (
-            f32(first_recurrent.T),
-            *(f32(np.vstack([kernel, recurrent]).T) for kernel, recurrent, _ in deeper_layers),
+        # deeper layers multiply [h below, own h] by the stacked kernels.
+        self.network = Network(
+            self.tables["symbol"],
+            f32(pairs.reshape(-1, pairs.shape[-1])),
+            f32(contexts.reshape(-1, contexts.shape[-1])),
+            metrical,
+            (
+                f32(first_recurrent.T),
+                *(f32(np.vstack([k, r]).T) for k, r, _ in deeper_layers),
+            ),
+            (np.zeros_like(self.first_bias), *(f32(bias) for _, _, bias in deeper_layers)),
+            f32(dense_kernel.T),
+            f32(dense_bias),
         )
-        self.biases = (
-            np.zeros_like(self.first_bias),
-            *(f32(bias) for _, _, bias in deeper_layers),
-        )
-        self.dense_kernel = f32(dense_kernel.T)  # transposed too: `matmul` of the top layer
-        self.dense_bias = f32(dense_bias)
 
     @classmethod
     def from_keras(cls, model: Any, conditioning: Conditioning) -> LstmStepper:
@@ -139,25 +119,17 @@ class LstmStepper:
             dtype=np.float32,
         )
 
-    def initial_state(self, batch: int) -> LstmState:
-        return LstmState(batch, self.units, self.kernels[0].shape[0])
+    def initial_state(self, rows: int) -> State:
+        return initial_state(rows, self.units)
 
-    def advance(self, state: LstmState) -> None:
+    def advance(self, state: State) -> None:
         """One step from ``state.looked_up`` (the first layer's input projection and bias,
         from the tables), in place; the sampler does the same inside its compiled loop."""
-        advance_layers(
-            state.inputs,
-            state.cells,
-            state.gates,
-            state.top,
-            state.looked_up,
-            self.kernels,
-            self.biases,
-        )
+        advance_layers(state, self.network)
 
-    def logits(self, state: LstmState) -> np.ndarray:
+    def logits(self, state: State) -> np.ndarray:
         """The next-symbol logits of every row (a new array)."""
-        return np.asarray(state.top @ self.dense_kernel.T + self.dense_bias)
+        return np.asarray(state.top @ self.network.dense_kernel.T + self.network.dense_bias)
 
 
-__all__ = ["LstmState", "LstmStepper", "context_index"]
+__all__ = ["LstmStepper", "context_index"]

@@ -75,16 +75,18 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
     logits = []
     for t in range(inputs["symbol"].shape[1]):
         value = {name: int(inputs[name][0, t]) for name in inputs}
-        looked_up = constant[0] + stepper.tables["symbol"][value["symbol"]]
-        if stepper.metrical:
+        network = stepper.network
+        looked_up = constant[0] + network.symbol_table[value["symbol"]]
+        if network.metrical:
             pair = value["lookback_1"] * len(generator.vocabulary) + value["lookback_2"]
             context = context_index(value["position"], value["remaining"], value["repeats"])
-            looked_up += stepper.lookback_pairs[pair] + stepper.contexts[context]
+            looked_up += network.pair_table[pair] + network.context_table[context]
         state.looked_up[0] = looked_up
         stepper.advance(state)
         logits.append(stepper.logits(state)[0])
         for layer in range(len(lstm_names)):
-            hidden[layer].append(state.hidden(layer)[0].copy())
+            own = state.inputs[layer][0, -stepper.units[layer] :]  # [h below, own h]
+            hidden[layer].append(own.copy())
     for layer, expected in enumerate(expected_hidden):
         np.testing.assert_allclose(np.stack(hidden[layer]), expected, atol=2e-5)
     np.testing.assert_allclose(np.stack(logits), expected_logits, atol=2e-4)
