@@ -67,7 +67,7 @@ def log_device_once() -> None:
         return
     from lstmuse_core.model.train import machine_description
 
-    log.info("training runs on %s; sampling runs in NumPy on the CPU", machine_description())
+    log.info("training runs on %s; sampling runs compiled on the CPU", machine_description())
     _device_logged = True
 
 

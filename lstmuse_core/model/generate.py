@@ -1,8 +1,8 @@
 """Sampling melodies from a trained bundle, fast, one symbol per step.
 
-The network runs in NumPy (`lstmuse_core.model.stepper`), primed once with
-the seed melody and then fed one symbol per step while its LSTM state is
-carried. Many melodies are sampled together as one batch: each row has its
+The network runs on float32 arrays (`lstmuse_core.model.stepper`), fed the
+seed melody and then one sampled symbol per step while its LSTM state is
+carried, in one compiled loop (`lstmuse_core.model.compiled`). Many melodies are sampled together as one batch: each row has its
 own plan (meter, mode, length, primer) and its own random generator, so a
 melody depends only on its plan and seed, not on what else was in the batch.
 
