@@ -2,9 +2,10 @@
 
 The network runs on float32 arrays (`lstmuse_core.model.stepper`), fed the
 seed melody and then one sampled symbol per step while its LSTM state is
-carried, in one compiled loop (`lstmuse_core.model.compiled`). Many melodies are sampled together as one batch: each row has its
-own plan (meter, mode, length, primer) and its own random generator, so a
-melody depends only on its plan and seed, not on what else was in the batch.
+carried, in one compiled loop (`lstmuse_core.model.compiled`). Many melodies
+are sampled together as one batch: each row has its own plan (meter, mode,
+length, primer) and its own random generator, so a melody depends only on
+its plan and seed, not on what else was in the batch.
 
 Where the bar is. Every melody starts on a bar line, and each step tells the
 network its position in the bar, what it played one and two bars ago and how
