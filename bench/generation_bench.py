@@ -35,7 +35,7 @@ shapes and steps, nothing else of the loop): the floor under (c) batched.
 Each samples one melody at a time (median of ``--runs``) and ``--batch``
 melodies as one batch (per-melody time = batch time / batch, median of
 ``--batch-runs``), alternating samplers run by run so that load on a shared
-machine hits all alike; every melody has exactly ``--bars`` bars. All are
+machine hits all alike, with a pause before each run (`BLAS_IDLE_SECONDS`); every melody has exactly ``--bars`` bars. All are
 timed under each ``--blas-threads`` setting (every loaded OpenBLAS, NumPy's
 and SciPy's, set through its C API; 0 = as started, i.e. one thread a core).
 On a loaded machine OpenBLAS's threads oversubscribe the cores and batched
@@ -65,6 +65,11 @@ from seed_design import SEED_WINDOW, seed_model  # bench/ is on sys.path
 from lstmuse_core.model.generate import CANDIDATES, SamplingControls, load_generator
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
 
+# Before each timed run: OpenBLAS's helper threads spin for ~0.1 s after a call
+# (2^28 cycles), and the before sampler uses NumPy's OpenBLAS while ours uses
+# SciPy's; a run started right after the other library's took a core from it
+# (measured: 4.74 against 3.89 ms a melody in a batch of 64).
+BLAS_IDLE_SECONDS = 0.3
 SINGLE_TARGET_MS = 15.0
 BATCH_TARGET_MS = 3.0
 
@@ -327,10 +332,12 @@ def before_and_after(
     for run in range(max(runs, batch_runs)):
         for name, sample in samplers.items():
             if run < runs:
+                time.sleep(BLAS_IDLE_SECONDS)
                 start = time.perf_counter()
                 sample(1)
                 single[name].append(time.perf_counter() - start)
             if run < batch_runs:
+                time.sleep(BLAS_IDLE_SECONDS)
                 start = time.perf_counter()
                 sample(batch)
                 batched[name].append((time.perf_counter() - start) / batch)

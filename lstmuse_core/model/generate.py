@@ -37,6 +37,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -105,7 +106,7 @@ class MelodyPlan:
     max_steps: int = DEFAULT_MAX_STEPS
     min_bars: int = MIN_FREE_BARS
 
-    @property
+    @cached_property  # read several times per melody by the sampler
     def bar_steps(self) -> int:
         return Meter.parse(self.meter, "meter").bar_steps
 

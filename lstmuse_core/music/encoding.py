@@ -206,7 +206,11 @@ class Vocabulary:
             raise KeyError(f"symbol {error.args[0]!r} is not in the vocabulary") from None
 
     def decode(self, indices: Iterable[int]) -> list[str]:
-        return [self.symbols[int(i)] for i in indices]
+        # An array's tolist() gives Python ints at once: iterating it yields one
+        # NumPy scalar per index, which costs more than the lookup.
+        values = indices.tolist() if isinstance(indices, np.ndarray) else indices
+        symbols = self.symbols
+        return [symbols[int(i)] for i in values]
 
     def to_json(self) -> str:
         return json.dumps(list(self.symbols))
