@@ -35,9 +35,10 @@ shapes and steps, nothing else of the loop): the floor under (c) batched.
 Each samples one melody at a time (median of ``--runs``) and ``--batch``
 melodies as one batch (per-melody time = batch time / batch, median of
 ``--batch-runs``), alternating samplers run by run so that load on a shared
-machine hits all alike, with a pause before each run (`BLAS_IDLE_SECONDS`); every melody has exactly ``--bars`` bars. All are
-timed under each ``--blas-threads`` setting (every loaded OpenBLAS, NumPy's
-and SciPy's, set through its C API; 0 = as started, i.e. one thread a core).
+machine hits all alike, with a pause before each run (`BLAS_IDLE_SECONDS`);
+every melody has exactly ``--bars`` bars. All are timed under each
+``--blas-threads`` setting (every loaded OpenBLAS, NumPy's and SciPy's, set
+through its C API; 0 = as started, i.e. one thread a core).
 On a loaded machine OpenBLAS's threads oversubscribe the cores and batched
 times jump: quote the load average printed with the table.
 
