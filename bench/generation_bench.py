@@ -404,14 +404,13 @@ def main(argv: list[str] | None = None) -> int:
         "after": after,
         "after, best of 4": lambda n: after(n, CANDIDATES),
     }
-    results: list[tuple[str, dict[str, Timing]]] = []
-    floors: list[tuple[str, float]] = []
+    # (BLAS setting, timings, matrix products alone per melody in a batch)
+    results: list[tuple[str, dict[str, Timing], float]] = []
     for threads in (int(t) for t in args.blas_threads.split(",")):
         with blas_threads(threads) as setting:
             timings = before_and_after(samplers, args.runs, args.batch, args.batch_runs)
-            results.append((setting, timings))
             floor = matrix_products_seconds(generator, args.batch, steps, args.batch_runs)
-            floors.append((setting, floor))
+            results.append((setting, timings, floor))
             for name, timing in timings.items():
                 print(
                     f"  {setting}, {name}: {timing.single * 1000:.1f} ms single,"
@@ -435,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| seed: `model.predict` on a 64-step window per step (extrapolated from"
         f" {args.seed_steps} steps) | default | {seed_melody * 1000:,.0f} | 1 | - | - | - |"
     )
-    for setting, timings in results:
+    for setting, timings, _ in results:
         before = timings["before"]
         for name, label in (
             ("before", "before: previous NumPy sampler (0e55639)"),
@@ -449,14 +448,14 @@ def main(argv: list[str] | None = None) -> int:
                 f" | {timing.batched * 1000:.2f} | {before.batched / timing.batched:.2f} |"
             )
     print()
-    for (setting, timings), (_, floor) in zip(results, floors, strict=True):
+    for setting, timings, floor in results:
         print(
             f"{setting}: the LSTM layers' matrix products alone take {floor * 1000:.2f} ms"
             f" a melody in a batch of {args.batch}"
             f" ({floor / timings['after'].batched:.0%} of the batched sampler's time)"
         )
     print()
-    for setting, timings in results:
+    for setting, timings, _ in results:
         after = timings["after"]
         single_ok = after.single * 1000 <= SINGLE_TARGET_MS
         batch_ok = after.batched * 1000 <= BATCH_TARGET_MS

@@ -412,29 +412,30 @@ def _cached_generator(folder: Path) -> MelodyGenerator:
 def compile_sampler() -> None:
     """Compile the sampling loop now (or load it from numba's on-disk cache).
 
-    The first melody of a fresh install would otherwise wait ~15 s for the
-    compiler; a process that loads the cache waits ~0.5 s. Workers call this
+    The first melody of a fresh install would otherwise wait ~20 s for the
+    compiler; a process that loads the cache waits ~1 s. Workers call this
     before their first job. It samples from tiny random networks of one and of
     two LSTM layers (each compiles its own loop), with and without the metrical
     inputs, so no bundle and no Keras is needed.
     """
     vocabulary = Vocabulary.from_songs([["60", "62"]])
+    units, symbols = 4, len(vocabulary)
+    gates = 4 * units
     rng = np.random.default_rng(0)
+
+    def weights(*shape: int) -> np.ndarray:
+        return rng.normal(0.0, 0.1, shape)
+
     for metrical in (True, False):
         conditioning = Conditioning({"4/4": 1}, {"major": 1}, metrical)
-        sizes = conditioning.categories(len(vocabulary))
+        sizes = conditioning.categories(symbols)
         for layers in (1, 2):
-            gates = 4 * 4
-
-            def weights(*shape: int) -> np.ndarray:
-                return rng.normal(0.0, 0.1, shape)
-
             stepper = LstmStepper(
                 {name: weights(count, gates) for name, count in sizes.items()},
                 weights(gates),
-                weights(4, gates),
-                [(weights(4, gates), weights(4, gates), weights(gates))] * (layers - 1),
-                weights(4, len(vocabulary)),
-                weights(len(vocabulary)),
+                weights(units, gates),
+                [(weights(units, gates), weights(units, gates), weights(gates))] * (layers - 1),
+                weights(units, symbols),
+                weights(symbols),
             )
             MelodyGenerator(vocabulary, stepper, conditioning).sample(1, bars=1)
