@@ -51,6 +51,7 @@ from lstmuse_core.model.conditioning import (
     Conditioning,
     remaining_class,
 )
+from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
 from lstmuse_core.music.keys import MODES
@@ -293,6 +294,21 @@ class MelodyGenerator:
         return chosen
 
     def _sample_rows(
+        self,
+        plans: Sequence[MelodyPlan],
+        seeds: Sequence[int | list[int]],
+        controls: SamplingControls,
+    ) -> list[list[str]]:
+        """One melody per row, the rows cut into a part per core (`on_every_core`)."""
+        parts = on_every_core(
+            lambda rows: self._sample_part(
+                plans[rows.start : rows.stop], seeds[rows.start : rows.stop], controls
+            ),
+            len(plans),
+        )
+        return [melody for part in parts for melody in part]
+
+    def _sample_part(
         self,
         plans: Sequence[MelodyPlan],
         seeds: Sequence[int | list[int]],
