@@ -25,20 +25,22 @@ Measures, in one run, with the committed folk bundle (``trained_models/folk``):
     committed folk network, which also reads meter, mode, position in the bar,
     bars remaining and lookbacks: the whole loop compiled with numba
     (`lstmuse_core.model.compiled`), every sample-independent input computed
-    before it, uniforms drawn up front; in 4/4, one candidate per melody;
+    before it, uniforms drawn up front, a batch cut into a part per core
+    (`lstmuse_core.model.cores`); in 4/4, one candidate per melody;
 (d) the same, best of ``CANDIDATES`` (4) candidates per melody: what every
     reply samples (4 rows per melody).
 
 It also times the LSTM layers' matrix products alone for a batch (the same
-shapes and steps, nothing else of the loop): the floor under (c) batched.
+shapes, steps and parts, nothing else of the loop): the floor under (c) batched.
 
 Each samples one melody at a time (median of ``--runs``) and ``--batch``
 melodies as one batch (per-melody time = batch time / batch, median of
 ``--batch-runs``), alternating samplers run by run so that load on a shared
 machine hits all alike, with a pause before each run (`BLAS_IDLE_SECONDS`);
 every melody has exactly ``--bars`` bars. All are timed under each
-``--blas-threads`` setting (every loaded OpenBLAS, NumPy's and SciPy's, set
-through its C API; 0 = as started, i.e. one thread a core).
+``--blas-threads`` setting (every loaded BLAS, NumPy's and SciPy's, set
+through threadpoolctl; 0 = as started, i.e. one thread a core; the sampler
+holds BLAS to one thread while a batch's parts run).
 On a loaded machine OpenBLAS's threads oversubscribe the cores and batched
 times jump: quote the load average printed with the table.
 
@@ -50,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import os
 import statistics
 import sys
@@ -62,6 +63,7 @@ from typing import Any
 
 import numpy as np
 from seed_design import SEED_WINDOW, seed_model  # bench/ is on sys.path
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from lstmuse_core.model.generate import CANDIDATES, SamplingControls, load_generator
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
@@ -251,50 +253,23 @@ def seed_step_seconds(model: Any, vocab: Vocabulary, steps: int, seed: int) -> l
     return times
 
 
-def _openblas_libraries() -> list[tuple[Any, Any]]:
-    """(get, set) of the thread count of every loaded OpenBLAS (NumPy's and SciPy's, whose
-    BLAS the compiled sampler calls), found through the process's mapped libraries (Linux)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            libraries = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:
-        return []
-    found = []
-    for path in sorted(libraries):
-        library = ctypes.CDLL(path)
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
-            getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
-            setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
-            if getter is not None and setter is not None:
-                found.append((getter, setter))
-                break
-    return found
-
-
 @contextlib.contextmanager
 def blas_threads(count: int) -> Iterator[str]:
-    """Run with ``count`` threads in every OpenBLAS (0: unchanged); yields a label of it."""
-    libraries = _openblas_libraries()
-    if not libraries:
-        yield "BLAS threads: unknown"
-        return
-    before = [int(get()) for get, _ in libraries]
-    if count:
-        for _, set_ in libraries:
-            set_(count)
-    now = sorted({int(get()) for get, _ in libraries})
-    try:
+    """Run with ``count`` threads in every BLAS (0: as started); yields a label of it."""
+    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the compiled sampler calls, loaded)
+
+    with threadpool_limits(limits=count or None, user_api="blas"):
+        now = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
         yield f"{'/'.join(map(str, now))} BLAS thread{'s' if max(now) > 1 else ''}"
-    finally:
-        for (_, set_), threads in zip(libraries, before, strict=True):
-            set_(threads)
 
 
 def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -> float:
     """Median seconds per melody of the LSTM layers' matrix products alone, for ``batch``
-    rows and ``steps`` steps: the floor under batched sampling (`compiled.matmul`,
-    BLAS at this batch size), timed without anything else of the loop."""
+    rows and ``steps`` steps, cut into parts as the sampler cuts a batch
+    (`lstmuse_core.model.cores`): the floor under batched sampling, timed without
+    anything else of the loop."""
     from lstmuse_core.model.compiled import compiled, matmul
+    from lstmuse_core.model.cores import on_every_core
 
     @compiled
     def products(inputs: Any, gates: Any, kernels: Any, steps: int) -> None:
@@ -302,13 +277,19 @@ def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -
             for layer in range(len(kernels)):
                 matmul(inputs[layer], kernels[layer], gates[layer])
 
-    state = generator.stepper.initial_state(batch)
     kernels = generator.stepper.network.kernels
-    products(state.inputs, state.gates, kernels, 1)  # compile
+    states: dict[int, Any] = {}
+
+    def part_products(part: range) -> None:
+        state = states.setdefault(part.start, generator.stepper.initial_state(len(part)))
+        products(state.inputs, state.gates, kernels, steps)
+
+    on_every_core(part_products, batch)  # compile, and make each part's state
     times = []
     for _ in range(runs):
+        time.sleep(BLAS_IDLE_SECONDS)
         start = time.perf_counter()
-        products(state.inputs, state.gates, kernels, steps)
+        on_every_core(part_products, batch)
         times.append((time.perf_counter() - start) / batch)
     return statistics.median(times)
 

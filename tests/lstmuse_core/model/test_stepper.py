@@ -51,8 +51,10 @@ def generator(request: pytest.FixtureRequest) -> MelodyGenerator:
     return load_generator_from_path(tiny.bundle.path)
 
 
-def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
-    """Hidden states of every LSTM layer and the logits equal Keras', step by step."""
+@pytest.mark.parametrize("rows", [1, 5])
+def test_every_layer_matches_keras(generator: MelodyGenerator, rows: int) -> None:
+    """Hidden states of every LSTM layer and the logits equal Keras', step by step, in every
+    row (one row: BLAS's matrix-vector product; five: `matmul`'s blocks, the last one short)."""
     assert generator.bundle is not None
     model = generator.bundle.load_model()
     tune = real_tune(generator)
@@ -67,7 +69,7 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
         keras.ops.convert_to_numpy(out)[0] for out in probe(inputs, training=False)
     )
     stepper = generator.stepper
-    state = stepper.initial_state(1)
+    state = stepper.initial_state(rows)
     constant = stepper.constant(
         np.array([generator.conditioning.meter_id(meter)]), np.array([MODES.index(mode)])
     )
@@ -81,15 +83,19 @@ def test_every_layer_matches_keras(generator: MelodyGenerator) -> None:
             pair = value["lookback_1"] * len(generator.vocabulary) + value["lookback_2"]
             context = context_index(value["position"], value["remaining"], value["repeats"])
             looked_up += network.pair_table[pair] + network.context_table[context]
-        state.looked_up[0] = looked_up
+        state.looked_up[:] = looked_up
         stepper.advance(state)
-        logits.append(stepper.logits(state)[0])
+        logits.append(stepper.logits(state))
         for layer in range(len(lstm_names)):
-            own = state.inputs[layer][0, -stepper.units[layer] :]  # [h below, own h]
+            own = state.inputs[layer][:, -stepper.units[layer] :]  # [h below, own h]
             hidden[layer].append(own.copy())
+
+    def every_row(expected: np.ndarray) -> np.ndarray:  # (steps, n) -> (steps, rows, n)
+        return np.broadcast_to(expected[:, None], (expected.shape[0], rows, expected.shape[1]))
+
     for layer, expected in enumerate(expected_hidden):
-        np.testing.assert_allclose(np.stack(hidden[layer]), expected, atol=2e-5)
-    np.testing.assert_allclose(np.stack(logits), expected_logits, atol=2e-4)
+        np.testing.assert_allclose(np.stack(hidden[layer]), every_row(expected), atol=2e-5)
+    np.testing.assert_allclose(np.stack(logits), every_row(expected_logits), atol=2e-4)
 
 
 def greedy_from_keras(
