@@ -185,8 +185,12 @@ class CeleryJobs:
                 seen = marker
                 await on_stage(state, info if isinstance(info, dict) else {})
             await asyncio.sleep(self.poll)
-        await self.cancel(job_id)  # nobody waits for it any more: it must not run later
-        raise JobFailed(f"no result after {timeout:.0f} s; the workers may be busy or down")
+        # Nobody waits for it any more: it must not run later, and a running
+        # retrain stops at its next epoch (worker.tasks).
+        await self.cancel(job_id)
+        raise JobFailed(
+            f"no result after {timeout:.0f} s (the workers may be busy or down); it was cancelled"
+        )
 
     async def cancel(self, job_id: str) -> None:
         """Stop a queued job: a Redis mark every worker checks before it starts a job
@@ -255,6 +259,7 @@ class InProcessJobs:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
         self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
+        self.cancelled: set[str] = set()  # running when cancelled: stop at the next epoch
         # Compiled while the prompt waits; jobs queue behind it on the one thread.
         self.executor.submit(_compile_sampler)
 
@@ -287,6 +292,11 @@ class InProcessJobs:
         from lstmuse_core.model.train import TrainingProgress
 
         def publish(progress: TrainingProgress) -> None:
+            if job_id in self.cancelled:
+                self.cancelled.discard(job_id)
+                raise JobFailed(
+                    f"retraining {request.style} was cancelled; the active model is unchanged"
+                )
             self.progress[job_id] = {"stage": "training", **progress.to_json()}
 
         def retrain(input_dir: Path | None) -> RetrainResult:
@@ -328,8 +338,8 @@ class InProcessJobs:
         try:
             while not future.done():
                 if time.monotonic() > deadline:
-                    future.cancel()  # not started yet: it never will be
-                    raise JobFailed(f"no result after {timeout:.0f} s")
+                    await self.cancel(job_id)  # nobody waits for it any more
+                    raise JobFailed(f"no result after {timeout:.0f} s; it was cancelled")
                 current = self.progress.get(job_id)
                 if on_stage is not None and current is not None and current != seen:
                     seen = dict(current)
@@ -353,9 +363,11 @@ class InProcessJobs:
                 self.progress.pop(job_id, None)
 
     async def cancel(self, job_id: str) -> None:
+        """A queued job never starts; a running retrain stops at its next epoch, writing
+        no version (a melody job, a second at most, runs to its end)."""
         future = self.futures.get(job_id)
-        if future is not None:
-            future.cancel()
+        if future is not None and not future.cancel() and future.running():
+            self.cancelled.add(job_id)
 
     async def fetch(self, reference: str) -> bytes:
         return self.store.get(reference)

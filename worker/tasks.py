@@ -16,7 +16,8 @@ Every job:
   stopped by Celery's soft and hard time limits (the hard one is reported as
   "ran past its time limit" by `JobRequest`);
 - is not run when the bot cancelled it (`lstmuse_core.jobs.keys.cancelled_key`; the job
-  ends REVOKED, like a job revoked through Celery);
+  ends REVOKED, like a job revoked through Celery), and a running retrain
+  stops at its next epoch, writing no version;
 - is idempotent by its id: a redelivered job that already finished returns the
   stored result instead of making a second set of artifacts, and a job
   delivered more than ``max_attempts`` times (it keeps killing its worker)
@@ -112,11 +113,16 @@ def _soft_limit(task: Task) -> float:
     return float(soft or task.soft_time_limit or hard or task.time_limit or 0)
 
 
-def _not_cancelled(task: Task) -> None:
-    """End the job as REVOKED, without running it, if the bot cancelled it."""
+class _CancelledWhileRunning(Exception):
+    """The bot cancelled a job that had started (seen between two epochs of a retrain)."""
+
+
+def _not_cancelled(task: Task, when: str = "before it started; not running it") -> None:
+    """End the job as REVOKED if the bot cancelled it (Celery's revoke stops only jobs
+    not yet started, and a worker forgets it on restart: the Redis mark is what counts)."""
     job_id = task.request.id
     if redis_client().exists(cancelled_key(job_id)):
-        log.info("%s[%s] was cancelled before it started; not running it", task.name, job_id)
+        log.info("%s[%s] was cancelled %s", task.name, job_id, when)
         task.backend.mark_as_revoked(job_id, "cancelled", request=task.request)
         raise Ignore()
 
@@ -157,6 +163,8 @@ def _ends_done_or_failed(
     try:
         yield
     except Exception as error:
+        if caused_by(error, (_CancelledWhileRunning,)):
+            _not_cancelled(task, when="while it ran; stopped it, nothing written")
         if caused_by(error, (SoftTimeLimitExceeded,)):  # also when a library re-raised it
             limit = _soft_limit(task)
             raise JobFailed(time_limit.replace("{limit}", f"{limit:g}")) from None
@@ -243,6 +251,10 @@ def retrain(
         return stored
 
     def publish(progress: TrainingProgress) -> None:
+        # A retrain nobody waits for any more (cancelled, or the bot gave up on it)
+        # stops at its next epoch and writes no version.
+        if redis_client().exists(cancelled_key(job_id)):
+            raise _CancelledWhileRunning()
         self.update_state(state="PROGRESS", meta={"stage": "training", **progress.to_json()})
 
     self.update_state(state="PROGRESS", meta={"stage": "reading the corpus"})

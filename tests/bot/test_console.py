@@ -7,11 +7,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.console import Console
+from bot.jobs import InProcessJobs
 from bot.runtime import build_service
 from bot.settings import BotSettings
+from lstmuse_core.errors import JobFailed
+from lstmuse_core.jobs.results import RetrainResult
 from lstmuse_core.model.train import StyleTrainingResult
+from lstmuse_core.request import RetrainRequest
 
 
 def _console(
@@ -143,3 +150,23 @@ async def test_console_help_for_one_command(tmp_path: Path) -> None:
     assert text.startswith("melody: generate melodies")
     assert "temp" in text and "0.1-2" in text and "Example: melody " in text
     assert "rollback" not in text
+
+
+async def test_a_retrain_cancelled_while_it_runs_stops_at_its_next_epoch(
+    erk5_folder: Path, tmp_path: Path
+) -> None:
+    """Embedded mode: a running retrain that is cancelled (or given up on) writes no version."""
+    jobs = InProcessJobs(tmp_path / "out", models_dir=tmp_path / "models", uploads_dir=tmp_path)
+    music = await jobs.upload("retrain-1", "erk5.abc", (erk5_folder / "erk5.abc").read_bytes(), 600)
+    request = RetrainRequest("tinystopped", preset="tiny", epochs=200, force=True)
+    await jobs.submit_retrain("retrain-1", request, [music])
+    epochs: list[int] = []
+
+    async def on_stage(state: str, info: dict[str, Any]) -> None:
+        if "epoch" in info:
+            epochs.append(info["epoch"])
+            await jobs.cancel("retrain-1")
+
+    with pytest.raises(JobFailed, match="retraining tinystopped was cancelled"):
+        await jobs.wait("retrain-1", RetrainResult, on_stage, timeout=300)
+    assert len(epochs) == 1 and not (tmp_path / "models" / "tinystopped").exists()

@@ -445,3 +445,30 @@ def test_each_retrain_stages_uploads_in_its_own_folder(tmp_path, erk5_folder) ->
     assert not first.exists() and not second.exists()
     with pytest.raises(InvalidParameter, match="job id"):
         unpack_uploads("tinyfolk", upload, tmp_path, "../escape")
+
+
+def test_a_retrain_cancelled_while_it_runs_stops_and_writes_no_version(
+    redis_db: redis.Redis, erk5_folder, worker_env: dict[str, str]
+) -> None:
+    """The bot's cancel (or its giving up) reaches a running retrain at its next epoch."""
+    from lstmuse_core.jobs.keys import cancelled_key
+    from worker.app import app
+
+    job = app.send_task(
+        "lstmuse.retrain",
+        kwargs={
+            "style": "tinystopped",
+            "preset": "tiny",
+            "epochs": 200,
+            "force": True,
+            "dataset_dir": str(erk5_folder),
+        },
+    )
+    deadline = time.monotonic() + 120
+    while "epoch" not in (job.info if isinstance(job.info, dict) else {}):
+        assert time.monotonic() < deadline, f"no epoch reported; {job.state}"
+        time.sleep(0.1)
+    redis_db.set(cancelled_key(job.id), "1", ex=600)  # what `CeleryJobs.cancel` sets
+    assert wait_for_state(job, {"REVOKED", "SUCCESS", "FAILURE"}, 120) == "REVOKED"
+    assert not (Path(worker_env["LSTMUSE_MODELS_DIR"]) / "tinystopped").exists()
+    assert redis_db.get(f"lstmuse:job:{job.id}:result") is None
