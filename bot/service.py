@@ -27,7 +27,7 @@ from lstmuse_core.jobs.results import (
     RetrainResult,
     RollbackResult,
 )
-from lstmuse_core.music.meter import steps_per_bar
+from lstmuse_core.music.meter import describe_length, steps_per_bar
 from lstmuse_core.names import check_version_name, fold_style_name
 from lstmuse_core.request import (
     MAX_SEED_STEPS,
@@ -88,19 +88,11 @@ class MelodyPost:
 
     @property
     def length(self) -> str:
-        """Bars of the melody's meter after the seed, and seconds in all.
-
-        ``8 bars of 3/4 (19 s)``; with a seed, ``bars`` counts what was
-        generated after it, as `MelodyRequest.bars` does: ``8 bars of 3/4
-        after a 2-bar seed (24 s)``. A length that is not whole bars shows
-        one decimal (``7.5 bars``).
-        """
+        """The melody's bars (`describe_length`: after the seed, as ``bars=`` counts them)
+        and its seconds in all: ``8 bars of 3/4 after a 2-bar seed (24 s)``."""
         seed_steps = len(self.request.seed_melody)
-        meter = self.melody.time_signature
-        text = f"{_bars(self.melody.bars(seed_steps))} of {meter}"
-        if seed_steps:
-            text += f" after a {_bars(seed_steps / steps_per_bar(meter), hyphen=True)} seed"
-        return f"{text} ({self.melody.seconds(self.request.bpm):.0f} s)"
+        bars = describe_length(self.melody.steps, seed_steps, self.melody.time_signature)
+        return f"{bars} ({self.melody.seconds(self.request.bpm):.0f} s)"
 
     @property
     def facts(self) -> dict[str, str]:
@@ -402,15 +394,6 @@ def _short_id(job_id: str) -> str:
     if re.fullmatch(r"[0-9a-f]{6}", tail):
         return tail
     return hashlib.sha256(job_id.encode()).hexdigest()[:6]
-
-
-def _bars(bars: float, *, hyphen: bool = False) -> str:
-    """``8 bars``, ``1 bar``, ``7.5 bars`` (``2-bar`` with ``hyphen``)."""
-    whole = abs(bars - round(bars)) < 1e-9
-    number = f"{round(bars)}" if whole else f"{bars:.1f}"
-    if hyphen:
-        return f"{number}-bar"
-    return f"{number} bar" if whole and round(bars) == 1 else f"{number} bars"
 
 
 def _ordinal(number: int) -> str:

@@ -600,16 +600,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def _length_text(request: Any, meter: str, steps: int) -> str:
     """``8 bars of 6/8 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
-    from lstmuse_core.music.meter import steps_per_bar
+    from lstmuse_core.music.meter import describe_length
     from lstmuse_core.music.midi import step_seconds
 
-    bar = steps_per_bar(meter)
-    seed_steps = len(request.seed_melody)
-    new_bars = round((steps - seed_steps) / bar, 2)
-    text = f"{new_bars:g} bar{'' if new_bars == 1 else 's'} of {meter}"
-    if seed_steps:
-        text += f" after a {round(seed_steps / bar, 2):g}-bar seed"
-    return f"{text}, {steps * step_seconds(request.bpm):.0f} s"
+    bars = describe_length(steps, len(request.seed_melody), meter)
+    return f"{bars}, {steps * step_seconds(request.bpm):.0f} s"
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def post(steps: int, time_signature: str, bpm: float, seed: tuple[str, ...] = ()
         (120, "3/4", 75, ("60", "_") * 12, "8 bars of 3/4 after a 2-bar seed (24 s)"),
         (120, "4/4", 120, (), "7.5 bars of 4/4 (15 s)"),
         (12, "6/8", 60, (), "1 bar of 6/8 (3 s)"),
-        (30, "6/8", 60, ("60", "_", "_") * 2, "2 bars of 6/8 after a 0.5-bar seed (8 s)"),
+        (36, "6/8", 60, ("60", "_", "_") * 2, "2 bars of 6/8 after the bar of a 1-beat seed (9 s)"),
     ],
 )
 def test_length_fact_counts_bars_of_the_meter_after_the_seed_and_seconds(

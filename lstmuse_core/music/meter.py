@@ -107,3 +107,33 @@ class Meter:
         return 1 <= self.bar_steps <= MAX_BAR_STEPS and (
             self.numerator * _STEPS_PER_WHOLE % self.denominator == 0
         )
+
+
+def describe_length(steps: int, seed_steps: int, time_signature: str) -> str:
+    """A melody's length as a musician reads it, ``8 bars of 3/4``.
+
+    With a seed, the bars counted are those after the seed's last bar line,
+    as ``bars=`` asks for them: ``8 bars of 3/4 after a 2-bar seed``; a seed
+    that ends inside a bar (a pickup) is told in beats, or in sixteenths
+    where it is not whole beats, and its bar is named: ``4 bars of 6/8 after
+    the bar of a 1-beat seed``. A length that is not whole bars shows one
+    decimal (``7.5 bars``).
+    """
+    meter = Meter.parse(time_signature)
+    bar = meter.bar_steps
+    seed_bars = -(-seed_steps // bar)  # the bars the seed reaches into
+    text = f"{_bars(steps / bar - seed_bars)} of {meter}"
+    if seed_steps % bar == 0:
+        return text + (f" after a {seed_bars}-bar seed" if seed_steps else "")
+    beat = meter.beat_steps
+    seed = f"{seed_steps // beat}-beat" if seed_steps % beat == 0 else f"{seed_steps}-sixteenth"
+    where = "the bar" if seed_bars == 1 else f"the {seed_bars} bars"
+    return f"{text} after {where} of a {seed} seed"
+
+
+def _bars(bars: float) -> str:
+    """``8 bars``, ``1 bar``, ``7.5 bars``."""
+    whole = abs(bars - round(bars)) < 1e-9
+    if whole:
+        return "1 bar" if round(bars) == 1 else f"{round(bars)} bars"
+    return f"{bars:.1f} bars"
