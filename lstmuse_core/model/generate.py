@@ -28,8 +28,10 @@ network writes every candidate; the score only chooses among them
 For speed, every input that does not depend on what is sampled (positions,
 bars remaining, where the lookbacks and the end may fall) is computed for all
 steps before the loop, each row's uniforms are drawn in one call, the
-temperature is folded into the output layer, and the loop itself is compiled
-(`lstmuse_core.model.compiled`; ``bench/generation_bench.py`` measures it).
+temperature is folded into the output layer, the loop itself is compiled
+(`lstmuse_core.model.compiled`), and a batch of 8 rows or more is cut into a
+part per core (`lstmuse_core.model.cores`); ``bench/generation_bench.py``
+measures it.
 """
 
 from __future__ import annotations
