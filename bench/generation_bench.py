@@ -39,8 +39,9 @@ melodies as one batch (per-melody time = batch time / batch, median of
 machine hits all alike, with a pause before each run (`BLAS_IDLE_SECONDS`);
 every melody has exactly ``--bars`` bars. All are timed under each
 ``--blas-threads`` setting (every loaded BLAS, NumPy's and SciPy's, set
-through threadpoolctl; 0 = as started, i.e. one thread a core; the sampler
-holds BLAS to one thread while a batch's parts run).
+through threadpoolctl; 0 = as started, i.e. one thread a core). The setting
+reaches the before sampler and our one-row melodies; our batches do their
+matrix products without BLAS.
 On a loaded machine OpenBLAS's threads oversubscribe the cores and batched
 times jump: quote the load average printed with the table.
 
