@@ -270,7 +270,7 @@ def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -
     (`lstmuse_core.model.cores`): the floor under batched sampling, timed without
     anything else of the loop."""
     from lstmuse_core.model.compiled import compiled, matmul
-    from lstmuse_core.model.cores import on_every_core
+    from lstmuse_core.model.cores import on_every_core, row_parts, usable_cores
 
     @compiled
     def products(inputs: Any, gates: Any, kernels: Any, steps: int) -> None:
@@ -279,13 +279,17 @@ def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -
                 matmul(inputs[layer], kernels[layer], gates[layer])
 
     kernels = generator.stepper.network.kernels
-    states: dict[int, Any] = {}
+    # Each part's state, made before the timing (the parts `on_every_core` will cut).
+    states = {
+        part.start: generator.stepper.initial_state(len(part))
+        for part in row_parts(batch, usable_cores())
+    }
 
     def part_products(part: range) -> None:
-        state = states.setdefault(part.start, generator.stepper.initial_state(len(part)))
+        state = states[part.start]
         products(state.inputs, state.gates, kernels, steps)
 
-    on_every_core(part_products, batch)  # compile, and make each part's state
+    on_every_core(part_products, batch)  # compile
     times = []
     for _ in range(runs):
         time.sleep(BLAS_IDLE_SECONDS)

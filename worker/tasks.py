@@ -38,7 +38,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 from celery import Task, signals
@@ -117,14 +117,23 @@ class _CancelledWhileRunning(Exception):
     """The bot cancelled a job that had started (seen between two epochs of a retrain)."""
 
 
-def _not_cancelled(task: Task, when: str = "before it started; not running it") -> None:
-    """End the job as REVOKED if the bot cancelled it (Celery's revoke stops only jobs
-    not yet started, and a worker forgets it on restart: the Redis mark is what counts)."""
-    job_id = task.request.id
-    if redis_client().exists(cancelled_key(job_id)):
-        log.info("%s[%s] was cancelled %s", task.name, job_id, when)
-        task.backend.mark_as_revoked(job_id, "cancelled", request=task.request)
-        raise Ignore()
+def _cancelled(task: Task) -> bool:
+    """Whether the bot cancelled this job (Celery's revoke stops only jobs not yet
+    started, and a worker forgets it on restart: the Redis mark is what counts)."""
+    return bool(redis_client().exists(cancelled_key(task.request.id)))
+
+
+def _end_as_revoked(task: Task, when: str) -> NoReturn:
+    """End a cancelled job as REVOKED, like a job revoked through Celery."""
+    log.info("%s[%s] was cancelled %s", task.name, task.request.id, when)
+    task.backend.mark_as_revoked(task.request.id, "cancelled", request=task.request)
+    raise Ignore()
+
+
+def _not_cancelled(task: Task) -> None:
+    """End the job as REVOKED, without running it, if the bot cancelled it."""
+    if _cancelled(task):
+        _end_as_revoked(task, "before it started; not running it")
 
 
 def _first_delivery_or_stored(job_id: str) -> dict[str, Any] | None:
@@ -164,7 +173,7 @@ def _ends_done_or_failed(
         yield
     except Exception as error:
         if caused_by(error, (_CancelledWhileRunning,)):
-            _not_cancelled(task, when="while it ran; stopped it, nothing written")
+            _end_as_revoked(task, "while it ran; stopped it, nothing written")
         if caused_by(error, (SoftTimeLimitExceeded,)):  # also when a library re-raised it
             limit = _soft_limit(task)
             raise JobFailed(time_limit.replace("{limit}", f"{limit:g}")) from None
@@ -253,7 +262,7 @@ def retrain(
     def publish(progress: TrainingProgress) -> None:
         # A retrain nobody waits for any more (cancelled, or the bot gave up on it)
         # stops at its next epoch and writes no version.
-        if redis_client().exists(cancelled_key(job_id)):
+        if _cancelled(self):
             raise _CancelledWhileRunning()
         self.update_state(state="PROGRESS", meta={"stage": "training", **progress.to_json()})
 

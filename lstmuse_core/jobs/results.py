@@ -72,10 +72,6 @@ class GeneratedMelody:
         """The melody's length in 16th-note steps, seed included."""
         return len(self.symbols)
 
-    def bars(self, seed_steps: int = 0) -> float:
-        """Bars of this melody's meter after the first ``seed_steps`` steps."""
-        return (self.steps - seed_steps) / steps_per_bar(self.time_signature)
-
     def seconds(self, bpm: float) -> float:
         """How long the melody plays at ``bpm`` quarter notes a minute."""
         return self.steps * step_seconds(bpm)

@@ -84,10 +84,10 @@ def test_melody_result_json_is_what_the_worker_always_sent() -> None:
     assert data["request"]["seed_melody"] == "60 _" and data["request"]["random_seed"] == 7
 
 
-def test_generated_melody_measures_bars_of_its_meter_and_seconds() -> None:
-    """24 steps of 3/4 are 2 bars; 1.5 after a 4-step seed; 3 s at 120 bpm."""
+def test_generated_melody_measures_steps_and_seconds() -> None:
+    """24 steps of 3/4 last 3 s at 120 bpm (its bars: `describe_length`, test_meter)."""
     melody = melody_result().melodies[0]
-    assert melody.steps == 24 and melody.bars() == 2 and melody.bars(4) == pytest.approx(20 / 12)
+    assert melody.steps == 24
     assert melody.seconds(120) == pytest.approx(3.0)
 
 
