@@ -10,11 +10,12 @@ Prints one table for the device `train.machine_description()` names:
   split, whole songs, padding weighted 0) for each batch size; the first epoch
   is a warm-up (compilation, cuDNN autotuning) and is not timed. A larger
   batch trains with a learning rate scaled by the square root of the batch
-  ratio (2e-3 at 32 -> 5.7e-3 at 256), as measured in RECIPES.md;
+  ratio (2e-3 at 32 -> 5.7e-3 at 256), the rule that kept the loss curves
+  comparable when it was measured on an H200;
 * ``--early-stop``: `train.fit` with the `default` preset to early stopping:
   seconds, epochs and held-out bits/symbol on the test split (the figure to
   compare with the committed CPU bundle's);
-* sampling N melodies x ``--steps`` steps with the NumPy sampler, the one
+* sampling N melodies x ``--steps`` steps with the compiled sampler, the one
   generation path (generation is CPU work: see the README, "Running on a GPU").
 """
 

@@ -1,7 +1,8 @@
 """What the benchmarks compare against: the seed's network and timing helpers.
 
 The seed fed one-hot windows of 64 16th-note steps to LSTM(256) -> Dropout
-(0.2) -> softmax and predicted one symbol per window (see RECIPES.md).
+(0.2) -> softmax and predicted one symbol per window: one `predict` call on a
+64-step window for every symbol it wrote.
 """
 
 from __future__ import annotations
