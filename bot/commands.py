@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.limits import MAX_AUDIO_SECONDS, MAX_TOTAL_STEPS
 from lstmuse_core.options import MELODY_OPTIONS, RETRAIN_OPTIONS, OptionSpec, find_option
-from lstmuse_core.request import MAX_AUDIO_SECONDS, MAX_TOTAL_STEPS
 
 MODELS_OPTIONS = (
     OptionSpec(

@@ -27,16 +27,10 @@ from lstmuse_core.jobs.results import (
     RetrainResult,
     RollbackResult,
 )
+from lstmuse_core.limits import MAX_SEED_STEPS, MAX_TEMPERATURE, MAX_TOTAL_STEPS, MIN_TEMPERATURE
 from lstmuse_core.music.meter import describe_length, steps_per_bar
 from lstmuse_core.names import check_version_name, fold_style_name
-from lstmuse_core.request import (
-    MAX_SEED_STEPS,
-    MAX_TEMPERATURE,
-    MAX_TOTAL_STEPS,
-    MIN_TEMPERATURE,
-    MelodyRequest,
-    RetrainRequest,
-)
+from lstmuse_core.request import MelodyRequest, RetrainRequest
 
 log = logging.getLogger(__name__)
 ROLLBACK_TIMEOUT_SECONDS = 60.0

@@ -22,24 +22,28 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.formats import AUDIO_FORMATS, EXPORT_FORMATS, IMAGE_KINDS
-from lstmuse_core.music.keys import MODES
-from lstmuse_core.music.midi import MAX_BPM, MIN_BPM
-from lstmuse_core.music.register import MAX_OCTAVE, MIN_OCTAVE
-from lstmuse_core.request import (
+from lstmuse_core.limits import (
     DEFAULT_STEPS,
     MAX_BARS,
+    MAX_BPM,
     MAX_COUNT,
+    MAX_OCTAVE,
     MAX_RANDOM_SEED,
     MAX_RETRAIN_EPOCHS,
     MAX_RETRAIN_MINUTES,
     MAX_SEED_STEPS,
-    MAX_STEPS,
     MAX_TEMPERATURE,
     MAX_TOP_K,
+    MAX_TOTAL_STEPS,
+    MIN_BPM,
+    MIN_OCTAVE,
+    MIN_RETRAIN_MINUTES,
     MIN_TEMPERATURE,
+    MIN_TOP_P,
     RETRAIN_PRESETS,
 )
+from lstmuse_core.music.formats import AUDIO_FORMATS, EXPORT_FORMATS, IMAGE_KINDS
+from lstmuse_core.music.keys import MODES
 
 Kind = Literal["text", "whole number", "number", "yes/no"]
 
@@ -136,13 +140,13 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                example="7", low=0, high=MAX_RANDOM_SEED, aliases=("rseed", "randomseed"),
                help="the same seed gives the same melody"),
     OptionSpec(name="steps", field="steps", kind="whole number", default=str(DEFAULT_STEPS),
-               example="128", low=1, high=MAX_STEPS, common=False,
+               example="128", low=1, high=MAX_TOTAL_STEPS, common=False,
                help="most 16th notes when bars is not given (whole bars)"),
     OptionSpec(name="top_k", field="top_k", kind="whole number", default="0", example="8",
                low=0, high=MAX_TOP_K, aliases=("topk",), common=False,
                help="sample only the k likeliest symbols (0: all)"),
     OptionSpec(name="top_p", field="top_p", kind="number", default="1", example="0.9",
-               low=0.01, high=1, aliases=("topp",), common=False,
+               low=MIN_TOP_P, high=1, aliases=("topp",), common=False,
                help="sample only the likeliest symbols up to this probability mass"),
     OptionSpec(name="audio", field="audio", kind="text", default="mp3", example="ogg",
                choices=AUDIO_FORMATS, common=False, help="the audio file's format"),
@@ -159,7 +163,8 @@ RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="epochs", field="epochs", kind="whole number", default="the preset's",
                example="30", low=1, high=MAX_RETRAIN_EPOCHS, help="most passes over the songs"),
     OptionSpec(name="minutes", field="minutes", kind="number", default="the preset's",
-               example="20", low=0.1, high=MAX_RETRAIN_MINUTES, help="most minutes of training"),
+               example="20", low=MIN_RETRAIN_MINUTES, high=MAX_RETRAIN_MINUTES,
+               help="most minutes of training"),
     OptionSpec(name="preset", field="preset", kind="text", default="default", example="tiny",
                choices=RETRAIN_PRESETS, help="the model size and training settings"),
     OptionSpec(name="force", field="force", kind="yes/no", default="no", example="yes",

@@ -15,6 +15,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.limits import (
+    DEFAULT_BPM,
+    DEFAULT_STEPS,
+    MAX_AUDIO_SECONDS,
+    MAX_BARS,
+    MAX_COUNT,
+    MAX_OCTAVE,
+    MAX_RANDOM_SEED,
+    MAX_RETRAIN_EPOCHS,
+    MAX_RETRAIN_MINUTES,
+    MAX_SEED_STEPS,
+    MAX_TEMPERATURE,
+    MAX_TOP_K,
+    MAX_TOTAL_STEPS,
+    MIN_OCTAVE,
+    MIN_RETRAIN_MINUTES,
+    MIN_TEMPERATURE,
+    MIN_TOP_P,
+    RETRAIN_PRESETS,
+)
 from lstmuse_core.music.encoding import validate_melody
 from lstmuse_core.music.formats import (
     AUDIO_BYTES_PER_SECOND,
@@ -34,26 +54,11 @@ from lstmuse_core.music.midi import (
     step_seconds,
     validate_bpm,
 )
-from lstmuse_core.music.register import MAX_OCTAVE, MIN_OCTAVE
-from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS, parse_seed_melody
+from lstmuse_core.music.seed_melody import parse_seed_melody
 from lstmuse_core.names import check_style_name
 
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
-MAX_COUNT = 4
-MAX_TOP_K = 1000
-MAX_BARS = 64
-# What one request may cost, checked before any work starts: every melody is
-# at most MAX_TOTAL_STEPS 16th notes, seed included (64 bars of 4/4), and its
-# audio at most MAX_AUDIO_SECONDS long and within the per-melody file cap.
-MAX_TOTAL_STEPS = 1024
-MAX_STEPS = MAX_TOTAL_STEPS
 COST_METER = "4/4"  # the bar a request without a meter is costed at (see `length`)
-MAX_SEED_STEPS = MAX_TYPED_SEED_STEPS
-MAX_AUDIO_SECONDS = 360.0
 IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
-DEFAULT_STEPS = 512  # 32 bars of 4/4 at most, unless the model ends the song sooner
-MAX_RANDOM_SEED = 2**31 - 1
-DEFAULT_BPM = 120.0
 
 
 @dataclass(frozen=True)
@@ -96,13 +101,12 @@ class MelodyRequest:
         if self.temperature is not None:
             _check_range("temperature", self.temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
         _check_range("top_k", self.top_k, 0, MAX_TOP_K, integer=True)
-        if not 0 < self.top_p <= 1:
-            raise InvalidParameter("top_p", self.top_p, "a number above 0 and at most 1")
+        _check_range("top_p", self.top_p, MIN_TOP_P, 1)
         _check_range("count", self.count, 1, MAX_COUNT, integer=True)
         if self.bars is not None:
             _check_range("bars", self.bars, 1, MAX_BARS, integer=True)
         if self.steps is not None:
-            _check_range("steps", self.steps, 1, MAX_STEPS, integer=True)
+            _check_range("steps", self.steps, 1, MAX_TOTAL_STEPS, integer=True)
         if self.random_seed is not None:
             _check_range("random_seed", self.random_seed, 0, MAX_RANDOM_SEED, integer=True)
         check_style_name(self.style)
@@ -280,9 +284,6 @@ class MelodyRequest:
         return cls(**values)
 
 
-MAX_RETRAIN_EPOCHS = 1000
-MAX_RETRAIN_MINUTES = 24 * 60.0
-RETRAIN_PRESETS = ("default", "seed", "tiny")  # lstmuse_core.model.PRESETS, without Keras
 _YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
 
 
@@ -307,7 +308,7 @@ class RetrainRequest:
         if self.epochs is not None:
             _check_range("epochs", self.epochs, 1, MAX_RETRAIN_EPOCHS, integer=True)
         if self.minutes is not None:
-            _check_range("minutes", self.minutes, 0.1, MAX_RETRAIN_MINUTES)
+            _check_range("minutes", self.minutes, MIN_RETRAIN_MINUTES, MAX_RETRAIN_MINUTES)
         if not isinstance(self.force, bool):
             raise InvalidParameter("force", self.force, "yes or no")
 

@@ -23,8 +23,9 @@ from lstmuse_core.errors import JobFailed, LstmuseError, caused_by
 from lstmuse_core.jobs.artifacts import ArtifactStore
 from lstmuse_core.jobs.queue import UNEXPECTED_FAILURE
 from lstmuse_core.jobs.results import GeneratedMelody, MelodyResult
+from lstmuse_core.limits import MAX_RANDOM_SEED
 from lstmuse_core.model.generate import MelodyGenerator, SampledMelody, load_generator
-from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
+from lstmuse_core.request import MelodyRequest
 
 log = logging.getLogger(__name__)
 

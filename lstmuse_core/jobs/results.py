@@ -29,10 +29,11 @@ from lstmuse_core.jobs.json_form import (
     texts,
     whole_number,
 )
+from lstmuse_core.limits import MAX_RANDOM_SEED
 from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.names import check_style_name, check_version_name
-from lstmuse_core.request import MAX_RANDOM_SEED, MelodyRequest
+from lstmuse_core.request import MelodyRequest
 
 FILE_KINDS = ("midi", "audio", "image", "musicxml")
 

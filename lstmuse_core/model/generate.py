@@ -46,6 +46,12 @@ from typing import NamedTuple
 import numpy as np
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.limits import (
+    SAMPLER_MAX_STEPS,
+    SAMPLER_MAX_TEMPERATURE,
+    SAMPLER_MAX_TOP_K,
+    SAMPLER_MIN_TEMPERATURE,
+)
 from lstmuse_core.model.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
 from lstmuse_core.model.compiled import sample_rows
 from lstmuse_core.model.conditioning import (
@@ -59,7 +65,6 @@ from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.meter import Meter
 
-MAX_STEPS = 4096
 MIN_FREE_BARS = 4  # a free-length melody is at least this many bars, seed included
 DEFAULT_MAX_STEPS = 512  # a free-length melody's cap, seed included
 COUNTDOWN_BARS = 2  # a free melody is told this many bars remain before its cap
@@ -76,10 +81,16 @@ class SamplingControls:
     top_p: float = 1.0  # 1.0: off
 
     def __post_init__(self) -> None:
-        if not 0.05 <= self.temperature <= 5.0:
-            raise InvalidParameter("temperature", self.temperature, "a number from 0.05 to 5.0")
-        if not 0 <= self.top_k <= 1000:
-            raise InvalidParameter("top_k", self.top_k, "0 (off) or a whole number up to 1000")
+        if not SAMPLER_MIN_TEMPERATURE <= self.temperature <= SAMPLER_MAX_TEMPERATURE:
+            raise InvalidParameter(
+                "temperature",
+                self.temperature,
+                f"a number from {SAMPLER_MIN_TEMPERATURE} to {SAMPLER_MAX_TEMPERATURE}",
+            )
+        if not 0 <= self.top_k <= SAMPLER_MAX_TOP_K:
+            raise InvalidParameter(
+                "top_k", self.top_k, f"0 (off) or a whole number up to {SAMPLER_MAX_TOP_K}"
+            )
         if not 0.0 < self.top_p <= 1.0:
             raise InvalidParameter("top_p", self.top_p, "a number above 0 and at most 1 (1: off)")
 
@@ -280,8 +291,10 @@ class MelodyGenerator:
         rows: list[tuple[MelodyPlan, int | list[int]]] = []
         for plan in plans:
             self.check_primer(plan.primer)
-            if not 1 <= plan.last_step <= MAX_STEPS:
-                raise InvalidParameter("steps", plan.last_step, f"1 to {MAX_STEPS} 16th notes")
+            if not 1 <= plan.last_step <= SAMPLER_MAX_STEPS:
+                raise InvalidParameter(
+                    "steps", plan.last_step, f"1 to {SAMPLER_MAX_STEPS} 16th notes"
+                )
             # Candidate 0 is the plain seed: one candidate is the melody sampled alone.
             rows += [(plan, plan.seed if j == 0 else [plan.seed, j]) for j in range(candidates)]
         sampled = self._sample_rows([p for p, _ in rows], [s for _, s in rows], controls)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.limits import TRAINER_MAX_EPOCHS, TRAINER_MAX_MINUTES
 from lstmuse_core.model.batches import song_batches
 from lstmuse_core.model.bundle import Bundle
 from lstmuse_core.model.conditioning import Conditioning
@@ -315,19 +316,15 @@ def train_style(
     return StyleTrainingResult(bundle, promoted, note, trained)
 
 
-MAX_EPOCHS_ALLOWED = 10_000
-MAX_MINUTES_ALLOWED = 24 * 60.0
-
-
 def check_max_epochs(max_epochs: object) -> int:
     """A whole number of epochs from 1 to 10,000 (never a bool, 0 or a fraction)."""
     if (
         isinstance(max_epochs, bool)
         or not isinstance(max_epochs, int)
-        or not 1 <= max_epochs <= MAX_EPOCHS_ALLOWED
+        or not 1 <= max_epochs <= TRAINER_MAX_EPOCHS
     ):
         raise InvalidParameter(
-            "max_epochs", max_epochs, f"a whole number from 1 to {MAX_EPOCHS_ALLOWED:,}"
+            "max_epochs", max_epochs, f"a whole number from 1 to {TRAINER_MAX_EPOCHS:,}"
         )
     return max_epochs
 
@@ -338,12 +335,12 @@ def check_max_minutes(max_minutes: object) -> float:
         isinstance(max_minutes, bool)
         or not isinstance(max_minutes, int | float)
         or not math.isfinite(max_minutes)
-        or not 0 < max_minutes <= MAX_MINUTES_ALLOWED
+        or not 0 < max_minutes <= TRAINER_MAX_MINUTES
     ):
         raise InvalidParameter(
             "max_minutes",
             max_minutes,
-            f"a number of minutes above 0, at most {MAX_MINUTES_ALLOWED:g}",
+            f"a number of minutes above 0, at most {TRAINER_MAX_MINUTES:g}",
         )
     return float(max_minutes)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.limits import MAX_BPM, MIDI_READ_MAX_STEPS, MIN_BPM
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER
 from lstmuse_core.music.keys import Key, parse_key
 from lstmuse_core.music.melody import Melody
@@ -34,12 +35,7 @@ if TYPE_CHECKING:
     import mido
     import pretty_midi
 
-MIN_BPM = 20.0
-MAX_BPM = 300.0
 NOTE_VELOCITY = 100
-# Longest seed read from a file, in 16th-note steps (128 bars of 4/4). A file
-# with a note at a huge tick would otherwise make a list of millions of rests.
-MAX_SEED_STEPS = 2048
 
 INSTRUMENT_ALLOWED = "a General MIDI program 0-127 or a name such as piano, flute, violin, ..."
 SEED_FILE_ALLOWED = "a standard MIDI file (.mid)"
@@ -336,14 +332,14 @@ class MidiSeed:
 
 
 def melody_from_midi(
-    path_or_bytes: Path | str | bytes, *, max_steps: int = MAX_SEED_STEPS
+    path_or_bytes: Path | str | bytes, *, max_steps: int = MIDI_READ_MAX_STEPS
 ) -> list[str]:
     """The symbols of `read_midi_seed` (the file's key and tempo left out)."""
     return list(read_midi_seed(path_or_bytes, max_steps=max_steps).symbols)
 
 
 def read_midi_seed(
-    path_or_bytes: Path | str | bytes, *, max_steps: int = MAX_SEED_STEPS
+    path_or_bytes: Path | str | bytes, *, max_steps: int = MIDI_READ_MAX_STEPS
 ) -> MidiSeed:
     """Read a MIDI file as a seed melody in model symbols, with its key and tempo.
 

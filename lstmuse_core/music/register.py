@@ -23,7 +23,6 @@ from lstmuse_core.music.encoding import melody_pitches, transpose_symbols
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import instrument_name
 
-MIN_OCTAVE, MAX_OCTAVE = -2, 2
 OCTAVE = 12  # semitones
 MIDI_PITCHES = (0, 127)
 

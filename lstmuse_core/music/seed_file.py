@@ -20,9 +20,9 @@ import sys
 import weakref
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.limits import MAX_SEED_STEPS
 from lstmuse_core.music.keys import parse_key
 from lstmuse_core.music.midi import SEED_FILE_ALLOWED, MidiSeed, read_midi_seed
-from lstmuse_core.music.seed_melody import MAX_TYPED_SEED_STEPS
 
 MAX_SEED_FILE_BYTES = 1024 * 1024
 MAX_SEED_FILE_NOTES = 20_000
@@ -40,7 +40,7 @@ async def read_seed_file(
     data: bytes,
     name: str = "seed.mid",
     *,
-    max_steps: int = MAX_TYPED_SEED_STEPS,
+    max_steps: int = MAX_SEED_STEPS,
     timeout: float = SEED_FILE_SECONDS,
 ) -> MidiSeed:
     """The top voice of a MIDI file's first ``max_steps`` 16th notes, with its key and tempo.

@@ -20,6 +20,7 @@ import re
 from fractions import Fraction
 
 from lstmuse_core.errors import SeedMelodyError
+from lstmuse_core.limits import MAX_SEED_STEPS
 from lstmuse_core.music.encoding import (
     HOLD,
     REST,
@@ -42,10 +43,7 @@ NOTE_NAME_HELP = (
 )
 
 
-MAX_TYPED_SEED_STEPS = 512  # 32 bars of 4/4: a start, not a whole song
-
-
-def parse_seed_melody(text: str, max_steps: int = MAX_TYPED_SEED_STEPS) -> list[str]:
+def parse_seed_melody(text: str, max_steps: int = MAX_SEED_STEPS) -> list[str]:
     """Parse a typed seed melody into model symbols (see the module docstring).
 
     A seed longer than ``max_steps`` 16th notes is refused as soon as the
