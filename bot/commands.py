@@ -13,10 +13,10 @@ One table feeds every front end, so they cannot drift apart:
   ``python -m bot.commands`` prints it).
 
 The options of a request (names, aliases, types, ranges) are the core's
-(`lstmuse_core.options`): the CLI and the request validation use them
-without importing ``bot``. What is only the bot's lives here: which command
-offers which options, the admin flag, and the commands that only manage
-models (``models``, ``rollback``).
+(`lstmuse_core.options`): ``lstmuse generate`` builds its flags from them and
+the requests convert typed values by them, without importing ``bot``. What
+is only the bot's lives here: which command offers which options, the admin
+flag, and the commands that only manage models (``models``, ``rollback``).
 """
 
 from __future__ import annotations
@@ -174,7 +174,6 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("help", "the commands, or one command's options", "help melody", slash=False),
     )
 }
-CONSOLE_ONLY_NOTE = "reroll, variation and continue are the buttons under each melody on Discord"
 
 
 def find_command(name: str) -> CommandSpec | None:
@@ -284,12 +283,19 @@ def apply_to_slash(slash_command: Any, command: CommandSpec, **extra: str) -> No
     """Give a slash command's parameters their descriptions, ranges and choices from the table.
 
     ``extra`` describes the parameters that are not options (attachments, the
-    free-text ``options``). A parameter the table does not know is a bug here,
-    caught at start-up. (discord.py builds parameters from the signature; the
-    table's ranges are set on them before the tree is synced.)
+    free-text ``options``). A parameter the table does not know, or typed
+    otherwise than its row's ``kind``, is a bug here, caught at start-up.
+    (discord.py builds parameters from the signature; the table's ranges are
+    set on them before the tree is synced.)
     """
-    from discord import app_commands
+    from discord import AppCommandOptionType, app_commands
 
+    slash_types = {
+        "text": AppCommandOptionType.string,
+        "whole number": AppCommandOptionType.integer,
+        "number": AppCommandOptionType.number,
+        "yes/no": AppCommandOptionType.boolean,
+    }
     slash_command.description = command.summary[:100]
     by_name = {spec.name: spec for spec in slash_options(command)}
     for name, parameter in slash_command._params.items():
@@ -299,6 +305,11 @@ def apply_to_slash(slash_command: Any, command: CommandSpec, **extra: str) -> No
         spec = by_name.get(name)
         if spec is None:
             raise LookupError(f"/{command.name} parameter {name!r} is not in the command table")
+        if parameter.type != slash_types[spec.kind]:
+            raise TypeError(
+                f"/{command.name} parameter {name!r} is {parameter.type.name}; "
+                f"the table's {spec.kind} needs {slash_types[spec.kind].name}"
+            )
         parameter.description = f"{spec.help} ({spec.allowed})"[:100]
         if spec.low is not None and spec.kind != "text":
             parameter.min_value, parameter.max_value = spec.low, spec.high

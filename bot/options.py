@@ -35,9 +35,10 @@ def parse_options(text: str) -> dict[str, str]:
     options: dict[str, str] = {}
     for word in split_words(text):
         name, equals, value = word.partition("=")
+        name = name.strip().lower()  # a name of only spaces (or \x1f) is no name
         if not equals or not name:
             raise InvalidParameter("options", word, "name=value pairs", hint=f"e.g. {EXAMPLE}")
-        options[name.strip().lower()] = value.strip()
+        options[name] = value.strip()
     return options
 
 

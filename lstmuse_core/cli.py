@@ -197,81 +197,40 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--part", help="part to read from polyphonic files (default: the top one)")
 
 
+# Where a generate flag means more than the shared option: the CLI alone takes paths.
+_CLI_NOTES = {"style": "; here also a bundle folder path (e.g. trained_models/folk/v002)"}
+_ONE_OF = ("bars", "steps")  # one length or the other: a request with both takes bars
+
+
 def _add_generate_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--style", default="folk", help="style name or bundle folder")
+    """Every melody option's flags, help, range and default from the option table.
+
+    Values stay text here and become the request's by the table's own
+    conversion (`lstmuse_core.options.typed_values`), so a bad value is the
+    same one-line error as in chat; flags left out are None: the request's
+    defaults apply, and a MIDI seed's key and tempo win over no ``--key``/``--bpm``.
+    """
+    from lstmuse_core.options import MELODY_OPTIONS
+
+    length = parser.add_mutually_exclusive_group()
+    for spec in MELODY_OPTIONS:
+        shown = [] if spec.kind == "text" and not spec.choices else [spec.allowed]
+        shown.append("required" if spec.required else f"default: {spec.default}")
+        # The shared help names the chat's !styles; here it is `lstmuse styles`.
+        words = spec.help.replace("!styles", "`lstmuse styles`") + _CLI_NOTES.get(spec.name, "")
+        group = length if spec.name in _ONE_OF else parser
+        group.add_argument(
+            *spec.flags,
+            dest=spec.field,
+            metavar=spec.name.upper() if not spec.choices else "{" + ",".join(spec.choices) + "}",
+            help=f"{words} ({'; '.join(shown)})".replace("%", "%%"),
+        )
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the files")
-    parser.add_argument(
-        "--temperature", type=float, help="0.1-2.0; lower is safer (default: the style's)"
-    )
-    parser.add_argument(
-        "--top-k", type=int, default=0, help="sample among the k likeliest (0: off)"
-    )
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (1: off)")
-    parser.add_argument(
-        "--seed-melody",
-        default="",
-        help="a start, as symbols ('60 _ 62 _ r _') or notes ('C4 D4 E4:2')",
-    )
     parser.add_argument(
         "--seed-midi",
         type=Path,
         help="a MIDI file whose melody starts the piece, in its key and tempo unless "
         "--key or --bpm says otherwise",
-    )
-    parser.add_argument(
-        "--seed-bars",
-        type=int,
-        help="keep only the seed melody's first bars (of --meter, else 4/4)",
-    )
-    length = parser.add_mutually_exclusive_group()
-    length.add_argument(
-        "--bars",
-        type=int,
-        help="exact length in bars (1-64) of the music generated after the seed melody, "
-        "when there is one",
-    )
-    length.add_argument(
-        "--steps",
-        type=int,
-        help="at most this many 16th notes after the seed melody (default 256)",
-    )
-    parser.add_argument(
-        "--key", help="output key: C, D, F#, Bb, Am, 'E minor' ... (default: --seed-midi's)"
-    )
-    parser.add_argument(
-        "--bpm",
-        type=float,
-        help="tempo, quarter notes a minute (default: --seed-midi's, else 120)",
-    )
-    parser.add_argument(
-        "--instrument",
-        default="piano",
-        help="General MIDI name, alias or number (see `lstmuse instruments`)",
-    )
-    parser.add_argument(
-        "--octave",
-        type=int,
-        default=0,
-        help="octaves up (or down, -2 to 2) from where the instrument plays the melody at ease",
-    )
-    parser.add_argument(
-        "--meter",
-        "--time-signature",
-        dest="meter",
-        help="time signature, one the style knows (default: drawn from its songs)",
-    )
-    parser.add_argument(
-        "--mode", help="major, minor, dorian, mixolydian, ... (default: drawn from its songs)"
-    )
-    parser.add_argument("--count", type=int, default=1, help="how many melodies (1-4)")
-    parser.add_argument("--random-seed", type=int, help="same seed, same melody (default: random)")
-    parser.add_argument("--audio", choices=("mp3", "ogg", "wav", "none"), default="mp3")
-    parser.add_argument("--image", choices=("pianoroll", "score", "none"), default="pianoroll")
-    parser.add_argument(
-        "--score-format",
-        choices=("musicxml", "none"),
-        default="none",
-        help="also write a score for MuseScore and other notation programs",
     )
     parser.add_argument("--soundfont", type=Path, help="a General MIDI .sf2 file")
     parser.add_argument("--models-dir", type=Path)
@@ -517,52 +476,49 @@ def _print_musical(musical: dict[str, Any]) -> None:
         )
 
 
-def run_generate(args: argparse.Namespace) -> int:
-    from lstmuse_core.compose import compose
-    from lstmuse_core.music.seed_melody import parse_seed_melody
-    from lstmuse_core.request import DEFAULT_BPM, MelodyRequest
+def melody_request(args: argparse.Namespace, style: str) -> Any:
+    """The `MelodyRequest` that ``lstmuse generate``'s flags ask for, in ``style`` (a name).
 
-    if args.seed_midi is not None and args.seed_melody:
+    Each table flag's text becomes the field's value as a chat option's does;
+    a ``--seed-midi`` file brings its melody, key and tempo (the flags win).
+    """
+    from lstmuse_core.limits import MAX_SEED_STEPS
+    from lstmuse_core.options import MELODY_OPTIONS, typed_values
+    from lstmuse_core.request import MelodyRequest
+
+    given = {
+        spec.name: getattr(args, spec.field)
+        for spec in MELODY_OPTIONS
+        if spec.name != "style" and getattr(args, spec.field) is not None
+    }
+    if args.seed_midi is not None and "seed" in given:
         raise InvalidParameter(
             "seed-midi", str(args.seed_midi), "give --seed-melody or --seed-midi, not both"
         )
+    request = MelodyRequest(style=style, **typed_values(MELODY_OPTIONS, given))
+    if args.seed_midi is None:
+        return request
+    from lstmuse_core.music.midi import read_midi_seed
+
+    return request.with_seed_file(
+        read_midi_seed(args.seed_midi, max_steps=MAX_SEED_STEPS),
+        {name for name in ("key", "bpm") if name in given},
+    )
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from lstmuse_core.compose import compose
+    from lstmuse_core.request import MelodyRequest
+
     # A bundle path is opened (JSON only, no Keras yet) for its style name; the
     # request is validated before the model loads, so a bad value answers at once.
-    bundle_path = _bundle_path(args.style)
-    style = args.style
+    style = args.style or MelodyRequest.style
+    bundle_path = _bundle_path(style)
     if bundle_path is not None:
         from lstmuse_core.model.bundle import bundle_from_path
 
         style = bundle_from_path(bundle_path).style
-    request = MelodyRequest(
-        style=style,
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        seed_melody=tuple(parse_seed_melody(args.seed_melody)),
-        seed_bars=args.seed_bars,
-        bars=args.bars,
-        steps=args.steps,
-        key=args.key,
-        bpm=DEFAULT_BPM if args.bpm is None else args.bpm,
-        instrument=args.instrument,
-        octave=args.octave,
-        time_signature=args.meter,
-        mode=args.mode,
-        count=args.count,
-        random_seed=args.random_seed,
-        audio=args.audio,
-        image=args.image,
-        export=args.score_format,
-    )
-    if args.seed_midi is not None:
-        from lstmuse_core.music.midi import read_midi_seed
-        from lstmuse_core.request import MAX_SEED_STEPS
-
-        given = {name for name in ("key", "bpm") if getattr(args, name) is not None}
-        request = request.with_seed_file(
-            read_midi_seed(args.seed_midi, max_steps=MAX_SEED_STEPS), given
-        )
+    request = melody_request(args, style)
     _writable_folder(args.out, "out")
     generator = None
     if bundle_path is not None:

@@ -2,22 +2,21 @@
 
 One table per request type (`MELODY_OPTIONS`, `RETRAIN_OPTIONS`) is the
 single source of what a front end may offer: the Discord text and slash
-commands, the console and every help text are built from it (the command
-table in ``bot/commands.py`` adds the commands themselves). The split is by
-dependency: these facts are about *requests*, which the core validates and
-the CLI and worker share, so they live in the core and must not import
-``bot``; which command offers them, and how Discord shows them, is the bot's
-business.
+commands, the console, ``lstmuse generate``'s flags and every help text are
+built from it (the command table in ``bot/commands.py`` adds the commands
+themselves), and a typed value becomes the request's by its row's ``kind``
+(`typed_values`). The split is by dependency: these facts are about
+*requests*, which the core validates and the CLI and worker share, so they
+live in the core and must not import ``bot``; which command offers them, and
+how Discord shows them, is the bot's business.
 
-Ranges come from the request's own limits (`lstmuse_core.request`), so a
-help text can never promise more than validation allows. That is also why
-``request.py`` imports this module inside its functions, not at its top:
-this table reads that module's limits.
+Ranges come from `lstmuse_core.limits`, which the request's validation reads
+too, so a help text can never promise more than validation allows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,6 +43,7 @@ from lstmuse_core.limits import (
 )
 from lstmuse_core.music.formats import AUDIO_FORMATS, EXPORT_FORMATS, IMAGE_KINDS
 from lstmuse_core.music.keys import MODES
+from lstmuse_core.music.seed_melody import parse_seed_melody
 
 Kind = Literal["text", "whole number", "number", "yes/no"]
 
@@ -55,7 +55,9 @@ class OptionSpec:
     ``low``/``high`` bound numbers (inclusive); ``choices`` lists the only
     values allowed (empty: any value the request accepts); ``default`` is
     shown as typed; ``common`` options are the slash command's own parameters,
-    the rest go in its free-text ``options:`` field.
+    the rest go in its free-text ``options:`` field. ``convert`` turns a
+    ``text`` option's typed value into the field's (lower-cased, a parsed
+    seed melody); numbers and yes/no are converted by their ``kind``.
     """
 
     name: str
@@ -70,6 +72,7 @@ class OptionSpec:
     aliases: tuple[str, ...] = ()
     common: bool = True
     required: bool = False
+    convert: Callable[[str], Any] | None = None
 
     @property
     def allowed(self) -> str:
@@ -101,29 +104,56 @@ class OptionSpec:
         value = f'"{self.example}"' if " " in self.example else self.example
         return f"{self.name}={value}"
 
+    def value(self, text: str) -> Any:
+        """The field's value for ``text`` as typed; a non-number is refused by the field's name."""
+        text = str(text).strip()
+        if self.kind == "whole number":
+            return _whole_number(self.field, text)
+        if self.kind == "number":
+            return _finite_number(self.field, text)
+        if self.kind == "yes/no":
+            if text.lower() not in _YES + _NO:
+                raise InvalidParameter(self.field, text, "yes or no")
+            return text.lower() in _YES
+        return self.convert(text) if self.convert else text
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Its command-line spellings: ``--temp``, ``--temperature``, ``-t`` (``_`` as ``-``)."""
+        spellings = dict.fromkeys((self.name, *self.aliases, self.field))
+        return tuple(
+            f"-{name}" if len(name) == 1 else f"--{name.replace('_', '-')}" for name in spellings
+        )
+
+
+def _seed_symbols(text: str) -> tuple[str, ...]:
+    return tuple(parse_seed_melody(text))
+
 
 # fmt: off
 MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="style", field="style", kind="text", default="folk", example="irish",
-               help="the style's name; !styles lists them"),
+               convert=str.lower, help="the style's name; !styles lists them"),
     OptionSpec(name="temp", field="temperature", kind="number", default="the style's (0.8)",
                example="0.8",
                low=MIN_TEMPERATURE, high=MAX_TEMPERATURE, aliases=("temperature", "t"),
                help="randomness: lower is safer, higher is wilder"),
     OptionSpec(name="seed", field="seed_melody", kind="text", default="none",
-               example="C4 D4 E4:2", aliases=("seed_melody",),
+               example="C4 D4 E4:2", aliases=("seed_melody",), convert=_seed_symbols,
                help=f"the start: note names (C4:2) or symbols, at most {MAX_SEED_STEPS} 16ths"),
     OptionSpec(name="seed_bars", field="seed_bars", kind="whole number", default="all of it",
                example="2", low=1, high=MAX_BARS, common=False,
                help="keep only the seed's first bars (of meter, else 4/4), typed or a MIDI file"),
     OptionSpec(name="bars", field="bars", kind="whole number", default="until the song ends",
-               example="8", low=1, high=MAX_BARS, aliases=("length",), help="bars after the seed"),
+               example="8", low=1, high=MAX_BARS, aliases=("length",),
+               help="bars after the seed melody"),
     OptionSpec(name="meter", field="time_signature", kind="text",
                default="drawn from the style's songs", example="6/8",
                aliases=("time_signature", "timesig"),
                help="the time signature: one the style knows (!styles)"),
     OptionSpec(name="mode", field="mode", kind="text", default="drawn from the style's songs",
-               example="dorian", choices=MODES, help="the scale the melody is in"),
+               example="dorian", choices=MODES, convert=str.lower,
+               help="the scale the melody is in"),
     OptionSpec(name="key", field="key", kind="text", default="the mode's white-key tonic",
                example="D", help="the key: D, Am, F#, Bb minor, D dorian, ..."),
     OptionSpec(name="bpm", field="bpm", kind="number", default="120", example="110",
@@ -141,7 +171,7 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                help="the same seed gives the same melody"),
     OptionSpec(name="steps", field="steps", kind="whole number", default=str(DEFAULT_STEPS),
                example="128", low=1, high=MAX_TOTAL_STEPS, common=False,
-               help="most 16th notes when bars is not given (whole bars)"),
+               help="most 16th notes after the seed melody when bars is not given (whole bars)"),
     OptionSpec(name="top_k", field="top_k", kind="whole number", default="0", example="8",
                low=0, high=MAX_TOP_K, aliases=("topk",), common=False,
                help="sample only the k likeliest symbols (0: all)"),
@@ -149,24 +179,28 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                low=MIN_TOP_P, high=1, aliases=("topp",), common=False,
                help="sample only the likeliest symbols up to this probability mass"),
     OptionSpec(name="audio", field="audio", kind="text", default="mp3", example="ogg",
-               choices=AUDIO_FORMATS, common=False, help="the audio file's format"),
+               choices=AUDIO_FORMATS, common=False, convert=str.lower,
+               help="the audio file's format"),
     OptionSpec(name="image", field="image", kind="text", default="pianoroll", example="score",
-               choices=IMAGE_KINDS, common=False, help="the picture: piano roll or sheet music"),
+               choices=IMAGE_KINDS, common=False, convert=str.lower,
+               help="the picture: piano roll or sheet music"),
     OptionSpec(name="export", field="export", kind="text", default="none", example="musicxml",
-               choices=EXPORT_FORMATS, common=False,
+               choices=EXPORT_FORMATS, common=False, convert=str.lower,
+               aliases=("score_format",),
                help="also a score file to open in MuseScore or another notation program"),
 )
 
 RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="style", field="style", kind="text", example="folk", required=True,
-               help="the style to retrain (or to create from attached files)"),
+               convert=str.lower, help="the style to retrain (or to create from attached files)"),
     OptionSpec(name="epochs", field="epochs", kind="whole number", default="the preset's",
                example="30", low=1, high=MAX_RETRAIN_EPOCHS, help="most passes over the songs"),
     OptionSpec(name="minutes", field="minutes", kind="number", default="the preset's",
                example="20", low=MIN_RETRAIN_MINUTES, high=MAX_RETRAIN_MINUTES,
                help="most minutes of training"),
     OptionSpec(name="preset", field="preset", kind="text", default="default", example="tiny",
-               choices=RETRAIN_PRESETS, help="the model size and training settings"),
+               choices=RETRAIN_PRESETS, convert=str.lower,
+               help="the model size and training settings"),
     OptionSpec(name="force", field="force", kind="yes/no", default="no", example="yes",
                help="promote even if worse, or trained on other songs"),
 )
@@ -192,6 +226,18 @@ def find_option(options: Sequence[OptionSpec], raw_name: str, raw_value: Any = "
     raise unknown_option(options, raw_name, raw_value)
 
 
+def typed_values(options: Sequence[OptionSpec], typed: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed ``name=value`` options as request fields and values, each converted by its row.
+
+    ``{"temp": "0.8", "seed": "C4 D4"}`` -> ``{"temperature": 0.8, "seed_melody": ("60", ...)}``;
+    ranges are the request's to check, not this conversion's.
+    """
+    return {
+        (spec := find_option(options, name, value)).field: spec.value(value)
+        for name, value in typed.items()
+    }
+
+
 def option_fields(options: Sequence[OptionSpec], typed: Mapping[str, Any]) -> set[str]:
     """The request fields that typed ``name=value`` options set (``bpm``, ``temperature``, ...).
 
@@ -207,3 +253,26 @@ def unknown_option(
     """The one refusal of an unknown option name, listing the known ones."""
     known = ", ".join(spec.name for spec in options)
     return InvalidParameter(raw_name, raw_value, f"known options: {known}")
+
+
+_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
+
+
+def _whole_number(name: str, text: str) -> int:
+    # int() of a 5,000-digit string is refused by Python itself; so is ours, sooner.
+    if len(text) > 20:
+        raise InvalidParameter(name, text, "a whole number")
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidParameter(name, text, "a whole number") from None
+
+
+def _finite_number(name: str, text: str) -> float:
+    try:
+        value = float(text) if len(text) <= 40 else float("nan")
+    except ValueError:
+        raise InvalidParameter(name, text, "a number") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
+        raise InvalidParameter(name, text, "a finite number")
+    return value

@@ -54,8 +54,8 @@ from lstmuse_core.music.midi import (
     step_seconds,
     validate_bpm,
 )
-from lstmuse_core.music.seed_melody import parse_seed_melody
 from lstmuse_core.names import check_style_name
+from lstmuse_core.options import MELODY_OPTIONS, RETRAIN_OPTIONS, typed_values
 
 COST_METER = "4/4"  # the bar a request without a meter is costed at (see `length`)
 IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
@@ -258,13 +258,7 @@ class MelodyRequest:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MelodyRequest:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidParameter(
-                unknown[0], data[unknown[0]], f"known fields: {', '.join(sorted(known))}"
-            )
-        values = dict(data)
+        values = _known_fields(cls, data)
         values["seed_melody"] = tuple(str(values.get("seed_melody", "")).split())
         return cls(**values)
 
@@ -275,16 +269,7 @@ class MelodyRequest:
         Names are case-insensitive and accept aliases (``temp``, ``length``,
         ``seed``, ...); an unknown name is an error that lists the known ones.
         """
-        from lstmuse_core.options import MELODY_OPTIONS, find_option  # it reads our limits
-
-        values: dict[str, Any] = dict(defaults)
-        for raw_name, raw_value in options.items():
-            name = find_option(MELODY_OPTIONS, raw_name, raw_value).field
-            values[name] = _convert(name, str(raw_value).strip())
-        return cls(**values)
-
-
-_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
+        return cls(**{**defaults, **typed_values(MELODY_OPTIONS, options)})
 
 
 @dataclass(frozen=True)
@@ -316,70 +301,17 @@ class RetrainRequest:
         return dataclasses.asdict(self)
 
     @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RetrainRequest:
+        """The request from its `to_json` form, as a queued retrain carries it."""
+        return cls(**_known_fields(cls, data))
+
+    @classmethod
     def from_options(cls, options: Mapping[str, str]) -> RetrainRequest:
         """Build from typed ``name=value`` options; unknown names and non-numbers are named."""
-        from lstmuse_core.options import RETRAIN_OPTIONS, find_option  # it reads our limits
-
-        values: dict[str, Any] = {}
-        for raw_name, raw_value in options.items():
-            name = find_option(RETRAIN_OPTIONS, raw_name, raw_value).field
-            text = str(raw_value).strip()
-            if name == "epochs":
-                values[name] = _whole_number(name, text)
-            elif name == "minutes":
-                values[name] = _number(name, text)
-            elif name == "force":
-                if text.lower() not in _YES + _NO:
-                    raise InvalidParameter(name, text, "yes or no")
-                values[name] = text.lower() in _YES
-            else:
-                values[name] = text.lower()
+        values = typed_values(RETRAIN_OPTIONS, options)
         if "style" not in values:
             raise InvalidParameter("style", "", "a style name, e.g. retrain style=folk epochs=30")
         return cls(**values)
-
-
-def option_names() -> list[str]:
-    """The typed option names, in a sensible order for help texts (`lstmuse_core.options`)."""
-    from lstmuse_core.options import MELODY_OPTIONS
-
-    return [spec.name for spec in MELODY_OPTIONS]
-
-
-_INTEGER_FIELDS = {"top_k", "bars", "steps", "count", "random_seed", "octave", "seed_bars"}
-_FLOAT_FIELDS = {"temperature", "top_p", "bpm"}
-
-
-def _convert(name: str, text: str) -> Any:
-    if name == "seed_melody":
-        return tuple(parse_seed_melody(text))
-    if name in _INTEGER_FIELDS:
-        return _whole_number(name, text)
-    if name in _FLOAT_FIELDS:
-        return _number(name, text)
-    if name in ("style", "audio", "image", "mode", "export"):
-        return text.lower()
-    return text
-
-
-def _whole_number(name: str, text: str) -> int:
-    # int() of a 5,000-digit string is refused by Python itself; so is ours, sooner.
-    if len(text) > 20:
-        raise InvalidParameter(name, text, "a whole number")
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidParameter(name, text, "a whole number") from None
-
-
-def _number(name: str, text: str) -> float:
-    try:
-        value = float(text) if len(text) <= 40 else float("nan")
-    except ValueError:
-        raise InvalidParameter(name, text, "a number") from None
-    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
-        raise InvalidParameter(name, text, "a finite number")
-    return value
 
 
 def _check_range(name: str, value: Any, low: float, high: float, *, integer: bool = False) -> None:
@@ -392,3 +324,14 @@ def _check_range(name: str, value: Any, low: float, high: float, *, integer: boo
         raise InvalidParameter(name, value, f"{kind} from {low:g} to {high:g}")
     if not low <= value <= high:
         raise InvalidParameter(name, value, f"{kind} from {low:g} to {high:g}")
+
+
+def _known_fields(kind: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` as keyword arguments of the dataclass ``kind``; an unknown field is named."""
+    known = {field.name for field in dataclasses.fields(kind)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidParameter(
+            unknown[0], data[unknown[0]], f"known fields: {', '.join(sorted(known))}"
+        )
+    return dict(data)

@@ -23,8 +23,6 @@ def user_message(error: BaseException) -> str | None:
         return "Sorry, only the server's LSTMuse admins can do that."
     if isinstance(error, commands.UserInputError):
         return f"Sorry: {error}"
-    if isinstance(error, commands.CommandNotFound):
-        return None
     return None
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.options import parse_options, request_from_text
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.request import option_names
+from lstmuse_core.options import MELODY_OPTIONS
 
 
 def test_typical_command_line() -> None:
@@ -50,7 +50,9 @@ def test_empty_is_all_defaults() -> None:
     assert request_from_text("").style == "folk"
 
 
-OPTION_NAMES = st.sampled_from([*option_names(), "x", "TEMP", "length", "tempo"])
+OPTION_NAMES = st.sampled_from(
+    [*(spec.name for spec in MELODY_OPTIONS), "x", "TEMP", "length", "tempo"]
+)
 
 
 @settings(max_examples=300, deadline=None)
