@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -43,26 +43,25 @@ from lstmuse_core.model.network import ModelConfig
 from lstmuse_core.music.encoding import Vocabulary
 from lstmuse_core.names import check_style_name, check_version_name, is_version_name
 
-if TYPE_CHECKING:
-    from lstmuse_core.music.corpus import Song
-
-__all__ = [  # check_style_name stays importable from here for older callers
+__all__ = [
     "ACTIVE_FILE",
     "BUNDLE_FILES",
     "HISTORY_FILE",
     "Bundle",
     "HistoryEntry",
+    "activate",
     "active_version",
     "bundle_folder",
     "bundle_from_path",
-    "check_style_name",
     "default_models_dir",
     "history",
     "load_bundle",
-    "promote",
+    "record_refusal",
     "resolve_bundle",
     "roll_back",
     "set_active",
+    "style_folder",
+    "style_lock",
     "trained_styles",
     "versions",
     "write_bundle",
@@ -89,7 +88,7 @@ def default_models_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "trained_models"
 
 
-def _style_folder(style: str, models_dir: Path | None) -> Path:
+def style_folder(style: str, models_dir: Path | None) -> Path:
     """``<models_dir>/<style>`` for a checked style name (never a path)."""
     return (models_dir or default_models_dir()) / check_style_name(style)
 
@@ -207,7 +206,7 @@ def bundle_from_path(path: str | Path) -> Bundle:
 
 def versions(style: str, models_dir: Path | None = None) -> list[str]:
     """The style's bundle versions, oldest first."""
-    folder = _style_folder(style, models_dir)
+    folder = style_folder(style, models_dir)
     if not folder.is_dir():
         return []
     found = [p.name for p in folder.iterdir() if p.is_dir() and is_version_name(p.name)]
@@ -215,7 +214,7 @@ def versions(style: str, models_dir: Path | None = None) -> list[str]:
 
 
 def active_version(style: str, models_dir: Path | None = None) -> str | None:
-    marker = _style_folder(style, models_dir) / ACTIVE_FILE
+    marker = style_folder(style, models_dir) / ACTIVE_FILE
     try:
         text = marker.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -248,7 +247,7 @@ def bundle_folder(style: str, models_dir: Path | None = None, version: str | Non
 
     Only names are checked here; `load_bundle` reads and validates the files.
     """
-    folder = _style_folder(style, models_dir)
+    folder = style_folder(style, models_dir)
     if version is not None:
         check_version_name(version)
     root = folder.parent
@@ -283,7 +282,7 @@ def write_bundle(
     models_dir: Path | None = None,
 ) -> Bundle:
     """Write a new version atomically (not yet active) and return it."""
-    folder = _style_folder(style, models_dir)
+    folder = style_folder(style, models_dir)
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
     staging.chmod(0o755)  # mkdtemp makes it private; workers of other users read bundles
@@ -343,7 +342,7 @@ def history(style: str, models_dir: Path | None = None) -> list[HistoryEntry]:
 
     A line that cannot be read (a crash mid-append) is skipped.
     """
-    path = _style_folder(style, models_dir) / HISTORY_FILE
+    path = style_folder(style, models_dir) / HISTORY_FILE
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -379,8 +378,12 @@ def _append_history(folder: Path, entry: HistoryEntry) -> None:
 
 
 @contextlib.contextmanager
-def _style_lock(folder: Path) -> Iterator[None]:
-    """Exclusive lock on a style folder's ACTIVE and history (between processes too)."""
+def style_lock(folder: Path) -> Iterator[None]:
+    """Exclusive lock on a style folder's ACTIVE and history (between processes too).
+
+    Whoever changes ``ACTIVE`` (a promotion, a rollback, a version set by hand)
+    reads the active version, decides and writes inside one lock.
+    """
     handle = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -396,7 +399,7 @@ def _write_active(folder: Path, version: str) -> None:
     temporary.replace(marker)
 
 
-def _activate(
+def activate(
     style: str,
     version: str,
     folder: Path,
@@ -422,16 +425,24 @@ def _activate(
     return previous
 
 
+def record_refusal(
+    folder: Path, version: str, previous: str, note: str, details: Mapping[str, Any]
+) -> None:
+    """Record that ``version`` was kept out and ``previous`` stays active; the caller holds
+    the lock. A refused version is never offered by `roll_back`."""
+    _append_history(folder, HistoryEntry(version, previous, _now(), REFUSED, note, dict(details)))
+
+
 def set_active(
     style: str, version: str, models_dir: Path | None = None, *, note: str = "set by hand"
 ) -> None:
     """Point ``ACTIVE`` at a (validated) version, atomically, and record it as "set"."""
-    folder = _style_folder(style, models_dir)
+    folder = style_folder(style, models_dir)
     check_version_name(version)
     if not folder.is_dir():
         raise InvalidParameter("style", style, "a style with trained versions")
-    with _style_lock(folder):
-        _activate(style, version, folder, SET, note)
+    with style_lock(folder):
+        activate(style, version, folder, SET, note)
 
 
 def activation_stack(entries: Sequence[HistoryEntry], active: str | None) -> list[str]:
@@ -463,12 +474,12 @@ def roll_back(
     predates the history), the active version itself, or no earlier version.
     The rollback is recorded, so a second rollback goes one further back.
     """
-    folder = _style_folder(style, models_dir)
+    folder = style_folder(style, models_dir)
     if version is not None:
         check_version_name(version)
     if not versions(style, folder.parent):
         raise InvalidParameter("style", style, "a style with trained versions")
-    with _style_lock(folder):
+    with style_lock(folder):
         entries = history(style, folder.parent)
         current = active_version(style, folder.parent)
         stack = activation_stack(entries, current)
@@ -501,129 +512,8 @@ def roll_back(
                     f"a version of {style} that was active before ({known})",
                     hint=why,
                 )
-        _activate(style, target, folder, ROLLED_BACK, f"rolled back from {current}")
+        activate(style, target, folder, ROLLED_BACK, f"rolled back from {current}")
     return target, current
-
-
-# --- promotion -------------------------------------------------------------------------
-
-
-def same_dataset(incumbent: Mapping[str, Any], candidate: Mapping[str, Any]) -> tuple[bool, str]:
-    """Whether two bundles' configs name the same dataset (the content fingerprint of their
-    songs: ids and symbols), and what each was, in words."""
-    old = dict(incumbent.get("dataset") or {})
-    new = dict(candidate.get("dataset") or {})
-
-    def described(info: Mapping[str, Any]) -> str:
-        return f"{info.get('songs_kept', '?')} songs from {info.get('source', '?')}"
-
-    if old.get("fingerprint") and old.get("fingerprint") == new.get("fingerprint"):
-        return True, f"same dataset (fingerprint {str(new['fingerprint'])[:12]})"
-    return False, f"a different dataset ({described(new)}; the active one: {described(old)})"
-
-
-def promote(
-    bundle: Bundle,
-    *,
-    force: bool = False,
-    models_dir: Path | None = None,
-    held_out_songs: Mapping[str, Song] | None = None,
-) -> tuple[bool, str]:
-    """Make ``bundle`` active unless (not forced) it is not shown to be at least as good.
-
-    Candidate and incumbent are scored on the *same* songs: the candidate's
-    held-out test songs (``held_out_songs``, song id -> `Song`; read from
-    its recorded dataset when not given) minus those the incumbent trained
-    or validated on and those either vocabulary cannot encode (see
-    `lstmuse_core.model.evaluate.compare_on_same_songs`). The candidate's test
-    split is the one set guaranteed unseen by the candidate; comparing each
-    on its own split (as before) let an easy dataset win. A candidate trained
-    on a different dataset than the active one is never promoted without
-    ``force``: a lower loss on different music says nothing about the style.
-
-    Returns whether it was promoted and why, in words for the admin. Every
-    decision, refusals included, is appended to the style's history.
-    """
-    style = check_style_name(bundle.path.parent.name)
-    version = check_version_name(bundle.path.name)
-    if bundle.style != style:
-        raise BundleError(f"{bundle.path} says it is style {bundle.style!r}, not {style!r}")
-    folder = _style_folder(style, models_dir or bundle.path.parent.parent)
-    if (folder / version).resolve() != bundle.path.resolve():
-        raise BundleError(f"{bundle.path} is not {style}/{version} under {folder.parent}")
-    with _style_lock(folder):
-        current = active_version(style, folder.parent)
-        if current is None or current == version:
-            _activate(style, version, folder, FORCED if force else PROMOTED, "first version")
-            return True, f"{version} is now active (the first model of {style})"
-        decision = _decide(bundle, folder / current, force, held_out_songs)
-        if not decision.promote:
-            _append_history(
-                folder,
-                HistoryEntry(version, current, _now(), REFUSED, decision.note, decision.details),
-            )
-            return False, decision.note
-        action = FORCED if force else PROMOTED
-        _activate(style, version, folder, action, decision.note, decision.details)
-        return True, decision.note
-
-
-@dataclass(frozen=True)
-class _Decision:
-    promote: bool
-    note: str
-    details: dict[str, Any]
-
-
-def _decide(
-    candidate: Bundle,
-    incumbent_path: Path,
-    force: bool,
-    held_out_songs: Mapping[str, Song] | None,
-) -> _Decision:
-    from lstmuse_core.model.evaluate import candidate_test_songs, compare_on_same_songs
-
-    new, old = candidate.version, incumbent_path.name
-    use_force = " (use force to promote it anyway)"
-    try:
-        incumbent = load_bundle(incumbent_path)
-    except BundleError as error:
-        note = f"the active {old} cannot be loaded ({error})"
-        if force:
-            return _Decision(True, f"{new} is now active, forced (was {old}; {note})", {})
-        return _Decision(False, f"kept {old}, {new} not compared: {note}{use_force}", {})
-    same, dataset_note = same_dataset(incumbent.config_json, candidate.config_json)
-    details: dict[str, Any] = {"same_dataset": same, "dataset": dataset_note}
-    songs = held_out_songs if held_out_songs is not None else candidate_test_songs(candidate)
-    comparison = compare_on_same_songs(candidate, incumbent, songs) if songs is not None else None
-    if comparison is None or comparison.songs == 0:
-        why = (
-            f"{new}'s held-out songs are not available here"
-            if comparison is None
-            else f"none of {new}'s {comparison.offered} held-out songs can be scored by both"
-            f" ({comparison.describe_skipped()})"
-        )
-        compared = f"no comparison: {why}"
-    else:
-        details.update(comparison.to_json())
-        compared = comparison.describe(new, old)
-    if force:
-        what = "" if same else f"; trained on {dataset_note}"
-        return _Decision(
-            True, f"{new} is now active, forced (was {old}; {compared}{what})", details
-        )
-    if not same:
-        return _Decision(
-            False,
-            f"kept {old}: {new} was trained on {dataset_note}, which is never promoted "
-            f"without force; {compared}{use_force}",
-            details,
-        )
-    if comparison is None or comparison.songs == 0:
-        return _Decision(False, f"kept {old}: {compared}{use_force}", details)
-    if comparison.candidate.bits_per_symbol > comparison.incumbent.bits_per_symbol:
-        return _Decision(False, f"kept {old}, it is better: {compared}{use_force}", details)
-    return _Decision(True, f"{new} is now active (was {old}): {compared}", details)
 
 
 def _now() -> str:

@@ -18,13 +18,12 @@ import numpy as np
 
 from lstmuse_core.errors import CorpusError
 from lstmuse_core.model.batches import TrainingSong, song_batches
+from lstmuse_core.model.bundle import Bundle, resolve_bundle
 from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.music.encoding import SONG_END, Vocabulary, is_pitch
 
 if TYPE_CHECKING:
-    from lstmuse_core.model.bundle import Bundle
     from lstmuse_core.music.corpus import ReadOptions, Song
-    from lstmuse_core.music.dataset import Dataset
 
 
 @dataclass(frozen=True)
@@ -190,10 +189,10 @@ def compare_on_same_songs(
 
 def candidate_test_songs(bundle: Bundle, cache_dir: Path | None = None) -> dict[str, Song] | None:
     """A bundle's test songs by id from its recorded dataset, if readable here."""
-    dataset = _training_dataset(bundle, cache_dir)
-    if dataset is None:
+    split = _trained_split(bundle, cache_dir)
+    if split is None:
         return None
-    return {song.song_id: song for song in dataset.songs_in("test")}
+    return {song.song_id: song for song in split["test"]}
 
 
 def evaluate_bundle(
@@ -217,20 +216,19 @@ def evaluate_bundle(
     ``musical_melodies``: also sample that many melodies per setting and
     measure them against the same songs (`musical_evaluation`), under ``musical``.
     """
-    from lstmuse_core.model.bundle import Bundle, resolve_bundle
     from lstmuse_core.model.ngram import NGramModel
 
     bundle = style if isinstance(style, Bundle) else resolve_bundle(style, models_dir, version)
-    dataset = _training_dataset(bundle, cache_dir)
+    split = _trained_split(bundle, cache_dir)
     if input_path is not None:
         songs, dropped = _read_songs(input_path, options, cache_dir)
         evaluated_on = str(input_path)
     else:
-        if dataset is None:
+        if split is None:
             raise CorpusError(
                 f"the training data of {bundle.style} is not available here; give --input"
             )
-        songs, dropped = dataset.songs_in("test"), {}
+        songs, dropped = split["test"], {}
         evaluated_on = "test split"
     if not songs:
         raise CorpusError(f"no songs to evaluate in {evaluated_on} (dropped: {dropped})")
@@ -243,9 +241,9 @@ def evaluate_bundle(
         "songs_dropped_by_reader": dropped,
         "ngram_bits_per_symbol": None,
     }
-    if dataset is not None:
+    if split is not None:
         usable, _ = known_songs(bundle.vocabulary, bundle.conditioning, songs)
-        ngram = NGramModel().fit(dataset.melodies("train"))
+        ngram = NGramModel().fit([song.symbols for song in split["train"]])
         report["ngram_bits_per_symbol"] = (
             ngram.score([s.symbols for s in usable]).bits_per_symbol if usable else None
         )
@@ -258,8 +256,10 @@ def evaluate_bundle(
     return report
 
 
-def _training_dataset(bundle: Any, cache_dir: Path | None = None) -> Dataset | None:
-    """The bundle's dataset with the split it was trained on, if its corpus is here."""
+def _trained_split(bundle: Bundle, cache_dir: Path | None = None) -> dict[str, list[Song]] | None:
+    """The songs of each split (train, validation, test) the bundle was trained on, if its
+    corpus is here. The split ids recorded in the bundle win over a fresh split, so a
+    corpus that grew since still gives the exact songs used (those still there)."""
     from lstmuse_core.music.corpus import STYLES
     from lstmuse_core.music.dataset import build_dataset
 
@@ -279,11 +279,12 @@ def _training_dataset(bundle: Any, cache_dir: Path | None = None) -> Dataset | N
             return None
     except CorpusError:
         return None
-    if "split_ids" in info:  # the exact split used, even if the corpus grew since
-        dataset.split = {
-            k: [i for i in v if i in dataset.song_ids] for k, v in info["split_ids"].items()
-        }
-    return dataset
+    recorded: dict[str, list[str]] = info.get("split_ids") or dataset.split
+    by_id = {song.song_id: song for song in dataset.songs}
+    return {
+        part: [by_id[song_id] for song_id in ids if song_id in by_id]
+        for part, ids in recorded.items()
+    }
 
 
 def _read_songs(

@@ -152,13 +152,6 @@ class SampledMelody(NamedTuple):
     mode: str
 
 
-def ends_on_tonic(symbols: Sequence[str], meter: str, mode: str) -> bool:
-    """Whether the last note is the mode's tonic and starts on a strong beat."""
-    from lstmuse_core.music.musicality import ends_on_tonic as musical_end
-
-    return musical_end(symbols, Meter.parse(meter), mode)
-
-
 def musical_score(symbols: Sequence[str], meter: str, mode: str) -> int:
     """How a candidate is chosen: 1 for ending on the tonic on a strong beat, 1 for a
     4-note figure repeated one or two bars later (`lstmuse_core.music.musicality`)."""

@@ -32,7 +32,7 @@ class ModelConfig:
     lstm_units: tuple[int, ...] = (128, 128)
     dropout: float = 0.2
     learning_rate: float = 2e-3
-    clipnorm: float = 1.0  # without it the loss rose and validation stalled (RECIPES)
+    clipnorm: float = 1.0  # without it the training loss rose and validation stalled
     batch_size: int = 32
     pad_multiple: int = 64  # songs are padded to a multiple of this many steps
     max_epochs: int = 200
@@ -90,7 +90,7 @@ class ModelConfig:
 
 PRESETS: dict[str, ModelConfig] = {
     # The seed's network size: one LSTM layer of 256 units, dropout 0.2, with
-    # the recipe measured in RECIPES.md (Adam 1e-3, clipnorm 1).
+    # the measured training recipe (Adam 1e-3, clipnorm 1).
     "seed": ModelConfig(
         preset="seed", embedding_dim=32, lstm_units=(256,), dropout=0.2, learning_rate=1e-3
     ),

@@ -238,9 +238,10 @@ def train_style(
     A built-in style reads its music21 corpus; ``input_dir`` trains a style of
     that name from a folder of music files instead.
     """
-    from lstmuse_core.model.bundle import promote, write_bundle
+    from lstmuse_core.model.bundle import write_bundle
     from lstmuse_core.model.evaluate import score_model
     from lstmuse_core.model.ngram import NGramModel
+    from lstmuse_core.model.promotion import promote
     from lstmuse_core.music.dataset import build_dataset
 
     # Every option is checked before any data is read or anything is written.

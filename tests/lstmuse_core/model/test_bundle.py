@@ -11,20 +11,19 @@ import pytest
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.jobs.rollback import roll_back
-from lstmuse_core.model import bundle as bundles
 from lstmuse_core.model.bundle import (
     active_version,
     bundle_folder,
     bundle_from_path,
     history,
     load_bundle,
-    promote,
     resolve_bundle,
     set_active,
     versions,
 )
 from lstmuse_core.model.evaluate import score_model
 from lstmuse_core.model.generate import load_generator, load_generator_from_path
+from lstmuse_core.model.promotion import promote
 from lstmuse_core.model.train import StyleTrainingResult, train_style
 from lstmuse_core.music.dataset import build_dataset
 
@@ -222,4 +221,3 @@ def test_every_bundle_function_takes_names_only(
     # The explicit path functions (the CLI's) still open a bundle folder.
     assert bundle_from_path(path).version == tiny_training.bundle.version
     assert load_generator_from_path(path).style == "tinyfolk"
-    assert bundles.check_style_name("tinyfolk") == "tinyfolk"  # older callers' import

@@ -19,7 +19,8 @@ from lstmuse_core.model.generate import (
 )
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.encoding import HOLD, SONG_END, decode_symbols
-from lstmuse_core.music.meter import steps_per_bar
+from lstmuse_core.music.meter import Meter, steps_per_bar
+from lstmuse_core.music.musicality import ends_on_tonic
 from lstmuse_core.request import MelodyRequest
 
 
@@ -131,12 +132,11 @@ def test_fixed_length_melodies_end_on_the_tonic_more_with_candidates(
     generator: MelodyGenerator,
 ) -> None:
     """Keeping the best-ending of 4 candidates ends more melodies on the tonic than 1 does."""
-    from lstmuse_core.model.generate import ends_on_tonic
 
     def tonic_endings(candidates: int) -> int:
         plans = [generator.plan(s, bars=4) for s in range(64)]
         melodies = generator.sample_plans(plans, SamplingControls(1.0), candidates)
-        return sum(ends_on_tonic(m.symbols, m.meter, m.mode) for m in melodies)
+        return sum(ends_on_tonic(m.symbols, Meter.parse(m.meter), m.mode) for m in melodies)
 
     assert tonic_endings(4) > tonic_endings(1)
 
