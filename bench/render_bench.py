@@ -33,23 +33,18 @@ from pathlib import Path
 import numpy as np
 
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
+from lstmuse_core.music.formats import SAMPLE_RATE
 from lstmuse_core.music.melody import Melody
-from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
+from lstmuse_core.music.meter import Meter, steps_per_bar
 from lstmuse_core.music.midi import melody_to_midi
-from lstmuse_core.music.render import (
-    SAMPLE_RATE,
-    RenderOptions,
-    render_melody,
-    render_pianoroll,
-    render_score,
-    resolve_soundfont,
-    synthesize,
-    write_audio,
-)
+from lstmuse_core.music.render import RenderOptions, render_melody
+from lstmuse_core.music.render.audio import resolve_soundfont, synthesize, write_audio
+from lstmuse_core.music.render.pianoroll import pitch_ticks, render_pianoroll
+from lstmuse_core.music.render.score import render_score
 
 BPM = 120.0
 SECONDS = 30.0
-TARGET_CPU_SECONDS = 0.15  # MIDI + MP3 + piano roll (issue 15)
+TARGET_CPU_SECONDS = 0.15  # MIDI + MP3 + piano roll
 SEED_SAMPLE_RATE = 44_100
 SEED_MP3_PARAMETERS = ["-q:a", "5", "-compression_level", "7"]
 TITLE = "Bench tune in G major, 120 bpm"
@@ -98,8 +93,6 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
     from matplotlib.figure import Figure
     from pretty_midi import note_number_to_name
 
-    from lstmuse_core.music.render import _beat_steps, _pitch_ticks
-
     def rectangle(x0: float, x1: float, y0: float, y1: float) -> list[tuple[float, float]]:
         return [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
 
@@ -124,7 +117,7 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
     bar_starts = np.arange(0.0, total_steps, bar_steps)
     lines_at = np.append(bar_starts, total_steps) if total_steps % bar_steps else bar_starts
     axes.vlines(lines_at, low - 0.5, high + 0.5, colors="#555555", linewidths=1.0, zorder=2)
-    beat_steps = _beat_steps(*parse_time_signature(time_signature))
+    beat_steps = Meter.parse(time_signature).beat_steps
     if beat_steps >= 2:
         beats = np.arange(0.0, total_steps, beat_steps)
         axes.vlines(beats, low - 0.5, high + 0.5, colors="#d0d0d0", linewidths=0.6, zorder=1)
@@ -134,8 +127,8 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
     axes.set_xlim(0, total_steps)
     axes.set_xlabel("bar", fontsize=12)
     axes.set_ylim(low - 0.5, high + 0.5)
-    axes.set_yticks(_pitch_ticks(low, high))
-    axes.set_yticklabels([note_number_to_name(p) for p in _pitch_ticks(low, high)])
+    axes.set_yticks(pitch_ticks(low, high))
+    axes.set_yticklabels([note_number_to_name(p) for p in pitch_ticks(low, high)])
     axes.tick_params(labelsize=12)
     axes.set_title(title, fontsize=16, loc="left")
     figure.savefig(path, format="png", dpi=100)

@@ -42,10 +42,6 @@ class NoteEvent:
     def end(self) -> int:
         return self.start + self.duration
 
-    @property
-    def is_rest(self) -> bool:
-        return self.pitch is None
-
 
 def is_pitch(symbol: str) -> bool:
     """True for a note-onset symbol (a MIDI pitch number, ASCII digits only)."""

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music import pitch
 
 # The church modes in the order of their tonic in C's scale.
 MODES = ("major", "dorian", "phrygian", "lydian", "mixolydian", "minor", "locrian")
@@ -44,7 +45,6 @@ _KEY = re.compile(
     r"^\s*(?P<letter>[A-Ga-g])(?P<accidental>[#♯b♭]?)\s*(?P<mode>[a-z]+)?\s*$",
     re.IGNORECASE,
 )
-_LETTER_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 KEY_HELP = "a key such as C, D, F#, Bb, Am, C#m, 'E minor' or 'D dorian'"
 _SCALE = (0, 2, 4, 5, 7, 9, 11)
 
@@ -82,7 +82,7 @@ class Key:
 
     @property
     def tonic_pitch_class(self) -> int:
-        return (_LETTER_PITCH_CLASS[self.tonic[0]] + {"#": 1, "b": -1}.get(self.tonic[1:], 0)) % 12
+        return pitch.pitch_class(self.tonic[0], self.tonic[1:])
 
     @property
     def transposition(self) -> int:
@@ -94,6 +94,24 @@ class Key:
     def signature_tonic(self) -> int:
         """The pitch class of the relative major (which names the key signature)."""
         return (self.tonic_pitch_class - MODE_TONICS[self.mode]) % 12
+
+    @property
+    def signature_sharps(self) -> int:
+        """The sharps in the key signature, negative for flats (`pitch.signature_sharps`)."""
+        return pitch.signature_sharps(self.tonic, self.mode)
+
+    @property
+    def flats(self) -> bool:
+        """Whether the key spells black keys with flats: its signature has flats."""
+        return self.signature_sharps < 0
+
+
+def key_with_signature(sharps: int, mode: str) -> Key:
+    """The key of ``mode`` whose signature has ``sharps`` (negative: flats), -7..7.
+
+    One sharp: G major, E minor, A dorian; two flats: Bb major, C dorian.
+    """
+    return Key(pitch.tonic_with_signature(sharps, mode), mode)
 
 
 def model_key(mode: str) -> Key:

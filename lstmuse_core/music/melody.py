@@ -28,12 +28,9 @@ from lstmuse_core.music.encoding import (
 )
 from lstmuse_core.music.keys import Key, parse_key
 from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
+from lstmuse_core.music.pitch import tonic_name
 
 MODEL_KEY_NAME = "C major / A minor"
-
-# Conventional spellings of a key moved by a number of semitones, by tonic pitch class.
-_MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 
 
 @dataclass(frozen=True, init=False)
@@ -153,6 +150,5 @@ def _moved_key(key: Key | None, semitones: int) -> Key | None:
     if semitones % 12 == 0:
         return key
     if key is None:
-        return Key(_MAJOR_TONICS[semitones % 12], "major")
-    tonics = _MINOR_TONICS if key.minor else _MAJOR_TONICS
-    return Key(tonics[(key.tonic_pitch_class + semitones) % 12], key.mode)
+        return Key(tonic_name(semitones, minor=False), "major")
+    return Key(tonic_name(key.tonic_pitch_class + semitones, key.minor), key.mode)

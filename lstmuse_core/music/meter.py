@@ -2,9 +2,9 @@
 
 A meter is written ``N/D`` (``"6/8"``); on the 16th-note grid a bar is
 ``N * 16 / D`` steps. Simple meters count beats of ``1/D`` (3/4: three
-quarters); compound ones (6/8, 9/8, 12/8, 6/4: a numerator of 6, 9 or 12)
-count dotted beats of three ``1/D`` units, so 6/8 has two beats of a dotted
-quarter, as a musician counts it.
+quarters); compound ones (a numerator of 6, 9, 12 or 15: 6/8, 9/8, 12/8,
+15/8, 6/4) count dotted beats of three ``1/D`` units, as a musician counts
+them: 6/8 has two dotted-quarter beats, 15/8 five, 6/4 two dotted halves.
 
 Strong positions are where a melody's weight falls: the downbeat and every
 other beat of a simple meter (1 and 3 of 4/4; 1 of 2/4 and 3/4 plus beat 3,
@@ -74,7 +74,8 @@ class Meter:
 
     @property
     def compound(self) -> bool:
-        return self.numerator in (6, 9, 12) and self.denominator >= 4
+        """Whether beats are dotted: three ``1/D`` units each (a numerator of 6, 9, 12, 15)."""
+        return self.numerator in (6, 9, 12, 15) and self.denominator >= 4
 
     @property
     def beat_steps(self) -> int:

@@ -6,8 +6,6 @@
 * `read_midi_seed`: any MIDI file -> a seed melody (the top voice of its
   non-drum notes, quantised to 16th-note steps) with the key and tempo the
   file states (`MidiSeed`); `melody_from_midi` gives the symbols alone.
-* `signature_sharps`: a key's signature as MIDI writes it (sharps, or
-  negative: flats), which also says whether its notes are spelled with flats.
 * `resolve_instrument`: what people type ("flute", "Acoustic Grand Piano",
   "fiddle", "73") -> a General MIDI program number 0-127.
 
@@ -28,7 +26,7 @@ from typing import TYPE_CHECKING
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.limits import MAX_BPM, MIDI_READ_MAX_STEPS, MIN_BPM
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER
-from lstmuse_core.music.keys import Key, parse_key
+from lstmuse_core.music.keys import Key, key_with_signature, parse_key
 from lstmuse_core.music.melody import Melody
 
 if TYPE_CHECKING:
@@ -203,45 +201,6 @@ def key_number(melody: Melody) -> int:
     return melody.key.signature_tonic
 
 
-# Where each mode's tonic sits on the circle of fifths from its major key's
-# tonic (D dorian is two fifths above C): a key's signature is its tonic's
-# place on the circle minus this.
-_MODE_FIFTHS = {
-    "major": 0,
-    "dorian": 2,
-    "phrygian": 4,
-    "lydian": -1,
-    "mixolydian": 1,
-    "minor": 3,
-    "locrian": 5,
-}
-_LETTERS_IN_FIFTHS = "FCGDAEB"  # F is one fifth below C, B five above
-
-
-def signature_sharps(key: Key) -> int:
-    """The sharps in ``key``'s signature, negative for flats (MIDI's and music21's count).
-
-    Spelling decides, not pitch: Gb major has -6, F# major 6; Bb minor -5,
-    G dorian -1, B lydian 6. A key with flats spells its notes with flats.
-    """
-    letter, accidental = key.tonic[0], key.tonic[1:]
-    fifths = (
-        _LETTERS_IN_FIFTHS.index(letter) - 1 + 7 * (accidental.count("#") - accidental.count("b"))
-    )
-    return fifths - _MODE_FIFTHS[key.mode]
-
-
-def key_with_signature(sharps: int, mode: str) -> Key:
-    """The key of ``mode`` whose signature has ``sharps`` (negative: flats), -7..7.
-
-    One sharp: G major, E minor, A dorian; two flats: Bb major, C dorian.
-    """
-    fifths = sharps + _MODE_FIFTHS[mode]  # the tonic's place on the circle, C = 0
-    letter = _LETTERS_IN_FIFTHS[(fifths + 1) % 7]
-    accidentals = (fifths + 1) // 7  # once round the circle of letters: one more sharp
-    return Key(letter + ("#" * accidentals if accidentals > 0 else "b" * -accidentals), mode)
-
-
 def melody_to_midi(
     melody: Melody, *, bpm: float = 120.0, program: int = 0
 ) -> pretty_midi.PrettyMIDI:
@@ -328,7 +287,7 @@ class MidiSeed:
         """
         if self.key is None or mode is None or mode == self.key.mode:
             return self.key
-        return key_with_signature(signature_sharps(self.key), mode)
+        return key_with_signature(self.key.signature_sharps, mode)
 
 
 def melody_from_midi(

@@ -29,13 +29,13 @@ from lstmuse_core.music.encoding import (
     encode_notes,
     is_pitch,
 )
+from lstmuse_core.music.pitch import midi_pitch
 
 _SEPARATORS = re.compile(r"[\s,|]+")
 _NOTE_NAME = re.compile(
     r"^(?P<letter>[A-Ga-g])(?P<accidentals>[#b♯♭]*)(?P<octave>-?\d+)?(?::(?P<length>[\d./]+))?$"
 )
 _REST_NAME = re.compile(r"^(?:r|rest)(?::(?P<length>[\d./]+))?$", re.IGNORECASE)
-_LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 SYMBOL_HELP = "a MIDI pitch 0-127, '_' (hold) or 'r' (rest), e.g. '60 _ 62 _ r _'"
 NOTE_NAME_HELP = (
@@ -97,10 +97,8 @@ def _parse_note_names(tokens: list[str], max_steps: int) -> list[str]:
 
 
 def _pitch_of(match: re.Match[str], token: str, position: int) -> int:
-    accidentals = match.group("accidentals")
-    alteration = sum(1 if a in "#♯" else -1 for a in accidentals)
     octave = int(match.group("octave") or 4)
-    pitch = 12 * (octave + 1) + _LETTER_SEMITONES[match.group("letter").upper()] + alteration
+    pitch = midi_pitch(match.group("letter").upper(), match.group("accidentals"), octave)
     if not 0 <= pitch <= 127:
         raise SeedMelodyError(token, position, "notes from C-1 to G9 (MIDI 0-127)")
     return pitch

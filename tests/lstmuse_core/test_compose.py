@@ -11,8 +11,8 @@ from PIL import Image
 from lstmuse_core.compose import ComposedMelody, compose
 from lstmuse_core.model.generate import MelodyGenerator, load_generator_from_path
 from lstmuse_core.model.train import StyleTrainingResult
-from lstmuse_core.music import render
 from lstmuse_core.music.encoding import melody_pitches
+from lstmuse_core.music.render.pianoroll import PIANOROLL_COLOURS, PIANOROLL_PLOT
 from lstmuse_core.request import MelodyRequest
 
 
@@ -111,9 +111,9 @@ def test_continuing_a_melody_moved_up_by_its_instrument_and_octave(
 
 def test_the_piano_roll_shades_the_seed(generator: MelodyGenerator, tmp_path: Path) -> None:
     """With a one-bar seed the roll's top-left corner is seed-coloured; without, it is not."""
-    colours = render.PIANOROLL_COLOURS
+    colours = PIANOROLL_COLOURS
     seed_colours = {colours["seed"], colours["seed_black_key_row"]}
-    left, top, _, _ = render.PIANOROLL_PLOT
+    left, top, _, _ = PIANOROLL_PLOT
 
     def corner(melody: ComposedMelody) -> tuple[int, ...]:
         assert melody.files.image is not None

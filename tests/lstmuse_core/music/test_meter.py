@@ -1,10 +1,10 @@
-"""A melody's length in the words the bot and the CLI both print."""
+"""Meters: beats and strong positions as musicians count them; lengths in their words."""
 
 from __future__ import annotations
 
 import pytest
 
-from lstmuse_core.music.meter import describe_length
+from lstmuse_core.music.meter import Meter, describe_length
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,26 @@ def test_bars_are_counted_after_the_seed_bar_and_the_seed_in_its_own_unit(
     steps: int, seed_steps: int, meter: str, expected: str
 ) -> None:
     assert describe_length(steps, seed_steps, meter) == expected
+
+
+@pytest.mark.parametrize(
+    ("meter", "beat_steps", "beats", "strong"),
+    [
+        ("4/4", 4, 4, (0, 8)),
+        ("3/4", 4, 3, (0, 8)),
+        ("6/8", 6, 2, (0, 6)),
+        ("9/8", 6, 3, (0, 6, 12)),
+        ("12/8", 6, 4, (0, 6, 12, 18)),
+        ("15/8", 6, 5, (0, 6, 12, 18, 24)),  # five dotted quarters, not fifteen eighths
+        ("6/4", 12, 2, (0, 12)),  # two dotted halves, not six quarters
+        ("5/8", 2, 5, (0, 4, 8)),  # not a multiple of three: simple
+        ("3/8", 2, 3, (0, 4)),
+    ],
+)
+def test_beats_are_counted_as_a_musician_counts_them(
+    meter: str, beat_steps: int, beats: int, strong: tuple[int, ...]
+) -> None:
+    """Compound meters beat in dotted units (15/8 and 6/4 included); simple ones in 1/D."""
+    parsed = Meter.parse(meter)
+    assert (parsed.beat_steps, parsed.beats) == (beat_steps, beats)
+    assert sorted(parsed.strong_positions) == list(strong)

@@ -12,18 +12,16 @@ import pretty_midi
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.keys import MODES, Key
+from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.music.midi import (
     MAX_BPM,
     MidiSeed,
-    key_with_signature,
     melody_from_midi,
     melody_to_midi,
     read_midi_seed,
     resolve_instrument,
-    signature_sharps,
     write_midi,
 )
 
@@ -301,38 +299,6 @@ def test_our_own_midi_file_reads_back_with_its_key_and_tempo(tmp_path: Path) -> 
     )
     seed = read_midi_seed(path)
     assert (seed.key, seed.bpm) == (Key("E", "minor"), 96.0)
-
-
-@pytest.mark.parametrize(
-    ("tonic", "mode", "sharps"),
-    [
-        ("C", "major", 0),
-        ("F", "major", -1),
-        ("Gb", "major", -6),
-        ("F#", "major", 6),
-        ("D", "minor", -1),
-        ("Eb", "minor", -6),
-        ("C#", "minor", 4),
-        ("D", "dorian", 0),
-        ("G", "dorian", -1),
-        ("B", "lydian", 6),
-        ("F", "locrian", -6),
-    ],
-)
-def test_signature_sharps_follow_the_spelling(tonic: str, mode: str, sharps: int) -> None:
-    """Sharps (negative: flats) as music21 counts them; Gb and F# differ though they sound alike."""
-    from music21 import key
-
-    assert signature_sharps(Key(tonic, mode)) == sharps
-    assert key.Key(tonic.replace("b", "-"), mode).sharps == sharps
-
-
-def test_every_signature_has_a_key_in_every_mode() -> None:
-    """key_with_signature inverts signature_sharps for -7..7 sharps in all seven modes."""
-    for sharps in range(-7, 8):
-        for mode in MODES:
-            found = key_with_signature(sharps, mode)
-            assert found.mode == mode and signature_sharps(found) == sharps
 
 
 def test_a_seed_files_signature_is_read_in_the_mode_asked_for() -> None:

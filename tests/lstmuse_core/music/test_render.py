@@ -16,12 +16,20 @@ from pydub import AudioSegment
 from pydub.utils import mediainfo
 
 from lstmuse_core.errors import InvalidParameter, RenderError
-from lstmuse_core.music import render
 from lstmuse_core.music.encoding import is_pitch
+from lstmuse_core.music.formats import SAMPLE_RATE, TAIL_SECONDS
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import melody_to_midi
-from lstmuse_core.music.render import RenderOptions, render_melody, synthesize
+from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody
+from lstmuse_core.music.render.audio import _SYNTHS, synthesize
+from lstmuse_core.music.render.pianoroll import (
+    PIANOROLL_COLOURS,
+    PIANOROLL_PLOT,
+    beat_line_steps,
+    render_pianoroll,
+)
 
 
 def _symbols(text: str) -> list[str]:
@@ -36,7 +44,7 @@ MELODY_SECONDS = len(MELODY) * 60 / 120 / 4
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _render(out_dir: Path, **options: object) -> render.RenderResult:
+def _render(out_dir: Path, **options: object) -> RenderResult:
     return render_melody(
         TUNE,
         out_dir,
@@ -76,11 +84,11 @@ def test_wav_is_loud_not_clipped_and_lasts_the_melody_plus_a_tail(tmp_path: Path
     result = _render(tmp_path, audio_format="wav", image="none")
     assert result.audio is not None and result.image is None
     samples, rate = _wav_samples(result.audio)
-    assert rate == render.SAMPLE_RATE
+    assert rate == SAMPLE_RATE
     assert _dbfs(samples) > -30
     assert np.max(np.abs(samples)) <= 10 ** (-1 / 20) + 1e-3
     # The trailing rest is kept: the melody's full 4 s plus the 1 s release tail.
-    assert len(samples) / rate == pytest.approx(MELODY_SECONDS + render.TAIL_SECONDS, abs=0.05)
+    assert len(samples) / rate == pytest.approx(MELODY_SECONDS + TAIL_SECONDS, abs=0.05)
 
 
 def test_audio_starts_at_a_pickup_note_not_at_its_bar_line(tmp_path: Path) -> None:
@@ -91,7 +99,7 @@ def test_audio_starts_at_a_pickup_note_not_at_its_bar_line(tmp_path: Path) -> No
     assert result.audio is not None
     samples, rate = _wav_samples(result.audio)
     beat = 60 / 120
-    assert len(samples) / rate == pytest.approx(5 * beat + render.TAIL_SECONDS, abs=0.05)
+    assert len(samples) / rate == pytest.approx(5 * beat + TAIL_SECONDS, abs=0.05)
     assert _dbfs(samples[: int(0.1 * rate)]) > -40  # the pickup note is heard at once
     midi = pretty_midi.PrettyMIDI(str(result.midi))
     assert midi.instruments[0].notes[0].start == pytest.approx(3 * beat)
@@ -106,8 +114,8 @@ def test_compressed_audio_decodes_back_with_the_right_duration(
     assert result.audio is not None and result.audio.suffix == f".{audio_format}"
     decoded = AudioSegment.from_file(result.audio, format=audio_format)
     assert decoded.channels == 1
-    assert decoded.frame_rate == render.SAMPLE_RATE
-    expected = MELODY_SECONDS + render.TAIL_SECONDS
+    assert decoded.frame_rate == SAMPLE_RATE
+    expected = MELODY_SECONDS + TAIL_SECONDS
     assert decoded.duration_seconds == pytest.approx(expected, abs=0.1)
     assert decoded.dBFS > -30  # not near-silent after encoding
 
@@ -120,7 +128,7 @@ def test_mp3_decodes_to_the_melody_length_at_the_target_loudness_unclipped(
     assert result.audio is not None
     decoded = AudioSegment.from_file(result.audio, format="mp3")
     samples = np.array(decoded.get_array_of_samples()) / 32768.0
-    assert decoded.duration_seconds == pytest.approx(MELODY_SECONDS + render.TAIL_SECONDS, abs=0.1)
+    assert decoded.duration_seconds == pytest.approx(MELODY_SECONDS + TAIL_SECONDS, abs=0.1)
     assert -19.0 <= _dbfs(samples) <= -16.0 + 0.5  # MP3 moves the RMS by a few tenths at most
     assert np.max(np.abs(samples)) < 10 ** (-0.5 / 20)  # the -1 dBFS ceiling survives encoding
 
@@ -166,7 +174,7 @@ def test_the_instrument_changes_the_sound() -> None:
         samples = synthesize(
             melody_to_midi(Melody(["69"] + ["_"] * 15), program=program), min_seconds=2
         )
-        rate = render.SAMPLE_RATE
+        rate = SAMPLE_RATE
         steady = samples[int(0.2 * rate) : int(1.8 * rate)]
         return np.abs(np.fft.rfft(steady * np.hanning(steady.size)))
 
@@ -182,9 +190,9 @@ def test_one_synthesiser_per_soundfont_is_reused() -> None:
     """Rendering twice loads the SoundFont once: the cache holds one Synth for it."""
     midi = melody_to_midi(Melody(["60", "_"]))
     synthesize(midi)
-    loaded = dict(render._SYNTHS)
+    loaded = dict(_SYNTHS)
     synthesize(midi)
-    assert loaded == render._SYNTHS
+    assert loaded == _SYNTHS
     assert len(loaded) >= 1
 
 
@@ -207,7 +215,7 @@ def _pianoroll_pixels(
     key: Key | None = None,
     seed_steps: int = 0,
 ) -> np.ndarray:
-    path = render.render_pianoroll(
+    path = render_pianoroll(
         Melody(symbols, time_signature, key),
         tmp_path / f"roll-{time_signature.replace('/', '-')}-{key}-{seed_steps}.png",
         title="t",
@@ -221,7 +229,7 @@ def _pixel_at(symbols: list[str], step: float, pitch: float) -> tuple[int, int]:
     """(row, column) of the pixel at 16th-note ``step`` and MIDI ``pitch`` in a piano roll."""
     pitches = [int(s) for s in symbols if is_pitch(s)]
     low, high = min(pitches) - 1, max(pitches) + 1
-    left, top, right, bottom = render.PIANOROLL_PLOT
+    left, top, right, bottom = PIANOROLL_PLOT
     x = left + step * (right - left) / len(symbols)
     y = bottom - (pitch - low + 0.5) * (bottom - top) / (high - low + 1)
     return round(y), round(x)
@@ -230,10 +238,10 @@ def _pixel_at(symbols: list[str], step: float, pitch: float) -> tuple[int, int]:
 def test_piano_roll_shows_notes_where_the_melody_has_them(tmp_path: Path) -> None:
     """Note colour inside G4 (steps 0-3) and F5 (16-17); none in G4's row at step 10."""
     pixels = _pianoroll_pixels(tmp_path, MELODY)
-    note = render.PIANOROLL_COLOURS["note"]
+    note = PIANOROLL_COLOURS["note"]
     assert tuple(pixels[_pixel_at(MELODY, 1.5, 67)]) == note
     assert tuple(pixels[_pixel_at(MELODY, 17.0, 77)]) == note
-    assert tuple(pixels[_pixel_at(MELODY, 10.5, 67)]) == render.PIANOROLL_COLOURS["background"]
+    assert tuple(pixels[_pixel_at(MELODY, 10.5, 67)]) == PIANOROLL_COLOURS["background"]
     assert tuple(pixels[_pixel_at(MELODY, 10.5, 72)]) == note  # C5 plays there instead
 
 
@@ -248,13 +256,50 @@ def test_piano_roll_bar_lines_follow_the_time_signature(
     symbols = ["60", "_", "_", "_"] * 12  # 48 steps; the top row (C#4) stays empty
     pixels = _pianoroll_pixels(tmp_path, symbols, time_signature)
     bar_line, beat_line = (
-        render.PIANOROLL_COLOURS["bar_line"],
-        render.PIANOROLL_COLOURS["beat_line"],
+        PIANOROLL_COLOURS["bar_line"],
+        PIANOROLL_COLOURS["beat_line"],
     )
     for step in bars:
         assert tuple(pixels[_pixel_at(symbols, step, 61)]) == bar_line, step
     for step in beats:
         assert tuple(pixels[_pixel_at(symbols, step, 61)]) == beat_line, step
+
+
+@pytest.mark.parametrize(
+    ("time_signature", "beat_steps", "not_beats"),
+    [
+        ("6/4", 12, (4, 8, 28)),  # two dotted halves a bar, not six quarters
+        ("9/8", 6, (2, 4, 20)),  # three dotted quarters
+        ("15/8", 6, (2, 4, 32)),  # five dotted quarters, not fifteen eighths
+    ],
+)
+def test_piano_roll_beat_lines_fall_on_the_meters_beats(
+    time_signature: str, beat_steps: int, not_beats: tuple[int, ...], tmp_path: Path
+) -> None:
+    """Compound meters get a line per dotted beat and none between; bars keep their lines."""
+    symbols = ["60", "_", "_", "_"] * 15  # 60 steps; the top row (C#4) stays empty
+    meter = Meter.parse(time_signature)
+    left, _, right, _ = PIANOROLL_PLOT
+    lines = beat_line_steps(meter, len(symbols), (right - left) / len(symbols))
+    assert list(lines) == list(range(0, len(symbols), beat_steps))
+    pixels = _pianoroll_pixels(tmp_path, symbols, time_signature)
+    # Step 0 is under the plot's frame: the lines from the first beat on.
+    colour = {step: tuple(pixels[_pixel_at(symbols, step, 61)]) for step in range(1, 60)}
+    for step in lines[1:]:
+        on_bar = step % meter.bar_steps == 0
+        expected = PIANOROLL_COLOURS["bar_line" if on_bar else "beat_line"]
+        assert colour[step] == expected, step
+    for step in not_beats:
+        assert colour[step] == PIANOROLL_COLOURS["black_key_row"], step
+    drawn = [step for step, c in colour.items() if c == PIANOROLL_COLOURS["beat_line"]]
+    assert drawn == [step for step in lines if step % meter.bar_steps]
+
+
+def test_beat_lines_are_left_out_where_they_would_be_crammed() -> None:
+    """No beat lines in x/16 (a beat is one step) or when beats are under 4 px apart."""
+    assert list(beat_line_steps(Meter.parse("7/16"), 70, 20.0)) == []
+    assert list(beat_line_steps(Meter.parse("4/4"), 1200, 0.9)) == []
+    assert list(beat_line_steps(Meter.parse("4/4"), 64, 1.0)) == list(range(0, 64, 4))
 
 
 @pytest.mark.skipif(shutil.which("lilypond") is None, reason="LilyPond is not installed")
@@ -408,16 +453,26 @@ def test_importing_render_is_cheap() -> None:
 
 def test_piano_roll_of_a_long_melody_draws_its_shortest_notes(tmp_path: Path) -> None:
     """1,200 16th notes: each one-step note is under a pixel wide and still drawn."""
-    from lstmuse_core.music.melody import Melody
-    from lstmuse_core.music.render import render_pianoroll
-
-    path = render_pianoroll(Melody(["60", "62"] * 600), tmp_path / "long.png", title="long")
-    assert path.read_bytes().startswith(b"\x89PNG")
+    symbols = ["60", "62"] * 600
+    left, _, right, _ = PIANOROLL_PLOT
+    assert (right - left) / len(symbols) < 1  # a step is narrower than a pixel
+    pixels = _pianoroll_pixels(tmp_path, symbols)
+    ink = {PIANOROLL_COLOURS["note"], PIANOROLL_COLOURS["note_edge"]}
+    # Step 0 lies under the plot's frame; every later note shows in its own row.
+    missing = [
+        step
+        for step in range(1, len(symbols))
+        if tuple(pixels[_pixel_at(symbols, step, int(symbols[step]))]) not in ink
+    ]
+    assert missing == []
+    # ... and only there: the row between the two pitches (C#4) holds no note.
+    row, _ = _pixel_at(symbols, 0, 61)
+    assert not any(tuple(pixel) in ink for pixel in pixels[row, left + 1 : right])
 
 
 def test_piano_roll_shades_the_seed_and_marks_where_it_ends(tmp_path: Path) -> None:
     """A one-bar seed: its rows are shaded up to a line at step 16, labelled "seed"; then plain."""
-    colours = render.PIANOROLL_COLOURS
+    colours = PIANOROLL_COLOURS
     pixels = _pianoroll_pixels(tmp_path, MELODY, seed_steps=16)
     # A white-key row (A4) and a black-key row (A#4), both empty at steps 10 and 26.
     assert tuple(pixels[_pixel_at(MELODY, 10.5, 69)]) == colours["seed"]
@@ -430,7 +485,7 @@ def test_piano_roll_shades_the_seed_and_marks_where_it_ends(tmp_path: Path) -> N
     def label_ink(pixels: np.ndarray) -> int:
         """Pixels of the seed colour in the box left of the seed line at the plot's top."""
         _, column = _pixel_at(MELODY, 16, 69)
-        top = render.PIANOROLL_PLOT[1]
+        top = PIANOROLL_PLOT[1]
         box = pixels[top + 2 : top + 24, column - 60 : column - 2]
         return int(np.all(box == colours["seed_line"], axis=-1).sum())
 
@@ -438,33 +493,12 @@ def test_piano_roll_shades_the_seed_and_marks_where_it_ends(tmp_path: Path) -> N
     assert label_ink(_pianoroll_pixels(tmp_path, MELODY)) == 0  # no seed, no label
 
 
-@pytest.mark.parametrize(
-    ("key", "names"),
-    [
-        (None, ("C#4", "A#4", "D#5")),
-        (Key("G"), ("C#4", "A#4", "D#5")),
-        (Key("D", "dorian"), ("C#4", "A#4", "D#5")),  # no signature: sharps
-        (Key("F"), ("Db4", "Bb4", "Eb5")),
-        (Key("Gb"), ("Db4", "Bb4", "Eb5")),
-        (Key("D", "minor"), ("Db4", "Bb4", "Eb5")),
-        (Key("C", "minor"), ("Db4", "Bb4", "Eb5")),
-        (Key("G", "dorian"), ("Db4", "Bb4", "Eb5")),  # one flat
-    ],
-)
-def test_note_names_are_spelled_as_the_key_signature(
-    key: Key | None, names: tuple[str, ...]
-) -> None:
-    """Black keys take flats in keys whose signature has flats, sharps otherwise."""
-    assert tuple(render.note_name(pitch, key) for pitch in (61, 70, 75)) == names
-    assert render.note_name(60, key) == "C4"
-
-
 def test_piano_roll_labels_follow_the_key(tmp_path: Path) -> None:
     """The same notes in F and in G major: the rolls differ only in the pitch labels."""
     symbols = _symbols("65 _ 67 _ 69 _ 70 _ 72 _ _ _ r _ _ _")  # every row is labelled
     in_f = _pianoroll_pixels(tmp_path, symbols, key=Key("F"))
     in_g = _pianoroll_pixels(tmp_path, symbols, key=Key("G"))
-    left = render.PIANOROLL_PLOT[0]
+    left = PIANOROLL_PLOT[0]
     assert (in_f[:, left:] == in_g[:, left:]).all()
     assert (in_f[:, :left] != in_g[:, :left]).any()
 

@@ -1,0 +1,144 @@
+"""Turn a melody into files people can use: MIDI, audio, a picture, a score.
+
+`render_melody` is the one entry point for front ends. It always writes the
+MIDI file; every other output is a renderer listed in `RENDERERS`, made when
+the option that names it is asked for and its tool is installed:
+
+* `audio`: FluidSynth, then MP3 through LAME in-process (`mp3`), OGG Vorbis
+  through pydub + ffmpeg, or WAV;
+* `pianoroll`: a piano roll drawn with Pillow;
+* `score`: sheet music engraved by LilyPond (from `notation`'s music21 score);
+* `musicxml`: a MusicXML score for notation programs.
+
+An output that cannot be made becomes one readable line in
+`RenderResult.problems` naming what to install. A new output is one module
+with a ``make(job, path)`` function and one `Renderer` row here (and its
+value in `lstmuse_core.music.formats`).
+
+Heavy libraries (pyfluidsynth, lameenc, pydub, Pillow, music21) are imported
+inside the functions that use them, so importing this package stays cheap.
+Units: melodies are `Melody` values (checked when made, not here), one
+symbol per 16th-note step; tempo is quarter notes a minute, checked once by
+`RenderOptions`.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lstmuse_core.errors import InvalidParameter, LstmuseError, RenderError
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.midi import melody_to_midi
+from lstmuse_core.music.render import audio, musicxml, pianoroll, score
+from lstmuse_core.music.render.base import Renderer, RenderJob, require_notes
+from lstmuse_core.music.render.options import RenderOptions, RenderResult
+
+__all__ = ["RENDERERS", "RenderOptions", "RenderResult", "render_melody", "validate_stem"]
+
+# Every output besides MIDI, in the order of `RenderResult.made`.
+RENDERERS = (
+    Renderer("audio", "audio_format", "mp3", "mp3", "MP3 audio", audio.render_audio, True),
+    Renderer("audio", "audio_format", "ogg", "ogg", "OGG audio", audio.render_audio, True),
+    Renderer("audio", "audio_format", "wav", "wav", "WAV audio", audio.render_audio, True),
+    Renderer("image", "image", "pianoroll", "png", "piano roll", pianoroll.render_job),
+    Renderer("image", "image", "score", "png", "sheet music", score.render_job),
+    Renderer("musicxml", "export", "musicxml", "musicxml", "MusicXML score", musicxml.render_job),
+)
+
+_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def validate_stem(stem: str) -> str:
+    """Return ``stem`` if it is a safe file name stem: 1-64 of ``A-Z a-z 0-9 _ -``."""
+    if not isinstance(stem, str) or not _STEM.fullmatch(stem):
+        raise InvalidParameter(
+            "stem", stem, "1-64 letters, digits, '_' or '-' (it names the files)"
+        )
+    return stem
+
+
+def render_melody(
+    melody: Melody,
+    out_dir: Path,
+    *,
+    stem: str,
+    title: str = "",
+    options: RenderOptions | None = None,
+    seed_steps: int = 0,
+) -> RenderResult:
+    """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>``, ``<stem>.png``
+    and ``<stem>.musicxml``.
+
+    ``melody``: symbols, meter and key, checked when it was made; ``title``:
+    shown on the picture and the score; ``options``: tempo, instrument and
+    outputs; ``seed_steps``: how many of the first 16th-note steps were the
+    given seed melody (the piano roll marks them). A bad
+    stem or a melody without a note raises `InvalidParameter` before any file
+    is written. A missing tool only adds a line to ``problems``. If the files
+    together exceed ``options.max_bytes`` they are deleted and `RenderError`
+    is raised.
+    """
+    options = options or RenderOptions()
+    validate_stem(stem)
+    require_notes(melody)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    midi = melody_to_midi(melody, bpm=options.bpm, program=options.program)
+    midi_path = out_dir / f"{stem}.mid"
+    midi.write(str(midi_path))
+    job = RenderJob(melody, midi, options, title, seed_steps)
+    asked = [renderer for renderer in RENDERERS if renderer.asked(options)]
+
+    # Audio runs in a thread while the picture is drawn here. That hides the
+    # picture behind ffmpeg's process for OGG; with MP3 encoded in-process the
+    # two barely overlap (wall time ~ CPU time), but the thread costs nothing.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-audio") as pool:
+        background = {
+            renderer: pool.submit(_output, renderer, job, out_dir, stem)
+            for renderer in asked
+            if renderer.in_background
+        }
+        here = {
+            renderer: _output(renderer, job, out_dir, stem)
+            for renderer in asked
+            if not renderer.in_background
+        }
+        results = [
+            (renderer, background[renderer].result() if renderer in background else here[renderer])
+            for renderer in asked
+        ]
+    made = {renderer.kind: path for renderer, (path, _) in results if path is not None}
+    problems = [problem for _, (_, problem) in results if problem is not None]
+
+    result = RenderResult(midi=midi_path, made=made, problems=problems)
+    total = result.total_bytes
+    if total > options.max_bytes:
+        for path in result.paths:
+            path.unlink(missing_ok=True)
+        raise RenderError(
+            f"the rendered files take {_size(total)} ({total} bytes), more than the cap of "
+            f"{_size(options.max_bytes)} ({options.max_bytes} bytes): "
+            "ask for a shorter melody, MP3/OGG instead of WAV, or no picture"
+        )
+    return result
+
+
+def _output(
+    renderer: Renderer, job: RenderJob, out_dir: Path, stem: str
+) -> tuple[Path | None, str | None]:
+    """Make one output: (its path, None), or (None, the problem in words)."""
+    try:
+        return renderer.make(job, out_dir / f"{stem}.{renderer.suffix}"), None
+    except LstmuseError as error:
+        return None, f"No {renderer.label}: {error}"
+
+
+def _size(n_bytes: int) -> str:
+    return (
+        f"{n_bytes / 1024 / 1024:.1f} MiB"
+        if n_bytes >= 1024 * 1024
+        else f"{n_bytes / 1024:.0f} KiB"
+    )

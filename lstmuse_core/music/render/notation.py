@@ -1,0 +1,79 @@
+"""The melody as a music21 score: meter, key signature, spelling, tempo and title.
+
+Shared by the MusicXML export (`lstmuse_core.music.render.musicxml`) and the
+engraved sheet music (`lstmuse_core.music.render.score`). music21 is imported
+only when a score is built.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lstmuse_core.errors import MissingToolError
+from lstmuse_core.music.encoding import STEPS_PER_QUARTER
+from lstmuse_core.music.melody import Melody
+
+# What may reach LilyPond's title: musicxml2ly escapes quotes but not
+# backslashes, and LilyPond 2.24 has no safe mode, so keep only plain text.
+_TITLE_UNSAFE = re.compile(r"[^\w .,:;=()/+-]")
+
+
+def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
+    """One part in the melody's meter and key, bar lines and ties made, titled ``title``.
+
+    The key signature is the melody's own key (D dorian: none; G dorian: one
+    flat), which key analysis, knowing only major and minor, would get wrong
+    for modes; a melody in the model's key space (no key) gets no signature,
+    as its MIDI file does, and whichever of C major or A minor analysis hears.
+    """
+    try:
+        from music21 import clef, key, metadata, meter, note, stream, tempo
+    except ImportError as error:  # pragma: no cover - music21 is a core dependency
+        raise MissingToolError("music21", "pip install music21") from error
+
+    part = stream.Part()
+    part.append(meter.TimeSignature(melody.meter))
+    part.append(tempo.MetronomeMark(number=round(bpm)))
+    for event in melody.notes:
+        item = note.Rest() if event.pitch is None else note.Note(event.pitch)
+        item.quarterLength = event.duration / STEPS_PER_QUARTER
+        part.append(item)
+    if melody.key is not None:
+        # music21 writes a flat as '-': Bb is "B-".
+        score_key = key.Key(
+            melody.key.tonic[0] + melody.key.tonic[1:].replace("b", "-"), melody.key.mode
+        )
+    else:
+        score_key = key.Key("a" if part.analyze("key").mode == "minor" else "C")
+    for item in part.recurse().notes:
+        for p in item.pitches:
+            _spell_in_key(p, score_key)
+    part.insert(0, score_key)
+    part.insert(0, clef.bestClef(part, recurse=True))
+    score = stream.Score([part])
+    # movementName alone becomes LilyPond's title; an empty composer stops
+    # music21 from signing the score "Music21".
+    safe_title = _TITLE_UNSAFE.sub("", title).strip()[:80]
+    score.insert(0, metadata.Metadata(movementName=safe_title, composer=""))
+    return score.makeNotation()
+
+
+def _spell_in_key(p: Any, key: Any) -> None:
+    """Spell a music21 pitch as ``key`` does (Bb in F major, not A#), keeping its MIDI number.
+
+    Minor keys also spell their raised leading tone (C# in D minor). Other
+    notes take sharps in sharp keys and flats in flat keys; in C major and
+    A minor music21's own choice (C#, Eb, F#, G#, Bb) stays.
+    """
+    midi_number = p.midi
+    in_key = {s.pitchClass: s.name for s in key.getPitches()}
+    if key.mode == "minor":
+        leading_tone = key.tonic.transpose("M7")
+        in_key[leading_tone.pitchClass] = leading_tone.name
+    alter = p.accidental.alter if p.accidental is not None else 0
+    if p.pitchClass in in_key:
+        p.name = in_key[p.pitchClass]
+    elif alter and key.sharps and (alter > 0) == (key.sharps < 0):
+        p.getEnharmonic(inPlace=True)
+    p.octave += round((midi_number - p.midi) / 12)  # B#/Cb cross an octave boundary

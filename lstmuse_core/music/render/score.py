@@ -1,0 +1,76 @@
+"""Sheet music: the melody engraved by LilyPond as a PNG (Debian's ``lilypond``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from lstmuse_core.errors import MissingToolError, RenderError
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.render.base import RenderJob, last_line
+from lstmuse_core.music.render.notation import music21_score
+
+SCORE_RESOLUTION_DPI = 130  # LilyPond's PNG resolution; ~1000 px wide for one system
+TOOL_TIMEOUT_SECONDS = 60
+
+
+def render_job(job: RenderJob, path: Path) -> Path:
+    return render_score(job.melody, path, title=job.title, bpm=job.options.bpm)
+
+
+def render_score(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
+    """Engrave the melody as sheet music PNG at ``path`` with LilyPond.
+
+    ``bpm`` (checked before, as `RenderOptions` does) is the metronome mark.
+    music21 builds the score (`music21_score`) and writes MusicXML;
+    ``musicxml2ly`` and ``lilypond`` run in a
+    temporary directory on fixed file names, with argument lists (no shell).
+    Only letters, digits and simple punctuation of ``title`` are kept.
+    Needs Debian's ``lilypond`` (which provides ``musicxml2ly``).
+    """
+    lilypond, musicxml2ly = shutil.which("lilypond"), shutil.which("musicxml2ly")
+    if lilypond is None or musicxml2ly is None:
+        raise MissingToolError("LilyPond", "install it with apt-get install lilypond")
+    score = music21_score(melody, title=title, bpm=bpm)
+    with tempfile.TemporaryDirectory(prefix="lstmuse-score-") as tmp:
+        work = Path(tmp)
+        score.write("musicxml", fp=str(work / "melody.musicxml"))
+        _run_tool([musicxml2ly, "--output=melody.ly", "melody.musicxml"], work, "musicxml2ly")
+        _run_tool(
+            [
+                lilypond,
+                "-dcrop",
+                "-dno-print-pages",
+                "--png",
+                f"-dresolution={SCORE_RESOLUTION_DPI}",
+                "--output=melody",
+                "melody.ly",
+            ],
+            work,
+            "lilypond",
+        )
+        engraved = work / "melody.cropped.png"
+        if not engraved.is_file():
+            raise RenderError("lilypond finished but wrote no picture")
+        shutil.copyfile(engraved, path)
+    return path
+
+
+def _run_tool(command: list[str], cwd: Path, name: str) -> None:
+    try:
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=TOOL_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise MissingToolError(name, "install it with apt-get install lilypond") from error
+    except subprocess.TimeoutExpired as error:
+        raise RenderError(f"{name} took longer than {TOOL_TIMEOUT_SECONDS} s") from error
+    if done.returncode != 0:
+        raise RenderError(f"{name} failed: {last_line(done.stderr)}")
