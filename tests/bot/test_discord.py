@@ -102,9 +102,15 @@ async def test_admin_is_recognised(discord_bot: LstmuseBot) -> None:
     """A configured admin id passes the admin check (models lists the versions)."""
     from bot.discord_bot import is_admin
 
-    member = dpytest.get_config().members[0]
+    config = dpytest.get_config()
+    guild, member = config.guilds[0], config.members[0]
+    admin_user = dpytest.backend.make_user("Admin", "0003", id_num=ADMIN_ID)
+    admin = dpytest.backend.make_member(admin_user, guild)
+    assert is_admin(discord_bot.settings, admin) and is_admin(discord_bot.settings, admin_user)
     assert not is_admin(discord_bot.settings, member)
-    assert ADMIN_ID in discord_bot.settings.admin_users
+    await dpytest.message("!models style=tinyfolk", member=admin)
+    (reply,) = sent_messages()
+    assert reply.content.startswith("**tinyfolk** (active ")
 
 
 async def test_admin_needs_configured_ids_not_discord_permissions(discord_bot: LstmuseBot) -> None:

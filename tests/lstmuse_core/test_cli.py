@@ -290,3 +290,41 @@ def test_a_seed_midi_file_brings_key_and_tempo_and_the_options_shape_the_melody(
     score = converter.parse(melody["files"]["musicxml"]).flatten()
     assert score.getElementsByClass("KeySignature")[0].sharps == 2
     assert [n.pitch.midi for n in score.stripTies().notes][:4] == seed_pitches
+
+
+def test_every_generate_flag_users_type_still_parses_to_the_request() -> None:
+    """The README's flag spellings (and the table's aliases) build the request chat would."""
+    from lstmuse_core.cli import build_parser, melody_request
+    from lstmuse_core.request import MelodyRequest
+
+    spellings = [
+        "--temperature", "1.1", "--top-k", "8", "--top-p", "0.9", "--seed-melody", "C4 D4",
+        "--seed-bars", "1", "--bars", "4", "--key", "E", "--bpm", "110", "--instrument",
+        "flute", "--octave", "-1", "--meter", "6/8", "--mode", "Dorian", "--count", "2",
+        "--random-seed", "7", "--audio", "ogg", "--image", "score", "--score-format", "musicxml",
+    ]  # fmt: skip
+    args = build_parser().parse_args(["generate", "--style", "irish", *spellings])
+    typed = {
+        "style": "irish", "temp": "1.1", "top_k": "8", "top_p": "0.9", "seed": "C4 D4",
+        "seed_bars": "1", "bars": "4", "key": "E", "bpm": "110", "instrument": "flute",
+        "octave": "-1", "meter": "6/8", "mode": "Dorian", "count": "2", "random_seed": "7",
+        "audio": "ogg", "image": "score", "export": "musicxml",
+    }  # fmt: skip
+    expected = MelodyRequest.from_options(typed)
+    assert melody_request(args, args.style) == expected
+    aliases = ["--time-signature", "6/8", "-t", "1.1", "-n", "2", "--tempo", "110", "--length", "4"]
+    again = build_parser().parse_args(["generate", *aliases])
+    assert melody_request(again, "folk") == MelodyRequest(
+        time_signature="6/8", temperature=1.1, count=2, bpm=110, bars=4
+    )
+
+
+def test_generate_help_states_the_request_defaults_and_ranges() -> None:
+    """--steps says the request's default (512) and range; --bars and --steps exclude each other."""
+    from lstmuse_core.limits import DEFAULT_STEPS, MAX_TOTAL_STEPS
+
+    help_text = " ".join(lstmuse("generate", "--help").stdout.split())
+    assert f"(1-{MAX_TOTAL_STEPS}; default: {DEFAULT_STEPS})" in help_text
+    assert "--top-p TOP_P, --topp TOP_P" in help_text and "(0.01-1; default: 1)" in help_text
+    both = lstmuse("generate", "--bars", "2", "--steps", "64")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

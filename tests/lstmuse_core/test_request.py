@@ -9,17 +9,11 @@ import time
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.limits import DEFAULT_BPM, MAX_RANDOM_SEED, MAX_TOTAL_STEPS, RETRAIN_PRESETS
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.midi import MidiSeed
 from lstmuse_core.options import MELODY_OPTIONS, option_fields
-from lstmuse_core.request import (
-    DEFAULT_BPM,
-    MAX_RANDOM_SEED,
-    MAX_TOTAL_STEPS,
-    RETRAIN_PRESETS,
-    MelodyRequest,
-    RetrainRequest,
-)
+from lstmuse_core.request import MelodyRequest, RetrainRequest
 
 
 @pytest.mark.parametrize(
@@ -48,6 +42,9 @@ from lstmuse_core.request import (
         ({"octave": "0.5"}, "octave", "a whole number"),
         ({"seed_bars": "0"}, "seed_bars", "a whole number from 1 to 64"),
         ({"export": "pdf"}, "export", "one of none, musicxml"),
+        ({"top_p": "0.005"}, "top_p", "a number from 0.01 to 1"),  # the table's range, not > 0
+        ({"count": "two"}, "count", "a whole number"),
+        ({"force": "yes"}, "force", "known options"),  # a retrain option, not a melody's
         # 57 bars of WAV fit with a piano roll, not with a MusicXML score as well.
         ({"bars": "57", "audio": "wav", "export": "musicxml"}, "audio", "or export=none"),
     ],
