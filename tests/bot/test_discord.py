@@ -25,7 +25,7 @@ from tests_support import REDIS_URL
 
 from bot.discord_bot import LstmuseBot
 from bot.runtime import build_service
-from lstmuse_core.request import MAX_RANDOM_SEED
+from lstmuse_core.limits import MAX_RANDOM_SEED
 
 
 async def test_melody_posts_files_embed_and_buttons(discord_bot: LstmuseBot) -> None:

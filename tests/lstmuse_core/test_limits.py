@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,22 @@ def test_limits_import_nothing() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "['lstmuse_core.limits']"
+
+
+def test_the_readme_states_the_limits() -> None:
+    """The README's cost table and retrain sentence give the values limits.py defines."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = {
+        "MAX_TOTAL_STEPS": f"{limits.MAX_TOTAL_STEPS:,} (",
+        "MAX_SEED_STEPS": f"| {limits.MAX_SEED_STEPS} 16th notes |",
+        "MAX_COUNT": f"| {limits.MAX_COUNT} |",
+        "MAX_AUDIO_SECONDS": f"| {limits.MAX_AUDIO_SECONDS:g} s,",
+    }
+    for name, value in rows.items():
+        (row,) = [line for line in readme.splitlines() if f"`{name}`" in line]
+        assert value in row, row
+    retrain = (
+        f"epochs 1-{limits.MAX_RETRAIN_EPOCHS:,}, minutes "
+        f"{limits.MIN_RETRAIN_MINUTES:g}-{limits.MAX_RETRAIN_MINUTES:,g}"
+    )
+    assert retrain in " ".join(readme.split())
