@@ -139,6 +139,19 @@ def test_a_slash_parameter_missing_from_the_table_is_refused() -> None:
         apply_to_slash(melody, COMMANDS["melody"])
 
 
+def test_a_slash_parameter_of_another_kind_than_its_row_is_refused() -> None:
+    """apply_to_slash refuses count typed as text: Discord would send what the table refuses."""
+    from discord import app_commands
+
+    @app_commands.command(name="melody", description="x")
+    async def melody(interaction, count: str) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    count = tuple(spec for spec in MELODY_OPTIONS if spec.name == "count")
+    with pytest.raises(TypeError, match="'count' is string; the table's whole number needs"):
+        apply_to_slash(melody, dataclasses.replace(COMMANDS["melody"], options=count))
+
+
 def test_readme_command_section_is_the_table() -> None:
     """The README's Discord command section is `bot.commands.readme_section()`, verbatim."""
     assert readme_section() in README.read_text(), (
