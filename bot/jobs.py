@@ -4,8 +4,10 @@ Both backends offer the same coroutines, so the commands do not care. The
 Celery backend never imports TensorFlow or the worker: it sends the tasks
 by the contract's names (`lstmuse_core.jobs.queue`) and reads typed results
 and artifacts from Redis, without blocking the event loop. The in-process
-backend (embedded mode: no Redis) runs the same job runners in a thread.
-``wait(job_id, MelodyResult, ...)`` returns the result as that type.
+backend (embedded mode: no Redis) runs the worker's job runners
+(`lstmuse_core.runners`, imported only when a job runs) in a thread, so a
+job fails with the same words in both modes. ``wait(job_id, MelodyResult,
+...)`` returns the result as that type; progress arrives as `Progress`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lstmuse_core.errors import JobFailed, LstmuseError
 from lstmuse_core.jobs.artifacts import (
@@ -25,10 +27,10 @@ from lstmuse_core.jobs.artifacts import (
     LocalArtifactStore,
     artifact_reference,
     checked_reference,
-    file_name,
 )
 from lstmuse_core.jobs.catalogue import Catalogue, catalogue_from_json
-from lstmuse_core.jobs.keys import CATALOGUE_KEY, artifact_key, cancelled_key
+from lstmuse_core.jobs.keys import CANCEL_MARK_SECONDS, CATALOGUE_KEY, artifact_key, cancelled_key
+from lstmuse_core.jobs.progress import Progress
 from lstmuse_core.jobs.queue import (
     GENERATE_QUEUE,
     GENERATE_TASK,
@@ -44,11 +46,15 @@ from lstmuse_core.jobs.queue import (
 from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
 from lstmuse_core.request import MelodyRequest, RetrainRequest
 
+if TYPE_CHECKING:
+    from lstmuse_core.settings import Settings
+
 log = logging.getLogger(__name__)
-StageCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Called with the job's state (Celery's: ``STARTED``, ``PROGRESS``...) and its
+# progress, when it published one.
+StageCallback = Callable[[str, Progress | None], Awaitable[None]]
 # The result type a caller waits for (`wait`'s ``result_type``).
 Result = TypeVar("Result", MelodyResult, RetrainResult, RollbackResult)
-CANCEL_MARK_SECONDS = 24 * 3600  # as long as a queued job could still be waiting
 
 
 class QueueUnavailable(LstmuseError):
@@ -183,7 +189,8 @@ class CeleryJobs:
             )
             if on_stage is not None and marker != seen:
                 seen = marker
-                await on_stage(state, info if isinstance(info, dict) else {})
+                progress = Progress.from_json(info) if state == "PROGRESS" else None
+                await on_stage(state, progress)
             await asyncio.sleep(self.poll)
         # Nobody waits for it any more: it must not run later, and a running
         # retrain stops at its next epoch (worker.tasks).
@@ -242,43 +249,41 @@ def _compile_sampler() -> None:
 
 
 class InProcessJobs:
-    """Embedded mode: the same job code in a worker thread of this process."""
+    """Embedded mode: the worker's job runners in a thread of this process.
 
-    def __init__(
-        self,
-        output_dir: Path,
-        *,
-        models_dir: Path | None = None,
-        soundfont: Path | None = None,
-        uploads_dir: Path = Path("uploads"),
-    ) -> None:
+    settings: the models, uploads and cache folders and the SoundFont, as the
+    worker reads them; output_dir: the files go to ``<output_dir>/.artifacts``.
+    """
+
+    def __init__(self, settings: Settings, output_dir: Path) -> None:
         self.store = LocalArtifactStore(output_dir / ".artifacts", 24 * 3600, 64 * 1024 * 1024)
-        self.models_dir = models_dir
-        self.soundfont = soundfont
-        self.uploads_dir = uploads_dir
+        self.settings = settings
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
         self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}
-        self.progress: dict[str, dict[str, Any]] = {}
+        self.progress: dict[str, Progress] = {}
         self.cancelled: set[str] = set()  # running when cancelled: stop at the next epoch
         # Compiled while the prompt waits; jobs queue behind it on the one thread.
         self.executor.submit(_compile_sampler)
+
+    def _publisher(self, job_id: str) -> Callable[[Progress], None]:
+        def publish(progress: Progress) -> None:
+            self.progress[job_id] = progress
+
+        return publish
 
     async def submit_melody(self, job_id: str, request: MelodyRequest) -> None:
         self.futures[job_id] = self.executor.submit(self._generate, job_id, request)
 
     def _generate(self, job_id: str, request: MelodyRequest) -> MelodyResult:
-        from lstmuse_core.jobs.generation import GenerateJob, run_generate_job
+        from lstmuse_core.runners.generation import run_generate_job
 
-        self.progress[job_id] = {"stage": "generating"}
-        outcome = run_generate_job(
-            GenerateJob(job_id, request.with_random_seed()),
+        return run_generate_job(
+            job_id,
+            request.with_random_seed(),
             self.store,
-            models_dir=self.models_dir,
-            soundfont=self.soundfont,
+            self.settings,
+            self._publisher(job_id),
         )
-        if isinstance(outcome, JobFailed):
-            raise outcome
-        return outcome
 
     async def submit_retrain(
         self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None = None
@@ -288,41 +293,26 @@ class InProcessJobs:
     def _retrain(
         self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None
     ) -> RetrainResult:
-        from lstmuse_core.jobs.training import run_retrain, staged_uploads
-        from lstmuse_core.model.train import TrainingProgress
+        from lstmuse_core.runners.training import run_retrain_job
 
-        def publish(progress: TrainingProgress) -> None:
-            if job_id in self.cancelled:
-                self.cancelled.discard(job_id)
-                raise JobFailed(
-                    f"retraining {request.style} was cancelled; the active model is unchanged"
-                )
-            self.progress[job_id] = {"stage": "training", **progress.to_json()}
-
-        def retrain(input_dir: Path | None) -> RetrainResult:
-            return run_retrain(
-                request.style,
-                preset=request.preset,
-                epochs=request.epochs,
-                minutes=request.minutes,
-                force=request.force,
-                input_dir=input_dir,
-                models_dir=self.models_dir,
-                on_progress=publish,
-            )
-
-        if not dataset_refs:
-            return retrain(None)
-        uploads = [(file_name(r), self.store.get(r)) for r in dataset_refs]
-        with staged_uploads(request.style, uploads, self.uploads_dir, job_id) as folder:
-            return retrain(folder)
+        return run_retrain_job(
+            request,
+            dataset_refs or [],
+            self._publisher(job_id),
+            lambda: job_id in self.cancelled,
+            job_id=job_id,
+            store=self.store,
+            settings=self.settings,
+        )
 
     async def submit_rollback(
         self, job_id: str, style: str, version: str | None, timeout: float
     ) -> None:
-        from lstmuse_core.jobs.rollback import roll_back
+        from lstmuse_core.runners.rollback import run_rollback_job
 
-        self.futures[job_id] = self.executor.submit(roll_back, style, version, self.models_dir)
+        self.futures[job_id] = self.executor.submit(
+            run_rollback_job, job_id, style, version, self.settings
+        )
 
     async def wait(
         self,
@@ -334,7 +324,7 @@ class InProcessJobs:
         """Wait for the job's thread, reporting every new stage; its result as ``result_type``."""
         future = self.futures[job_id]
         deadline = time.monotonic() + timeout
-        seen: dict[str, Any] | None = None
+        seen: Progress | None = None
         try:
             while not future.done():
                 if time.monotonic() > deadline:
@@ -342,17 +332,17 @@ class InProcessJobs:
                     raise JobFailed(f"no result after {timeout:.0f} s; it was cancelled")
                 current = self.progress.get(job_id)
                 if on_stage is not None and current is not None and current != seen:
-                    seen = dict(current)
+                    seen = current
                     await on_stage("PROGRESS", seen)
                 await asyncio.sleep(0.1)
             if future.cancelled():
                 raise JobFailed("the job was cancelled")
             error = future.exception()
-            if isinstance(error, LstmuseError):
-                raise JobFailed(str(error))
-            if error is not None:
+            if isinstance(error, JobFailed):  # what every runner raises
+                raise error
+            if error is not None:  # not a runner's: a bug in this process
                 log.error("job %s failed in this process", job_id, exc_info=error)
-                raise JobFailed("the job failed (see the log)") from error
+                raise JobFailed(UNEXPECTED_FAILURE) from error
             result = future.result()
             if not isinstance(result, result_type):
                 raise TypeError(f"job {job_id} made a {type(result).__name__}, not {result_type}")
@@ -361,6 +351,7 @@ class InProcessJobs:
             if future.done():
                 self.futures.pop(job_id, None)
                 self.progress.pop(job_id, None)
+                self.cancelled.discard(job_id)
 
     async def cancel(self, job_id: str) -> None:
         """A queued job never starts; a running retrain stops at its next epoch, writing
@@ -376,9 +367,9 @@ class InProcessJobs:
         return self.store.put(job_id, name, data)
 
     async def catalogue(self) -> Catalogue:
-        from lstmuse_core.jobs.catalogue import build_catalogue
+        from lstmuse_core.runners.catalogue import build_catalogue
 
-        return await asyncio.to_thread(build_catalogue, self.models_dir)
+        return await asyncio.to_thread(build_catalogue, self.settings.models_dir)
 
 
 Jobs = CeleryJobs | InProcessJobs

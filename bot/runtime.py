@@ -27,12 +27,7 @@ def build_service(settings: BotSettings, output_dir: Path = Path("out")) -> Lstm
             job_timeout=settings.job_timeout_seconds,
             train_timeout=settings.train_job_timeout_seconds,
         )
-    jobs = InProcessJobs(
-        output_dir,
-        models_dir=settings.models_dir,
-        soundfont=settings.soundfont,
-        uploads_dir=settings.uploads_dir,
-    )
+    jobs = InProcessJobs(settings, output_dir)
     return LstmuseService(
         jobs,
         MemoryJobLimits(**limits),

@@ -14,12 +14,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
 
 from bot.jobs import Jobs
 from bot.limits import JobLimits
-from lstmuse_core.compose import melody_file_stem
 from lstmuse_core.errors import InvalidParameter, JobFailed, LstmuseError, shown_value
+from lstmuse_core.file_names import melody_file_stem
+from lstmuse_core.jobs.progress import GENERATING, Progress
 from lstmuse_core.jobs.results import (
     FILE_KINDS,
     GeneratedMelody,
@@ -153,9 +153,9 @@ class LstmuseService:
                 f"{temperature}, random seed {request.random_seed}"
             )
 
-            async def on_stage(state: str, info: dict[str, Any]) -> None:
+            async def on_stage(state: str, progress: Progress | None) -> None:
                 if state in ("STARTED", "PROGRESS"):
-                    await status(f"{info.get('stage', 'generating').capitalize()}...")
+                    await status(f"{(progress.stage if progress else GENERATING).capitalize()}...")
 
             try:
                 result = await self.jobs.wait(job_id, MelodyResult, on_stage, self.job_timeout)
@@ -324,17 +324,20 @@ class LstmuseService:
         await self.jobs.submit_retrain(job_id, request, references or None)
         await status(f"Retraining {style} ({request.preset}) is queued.")
 
-        async def on_stage(state: str, info: dict[str, Any]) -> None:
-            if "epoch" in info:
+        async def on_stage(state: str, progress: Progress | None) -> None:
+            if progress is None:
+                return
+            epoch = progress.epoch
+            if epoch is not None:
                 await status(
-                    f"Training {style}: epoch {info['epoch']}/{info['max_epochs']}, loss "
-                    f"{info['loss_bits']:.3f}, validation {info['val_loss_bits']:.3f} bits, "
-                    f"best {info['best_val_loss_bits']:.3f}, at most "
-                    f"{info['eta_seconds'] / 60:.0f} min left"
-                    + (f" (on {info['device']})" if info.get("device") else "")
+                    f"Training {style}: epoch {epoch.epoch}/{epoch.max_epochs}, loss "
+                    f"{epoch.loss_bits:.3f}, validation {epoch.val_loss_bits:.3f} bits, "
+                    f"best {epoch.best_val_loss_bits:.3f}, at most "
+                    f"{epoch.eta_seconds / 60:.0f} min left"
+                    + (f" (on {epoch.device})" if epoch.device else "")
                 )
-            elif info.get("stage"):
-                await status(f"Retraining {style}: {info['stage']}...")
+            else:
+                await status(f"Retraining {style}: {progress.stage}...")
 
         result = await self.jobs.wait(job_id, RetrainResult, on_stage, self.train_timeout)
         return (

@@ -6,14 +6,12 @@ front end and the worker alike.
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.file_names import melody_file_stem, new_short_id
 from lstmuse_core.model.generate import (
     CANDIDATES,
     MelodyGenerator,
@@ -25,7 +23,7 @@ from lstmuse_core.music.encoding import transpose_symbols
 from lstmuse_core.music.keys import model_key, parse_key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.register import in_register, seed_for_model
-from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody, validate_stem
+from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody
 from lstmuse_core.request import MelodyRequest
 
 
@@ -61,29 +59,6 @@ class ComposedMelody:
             "files": {kind: str(path) for kind, path in self.files.by_kind.items()},
             "problems": list(self.files.problems),
         }
-
-
-_SHORT_ID = re.compile(r"[a-z0-9]{1,8}")
-
-
-def melody_file_stem(style: str, random_seed: int, temperature: float, short_id: str) -> str:
-    """The file name stem of one request's melodies, e.g. ``folk-12-t0_8-3fa9c2``.
-
-    Style, random seed, temperature (its '.' written '_': stems allow only
-    ``A-Z a-z 0-9 _ -``) and a short id drawn per request, so two requests
-    with the same seed never share a name. ``short_id``: 1-8 lower-case
-    letters or digits. At most 59 characters, leaving room for the ``-N``
-    that `render_composed` adds per melody within `validate_stem`'s 64.
-    """
-    if not isinstance(short_id, str) or not _SHORT_ID.fullmatch(short_id):
-        raise InvalidParameter("short_id", short_id, "1-8 lower-case letters or digits")
-    temperature_text = f"{temperature:.3g}".replace(".", "_")
-    return validate_stem(f"{style[:32]}-{random_seed}-t{temperature_text}-{short_id}")
-
-
-def new_short_id() -> str:
-    """Six random hex digits: the per-request part of `melody_file_stem`."""
-    return secrets.token_hex(3)
 
 
 def resolve_request(request: MelodyRequest, generator: MelodyGenerator) -> MelodyRequest:

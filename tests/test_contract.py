@@ -1,5 +1,5 @@
-"""The job contract's boundaries: the bot never imports the worker or TensorFlow, and the
-worker serves exactly the contract's tasks on the contract's queues."""
+"""The job contract's boundaries: the bot never imports the worker, the model or the
+renderer, and the worker serves exactly the contract's tasks on the contract's queues."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests_support import SCRATCH_REDIS_URL
 
 import bot
 from bot.service import MelodyPost
@@ -19,7 +20,30 @@ from lstmuse_core.jobs.queue import QUEUES, TASK_QUEUES
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras", "music21", "worker")
-CONTRACT_FREE_OF = ("celery", "kombu", "discord", "tensorflow", "keras", "music21", "worker", "bot")
+# What a bot in queue mode never loads: the sampler's compiler, the model, the
+# renderer and the job runners are the worker's (each name: a module and its children).
+BOT_SERVICE_FREE_OF = (
+    "numba",
+    "lstmuse_core.model",
+    "lstmuse_core.music.render",
+    "lstmuse_core.runners",
+    "music21",
+    "keras",
+    "tensorflow",
+    "worker",
+)
+CONTRACT_FREE_OF = (
+    *BOT_SERVICE_FREE_OF,
+    "celery",
+    "kombu",
+    "discord",
+    "bot",
+)
+# Prints the loaded modules that are, or are inside, one of the names in ``heavy``.
+LOADED = (
+    "print(json.dumps(sorted(m for m in sys.modules if sys.modules[m] is not None and any("
+    "m == name or m.startswith(name + '.') for name in heavy))))\n"
+)
 
 
 def bot_modules() -> list[str]:
@@ -59,20 +83,42 @@ def test_every_bot_module_imports_without_the_worker_or_tensorflow() -> None:
                 assert name.split(".")[0] not in HEAVY, f"{path.name}:{node.lineno} imports {name}"
 
 
-def test_the_contract_imports_without_celery_discord_or_tensorflow() -> None:
-    """``lstmuse_core.jobs`` and every module in it load no Celery, discord, Keras or music21."""
+def test_the_contract_imports_without_celery_discord_or_the_model() -> None:
+    """``lstmuse_core.jobs`` and every module in it load no Celery, discord, numba, model,
+    renderer, runner, Keras or music21."""
     code = (
         "import importlib, json, pkgutil, sys\n"
         "import lstmuse_core.jobs as jobs\n"
         "for module in pkgutil.iter_modules(jobs.__path__):\n"
         "    importlib.import_module(f'lstmuse_core.jobs.{module.name}')\n"
-        f"heavy = {CONTRACT_FREE_OF!r}\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+        f"heavy = {CONTRACT_FREE_OF!r}\n" + LOADED
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_the_bots_service_starts_without_the_model_renderer_or_worker() -> None:
+    """The service the Discord and console front ends build in queue mode, used once, has
+    loaded no numba, model, renderer, runner, music21, Keras, TensorFlow or worker."""
+    code = (
+        "import asyncio, json, sys\n"
+        "sys.modules['worker'] = None  # any 'import worker...' raises ImportError\n"
+        "import bot.console, bot.discord_bot\n"
+        "from bot.runtime import build_service\n"
+        "from bot.settings import BotSettings\n"
+        f"settings = BotSettings(discord_token=None, redis_url={SCRATCH_REDIS_URL!r})\n"
+        "service = build_service(settings)\n"
+        "print(asyncio.run(service.styles()))\n"
+        f"heavy = {BOT_SERVICE_FREE_OF!r}\n" + LOADED
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith(("No styles", "**Styles**"))  # it read the catalogue
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 

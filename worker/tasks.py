@@ -1,12 +1,13 @@
 """The queue's tasks: thin, named, JSON in and out; the work is in lstmuse_core.
 
 Names, queues and payloads are the contract's (`lstmuse_core.jobs.queue`);
-each task parses its payload, calls a runner of `lstmuse_core.jobs` and
+each task reads its payload's typed request, calls a runner of
+`lstmuse_core.runners` (the ones the console runs in-process too) and
 returns the typed result's ``to_json()``.
 
 ``lstmuse.generate`` (queue ``generate``) makes one request's melodies
 (`MelodyResult`); ``lstmuse.retrain`` (queue ``train``) trains a new version
-with progress published as task state ``PROGRESS`` (`RetrainResult`);
+(`RetrainResult`); both publish their `Progress` as task state ``PROGRESS``;
 ``lstmuse.rollback`` (queue ``generate``, see `worker.app`) moves a style's
 ``ACTIVE`` pointer (`RollbackResult`).
 
@@ -22,12 +23,13 @@ Every job:
   stored result instead of making a second set of artifacts, and a job
   delivered more than ``max_attempts`` times (it keeps killing its worker)
   fails with a clear reason instead of looping forever;
-- ends done or failed whatever was raised: user errors keep their message,
-  anything else is logged with the job's context and reported generically.
+- ends done or failed whatever was raised: the runner turns its errors into
+  a `JobFailed` a member may read (`lstmuse_core.runners.failures`); the task
+  adds only what Celery knows, its time limits.
 
-A melody job once had celery-batches sample requests together; with audio on
-it measured 0.89x unbatched (issue 15) and it bypassed Celery's time limits and
-lost jobs of a killed child, so it is gone.
+Each job is one task call: batching requests across jobs (celery-batches)
+measured slower than one job at a time with audio on (0.89x), bypassed
+Celery's time limits and lost the jobs of a killed child.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -46,13 +48,24 @@ from celery.exceptions import Ignore, SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.worker import state as worker_state
 from celery.worker.request import Request
 
-from lstmuse_core.errors import JobFailed, LstmuseError, caused_by
-from lstmuse_core.jobs.artifacts import file_name, store_from_settings
-from lstmuse_core.jobs.catalogue import publish_catalogue
-from lstmuse_core.jobs.generation import parse_job, run_generate_job
+from lstmuse_core.errors import JobFailed, caused_by
+from lstmuse_core.jobs.artifacts import store_from_settings
 from lstmuse_core.jobs.keys import attempts_key, cancelled_key, result_key
-from lstmuse_core.jobs.queue import GENERATE_TASK, RETRAIN_TASK, ROLLBACK_TASK, UNEXPECTED_FAILURE
+from lstmuse_core.jobs.progress import Progress
+from lstmuse_core.jobs.queue import (
+    GENERATE_TASK,
+    RETRAIN_TASK,
+    ROLLBACK_TASK,
+    melody_request_from_payload,
+    request_from_payload,
+)
 from lstmuse_core.jobs.results import JobResult
+from lstmuse_core.request import RetrainRequest
+from lstmuse_core.runners.catalogue import publish_catalogue
+from lstmuse_core.runners.failures import JobCancelled
+from lstmuse_core.runners.generation import run_generate_job
+from lstmuse_core.runners.rollback import run_rollback_job
+from lstmuse_core.runners.training import run_retrain_job
 from lstmuse_core.settings import get_settings
 from worker.app import app
 
@@ -113,10 +126,6 @@ def _soft_limit(task: Task) -> float:
     return float(soft or task.soft_time_limit or hard or task.time_limit or 0)
 
 
-class _CancelledWhileRunning(Exception):
-    """The bot cancelled a job that had started (seen between two epochs of a retrain)."""
-
-
 def _cancelled(task: Task) -> bool:
     """Whether the bot cancelled this job (Celery's revoke stops only jobs not yet
     started, and a worker forgets it on restart: the Redis mark is what counts)."""
@@ -159,33 +168,33 @@ def _remember(job_id: str, result: JobResult) -> dict[str, Any]:
     return data
 
 
-@contextmanager
-def _ends_done_or_failed(
-    task: Task, *, time_limit: str, user_error: str = "{error}"
-) -> Iterator[None]:
-    """Whatever the block raises, the job fails with a message a member may read.
+def _published(task: Task) -> Callable[[Progress], None]:
+    """Publish a runner's progress as the task state ``PROGRESS`` (its JSON form)."""
 
-    ``time_limit`` names ``{limit}`` (seconds), ``user_error`` names ``{error}``
-    (an `LstmuseError`'s message). Anything else is logged with the job's
-    context and answered generically.
+    def publish(progress: Progress) -> None:
+        task.update_state(state="PROGRESS", meta=progress.to_json())
+
+    return publish
+
+
+@contextmanager
+def _within_time_limit(task: Task, time_limit: str) -> Iterator[None]:
+    """What only Celery knows about a job's end: its soft time limit, and a cancel.
+
+    A runner already raises a `JobFailed` a member may read; here the soft
+    time limit (also when a library re-raised it) fails the job with
+    ``time_limit`` (``{limit}``: seconds), and a retrain cancelled while it
+    ran ends REVOKED, like a job revoked through Celery.
     """
     try:
         yield
+    except JobCancelled:
+        _end_as_revoked(task, "while it ran; stopped it, nothing written")
     except Exception as error:
-        if caused_by(error, (_CancelledWhileRunning,)):
-            _end_as_revoked(task, "while it ran; stopped it, nothing written")
-        if caused_by(error, (SoftTimeLimitExceeded,)):  # also when a library re-raised it
+        if caused_by(error, (SoftTimeLimitExceeded,)):
             limit = _soft_limit(task)
             raise JobFailed(time_limit.replace("{limit}", f"{limit:g}")) from None
-        if isinstance(error, LstmuseError):
-            raise JobFailed(user_error.replace("{error}", str(error))) from error
-        log.exception(
-            "%s[%s] failed unexpectedly; kwargs %.300r",
-            task.name,
-            task.request.id,
-            task.request.kwargs,
-        )
-        raise JobFailed(UNEXPECTED_FAILURE) from None
+        raise
 
 
 @app.task(
@@ -204,22 +213,18 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
     stored = _first_delivery_or_stored(job_id)
     if stored is not None:
         return stored
-    with _ends_done_or_failed(
-        self, time_limit="generating the melody ran past its time limit ({limit} s) and was stopped"
+    with _within_time_limit(
+        self, "generating the melody ran past its time limit ({limit} s) and was stopped"
     ):
-        job = parse_job(job_id, {} if request is None else {"request": request})
-        self.update_state(state="PROGRESS", meta={"stage": "generating"})
-        outcome = run_generate_job(
-            job,
+        result = run_generate_job(
+            job_id,
+            melody_request_from_payload(job_id, request),
             store_from_settings(settings, redis_client()),
-            models_dir=settings.models_dir,
-            soundfont=settings.soundfont,
-            max_bytes=settings.artifact_max_bytes,
+            settings,
+            _published(self),
             interrupts=(SoftTimeLimitExceeded,),
         )
-        if isinstance(outcome, JobFailed):
-            raise outcome
-        return _remember(job_id, outcome)
+    return _remember(job_id, result)
 
 
 @app.task(
@@ -233,66 +238,39 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
 )
 def retrain(
     self: Task,
-    style: str,
-    preset: str = "default",
-    epochs: int | None = None,
-    minutes: float | None = None,
-    force: bool = False,
-    dataset_dir: str | None = None,
+    request: dict[str, Any] | None = None,
     dataset_refs: list[str] | None = None,
+    dataset_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Train a new version of ``style``; promote it only if it is valid and not worse.
+    """Train a new version of a style; promote it only if it is valid and not worse.
 
-    dataset_refs: uploaded music files or zips in the artifact store; they
-    are checked, unpacked into this job's own ``<uploads_dir>/<style>/<job id>/``
-    (removed afterwards) and become the style's dataset. dataset_dir: a folder
-    of music files on the worker's machine. Without either, a built-in style
-    reads its music21 corpus.
+    request: `RetrainRequest` JSON; dataset_refs: uploaded music files or
+    zips in the artifact store, that become the style's dataset;
+    dataset_dir: a folder of music files on the worker's machine (see
+    `run_retrain_job`). A retrain nobody waits for any more (cancelled, or
+    the bot gave up on it) stops at its next epoch and writes no version.
     """
-    from lstmuse_core.jobs.generation import log_device_once
-    from lstmuse_core.jobs.training import run_retrain, staged_uploads
-    from lstmuse_core.model.train import TrainingProgress
-
     job_id = self.request.id
     _not_cancelled(self)
     stored = _first_delivery_or_stored(job_id)
     if stored is not None:
         return stored
-
-    def publish(progress: TrainingProgress) -> None:
-        # A retrain nobody waits for any more (cancelled, or the bot gave up on it)
-        # stops at its next epoch and writes no version.
-        if _cancelled(self):
-            raise _CancelledWhileRunning()
-        self.update_state(state="PROGRESS", meta={"stage": "training", **progress.to_json()})
-
-    self.update_state(state="PROGRESS", meta={"stage": "reading the corpus"})
-    unchanged = "; the active model is unchanged"
-    with (
-        _ends_done_or_failed(
-            self,
-            time_limit=f"retraining {style:.40} took longer than its time limit ({{limit}} s) "
-            f"and was stopped{unchanged}",
-            user_error=f"retraining {style:.40} failed: {{error}}{unchanged}",
-        ),
-        ExitStack() as staging,
+    retrain_request = request_from_payload(RetrainRequest, request)
+    with _within_time_limit(
+        self,
+        f"retraining {retrain_request.style:.40} took longer than its time limit ({{limit}} s) "
+        "and was stopped; the active model is unchanged",
     ):
-        if dataset_refs:
-            store = store_from_settings(settings, redis_client())
-            uploads = [(file_name(ref), store.get(ref)) for ref in dataset_refs]
-            folder = staged_uploads(style, uploads, settings.uploads_dir, job_id)
-            dataset_dir = str(staging.enter_context(folder))
-        log_device_once()
-        summary = run_retrain(
-            style,
-            preset=preset,
-            epochs=epochs,
-            minutes=minutes,
-            force=force,
-            input_dir=Path(dataset_dir) if dataset_dir else None,
-            models_dir=settings.models_dir,
-            cache_dir=settings.cache_dir,
-            on_progress=publish,
+        summary = run_retrain_job(
+            retrain_request,
+            dataset_refs or [],
+            _published(self),
+            lambda: _cancelled(self),
+            job_id=job_id,
+            store=store_from_settings(settings, redis_client()),
+            settings=settings,
+            dataset_dir=Path(dataset_dir) if dataset_dir else None,
+            interrupts=(SoftTimeLimitExceeded,),
         )
     result = _remember(job_id, summary)  # done: a catalogue hiccup must not undo that
     _publish_catalogue()
@@ -316,8 +294,6 @@ def rollback(
     deadline: Unix time after which the job is not run (the bot stopped
     waiting); it ends REVOKED, like a message past its ``expires``.
     """
-    from lstmuse_core.jobs.rollback import roll_back
-
     job_id = self.request.id
     _not_cancelled(self)
     if deadline is not None and time.time() > deadline:
@@ -327,12 +303,15 @@ def rollback(
     stored = _first_delivery_or_stored(job_id)
     if stored is not None:
         return stored
-    with _ends_done_or_failed(
-        self, time_limit="the rollback ran past its time limit ({limit} s) and was stopped"
+    with _within_time_limit(
+        self, "the rollback ran past its time limit ({limit} s) and was stopped"
     ):
-        result = _remember(job_id, roll_back(style, version, settings.models_dir))
+        result = run_rollback_job(
+            job_id, style, version, settings, interrupts=(SoftTimeLimitExceeded,)
+        )
+    data = _remember(job_id, result)
     _publish_catalogue()
-    return result
+    return data
 
 
 def _publish_catalogue() -> None:

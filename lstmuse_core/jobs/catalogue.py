@@ -1,16 +1,15 @@
 """The style catalogue: styles, active versions and their metrics, as JSON in Redis.
 
-Workers publish it (at start and after every retrain or rollback); the bot
-reads it without importing TensorFlow or even lstmuse_core's model code.
+Workers publish it (at start and after every retrain or rollback, see
+`lstmuse_core.runners.catalogue`); the bot reads it without importing
+TensorFlow or even lstmuse_core's model code.
 A catalogue is ``{style name: StyleEntry}``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lstmuse_core.jobs.json_form import (
@@ -29,10 +28,8 @@ __all__ = [
     "Catalogue",
     "ModelVersion",
     "StyleEntry",
-    "build_catalogue",
     "catalogue_from_json",
     "catalogue_to_json",
-    "publish_catalogue",
     "read_catalogue",
 ]
 
@@ -136,62 +133,6 @@ def catalogue_from_json(data: Any) -> Catalogue:
         str(style): StyleEntry.from_json(entry, f"catalogue.{style}")
         for style, entry in styles.items()
     }
-
-
-def build_catalogue(models_dir: Path | None = None) -> Catalogue:
-    """Every style with a bundle: description, active version, versions, held-out figures."""
-    from lstmuse_core.errors import BundleError
-    from lstmuse_core.model.bundle import (
-        active_version,
-        default_models_dir,
-        load_bundle,
-        trained_styles,
-        versions,
-    )
-    from lstmuse_core.music.corpus import STYLES
-
-    root = models_dir or default_models_dir()
-    catalogue: Catalogue = {}
-    for style in trained_styles(root):
-        entries = []
-        for version in versions(style, root):
-            try:
-                bundle = load_bundle(root / style / version)
-            except BundleError as error:
-                entries.append(ModelVersion(version, error=str(error)))
-                continue
-            test = bundle.metrics.get("test", {})
-            entries.append(
-                ModelVersion(
-                    version,
-                    preset=bundle.model_config.preset,
-                    bits_per_symbol=test.get("bits_per_symbol"),
-                    accuracy=test.get("accuracy"),
-                    ngram_bits_per_symbol=bundle.metrics.get("ngram", {}).get("bits_per_symbol"),
-                    trained_at=bundle.config_json.get("training", {}).get("trained_at"),
-                    songs=bundle.config_json.get("dataset", {}).get("songs_kept"),
-                    meters=_commonest(bundle.conditioning.meters),
-                    modes=_commonest(bundle.conditioning.modes),
-                )
-            )
-        described = STYLES.get(style)
-        catalogue[style] = StyleEntry(
-            described.description if described else "trained from uploaded files",
-            active_version(style, root),
-            tuple(entries),
-        )
-    return catalogue
-
-
-def _commonest(counts: Mapping[str, int]) -> tuple[str, ...]:
-    return tuple(sorted(counts, key=lambda name: -counts[name]))
-
-
-def publish_catalogue(client: Any, models_dir: Path | None = None) -> Catalogue:
-    """Build the catalogue and store it under `CATALOGUE_KEY` (``client``: a ``redis.Redis``)."""
-    catalogue = build_catalogue(models_dir)
-    client.set(CATALOGUE_KEY, json.dumps(catalogue_to_json(catalogue)))
-    return catalogue
 
 
 def read_catalogue(client: Any) -> Catalogue:

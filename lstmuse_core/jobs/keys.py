@@ -3,10 +3,11 @@
 Importing this module is free (no Celery, no Redis client): the bot builds
 the same keys the worker reads.
 
-- ``cancelled_key(job_id)``: the bot sets it (value ``"1"``, for 24 h:
-  `bot.jobs.CANCEL_MARK_SECONDS`) when a member cancels or the bot stops
-  waiting; a worker that picks the job up later does not run it. Unlike
-  Celery's in-memory revoked ids it survives a worker restart.
+- ``cancelled_key(job_id)``: the bot sets it (value ``"1"``, for
+  `CANCEL_MARK_SECONDS`) when a member cancels or the bot stops waiting; a
+  worker that picks the job up later does not run it, and a running retrain
+  stops at its next epoch. Unlike Celery's in-memory revoked ids it survives
+  a worker restart.
 - ``result_key(job_id)``: the finished job's result, so a redelivered job
   returns it instead of running (and storing artifacts) a second time.
 - ``attempts_key(job_id)``: how many times the job was delivered.
@@ -19,6 +20,8 @@ from __future__ import annotations
 JOB_PREFIX = "lstmuse:job:"
 ARTIFACT_PREFIX = "lstmuse:artifact:"
 CATALOGUE_KEY = "lstmuse:catalogue"
+# How long a cancel mark lives: as long as a queued job could still be waiting.
+CANCEL_MARK_SECONDS = 24 * 3600
 
 
 def cancelled_key(job_id: str) -> str:

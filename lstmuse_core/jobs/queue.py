@@ -2,7 +2,8 @@
 
 The bot sends tasks by these names (it never imports the worker's code) and
 the worker registers its tasks under them, so a renamed task or queue is one
-edit here. Payloads are small JSON objects built by the functions below;
+edit here. Payloads are small JSON objects built and read by the functions
+below: each carries its typed request as ``{"request": <to_json()>}``;
 nothing else crosses the queue. Importing this module is free (no Celery).
 
 Queues: ``generate`` (melodies and rollbacks: jobs of seconds) and ``train``
@@ -12,8 +13,11 @@ never waits behind a retrain (see `worker.app`).
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Any, TypeVar
 
+from lstmuse_core.errors import JobFailed, LstmuseError
+from lstmuse_core.limits import MAX_RANDOM_SEED
 from lstmuse_core.request import MelodyRequest, RetrainRequest
 
 GENERATE_TASK = "lstmuse.generate"
@@ -58,7 +62,7 @@ def retrain_payload(
     dataset_refs: uploaded files in the artifact store; dataset_dir: a folder
     on the worker's machine; neither: a built-in style's corpus.
     """
-    payload = request.to_json()
+    payload: dict[str, Any] = {"request": request.to_json()}
     if dataset_refs:
         payload["dataset_refs"] = list(dataset_refs)
     if dataset_dir is not None:
@@ -69,3 +73,34 @@ def retrain_payload(
 def rollback_payload(style: str, version: str | None, deadline: float) -> dict[str, Any]:
     """The keyword arguments of ``lstmuse.rollback``; ``deadline`` in Unix seconds."""
     return {"style": style, "version": version, "deadline": deadline}
+
+
+Request = TypeVar("Request", MelodyRequest, RetrainRequest)
+
+
+def request_from_payload(kind: type[Request], data: Any) -> Request:
+    """A payload's ``request`` as ``kind``, checked by the type itself.
+
+    A missing or refused request is the job's failure (`JobFailed`), with
+    the reason a member can read.
+    """
+    if data is None:
+        raise JobFailed("the job has no request")
+    try:
+        return kind.from_json(data)
+    except LstmuseError as error:
+        raise JobFailed(str(error)) from error
+    except (TypeError, ValueError, AttributeError) as error:
+        raise JobFailed(f"the job's request is malformed ({error})") from error
+
+
+def melody_request_from_payload(job_id: str, data: Any) -> MelodyRequest:
+    """``lstmuse.generate``'s request; one without a random seed gets one from the job id,
+    so a job redelivered after its worker died makes the same melodies."""
+    request = request_from_payload(MelodyRequest, data)
+    if request.random_seed is None:
+        digest = hashlib.sha256(job_id.encode()).digest()
+        request = request.replace(
+            random_seed=int.from_bytes(digest[:8], "big") % (MAX_RANDOM_SEED + 1)
+        )
+    return request

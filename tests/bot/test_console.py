@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,9 +15,12 @@ from bot.jobs import InProcessJobs
 from bot.runtime import build_service
 from bot.settings import BotSettings
 from lstmuse_core.errors import JobFailed
-from lstmuse_core.jobs.results import RetrainResult
+from lstmuse_core.jobs.progress import Progress
+from lstmuse_core.jobs.queue import UNEXPECTED_FAILURE
+from lstmuse_core.jobs.results import MelodyResult, RetrainResult
 from lstmuse_core.model.train import StyleTrainingResult
-from lstmuse_core.request import RetrainRequest
+from lstmuse_core.request import MelodyRequest, RetrainRequest
+from lstmuse_core.settings import Settings
 
 
 def _console(
@@ -155,18 +157,44 @@ async def test_console_help_for_one_command(tmp_path: Path) -> None:
 async def test_a_retrain_cancelled_while_it_runs_stops_at_its_next_epoch(
     erk5_folder: Path, tmp_path: Path
 ) -> None:
-    """Embedded mode: a running retrain that is cancelled (or given up on) writes no version."""
-    jobs = InProcessJobs(tmp_path / "out", models_dir=tmp_path / "models", uploads_dir=tmp_path)
+    """Embedded mode: a running retrain that is cancelled (or given up on) writes no version;
+    it read its corpus through the settings' preprocessing cache, as the worker does."""
+    settings = Settings(
+        models_dir=tmp_path / "models", uploads_dir=tmp_path, cache_dir=tmp_path / "cache"
+    )
+    jobs = InProcessJobs(settings, tmp_path / "out")
     music = await jobs.upload("retrain-1", "erk5.abc", (erk5_folder / "erk5.abc").read_bytes(), 600)
     request = RetrainRequest("tinystopped", preset="tiny", epochs=200, force=True)
     await jobs.submit_retrain("retrain-1", request, [music])
+    stages: list[str] = []
     epochs: list[int] = []
 
-    async def on_stage(state: str, info: dict[str, Any]) -> None:
-        if "epoch" in info:
-            epochs.append(info["epoch"])
+    async def on_stage(state: str, progress: Progress | None) -> None:
+        assert state == "PROGRESS" and progress is not None
+        stages.append(progress.stage)
+        if progress.epoch is not None:
+            epochs.append(progress.epoch.epoch)
             await jobs.cancel("retrain-1")
 
     with pytest.raises(JobFailed, match="retraining tinystopped was cancelled"):
         await jobs.wait("retrain-1", RetrainResult, on_stage, timeout=300)
     assert len(epochs) == 1 and not (tmp_path / "models" / "tinystopped").exists()
+    assert stages[-1] == "training"
+    assert any((tmp_path / "cache").rglob("*")), "the retrain ignored the cache folder"
+
+
+async def test_an_unexpected_error_in_a_job_reads_as_in_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedded mode: a bug in a job is logged and answered with the worker's own words."""
+    from lstmuse_core.runners import generation
+
+    def broken_load(*_: object) -> None:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(generation, "load_generator", broken_load)
+    jobs = InProcessJobs(Settings(models_dir=tmp_path), tmp_path / "out")
+    await jobs.submit_melody("melody-1", MelodyRequest(style="folk", random_seed=1))
+    with pytest.raises(JobFailed) as failed:
+        await jobs.wait("melody-1", MelodyResult, None, timeout=300)
+    assert str(failed.value) == UNEXPECTED_FAILURE

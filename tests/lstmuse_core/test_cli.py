@@ -8,9 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.tensorflow_logs import START_UP_NOTICES
 
@@ -148,21 +145,6 @@ def test_style_paths_are_bundle_folders_only_in_the_cli(tmp_path: Path) -> None:
     assert not_bundle.returncode == 2 and "is not a model bundle folder" in not_bundle.stderr
     bad_name = lstmuse("evaluate", "--style", "tiny folk", "--json")
     assert bad_name.returncode == 2 and "style='tiny folk'" in bad_name.stderr
-
-
-def test_melody_file_stem_names_style_seed_temperature_and_id() -> None:
-    """The stem is safe for validate_stem, fits the -N suffix, and differs by temperature."""
-    from lstmuse_core.compose import melody_file_stem, new_short_id
-    from lstmuse_core.music.render import validate_stem
-
-    assert melody_file_stem("folk", 12, 0.8, "3fa9c2") == "folk-12-t0_8-3fa9c2"
-    assert melody_file_stem("folk", 12, 1.0, "3fa9c2") == "folk-12-t1-3fa9c2"
-    longest = melody_file_stem("a" * 32, 2**31 - 1, 0.123456, "abcdef12")
-    assert validate_stem(longest + "-4") and len(longest) <= 60
-    ids = {new_short_id() for _ in range(50)}
-    assert len(ids) == 50 and all(len(i) == 6 for i in ids)
-    with pytest.raises(InvalidParameter, match="short_id"):
-        melody_file_stem("folk", 12, 0.8, "../x")
 
 
 def test_generate_never_overwrites_an_earlier_run(

@@ -45,11 +45,17 @@ def test_only_settings_modules_read_lstmuse_variables() -> None:
     assert readers == []
 
 
-def test_the_bot_has_one_settings_class_with_the_cores_paths() -> None:
-    """The bot process's settings carry the core's paths (models, uploads, SoundFont) too."""
+async def test_the_consoles_jobs_use_the_cores_paths_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LSTMUSE_MODELS_DIR, read once into the bot's settings, is where the console's
+    in-process jobs look for models (the committed styles are elsewhere)."""
+    from bot.runtime import build_service
     from bot.settings import BotSettings
-    from lstmuse_core.settings import Settings
 
-    assert issubclass(BotSettings, Settings)
-    settings = BotSettings(discord_token=None, models_dir=Path("/m"), uploads_dir=Path("/u"))
-    assert (settings.models_dir, settings.uploads_dir) == (Path("/m"), Path("/u"))
+    monkeypatch.delenv("LSTMUSE_REDIS_URL", raising=False)
+    committed = await build_service(BotSettings(discord_token=None), tmp_path).styles()
+    assert "**folk**" in committed
+    monkeypatch.setenv("LSTMUSE_MODELS_DIR", str(tmp_path / "no-models-here"))
+    service = build_service(BotSettings(discord_token=None), tmp_path)
+    assert (await service.styles()).startswith("No styles are available yet")

@@ -20,9 +20,10 @@ from tests_support import SCRATCH_REDIS_URL
 
 from lstmuse_core.errors import JobFailed
 from lstmuse_core.jobs.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
+from lstmuse_core.jobs.queue import retrain_payload
 from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
 from lstmuse_core.music.meter import steps_per_bar
-from lstmuse_core.request import MelodyRequest
+from lstmuse_core.request import MelodyRequest, RetrainRequest
 
 pytestmark = pytest.mark.usefixtures("celery_worker_process")
 
@@ -86,6 +87,18 @@ def test_bad_request_fails_with_its_reason() -> None:
         unknown.get(timeout=60)
 
 
+def test_a_retrain_request_is_rebuilt_and_checked_by_its_type() -> None:
+    """The worker reads ``{"request": ...}`` as a `RetrainRequest`: a refused field fails the
+    job naming it, before anything trains."""
+    from worker.app import app
+
+    refused = app.send_task(
+        "lstmuse.retrain", kwargs={"request": {"style": "tinyfolk", "epochs": 0}}
+    )
+    with pytest.raises(JobFailed, match="epochs=0"):
+        refused.get(timeout=60)
+
+
 def test_redelivered_job_returns_the_same_artifacts(redis_db: redis.Redis) -> None:
     """The same job id twice: one set of artifacts, the same result."""
     job_id = str(uuid.uuid4())
@@ -104,13 +117,10 @@ def test_retrain_progress_promotion_and_refusal(erk5_folder, redis_db: redis.Red
 
     job = app.send_task(
         "lstmuse.retrain",
-        kwargs={
-            "style": "tinyfolk",
-            "preset": "tiny",
-            "epochs": 8,
-            "force": True,
-            "dataset_dir": str(erk5_folder),
-        },
+        kwargs=retrain_payload(
+            RetrainRequest("tinyfolk", preset="tiny", epochs=8, force=True),
+            dataset_dir=str(erk5_folder),
+        ),
     )
     states = set()
     while not job.ready():
@@ -124,12 +134,10 @@ def test_retrain_progress_promotion_and_refusal(erk5_folder, redis_db: redis.Red
     assert read_catalogue(redis_db)["tinyfolk"].active_version == "v002"
     worse = app.send_task(
         "lstmuse.retrain",
-        kwargs={
-            "style": "tinyfolk",
-            "preset": "tiny",
-            "epochs": 1,
-            "dataset_dir": str(erk5_folder),
-        },
+        kwargs=retrain_payload(
+            RetrainRequest("tinyfolk", preset="tiny", epochs=1),
+            dataset_dir=str(erk5_folder),
+        ),
     )
     refused = worse.get(timeout=300)
     assert not refused["promoted"] and "kept v002" in refused["note"]
@@ -142,13 +150,10 @@ def test_killed_child_job_is_redelivered_and_completes(erk5_folder) -> None:
 
     job = app.send_task(
         "lstmuse.retrain",
-        kwargs={
-            "style": "tinykill",
-            "preset": "tiny",
-            "epochs": 3,
-            "force": True,
-            "dataset_dir": str(erk5_folder),
-        },
+        kwargs=retrain_payload(
+            RetrainRequest("tinykill", preset="tiny", epochs=3, force=True),
+            dataset_dir=str(erk5_folder),
+        ),
     )
     deadline = time.monotonic() + 120
     while job.state != "PROGRESS" and time.monotonic() < deadline:
@@ -168,12 +173,10 @@ def test_time_limit_is_a_clear_failure(erk5_folder, worker_env) -> None:
 
     job = app.send_task(
         "lstmuse.retrain",
-        kwargs={
-            "style": "tinyslow",
-            "preset": "seed",
-            "epochs": 50,
-            "dataset_dir": str(erk5_folder),
-        },
+        kwargs=retrain_payload(
+            RetrainRequest("tinyslow", preset="seed", epochs=50),
+            dataset_dir=str(erk5_folder),
+        ),
         soft_time_limit=2,
         time_limit=10,
     )
@@ -292,13 +295,10 @@ def test_cancelled_job_is_never_run(redis_db: redis.Redis, erk5_folder) -> None:
     melody = send_generate(REQUEST, melody_id)
     retrain = app.send_task(
         "lstmuse.retrain",
-        kwargs={
-            "style": "tinycancel",
-            "preset": "tiny",
-            "epochs": 1,
-            "force": True,
-            "dataset_dir": str(erk5_folder),
-        },
+        kwargs=retrain_payload(
+            RetrainRequest("tinycancel", preset="tiny", epochs=1, force=True),
+            dataset_dir=str(erk5_folder),
+        ),
         task_id=retrain_id,
     )
     assert wait_for_state(melody, {"REVOKED", "SUCCESS", "FAILURE"}, 60) == "REVOKED"
@@ -359,7 +359,8 @@ def test_rollback_is_served_beside_a_busy_train_queue_and_honours_its_deadline(
 
     app, models = generation_only_worker
     retrain = app.send_task(
-        "lstmuse.retrain", kwargs={"style": "tinyfolk", "dataset_dir": str(erk5_folder)}
+        "lstmuse.retrain",
+        kwargs=retrain_payload(RetrainRequest("tinyfolk"), dataset_dir=str(erk5_folder)),
     )
     late = app.send_task(
         "lstmuse.rollback", kwargs={"style": "tinyfolk", "deadline": time.time() - 1}
@@ -433,7 +434,7 @@ def test_hard_time_limit_kill_is_a_clear_failure(worker_env, worker_process_star
 def test_each_retrain_stages_uploads_in_its_own_folder(tmp_path, erk5_folder) -> None:
     """Two jobs of one style unpack into separate folders; each is removed when it ends."""
     from lstmuse_core.errors import InvalidParameter
-    from lstmuse_core.jobs.training import staged_uploads, unpack_uploads
+    from lstmuse_core.runners.training import staged_uploads, unpack_uploads
 
     upload = [("erk5.abc", (erk5_folder / "erk5.abc").read_bytes())]
     with (
@@ -456,13 +457,10 @@ def test_a_retrain_cancelled_while_it_runs_stops_and_writes_no_version(
 
     job = app.send_task(
         "lstmuse.retrain",
-        kwargs={
-            "style": "tinystopped",
-            "preset": "tiny",
-            "epochs": 200,
-            "force": True,
-            "dataset_dir": str(erk5_folder),
-        },
+        kwargs=retrain_payload(
+            RetrainRequest("tinystopped", preset="tiny", epochs=200, force=True),
+            dataset_dir=str(erk5_folder),
+        ),
     )
     deadline = time.monotonic() + 120
     while "epoch" not in (job.info if isinstance(job.info, dict) else {}):

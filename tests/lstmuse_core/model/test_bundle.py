@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.jobs.rollback import roll_back
 from lstmuse_core.model.bundle import (
     active_version,
     bundle_folder,
@@ -26,6 +25,7 @@ from lstmuse_core.model.generate import load_generator, load_generator_from_path
 from lstmuse_core.model.promotion import promote
 from lstmuse_core.model.train import StyleTrainingResult, train_style
 from lstmuse_core.music.dataset import build_dataset
+from lstmuse_core.runners.rollback import roll_back
 
 
 def _models(tiny_training: StyleTrainingResult, root: Path, *names: str) -> Path:

@@ -16,6 +16,22 @@ from pathlib import Path
 from lstmuse_core.jobs.results import RollbackResult
 from lstmuse_core.model import bundle
 from lstmuse_core.names import check_style_name, check_version_name
+from lstmuse_core.runners.failures import job_failures
+from lstmuse_core.settings import Settings
+
+
+def run_rollback_job(
+    job_id: str,
+    style: str,
+    version: str | None,
+    settings: Settings,
+    *,
+    interrupts: tuple[type[BaseException], ...] = (),
+) -> RollbackResult:
+    """`roll_back` in ``settings.models_dir`` as a job: `JobFailed` says why it could not."""
+    with job_failures(f"rollback {job_id} (style {style:.40})", interrupts=interrupts):
+        return roll_back(style, version, settings.models_dir)
+    raise AssertionError("unreachable: the block returns or raises")
 
 
 def roll_back(
