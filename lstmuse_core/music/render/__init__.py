@@ -24,18 +24,18 @@ symbol per 16th-note step; tempo is quarter notes a minute, checked once by
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lstmuse_core.errors import InvalidParameter, LstmuseError, RenderError
+from lstmuse_core.errors import LstmuseError, RenderError
+from lstmuse_core.file_names import validate_stem
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render import audio, musicxml, pianoroll, score
 from lstmuse_core.music.render.base import Renderer, RenderJob, require_notes
 from lstmuse_core.music.render.options import RenderOptions, RenderResult
 
-__all__ = ["RENDERERS", "RenderOptions", "RenderResult", "render_melody", "validate_stem"]
+__all__ = ["RENDERERS", "RenderOptions", "RenderResult", "render_melody"]
 
 # Every output besides MIDI, in the order of `RenderResult.made`.
 RENDERERS = (
@@ -46,17 +46,6 @@ RENDERERS = (
     Renderer("image", "image", "score", "png", "sheet music", score.render_job),
     Renderer("musicxml", "export", "musicxml", "musicxml", "MusicXML score", musicxml.render_job),
 )
-
-_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def validate_stem(stem: str) -> str:
-    """Return ``stem`` if it is a safe file name stem: 1-64 of ``A-Z a-z 0-9 _ -``."""
-    if not isinstance(stem, str) or not _STEM.fullmatch(stem):
-        raise InvalidParameter(
-            "stem", stem, "1-64 letters, digits, '_' or '-' (it names the files)"
-        )
-    return stem
 
 
 def render_melody(
