@@ -37,6 +37,7 @@ _NOTE_NAME = re.compile(
 )
 _REST_NAME = re.compile(r"^(?:r|rest)(?::(?P<length>[\d./]+))?$", re.IGNORECASE)
 
+_PITCH_RANGE = "notes from C-1 to G9 (MIDI 0-127)"
 SYMBOL_HELP = "a MIDI pitch 0-127, '_' (hold) or 'r' (rest), e.g. '60 _ 62 _ r _'"
 NOTE_NAME_HELP = (
     "a note name with optional octave and :length in quarter notes, e.g. 'C4 D4 E4:2 r:1 F#4:0.5'"
@@ -69,12 +70,15 @@ def _parse_symbols(tokens: list[str], max_steps: int) -> list[str]:
     symbols: list[str] = []
     for position, token in enumerate(tokens, start=1):
         symbol = token.lower()
-        pitch = is_pitch(symbol) and int(symbol) <= 127
+        # Leading zeros aside, a pitch has at most 3 digits: int() of a 5,000-digit
+        # token is refused by Python itself (its digit limit), not by name.
+        digits = symbol.lstrip("0") or "0"
+        pitch = is_pitch(symbol) and len(digits) <= 3 and int(digits) <= 127
         if not (pitch or symbol in (HOLD, REST)):
             raise SeedMelodyError(token, position, SYMBOL_HELP)
         if symbol == HOLD and position == 1:
             raise SeedMelodyError(token, position, "a seed melody cannot start with a hold '_'")
-        symbols.append(str(int(symbol)) if pitch else symbol)
+        symbols.append(digits if pitch else symbol)
     # Every rule of `validate_melody` is checked above, token by token.
     return symbols
 
@@ -97,10 +101,14 @@ def _parse_note_names(tokens: list[str], max_steps: int) -> list[str]:
 
 
 def _pitch_of(match: re.Match[str], token: str, position: int) -> int:
-    octave = int(match.group("octave") or 4)
+    typed = match.group("octave") or "4"
+    digits = typed.lstrip("-").lstrip("0") or "0"
+    if len(digits) > 2:  # no MIDI octave has more; int() of thousands of digits is refused
+        raise SeedMelodyError(token, position, _PITCH_RANGE)
+    octave = -int(digits) if typed.startswith("-") else int(digits)
     pitch = midi_pitch(match.group("letter").upper(), match.group("accidentals"), octave)
     if not 0 <= pitch <= 127:
-        raise SeedMelodyError(token, position, "notes from C-1 to G9 (MIDI 0-127)")
+        raise SeedMelodyError(token, position, _PITCH_RANGE)
     return pitch
 
 

@@ -22,6 +22,12 @@ def test_note_names_with_lengths() -> None:
     )
 
 
+def test_leading_zeros_however_many() -> None:
+    """Zeros before a pitch or an octave change nothing, even past Python's int digit limit."""
+    assert parse_seed_melody("0" * 5000 + "60 _") == ["60", "_"]
+    assert parse_seed_melody("C-" + "0" * 5000 + "1") == ["0", "_", "_", "_"]
+
+
 def test_empty_seed() -> None:
     """No seed is an empty melody."""
     assert parse_seed_melody("   ") == []
@@ -37,6 +43,8 @@ def test_empty_seed() -> None:
         ("C4 D4:1/3", "D4:1/3", 2),
         ("C4 G12", "G12", 2),
         ("C4 E4:0", "E4:0", 2),
+        ("60 " + "1" * 5000, "1" * 5000, 2),  # past Python's int digit limit
+        ("C4 C" + "1" * 5000, "C" + "1" * 5000, 2),
     ],
 )
 def test_errors_name_token_and_position(text: str, token: str, position: int) -> None:
