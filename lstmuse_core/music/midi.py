@@ -148,7 +148,10 @@ def resolve_instrument(value: str | int) -> int:
         raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
     name = _normalise_name(str(value))
     if name.isdigit():
-        return resolve_instrument(int(name))
+        digits = name.lstrip("0") or "0"  # int() of thousands of digits is refused, unnamed
+        if len(digits) > 3:
+            raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
+        return resolve_instrument(int(digits))
     if not name:
         raise InvalidParameter("instrument", value, INSTRUMENT_ALLOWED)
     if name in INSTRUMENT_ALIASES:
