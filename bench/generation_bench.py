@@ -68,6 +68,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from lstmuse_core.model.generate import CANDIDATES, SamplingControls, load_generator
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
+from lstmuse_core.music.meter import COMMON_TIME
 
 # Before each timed run: OpenBLAS's helper threads spin for ~0.1 s after a call
 # (2^28 cycles), and the before sampler uses NumPy's OpenBLAS while ours uses
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def after(n: int, candidates: int = 1) -> list[list[str]]:
         sampled = generator.sample(
-            n=n, bars=args.bars, seed=7, meter="4/4", mode="major", candidates=candidates
+            n=n, bars=args.bars, seed=7, meter=COMMON_TIME, mode="major", candidates=candidates
         )
         return checked([m.symbols for m in sampled])
 

@@ -42,6 +42,7 @@ from lstmuse_core.model.bundle import default_models_dir, resolve_bundle, traine
 from lstmuse_core.model.evaluate import candidate_test_songs
 from lstmuse_core.model.generate import MelodyGenerator, load_generator
 from lstmuse_core.model.musical_evaluation import evaluate_musically
+from lstmuse_core.music.meter import COMMON_TIME, Meter
 from lstmuse_core.music.musicality import MusicalReport, compare_reports, musical_report
 
 COUNT = 100
@@ -81,11 +82,11 @@ def before_reports(tree: Path, style: str, corpus: MusicalReport) -> dict[str, A
     )
     sampled = json.loads(done.stdout.strip().splitlines()[-1])
 
-    def entries(melodies: list[list[str]]) -> list[tuple[list[str], str, str]]:
+    def entries(melodies: list[list[str]]) -> list[tuple[list[str], Meter, str]]:
         # C major or A minor, whichever the melody ends on (see the module docstring).
         notes = [[s for s in m if s.isdigit()] for m in melodies]
         return [
-            (m, "4/4", "minor" if n and int(n[-1]) % 12 == 9 else "major")
+            (m, COMMON_TIME, "minor" if n and int(n[-1]) % 12 == 9 else "major")
             for m, n in zip(melodies, notes, strict=True)
         ]
 

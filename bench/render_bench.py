@@ -35,7 +35,7 @@ import numpy as np
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
 from lstmuse_core.music.formats import SAMPLE_RATE
 from lstmuse_core.music.melody import Melody
-from lstmuse_core.music.meter import Meter, steps_per_bar
+from lstmuse_core.music.meter import COMMON_TIME, Meter
 from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render import RenderOptions, render_melody
 from lstmuse_core.music.render.audio import resolve_soundfont, synthesize, write_audio
@@ -86,7 +86,7 @@ def seed_mp3(samples: np.ndarray, path: Path, sample_rate: int = SEED_SAMPLE_RAT
     return path
 
 
-def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature: str) -> Path:
+def seed_pianoroll(symbols: list[str], path: Path, *, title: str, meter: Meter) -> Path:
     """The seed's piano roll: a matplotlib figure, 12 x 5 in at 100 dpi."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import PolyCollection
@@ -113,11 +113,11 @@ def seed_pianoroll(symbols: list[str], path: Path, *, title: str, time_signature
     axes.add_collection(
         PolyCollection(boxes, facecolors="#3b6fb6", edgecolors="#1d3a63", linewidths=0.8, zorder=3)
     )
-    bar_steps = steps_per_bar(time_signature)
+    bar_steps = meter.bar_steps
     bar_starts = np.arange(0.0, total_steps, bar_steps)
     lines_at = np.append(bar_starts, total_steps) if total_steps % bar_steps else bar_starts
     axes.vlines(lines_at, low - 0.5, high + 0.5, colors="#555555", linewidths=1.0, zorder=2)
-    beat_steps = Meter.parse(time_signature).beat_steps
+    beat_steps = meter.beat_steps
     if beat_steps >= 2:
         beats = np.arange(0.0, total_steps, beat_steps)
         axes.vlines(beats, low - 0.5, high + 0.5, colors="#d0d0d0", linewidths=0.6, zorder=1)
@@ -149,7 +149,7 @@ def seed_render(symbols: list[str], out_dir: Path, soundfont: Path) -> tuple[Pat
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         audio_job = pool.submit(audio)
-        seed_pianoroll(symbols, out_dir / "seed.png", title=TITLE, time_signature="4/4")
+        seed_pianoroll(symbols, out_dir / "seed.png", title=TITLE, meter=COMMON_TIME)
         return audio_job.result(), out_dir / "seed.png"
 
 
@@ -234,9 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         (
             "  piano roll PNG",
-            lambda: seed_pianoroll(
-                melody, out / "stage-seed.png", title=TITLE, time_signature="4/4"
-            ),
+            lambda: seed_pianoroll(melody, out / "stage-seed.png", title=TITLE, meter=COMMON_TIME),
             lambda: render_pianoroll(tune, out / "stage-now.png", title=TITLE),
         ),
         (

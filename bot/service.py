@@ -28,7 +28,7 @@ from lstmuse_core.jobs.results import (
     RollbackResult,
 )
 from lstmuse_core.limits import MAX_SEED_STEPS, MAX_TEMPERATURE, MAX_TOTAL_STEPS, MIN_TEMPERATURE
-from lstmuse_core.music.meter import describe_length, steps_per_bar
+from lstmuse_core.music.meter import describe_length
 from lstmuse_core.names import check_version_name, fold_style_name
 from lstmuse_core.request import MelodyRequest, RetrainRequest
 
@@ -85,7 +85,7 @@ class MelodyPost:
         """The melody's bars (`describe_length`: after the seed, as ``bars=`` counts them)
         and its seconds in all: ``8 bars of 3/4 after a 2-bar seed (24 s)``."""
         seed_steps = len(self.request.seed_melody)
-        bars = describe_length(self.melody.steps, seed_steps, self.melody.time_signature)
+        bars = describe_length(self.melody.steps, seed_steps, self.melody.meter)
         return f"{bars} ({self.melody.seconds(self.request.bpm):.0f} s)"
 
     @property
@@ -192,7 +192,7 @@ class LstmuseService:
         if active is None:
             return
         for name, value, known in (
-            ("meter", request.time_signature, active.meters),
+            ("meter", request.meter.text if request.meter else None, active.meters),
             ("mode", request.mode, active.modes),
         ):
             if value is not None and known and value not in known:
@@ -242,8 +242,8 @@ class LstmuseService:
         The seed keeps whole bars (a melody starts on a bar line), within the
         per-melody step budget; a note held across the cut starts the seed.
         """
-        meter = post.melody.time_signature
-        bar = steps_per_bar(meter)
+        meter = post.melody.meter
+        bar = meter.bar_steps
         keep = min(MAX_SEED_STEPS, MAX_TOTAL_STEPS - bars * bar) // bar * bar
         if keep < 1:
             raise InvalidParameter(
@@ -262,7 +262,7 @@ class LstmuseService:
             seed_bars=None,  # the tail is the seed: no cut to the first bars again
             bars=bars,
             steps=None,
-            time_signature=meter,
+            meter=meter,
             key=post.key,
             mode=None,
         )

@@ -2,10 +2,10 @@
 
 The public API for researchers and the worker::
 
-    from lstmuse_core import load_generator, write_midi
+    from lstmuse_core import Meter, load_generator, write_midi
     generator = load_generator("folk")  # by style name; a folder: load_generator_from_path
-    melodies = generator.sample(n=64, bars=8, temperature=0.8, seed=1)
-    write_midi(melodies[0].symbols, "melody.mid", time_signature=melodies[0].meter)
+    melodies = generator.sample(n=64, bars=8, temperature=0.8, seed=1, meter=Meter(6, 8))
+    write_midi(melodies[0].symbols, "melody.mid", meter=melodies[0].meter)
 
 Names are imported on first use, so ``import lstmuse_core`` stays cheap (the
 bot imports the request type without pulling in Keras or music21).
@@ -20,6 +20,7 @@ _EXPORTS = {
     "load_generator": "lstmuse_core.model.generate",
     "load_generator_from_path": "lstmuse_core.model.generate",
     "MelodyGenerator": "lstmuse_core.model.generate",
+    "Meter": "lstmuse_core.music.meter",
     "write_midi": "lstmuse_core.music.midi",
     "melody_to_midi": "lstmuse_core.music.midi",
     "melody_from_midi": "lstmuse_core.music.midi",

@@ -31,10 +31,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmuse_core.errors import InvalidParameter, LstmuseError
 from lstmuse_core.tensorflow_logs import quiet_tensorflow_logs
+
+if TYPE_CHECKING:
+    from lstmuse_core.music.meter import Meter
 
 EXIT_USER_ERROR = 2
 
@@ -554,7 +557,7 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _length_text(request: Any, meter: str, steps: int) -> str:
+def _length_text(request: Any, meter: Meter, steps: int) -> str:
     """``8 bars of 6/8 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
     from lstmuse_core.music.meter import describe_length
     from lstmuse_core.music.midi import step_seconds

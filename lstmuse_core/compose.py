@@ -55,7 +55,7 @@ class ComposedMelody:
             "style": self.style,
             "model_version": self.model_version,
             "key": self.key,
-            "time_signature": self.melody.meter,
+            "meter": self.melody.meter.text,
             "files": {kind: str(path) for kind, path in self.files.by_kind.items()},
             "problems": list(self.files.problems),
         }
@@ -88,7 +88,7 @@ def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[S
     for seed in request.melody_seeds():
         plan = generator.plan(
             seed,
-            meter=request.time_signature,
+            meter=request.meter,
             mode=request.mode,
             bars=request.bars,
             meters_allowed=meters,

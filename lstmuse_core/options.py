@@ -43,6 +43,7 @@ from lstmuse_core.limits import (
 )
 from lstmuse_core.music.formats import AUDIO_FORMATS, EXPORT_FORMATS, IMAGE_KINDS
 from lstmuse_core.music.keys import MODES
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.seed_melody import parse_seed_melody
 
 Kind = Literal["text", "whole number", "number", "yes/no"]
@@ -147,9 +148,9 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="bars", field="bars", kind="whole number", default="until the song ends",
                example="8", low=1, high=MAX_BARS, aliases=("length",),
                help="bars after the seed melody"),
-    OptionSpec(name="meter", field="time_signature", kind="text",
+    OptionSpec(name="meter", field="meter", kind="text",
                default="drawn from the style's songs", example="6/8",
-               aliases=("time_signature", "timesig"),
+               aliases=("time_signature", "timesig"), convert=Meter.parse,
                help="the time signature: one the style knows (!styles)"),
     OptionSpec(name="mode", field="mode", kind="text", default="drawn from the style's songs",
                example="dorian", choices=MODES, convert=str.lower,

@@ -46,7 +46,7 @@ from lstmuse_core.music.formats import (
     TAIL_SECONDS,
 )
 from lstmuse_core.music.keys import named_mode, parse_key, parse_mode
-from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter, steps_per_bar
+from lstmuse_core.music.meter import COMMON_TIME, MAX_BAR_STEPS, Meter
 from lstmuse_core.music.midi import (
     MidiSeed,
     instrument_name,
@@ -57,7 +57,7 @@ from lstmuse_core.music.midi import (
 from lstmuse_core.names import check_style_name
 from lstmuse_core.options import MELODY_OPTIONS, RETRAIN_OPTIONS, typed_values
 
-COST_METER = "4/4"  # the bar a request without a meter is costed at (see `length`)
+COST_METER = COMMON_TIME  # the bar a request without a meter is costed at (see `length`)
 IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
 
 
@@ -69,9 +69,10 @@ class MelodyRequest:
     only its first bars (of the request's meter, else of `COST_METER`), and
     the request holds the seed already cut. ``bars`` fixes the length (bars
     after the seed); otherwise up to ``steps`` 16th notes in whole bars,
-    ending where the model ends the song. ``temperature``,
-    ``time_signature`` and ``mode`` left as None are the style's: its default
-    temperature, and a meter and mode drawn from its songs for each melody.
+    ending where the model ends the song. ``temperature``, ``meter`` and
+    ``mode`` left as None are the style's: its default temperature, and a
+    meter and mode drawn from its songs for each melody. ``meter`` is a
+    `Meter`, parsed where the text enters (the option table, `from_json`).
     ``octave`` moves the melody by octaves from where its instrument plays it
     at ease (`lstmuse_core.music.register`); ``export`` adds a score file
     for notation programs (``musicxml``).
@@ -87,7 +88,7 @@ class MelodyRequest:
     key: str | None = None
     bpm: float = DEFAULT_BPM
     instrument: str = "piano"
-    time_signature: str | None = None
+    meter: Meter | None = None
     mode: str | None = None
     count: int = 1
     random_seed: int | None = None
@@ -116,13 +117,13 @@ class MelodyRequest:
         # Stored as the General MIDI name: a typed name of any length becomes
         # one short canonical name before it reaches a file, a title or an embed.
         object.__setattr__(self, "instrument", instrument_name(resolve_instrument(self.instrument)))
-        if self.time_signature is not None:
-            meter = Meter.parse(self.time_signature, "meter")
-            if not meter.fits_model:
+        if self.meter is not None:
+            if not isinstance(self.meter, Meter):
+                raise TypeError(f"meter is a Meter (Meter.parse its text), not {self.meter!r}")
+            if not self.meter.fits_model:
                 raise InvalidParameter(
-                    "meter", self.time_signature, f"bars of at most {MAX_BAR_STEPS} 16th notes"
+                    "meter", self.meter.text, f"bars of at most {MAX_BAR_STEPS} 16th notes"
                 )
-            object.__setattr__(self, "time_signature", meter.text)
         _check_range("octave", self.octave, MIN_OCTAVE, MAX_OCTAVE, integer=True)
         if self.mode is not None:
             object.__setattr__(self, "mode", parse_mode(self.mode))
@@ -133,7 +134,7 @@ class MelodyRequest:
         if self.seed_bars is not None:
             _check_range("seed_bars", self.seed_bars, 1, MAX_BARS, integer=True)
             # Cut at a bar line: the seed starts on one, so it keeps whole bars.
-            bar = steps_per_bar(self.time_signature or COST_METER)
+            bar = (self.meter or COST_METER).bar_steps
             object.__setattr__(self, "seed_melody", tuple(self.seed_melody[: self.seed_bars * bar]))
         if len(self.seed_melody) > MAX_SEED_STEPS:
             raise InvalidParameter(
@@ -163,7 +164,7 @@ class MelodyRequest:
                 value,
                 f"at most {MAX_TOTAL_STEPS} 16th notes per melody, seed included; this asks for "
                 f"{total} ({len(self.seed_melody)} of seed + {most_new_steps} new in "
-                f"{self.time_signature or COST_METER})",
+                f"{self.meter or COST_METER})",
             )
         seconds = total * step_seconds(self.bpm) + TAIL_SECONDS
         if self.audio != "none" and seconds > MAX_AUDIO_SECONDS:
@@ -195,18 +196,18 @@ class MelodyRequest:
         for the request are then those it can afford (`affordable_meters`).
         """
         if self.bars is not None:
-            bar = steps_per_bar(self.time_signature or COST_METER)
+            bar = (self.meter or COST_METER).bar_steps
             seed_bars = -(-len(self.seed_melody) // bar)
             steps = (seed_bars + self.bars) * bar - len(self.seed_melody)
             return steps, steps
         return self.steps or DEFAULT_STEPS, 0
 
-    def affordable_meters(self, meters: Iterable[str]) -> list[str]:
+    def affordable_meters(self, meters: Iterable[Meter]) -> list[Meter]:
         """Those of ``meters`` within this request's cost limits (for the meter draw)."""
         affordable = []
         for meter in meters:
             try:
-                self.replace(time_signature=meter)
+                self.replace(meter=meter)
             except InvalidParameter:
                 continue
             affordable.append(meter)
@@ -252,14 +253,18 @@ class MelodyRequest:
         return self.replace(**changes)
 
     def to_json(self) -> dict[str, Any]:
+        """Its JSON form: the seed as one string, the meter as text (``"6/8"``)."""
         data = dataclasses.asdict(self)
         data["seed_melody"] = " ".join(self.seed_melody)
+        data["meter"] = self.meter.text if self.meter is not None else None
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MelodyRequest:
         values = _known_fields(cls, data)
         values["seed_melody"] = tuple(str(values.get("seed_melody", "")).split())
+        if values.get("meter") is not None:
+            values["meter"] = Meter.parse(values["meter"], "meter")
         return cls(**values)
 
     @classmethod

@@ -17,6 +17,7 @@ import bot
 from bot.service import MelodyPost
 from lstmuse_core.jobs import GeneratedMelody, MelodyRequest
 from lstmuse_core.jobs.queue import QUEUES, TASK_QUEUES
+from lstmuse_core.music.meter import Meter
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras", "music21", "worker")
@@ -134,7 +135,7 @@ def test_worker_serves_the_contracts_tasks_on_its_queues() -> None:
     assert {queue.name for queue in app.conf.task_queues} == set(QUEUES)
 
 
-def post(steps: int, time_signature: str, bpm: float, seed: tuple[str, ...] = ()) -> MelodyPost:
+def post(steps: int, meter_text: str, bpm: float, seed: tuple[str, ...] = ()) -> MelodyPost:
     """A post of a melody of ``steps`` 16th notes (the ``seed`` included)."""
     symbols = (
         seed
@@ -144,12 +145,14 @@ def post(steps: int, time_signature: str, bpm: float, seed: tuple[str, ...] = ()
     request = MelodyRequest(
         style="folk",
         bpm=bpm,
-        time_signature=time_signature,
+        meter=Meter.parse(meter_text),
         seed_melody=seed,
         random_seed=5,
         temperature=0.8,  # resolved, as in every result
     )
-    melody = GeneratedMelody(symbols, 5, "C major", time_signature, {"midi": "job-1/m.mid"})
+    melody = GeneratedMelody(
+        symbols, 5, "C major", Meter.parse(meter_text), {"midi": "job-1/m.mid"}
+    )
     return MelodyPost(request, "folk", "v001", melody)
 
 

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lstmuse_core.music.meter import Meter
 
 REDIS_URL = os.environ.get("LSTMUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 # A database of its own for tests that flush it while the worker uses REDIS_URL.
 SCRATCH_REDIS_URL = os.environ.get("LSTMUSE_TEST_SCRATCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
-def keras_inputs(generator, symbols, meter: str, mode: str, *, known: bool):  # type: ignore[no-untyped-def]
+def keras_inputs(generator, symbols, meter: Meter, mode: str, *, known: bool):  # type: ignore[no-untyped-def]
     """The Keras model's inputs for a whole song, as training computes them (`song_inputs`)."""
     import numpy as np
 
     from lstmuse_core.model.conditioning import song_inputs
     from lstmuse_core.music.encoding import SONG_END
     from lstmuse_core.music.keys import MODES
-    from lstmuse_core.music.meter import Meter
 
     features = song_inputs(
         generator.vocabulary.encode(symbols),
-        bar_steps=Meter.parse(meter).bar_steps,
+        bar_steps=meter.bar_steps,
         meter_id=generator.conditioning.meter_id(meter),
         mode_id=MODES.index(mode),
         delimiter=generator.vocabulary.index[SONG_END],

@@ -30,7 +30,7 @@ from lstmuse_core.jobs.json_form import (
     whole_number,
 )
 from lstmuse_core.limits import MAX_RANDOM_SEED
-from lstmuse_core.music.meter import steps_per_bar
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.names import check_style_name, check_version_name
 from lstmuse_core.request import MelodyRequest
@@ -51,7 +51,7 @@ class GeneratedMelody:
     symbols: tuple[str, ...]
     random_seed: int
     key: str
-    time_signature: str
+    meter: Meter
     files: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
@@ -63,7 +63,6 @@ class GeneratedMelody:
             raise MalformedResult(
                 "random_seed", f"is {self.random_seed!r}, not 0-{MAX_RANDOM_SEED}"
             )
-        steps_per_bar(self.time_signature)  # InvalidParameter for a bad meter
         unknown = sorted(set(self.files) - set(FILE_KINDS))
         if unknown:
             raise MalformedResult(f"files.{unknown[0]}", f"is not one of {', '.join(FILE_KINDS)}")
@@ -83,25 +82,26 @@ class GeneratedMelody:
             "steps": self.steps,
             "random_seed": self.random_seed,
             "key": self.key,
-            "time_signature": self.time_signature,
+            "meter": self.meter.text,
             "files": dict(self.files),
             "problems": list(self.problems),
         }
 
     @classmethod
     def from_json(cls, data: Any, where: str = "melody") -> GeneratedMelody:
-        fields = ("symbols", "steps", "random_seed", "key", "time_signature", "files", "problems")
+        fields = ("symbols", "steps", "random_seed", "key", "meter", "files", "problems")
         data = json_object(data, where, fields)
         symbols = tuple(text(data, "symbols", where).split())
         if whole_number(data, "steps", where) != len(symbols):
             raise MalformedResult(f"{where}.steps", f"is {data['steps']}, not {len(symbols)}")
         files = json_object(data["files"], f"{where}.files", (), FILE_KINDS)
         random_seed = whole_number(data, "random_seed", where)
-        key, time_signature = text(data, "key", where), text(data, "time_signature", where)
+        key, meter = text(data, "key", where), text(data, "meter", where)
         references = {kind: text(files, kind, f"{where}.files") for kind in files}
         problems = texts(data, "problems", where)
         return _built(
-            where, lambda: cls(symbols, random_seed, key, time_signature, references, problems)
+            where,
+            lambda: cls(symbols, random_seed, key, Meter.parse(meter), references, problems),
         )
 
 

@@ -33,7 +33,7 @@ class TrainingSong:
     """A song as the network sees it: symbol indices, its meter and its mode."""
 
     indices: np.ndarray
-    meter: str
+    meter: Meter
     mode: str
 
 
@@ -73,7 +73,7 @@ def song_batches(
         weights = np.zeros((len(members), steps), dtype=np.float32)
         for row, song in enumerate(members):
             length = len(song.indices) + 1
-            bar_steps = Meter.parse(song.meter).bar_steps
+            bar_steps = song.meter.bar_steps
             features = song_inputs(
                 song.indices,
                 bar_steps=bar_steps,

@@ -74,26 +74,30 @@ def known_remaining(song_steps: int, bar_steps: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Conditioning:
-    """A style's meters and modes with their song counts (its distribution), and the inputs used."""
+    """A style's meters and modes with their song counts (its distribution), and the inputs used.
 
-    meters: Mapping[str, int]
+    ``meters`` are `Meter` values; the bundle's ``config.json`` keeps them as
+    text (``"6/8"``), parsed by `from_json`.
+    """
+
+    meters: Mapping[Meter, int]
     modes: Mapping[str, int]
     metrical: bool = True
-    _meter_ids: dict[str, int] = field(init=False, repr=False, compare=False)
+    _meter_ids: dict[Meter, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The meter input's values are the meters in one canonical order (bar length,
         # then name), whatever order a JSON file kept them in.
-        ordered = sorted(self.meters, key=lambda m: (Meter.parse(m).bar_steps, m))
+        ordered = sorted(self.meters, key=lambda m: (m.bar_steps, m.text))
         object.__setattr__(self, "meters", {m: self.meters[m] for m in ordered})
         object.__setattr__(self, "modes", {m: self.modes[m] for m in MODES if m in self.modes})
         object.__setattr__(self, "_meter_ids", {m: i for i, m in enumerate(ordered)})
 
     @classmethod
     def from_songs(cls, songs: Iterable[Any], metrical: bool = True) -> Conditioning:
-        """From `Song`-like values (``time_signature``, ``mode``)."""
+        """From `Song`-like values (``meter``, ``mode``)."""
         songs = list(songs)
-        meters = Counter(song.time_signature for song in songs)
+        meters = Counter(song.meter for song in songs)
         modes = Counter(song.mode for song in songs)
         return cls(dict(meters), dict(modes), metrical)
 
@@ -115,13 +119,17 @@ class Conditioning:
         }
         return {name: sizes[name] for name in self.inputs}
 
-    def meter_id(self, meter: str, style: str = "this") -> int:
-        text = Meter.parse(meter, "meter").text
-        if text not in self._meter_ids:
+    def meter_id(self, meter: Meter, style: str = "this") -> int:
+        if meter not in self._meter_ids:
             raise InvalidParameter(
-                "meter", meter, f"a meter the {style} model knows: {', '.join(self.meters)}"
+                "meter", meter.text, f"a meter the {style} model knows: {self.meter_names}"
             )
-        return self._meter_ids[text]
+        return self._meter_ids[meter]
+
+    @property
+    def meter_names(self) -> str:
+        """The meters as a refusal lists them: ``2/4, 6/8, 12/8``."""
+        return ", ".join(meter.text for meter in self.meters)
 
     def mode_id(self, mode: str, style: str = "this") -> int:
         if mode not in self.modes:
@@ -131,12 +139,12 @@ class Conditioning:
         return MODES.index(mode)
 
     def draw(
-        self, rng: np.random.Generator, meters: Iterable[str] | None = None
-    ) -> tuple[str, str]:
+        self, rng: np.random.Generator, meters: Iterable[Meter] | None = None
+    ) -> tuple[Meter, str]:
         """A meter and a mode drawn from the style's own distribution (``meters``: allowed ones)."""
         allowed = [m for m in self.meters if meters is None or m in set(meters)]
         if not allowed:
-            raise InvalidParameter("meter", "", f"one of {', '.join(self.meters)}")
+            raise InvalidParameter("meter", "", f"one of {self.meter_names}")
         meter_counts = np.array([self.meters[m] for m in allowed], dtype=float)
         mode_names = list(self.modes)
         mode_counts = np.array([self.modes[m] for m in mode_names], dtype=float)
@@ -145,11 +153,13 @@ class Conditioning:
         return meter, mode
 
     def to_json(self) -> dict[str, Any]:
-        return {"meters": dict(self.meters), "modes": dict(self.modes), "metrical": self.metrical}
+        meters = {meter.text: count for meter, count in self.meters.items()}
+        return {"meters": meters, "modes": dict(self.modes), "metrical": self.metrical}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Conditioning:
-        return cls(dict(data["meters"]), dict(data["modes"]), bool(data["metrical"]))
+        meters = {Meter.parse(text): count for text, count in data["meters"].items()}
+        return cls(meters, dict(data["modes"]), bool(data["metrical"]))
 
 
 def song_inputs(

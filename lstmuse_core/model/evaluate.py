@@ -48,8 +48,8 @@ def known_songs(
     unknown: dict[str, int] = {}
     for song in songs:
         missing = [s for s in song.symbols if s not in vocabulary]
-        if song.time_signature not in conditioning.meters:
-            missing.append(f"meter {song.time_signature}")
+        if song.meter not in conditioning.meters:
+            missing.append(f"meter {song.meter}")
         if song.mode not in conditioning.modes:
             missing.append(f"mode {song.mode}")
         for symbol in missing:
@@ -61,10 +61,7 @@ def known_songs(
 
 def training_songs(vocabulary: Vocabulary, songs: Sequence[Song]) -> list[TrainingSong]:
     """Songs as the network reads them (symbol indices, meter, mode)."""
-    return [
-        TrainingSong(vocabulary.encode(song.symbols), song.time_signature, song.mode)
-        for song in songs
-    ]
+    return [TrainingSong(vocabulary.encode(song.symbols), song.meter, song.mode) for song in songs]
 
 
 def score_model(

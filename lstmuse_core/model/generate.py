@@ -39,7 +39,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -112,7 +111,7 @@ class MelodyPlan:
     ``min_bars`` bars and at most ``max_steps`` steps, primer included.
     """
 
-    meter: str
+    meter: Meter
     mode: str
     seed: int
     primer: tuple[str, ...] = ()
@@ -120,9 +119,9 @@ class MelodyPlan:
     max_steps: int = DEFAULT_MAX_STEPS
     min_bars: int = MIN_FREE_BARS
 
-    @cached_property  # read several times per melody by the sampler
+    @property
     def bar_steps(self) -> int:
-        return Meter.parse(self.meter, "meter").bar_steps
+        return self.meter.bar_steps
 
     @property
     def primer_bars(self) -> int:
@@ -148,16 +147,16 @@ class SampledMelody(NamedTuple):
     """A sampled melody: its symbols (model key space, primer included), meter and mode."""
 
     symbols: list[str]
-    meter: str
+    meter: Meter
     mode: str
 
 
-def musical_score(symbols: Sequence[str], meter: str, mode: str) -> int:
+def musical_score(symbols: Sequence[str], meter: Meter, mode: str) -> int:
     """How a candidate is chosen: 1 for ending on the tonic on a strong beat, 1 for a
     4-note figure repeated one or two bars later (`lstmuse_core.music.musicality`)."""
     from lstmuse_core.music.musicality import cadence_and_repeat
 
-    return cadence_and_repeat(symbols, Meter.parse(meter), mode)
+    return cadence_and_repeat(symbols, meter, mode)
 
 
 class MelodyGenerator:
@@ -206,13 +205,13 @@ class MelodyGenerator:
         self,
         seed: int,
         *,
-        meter: str | None = None,
+        meter: Meter | None = None,
         mode: str | None = None,
         primer: Sequence[str] = (),
         bars: int | None = None,
         max_steps: int = DEFAULT_MAX_STEPS,
         min_bars: int = MIN_FREE_BARS,
-        meters_allowed: Sequence[str] | None = None,
+        meters_allowed: Sequence[Meter] | None = None,
     ) -> MelodyPlan:
         """A plan for one melody; a meter or mode not given is drawn from the style's songs.
 
@@ -222,7 +221,6 @@ class MelodyGenerator:
         """
         if meter is not None:
             self.conditioning.meter_id(meter, self.style)
-            meter = Meter.parse(meter, "meter").text
         if mode is not None:
             self.conditioning.mode_id(mode, self.style)
         if meter is None or mode is None:
@@ -243,7 +241,7 @@ class MelodyGenerator:
         top_k: int = 0,
         top_p: float = 1.0,
         primer: Sequence[str] = (),
-        meter: str | None = None,
+        meter: Meter | None = None,
         mode: str | None = None,
         max_steps: int = DEFAULT_MAX_STEPS,
         min_bars: int = MIN_FREE_BARS,
@@ -451,7 +449,7 @@ def compile_sampler() -> None:
         return rng.normal(0.0, 0.1, shape)
 
     for metrical in (True, False):
-        conditioning = Conditioning({"4/4": 1}, {"major": 1}, metrical)
+        conditioning = Conditioning({Meter(4, 4): 1}, {"major": 1}, metrical)
         sizes = conditioning.categories(symbols)
         for layers in (1, 2):
             stepper = LstmStepper(

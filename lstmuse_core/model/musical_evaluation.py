@@ -24,6 +24,7 @@ from lstmuse_core.model.generate import (
 )
 from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.keys import MODE_TONICS
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.musicality import (
     MelodyEntry,
     compare_reports,
@@ -32,12 +33,13 @@ from lstmuse_core.music.musicality import (
 )
 
 FIXED_BARS = 8
-ASKED = ("6/8", "dorian")  # the meter and mode asked for on purpose
+ASKED = (Meter(6, 8), "dorian")  # the meter and mode asked for on purpose
 
 
-def _shares(counts: Mapping[str, int]) -> dict[str, float]:
+def _shares(counts: Mapping[Meter, int] | Mapping[str, int]) -> dict[str, float]:
+    """Each meter's or mode's share, keyed by its text as a report keeps it."""
     total = sum(counts.values())
-    return {name: count / total for name, count in counts.items()}
+    return {str(name): count / total for name, count in counts.items()}
 
 
 def _entries(melodies: Sequence[SampledMelody]) -> list[MelodyEntry]:
@@ -64,13 +66,13 @@ def evaluate_musically(
 
     free_caps: list[int] = []
 
-    def sample(bars: int | None, meter: str | None = None, mode: str | None = None) -> list[Any]:
+    def sample(bars: int | None, meter: Meter | None = None, mode: str | None = None) -> list[Any]:
         plans = [generator.plan(s, meter=meter, mode=mode, bars=bars) for s in seeds]
         if bars is None:
             free_caps[:] = [plan.last_step for plan in plans]
         return generator.sample_plans(plans, controls, candidates)
 
-    reference = musical_report([(s.symbols, s.time_signature, s.mode) for s in corpus])
+    reference = musical_report([(s.symbols, s.meter, s.mode) for s in corpus])
     style = generator.conditioning
     reference = replace(
         reference,
@@ -109,7 +111,7 @@ def evaluate_musically(
         asked = sample(FIXED_BARS, meter, mode)
         in_mode = [share_in_scale(m.symbols, MODE_TONICS[mode], mode) for m in asked]
         result["asked"] = {
-            "meter": meter,
+            "meter": meter.text,
             "mode": mode,
             "share_in_meter": sum(m.meter == meter for m in asked) / len(asked),
             "mean_share_of_pitches_in_mode": sum(in_mode) / len(in_mode),

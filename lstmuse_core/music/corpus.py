@@ -152,7 +152,7 @@ class Song:
     song_id: str
     title: str
     symbols: list[str] = field(repr=False)
-    time_signature: str
+    meter: Meter
     key_sharps: int
     transposition: int
     mode: str = "major"
@@ -163,7 +163,7 @@ class Song:
             "id": self.song_id,
             "title": self.title,
             "symbols": " ".join(self.symbols),
-            "time_signature": self.time_signature,
+            "meter": self.meter.text,
             "key_sharps": self.key_sharps,
             "transposition": self.transposition,
             "mode": self.mode,
@@ -176,7 +176,7 @@ class Song:
             data["id"],
             data["title"],
             data["symbols"].split(),
-            data["time_signature"],
+            Meter.parse(data["meter"]),
             data["key_sharps"],
             data["transposition"],
             data["mode"],
@@ -379,7 +379,7 @@ def song_from_score(score: Any, label: str, options: ReadOptions) -> ReadResult:
     symbols = encode_notes(shifted)
     symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
     title = (score.metadata.title if score.metadata is not None else None) or ""
-    return Song(label, str(title), symbols, meter.text, sharps, shift, mode, shifted[0].start)
+    return Song(label, str(title), symbols, meter, sharps, shift, mode, shifted[0].start)
 
 
 def transposition_to_c(key_sharps: int) -> int:

@@ -40,7 +40,9 @@ from lstmuse_core.music.corpus import (
 from lstmuse_core.music.encoding import SONG_END, Vocabulary
 
 # Bump when the reader's output changes, so old cache entries are not reused.
-PIPELINE_VERSION = 3  # 2: bar-aligned songs with meter, mode and pickup; 3: final-note modes
+# 2: bar-aligned songs with meter, mode and pickup; 3: final-note modes; 4: "meter", not
+# "time_signature", in a cached song
+PIPELINE_VERSION = 4
 SPLIT_NAMES = ("train", "validation", "test")
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 DEFAULT_SPLIT_SEED = 2024

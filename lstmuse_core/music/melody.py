@@ -1,9 +1,9 @@
 """`Melody`: one melody as a value, checked once, then trusted everywhere.
 
 A melody is its symbols (one per 16th-note step, see `lstmuse_core.music.encoding`),
-its meter (a time signature such as ``"3/4"``) and the key its symbols are
-in. The constructor refuses anything malformed with an `InvalidParameter`;
-MIDI, audio and pictures take a `Melody` and never check its symbols again.
+its `Meter` (3/4) and the key its symbols are in. The constructor refuses
+anything malformed with an `InvalidParameter`; MIDI, audio and pictures take
+a `Melody` and never check its symbols again.
 
 Keys: the models sing in C major / A minor (``key=None``). A requested key
 moves them by `Key.transposition` (`Melody.from_model`), and the melody then
@@ -27,7 +27,7 @@ from lstmuse_core.music.encoding import (
     validate_melody,
 )
 from lstmuse_core.music.keys import Key, parse_key
-from lstmuse_core.music.meter import parse_time_signature, steps_per_bar
+from lstmuse_core.music.meter import COMMON_TIME, Meter
 from lstmuse_core.music.pitch import tonic_name
 
 MODEL_KEY_NAME = "C major / A minor"
@@ -38,33 +38,40 @@ class Melody:
     """Symbols, meter and key of one melody, well-formed by construction.
 
     ``symbols``: a tuple, one symbol per 16th-note step (pitches 0-127, ``_``,
-    ``r``; no ``/``; no leading hold); ``meter``: a time signature, stored as
-    ``"N/D"``; ``key``: the key the symbols are in, None for the model's own
-    key space (C major / A minor). The constructor accepts any iterable of
-    symbols and a key name (``"Bb"``, ``"E minor"``) or a `Key`.
+    ``r``; no ``/``; no leading hold); ``meter``: its `Meter`; ``key``: the
+    key the symbols are in, None for the model's own key space (C major /
+    A minor). The constructor accepts any iterable of symbols, a meter as
+    text (``"6/8"``, parsed here) or a `Meter`, and a key name (``"Bb"``,
+    ``"E minor"``) or a `Key`.
     """
 
     symbols: tuple[str, ...]
-    meter: str
+    meter: Meter
     key: Key | None
 
     def __init__(
-        self, symbols: Iterable[str], meter: str = "4/4", key: Key | str | None = None
+        self,
+        symbols: Iterable[str],
+        meter: Meter | str = COMMON_TIME,
+        key: Key | str | None = None,
     ) -> None:
         symbols = tuple(symbols)
         validate_melody(symbols)
-        numerator, denominator = parse_time_signature(meter)
+        if isinstance(meter, str):
+            meter = Meter.parse(meter)
+        elif not isinstance(meter, Meter):
+            raise InvalidParameter("meter", meter, "a Meter or a time signature such as 6/8")
         if isinstance(key, str):
             key = parse_key(key)
         elif key is not None and not isinstance(key, Key):
             raise InvalidParameter("key", key, "a key such as C, Bb or 'E minor', or None")
         object.__setattr__(self, "symbols", symbols)
-        object.__setattr__(self, "meter", f"{numerator}/{denominator}")
+        object.__setattr__(self, "meter", meter)
         object.__setattr__(self, "key", key)
 
     @classmethod
     def from_model(
-        cls, symbols: Iterable[str], meter: str = "4/4", key: Key | str | None = None
+        cls, symbols: Iterable[str], meter: Meter | str = COMMON_TIME, key: Key | str | None = None
     ) -> Melody:
         """A melody as the model sang it (C major / A minor), moved into ``key``."""
         if isinstance(key, str):
@@ -79,17 +86,6 @@ class Melody:
     def text(self) -> str:
         """The symbols as one space-separated string (``"60 _ 62 r"``)."""
         return " ".join(self.symbols)
-
-    @property
-    def time_signature(self) -> tuple[int, int]:
-        """The meter as (beats, beat unit): ``"6/8"`` -> ``(6, 8)``."""
-        numerator, denominator = self.meter.split("/")
-        return int(numerator), int(denominator)
-
-    @property
-    def steps_per_bar(self) -> int:
-        """One bar in 16th-note steps."""
-        return steps_per_bar(self.meter)
 
     @property
     def key_name(self) -> str:

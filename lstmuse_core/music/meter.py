@@ -23,43 +23,44 @@ from functools import cached_property
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.encoding import STEPS_PER_QUARTER
 
-TIME_SIGNATURE_ALLOWED = (
-    "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
-)
+METER_ALLOWED = "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
 # The longest bar a model's position-in-bar input covers (2 whole notes: 4/2, 8/4, 16/8).
 MAX_BAR_STEPS = 32
 _STEPS_PER_WHOLE = 4 * STEPS_PER_QUARTER
 
 
-def parse_time_signature(text: str, parameter: str = "time_signature") -> tuple[int, int]:
-    """``"6/8"`` -> ``(6, 8)``; numerator 1-16, denominator 2, 4, 8 or 16.
-
-    Every bar is then a whole number of 16th-note steps (1 to 128), and no
-    single bar can make a request that looks short cost thousands of steps.
-    """
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
-    if match:
-        numerator, denominator = int(match[1]), int(match[2])
-        if 1 <= numerator <= 16 and denominator in (2, 4, 8, 16):
-            return numerator, denominator
-    raise InvalidParameter(parameter, text, TIME_SIGNATURE_ALLOWED)
-
-
-def steps_per_bar(time_signature: str) -> int:
-    """The length of one bar in 16th-note steps (4/4 -> 16, 6/8 -> 12, 3/2 -> 24)."""
-    return Meter.parse(time_signature).bar_steps
+def _allowed(numerator: int, denominator: int) -> bool:
+    """1-16 beats of a 2, 4, 8 or 16 unit (whole numbers, not booleans)."""
+    whole = type(numerator) is int and type(denominator) is int
+    return whole and 1 <= numerator <= 16 and denominator in (2, 4, 8, 16)
 
 
 @dataclass(frozen=True)
 class Meter:
-    """A time signature and what follows from it on the 16th-note grid."""
+    """A time signature and what follows from it on the 16th-note grid.
+
+    Numerator 1-16, denominator 2, 4, 8 or 16, checked on construction:
+    every bar is then a whole number of 16th-note steps (1 to 128), and no
+    single bar can make a request that looks short cost thousands of steps.
+    Text (``"6/8"``) becomes a `Meter` once, by `Meter.parse`, where it
+    enters: a typed option, a JSON payload or result, a corpus file, a
+    bundle's config.
+    """
 
     numerator: int
     denominator: int
 
+    def __post_init__(self) -> None:
+        if not _allowed(self.numerator, self.denominator):
+            raise InvalidParameter("meter", f"{self.numerator}/{self.denominator}", METER_ALLOWED)
+
     @classmethod
-    def parse(cls, text: str, parameter: str = "time_signature") -> Meter:
-        return cls(*parse_time_signature(text, parameter))
+    def parse(cls, text: str, parameter: str = "meter") -> Meter:
+        """``"6/8"`` -> ``Meter(6, 8)``; anything else is refused naming ``parameter``."""
+        match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", str(text))
+        if match and _allowed(int(match[1]), int(match[2])):
+            return cls(int(match[1]), int(match[2]))
+        raise InvalidParameter(parameter, text, METER_ALLOWED)
 
     @property
     def text(self) -> str:
@@ -110,7 +111,10 @@ class Meter:
         )
 
 
-def describe_length(steps: int, seed_steps: int, time_signature: str) -> str:
+COMMON_TIME = Meter(4, 4)  # the meter of a melody or request that names none
+
+
+def describe_length(steps: int, seed_steps: int, meter: Meter) -> str:
     """A melody's length as a musician reads it, ``8 bars of 3/4``.
 
     With a seed, the bars counted are those after the seed's last bar line,
@@ -120,7 +124,6 @@ def describe_length(steps: int, seed_steps: int, time_signature: str) -> str:
     the bar of a 1-beat seed``. A length that is not whole bars shows one
     decimal (``7.5 bars``).
     """
-    meter = Meter.parse(time_signature)
     bar = meter.bar_steps
     seed_bars = -(-seed_steps // bar)  # the bars the seed reaches into
     text = f"{_bars(steps / bar - seed_bars)} of {meter}"

@@ -28,6 +28,7 @@ from lstmuse_core.limits import MAX_BPM, MIDI_READ_MAX_STEPS, MIN_BPM
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER
 from lstmuse_core.music.keys import Key, key_with_signature, parse_key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import COMMON_TIME, Meter
 
 if TYPE_CHECKING:
     import mido
@@ -218,9 +219,11 @@ def melody_to_midi(
     import pretty_midi
 
     seconds_per_step = step_seconds(bpm)
-    numerator, denominator = melody.time_signature
+    meter = melody.meter
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(bpm))
-    midi.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))
+    midi.time_signature_changes.append(
+        pretty_midi.TimeSignature(meter.numerator, meter.denominator, 0.0)
+    )
     midi.key_signature_changes.append(pretty_midi.KeySignature(key_number(melody), 0.0))
     instrument = pretty_midi.Instrument(program=program, name=instrument_name(program))
     for event in melody.notes:
@@ -244,7 +247,7 @@ def write_midi(
     *,
     bpm: float = 120,
     program: int | str = 0,
-    time_signature: str | None = None,
+    meter: Meter | str | None = None,
     transpose: int = 0,
 ) -> Path:
     """Write ``melody`` as a MIDI file at ``path`` and return ``path``.
@@ -252,14 +255,14 @@ def write_midi(
     The researchers' entry point: ``melody`` is a `Melody` or a list of
     symbols (one per 16th-note step); ``bpm``: quarter notes a minute
     (20-300); ``program``: General MIDI program 0-127 or an instrument name;
-    ``time_signature``: the meter (default 4/4; for a `Melody`, given only to
-    change its own); ``transpose``: semitones added to every pitch. Invalid
+    ``meter``: a `Meter` or its text, ``"6/8"`` (default 4/4; for a `Melody`,
+    given only to change its own); ``transpose``: semitones added to every pitch. Invalid
     values raise `InvalidParameter` naming them.
     """
     if not isinstance(melody, Melody):
-        melody = Melody(melody, time_signature or "4/4")
-    elif time_signature is not None:
-        melody = Melody(melody.symbols, time_signature, melody.key)
+        melody = Melody(melody, meter or COMMON_TIME)
+    elif meter is not None:
+        melody = Melody(melody.symbols, meter, melody.key)
     midi = melody_to_midi(
         melody.transposed(transpose), bpm=validate_bpm(bpm), program=resolve_instrument(program)
     )

@@ -45,7 +45,7 @@ REPETITION_RATIO = 0.6
 MAX_TOTAL_VARIATION = 0.15
 
 # One melody of a set: its symbols, its time signature ("6/8") and its mode.
-MelodyEntry = tuple[Sequence[str], str, str]
+MelodyEntry = tuple[Sequence[str], Meter, str]
 
 
 def _notes(symbols: Sequence[str]) -> list[NoteEvent]:
@@ -183,10 +183,10 @@ class MusicalReport:
 
 
 def musical_report(melodies: Sequence[MelodyEntry]) -> MusicalReport:
-    """The `MusicalReport` of ``(symbols, meter_text, mode)`` melodies (at least one).
+    """The `MusicalReport` of ``(symbols, meter, mode)`` melodies (at least one).
 
-    Meters are keyed by their canonical text (``" 6 / 8"`` -> ``"6/8"``), modes
-    by their name in `MODES` (``"aeolian"`` -> ``"minor"``).
+    Meters are keyed by their text (``"6/8"``), modes by their name in `MODES`
+    (``"aeolian"`` -> ``"minor"``).
     """
     if not melodies:
         raise InvalidParameter("melodies", "[]", "give at least one melody")
@@ -195,8 +195,8 @@ def musical_report(melodies: Sequence[MelodyEntry]) -> MusicalReport:
     meters: Counter[str] = Counter()
     modes: Counter[str] = Counter()
     bars: list[float] = []
-    for symbols, meter_text, mode_text in melodies:
-        meter, mode = Meter.parse(meter_text), parse_mode(mode_text)
+    for symbols, meter, mode_text in melodies:
+        mode = parse_mode(mode_text)
         strong, long = long_notes_on_strong_beats(symbols, meter)
         on_strong += strong
         long_notes += long

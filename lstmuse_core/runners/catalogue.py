@@ -28,6 +28,7 @@ from lstmuse_core.model.bundle import (
     versions,
 )
 from lstmuse_core.music.corpus import STYLES
+from lstmuse_core.music.meter import Meter
 
 
 def build_catalogue(models_dir: Path | None = None) -> Catalogue:
@@ -65,8 +66,9 @@ def build_catalogue(models_dir: Path | None = None) -> Catalogue:
     return catalogue
 
 
-def _commonest(counts: Mapping[str, int]) -> tuple[str, ...]:
-    return tuple(sorted(counts, key=lambda name: -counts[name]))
+def _commonest(counts: Mapping[Meter, int] | Mapping[str, int]) -> tuple[str, ...]:
+    """The meters' or modes' names, commonest first, as the catalogue publishes them."""
+    return tuple(str(name) for name in sorted(counts, key=lambda name: -counts[name]))
 
 
 def publish_catalogue(client: Any, models_dir: Path | None = None) -> Catalogue:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lstmuse_core.model.train import StyleTrainingResult
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.tensorflow_logs import START_UP_NOTICES
 
 
@@ -71,7 +72,7 @@ def test_generate_writes_files(tiny_training: StyleTrainingResult, tmp_path: Pat
     assert report["random_seed"] == 42 and report["model_version"] == "v001"
     assert [m["random_seed"] for m in report["melodies"]] == [42, 43]
     for melody in report["melodies"]:
-        assert melody["steps"] == 4 * 12 and melody["time_signature"] == "3/4"
+        assert melody["steps"] == 4 * 12 and melody["meter"] == "3/4"
         assert melody["key"] in ("G major", "G dorian")  # a bare tonic: the mode is drawn
         assert {Path(p).suffix for p in melody["files"].values()} == {".mid", ".mp3", ".png"}
         assert all(Path(p).stat().st_size > 100 for p in melody["files"].values())
@@ -297,7 +298,7 @@ def test_every_generate_flag_users_type_still_parses_to_the_request() -> None:
     aliases = ["--time-signature", "6/8", "-t", "1.1", "-n", "2", "--tempo", "110", "--length", "4"]
     again = build_parser().parse_args(["generate", *aliases])
     assert melody_request(again, "folk") == MelodyRequest(
-        time_signature="6/8", temperature=1.1, count=2, bpm=110, bars=4
+        meter=Meter(6, 8), temperature=1.1, count=2, bpm=110, bars=4
     )
 
 

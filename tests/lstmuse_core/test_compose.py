@@ -12,6 +12,7 @@ from lstmuse_core.compose import ComposedMelody, compose
 from lstmuse_core.model.generate import MelodyGenerator, load_generator_from_path
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.encoding import melody_pitches
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.render.pianoroll import PIANOROLL_COLOURS, PIANOROLL_PLOT
 from lstmuse_core.request import MelodyRequest
 
@@ -27,7 +28,7 @@ def _compose(generator: MelodyGenerator, out_dir: Path, **fields: object) -> lis
         "style": "tinyfolk",
         "bars": 4,
         "random_seed": 5,
-        "time_signature": "4/4",
+        "meter": Meter(4, 4),
         "mode": "major",
         "audio": "none",
         "image": "none",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import pytest
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.limits import DEFAULT_BPM, MAX_RANDOM_SEED, MAX_TOTAL_STEPS, RETRAIN_PRESETS
 from lstmuse_core.music.keys import Key
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import MidiSeed
 from lstmuse_core.options import MELODY_OPTIONS, option_fields
 from lstmuse_core.request import MelodyRequest, RetrainRequest
@@ -126,6 +128,22 @@ def test_retrain_presets_match_the_model_presets() -> None:
     from lstmuse_core.model.network import PRESETS
 
     assert set(RETRAIN_PRESETS) == set(PRESETS)
+
+
+def test_the_meter_is_a_meter_from_any_of_its_names_and_text_in_json() -> None:
+    """meter, time_signature and timesig set the request's Meter; its JSON holds the text."""
+    for name in ("meter", "time_signature", "Timesig"):
+        assert MelodyRequest.from_options({name: " 6 / 8 "}).meter == Meter(6, 8)
+    request = MelodyRequest.from_options({"meter": "6/8"})
+    data = json.loads(json.dumps(request.to_json()))
+    assert data["meter"] == "6/8" and "time_signature" not in data
+    assert MelodyRequest.from_json(data) == request
+    assert MelodyRequest().to_json()["meter"] is None
+    with pytest.raises(InvalidParameter, match=r"^meter='5/7'") as refused:
+        MelodyRequest.from_json({**data, "meter": "5/7"})
+    assert refused.value.parameter == "meter"
+    with pytest.raises(TypeError, match="Meter"):
+        MelodyRequest(meter="6/8")  # type: ignore[arg-type]
 
 
 def test_importing_the_request_does_not_load_the_renderer() -> None:

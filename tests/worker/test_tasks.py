@@ -22,7 +22,6 @@ from lstmuse_core.errors import JobFailed
 from lstmuse_core.jobs.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
 from lstmuse_core.jobs.queue import retrain_payload
 from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
-from lstmuse_core.music.meter import steps_per_bar
 from lstmuse_core.request import MelodyRequest, RetrainRequest
 
 pytestmark = pytest.mark.usefixtures("celery_worker_process")
@@ -57,7 +56,7 @@ def test_generate_round_trip(redis_db: redis.Redis) -> None:
     # The request as it ran: the style's own temperature, as no temperature was asked.
     assert result.request == MelodyRequest.from_json(REQUEST).replace(temperature=0.8)
     (melody,) = result.melodies
-    assert melody.random_seed == 9 and melody.steps == 4 * steps_per_bar(melody.time_signature)
+    assert melody.random_seed == 9 and melody.steps == 4 * melody.meter.bar_steps
     store = store_from_settings(get_settings(), redis_db)
     assert store.get(melody.files["midi"]).startswith(b"MThd")
     assert store.get(melody.files["image"]).startswith(b"\x89PNG")

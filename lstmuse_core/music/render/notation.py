@@ -33,7 +33,7 @@ def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
         raise MissingToolError("music21", "pip install music21") from error
 
     part = stream.Part()
-    part.append(meter.TimeSignature(melody.meter))
+    part.append(meter.TimeSignature(melody.meter.text))
     part.append(tempo.MetronomeMark(number=round(bpm)))
     for event in melody.notes:
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)

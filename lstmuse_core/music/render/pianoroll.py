@@ -88,9 +88,9 @@ def render_pianoroll(melody: Melody, path: Path, *, title: str = "", seed_steps:
             draw.rectangle((left, row_top, right, row_bottom), colours["black_key_row"])
             if seed_steps > 0:
                 draw.rectangle((left, row_top, seed_end, row_bottom), colours["seed_black_key_row"])
-    for step in beat_line_steps(Meter.parse(melody.meter), total_steps, step_px):
+    for step in beat_line_steps(melody.meter, total_steps, step_px):
         draw.line((x_at(step), top, x_at(step), bottom), colours["beat_line"])
-    bar_starts = range(0, total_steps, melody.steps_per_bar)
+    bar_starts = range(0, total_steps, melody.meter.bar_steps)
     for step in bar_starts:  # 2 px wide, ending at the bar's first pixel
         draw.rectangle((x_at(step) - 1, top, x_at(step), bottom), colours["bar_line"])
     for pitch, start, duration in notes:

@@ -21,13 +21,14 @@ from lstmuse_core.jobs.catalogue import (
     catalogue_from_json,
     catalogue_to_json,
 )
+from lstmuse_core.music.meter import Meter
 
 
 def melody_result() -> MelodyResult:
     request = MelodyRequest(
         style="folk",
         bars=2,
-        time_signature="3/4",
+        meter=Meter(3, 4),
         seed_melody=("60", "_"),
         random_seed=7,
         count=2,
@@ -38,7 +39,7 @@ def melody_result() -> MelodyResult:
             symbols=("60", "_", "62", "_", "_", "_", "r", "_", "64", "_", "_", "_") * 2,
             random_seed=seed,
             key="D major",
-            time_signature="3/4",
+            meter=Meter(3, 4),
             files={"midi": f"job-1/melody-{seed}.mid", "audio": f"job-1/melody-{seed}.mp3"},
             problems=("no sheet music: LilyPond is not installed",) if seed == 8 else (),
         )
@@ -75,13 +76,15 @@ def test_results_round_trip_through_json_text(make: Any) -> None:
 
 
 def test_melody_result_json_is_what_the_worker_always_sent() -> None:
-    """Symbols travel as one string with their step count; files by kind; the request as JSON."""
+    """Symbols travel as one string with their step count; files by kind; the request as JSON;
+    the meter as its text under "meter"."""
     data = melody_result().to_json()
     first = data["melodies"][0]
     assert first["symbols"].startswith("60 _ 62 _") and first["steps"] == 24
     assert first["files"] == {"midi": "job-1/melody-7.mid", "audio": "job-1/melody-7.mp3"}
-    assert first["time_signature"] == "3/4" and first["problems"] == []
+    assert first["meter"] == "3/4" and first["problems"] == []
     assert data["request"]["seed_melody"] == "60 _" and data["request"]["random_seed"] == 7
+    assert data["request"]["meter"] == "3/4"
 
 
 def test_generated_melody_measures_steps_and_seconds() -> None:
@@ -116,7 +119,9 @@ _REMOVE = object()
         (["melodies", 0, "steps"], 23, r"melodies\[0\]\.steps is 23, not 24"),
         (["melodies", 0, "files", "video"], "job-1/x.mp4", r"melodies\[0\]\.files\.video"),
         (["melodies", 0, "files", "midi"], 3, r"melodies\[0\]\.files\.midi is 3"),
-        (["melodies", 0, "time_signature"], "5/7", r"melodies\[0\].*time_signature='5/7'"),
+        (["melodies", 0, "meter"], "5/7", r"melodies\[0\].*meter='5/7'"),
+        (["melodies", 0, "meter"], 6, r"melodies\[0\]\.meter is 6, not a string"),
+        (["request", "meter"], "32/1", r"request .*meter='32/1'"),
         (["melodies", 0, "problems"], "none", r"melodies\[0\]\.problems is 'none', not a list"),
         (["melodies", 0, "key"], _REMOVE, r"melodies\[0\]\.key is missing"),
         (["melodies"], {}, r"melodies is \{\}, not a list"),

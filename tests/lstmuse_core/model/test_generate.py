@@ -19,7 +19,7 @@ from lstmuse_core.model.generate import (
 )
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.encoding import HOLD, SONG_END, decode_symbols
-from lstmuse_core.music.meter import Meter, steps_per_bar
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.musicality import ends_on_tonic
 from lstmuse_core.request import MelodyRequest
 
@@ -29,7 +29,7 @@ def generator(tiny_training: StyleTrainingResult) -> MelodyGenerator:
     return load_generator_from_path(tiny_training.bundle.path)
 
 
-def first_meter_and_mode(generator: MelodyGenerator) -> tuple[str, str]:
+def first_meter_and_mode(generator: MelodyGenerator) -> tuple[Meter, str]:
     return next(iter(generator.conditioning.meters)), next(iter(generator.conditioning.modes))
 
 
@@ -84,7 +84,7 @@ def test_meter_and_mode_are_drawn_from_the_style(generator: MelodyGenerator) -> 
     asked = generator.sample(n=8, bars=2, seed=0, meter=meter, mode=mode)
     assert {(m.meter, m.mode) for m in asked} == {(meter, mode)}
     with pytest.raises(InvalidParameter, match=r"meter='5/4'.*knows"):
-        generator.sample(meter="5/4")
+        generator.sample(meter=Meter(5, 4))
 
 
 def test_melody_depends_on_its_seed_only(generator: MelodyGenerator) -> None:
@@ -120,10 +120,10 @@ def test_lengths_are_whole_bars(generator: MelodyGenerator) -> None:
     at least 4 bars and never pass the cap; the seed is kept."""
     primer = ["72", "_"]
     for melody in generator.sample(n=16, bars=3, seed=1, primer=primer):
-        bar = steps_per_bar(melody.meter)
+        bar = melody.meter.bar_steps
         assert len(melody.symbols) == 4 * bar and melody.symbols[:2] == primer
     for melody in generator.sample(n=32, seed=1, temperature=1.5, max_steps=160):
-        bar = steps_per_bar(melody.meter)
+        bar = melody.meter.bar_steps
         assert len(melody.symbols) % bar == 0
         assert 4 * bar <= len(melody.symbols) <= max(160 // bar, 4) * bar
 
@@ -136,7 +136,7 @@ def test_fixed_length_melodies_end_on_the_tonic_more_with_candidates(
     def tonic_endings(candidates: int) -> int:
         plans = [generator.plan(s, bars=4) for s in range(64)]
         melodies = generator.sample_plans(plans, SamplingControls(1.0), candidates)
-        return sum(ends_on_tonic(m.symbols, Meter.parse(m.meter), m.mode) for m in melodies)
+        return sum(ends_on_tonic(m.symbols, m.meter, m.mode) for m in melodies)
 
     assert tonic_endings(4) > tonic_endings(1)
 
@@ -181,7 +181,7 @@ def test_compose_key_instrument_and_files(
         random_seed=5,
         audio="none",
         image="none",
-        time_signature="4/4",
+        meter=Meter(4, 4),
         mode="major",
     )
     in_d = plain.replace(key="D", instrument="flute", bpm=90, audio="mp3", image="pianoroll")

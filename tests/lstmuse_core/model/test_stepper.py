@@ -40,7 +40,7 @@ def real_tune(generator: MelodyGenerator) -> Song:
     tunes = split_abc_tunes(path.read_text(encoding="utf-8"))[:20]
     songs = [r for r in read_abc_tunes(tunes, "erk5.abc", ReadOptions()) if isinstance(r, Song)]
     known = generator.conditioning
-    return next(s for s in songs if s.time_signature in known.meters and s.mode in known.modes)
+    return next(s for s in songs if s.meter in known.meters and s.mode in known.modes)
 
 
 @pytest.fixture(scope="module", params=["committed folk", "tiny"])
@@ -58,7 +58,7 @@ def test_every_layer_matches_keras(generator: MelodyGenerator, rows: int) -> Non
     assert generator.bundle is not None
     model = generator.bundle.load_model()
     tune = real_tune(generator)
-    meter, mode = tune.time_signature, tune.mode
+    meter, mode = tune.meter, tune.mode
     inputs = keras_inputs(generator, tune.symbols, meter, mode, known=True)
     lstm_names = [layer.name for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
     assert len(lstm_names) == len(generator.stepper.units)
@@ -99,7 +99,7 @@ def test_every_layer_matches_keras(generator: MelodyGenerator, rows: int) -> Non
 
 
 def greedy_from_keras(
-    generator: MelodyGenerator, melody: list[str], meter: str, mode: str, *, known: bool
+    generator: MelodyGenerator, melody: list[str], meter: Meter, mode: str, *, known: bool
 ) -> list[str]:
     """Keras' argmax at every step of ``melody``, with the sampler's masks applied."""
     model = generator.bundle.load_model() if generator.bundle else None
@@ -119,17 +119,15 @@ def test_greedy_sampler_writes_what_keras_writes(
     generator: MelodyGenerator, bars: int | None
 ) -> None:
     """top_k=1: each sampled symbol is Keras' argmax given the same inputs (fixed and free)."""
-    meter = (
-        "6/8"
-        if "6/8" in generator.conditioning.meters
-        else next(iter(generator.conditioning.meters))
-    )
+    six_eight = Meter(6, 8)
+    meters = generator.conditioning.meters
+    meter = six_eight if six_eight in meters else next(iter(meters))
     mode = next(iter(generator.conditioning.modes))
     (sampled,) = generator.sample(
         1, bars=bars, top_k=1, meter=meter, mode=mode, seed=3, max_steps=1024
     )
     melody = sampled.symbols
-    bar = Meter.parse(meter).bar_steps
+    bar = meter.bar_steps
     assert len(melody) % bar == 0 and len(melody) >= 4 * bar
     compared = len(melody)
     if bars is not None:

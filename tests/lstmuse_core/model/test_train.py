@@ -18,6 +18,7 @@ from lstmuse_core.model.network import PRESETS, ModelConfig, preset
 from lstmuse_core.model.train import StyleTrainingResult, TrainingProgress, fit, train_style
 from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.encoding import Vocabulary
+from lstmuse_core.music.meter import Meter
 
 MELODIES = [
     ["60", "_", "62", "_", "64", "_", "_", "_"] * 4,
@@ -26,7 +27,7 @@ MELODIES = [
     ["64", "_", "62", "_", "60", "_", "_", "_"] * 2,
 ]
 SONGS = [
-    Song(f"s{number}", "", melody, "2/4", 0, 0, "major" if number % 2 else "minor")
+    Song(f"s{number}", "", melody, Meter(2, 4), 0, 0, "major" if number % 2 else "minor")
     for number, melody in enumerate(MELODIES)
 ]
 CONDITIONING = Conditioning.from_songs(SONGS)
@@ -195,9 +196,13 @@ def test_old_bundles_fail_to_load_with_a_clear_message(
 
 def test_conditioning_keeps_its_meter_order_through_json() -> None:
     """Meter ids do not depend on the order a JSON file keeps (config.json sorts its keys)."""
-    conditioning = Conditioning({"6/8": 3, "12/8": 1, "2/4": 5}, {"minor": 1, "major": 2})
-    shuffled = Conditioning.from_json(
-        json.loads(json.dumps(conditioning.to_json(), sort_keys=True))
+    two_four, six_eight, twelve_eight = Meter(2, 4), Meter(6, 8), Meter(12, 8)
+    conditioning = Conditioning(
+        {six_eight: 3, twelve_eight: 1, two_four: 5}, {"minor": 1, "major": 2}
     )
-    assert list(shuffled.meters) == list(conditioning.meters) == ["2/4", "6/8", "12/8"]
-    assert [shuffled.meter_id(m) for m in ("2/4", "6/8", "12/8")] == [0, 1, 2]
+    stored = json.loads(json.dumps(conditioning.to_json(), sort_keys=True))
+    assert stored["meters"] == {"12/8": 1, "2/4": 5, "6/8": 3}  # the text, as config.json keeps it
+    shuffled = Conditioning.from_json(stored)
+    in_order = [two_four, six_eight, twelve_eight]
+    assert list(shuffled.meters) == list(conditioning.meters) == in_order
+    assert [shuffled.meter_id(m) for m in in_order] == [0, 1, 2]

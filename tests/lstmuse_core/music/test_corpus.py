@@ -17,6 +17,7 @@ from lstmuse_core.music.corpus import (
     split_abc_tunes,
     transposition_to_c,
 )
+from lstmuse_core.music.meter import Meter
 
 C_MAJOR_PITCH_CLASSES = {0, 2, 4, 5, 7, 9, 11}
 
@@ -47,10 +48,18 @@ def test_pickup_bars_line_up_and_the_last_bar_is_filled(tmp_path: Path) -> None:
     path = _abc(tmp_path, "X:1\nM:3/4\nL:1/4\nK:G\nD | G A B | d2 B | G2 |]\n")
     (song,) = read_file(path, "tune.abc", ReadOptions())
     assert isinstance(song, Song)
-    assert (song.time_signature, song.mode, song.pickup) == ("3/4", "major", 8)
+    assert (song.meter, song.mode, song.pickup) == (Meter(3, 4), "major", 8)
     assert song.symbols[:9] == ["r"] + ["_"] * 7 + ["67"]  # D moved to C's scale: G
     assert song.symbols[12] == "72" and len(song.symbols) == 4 * 12  # G on the downbeat
     assert song.symbols[-12:] == ["72"] + ["_"] * 11  # the 2-beat last bar held to its end
+
+
+def test_a_song_keeps_its_meter_through_the_cache_json() -> None:
+    """A cached song stores its meter as text under "meter" and reads back the same Meter."""
+    song = Song("tune.abc#1", "Tune", ["67", "_", "r"], Meter(6, 8), 1, -7, "dorian", 2)
+    data = song.to_json()
+    assert data["meter"] == "6/8" and "time_signature" not in data
+    assert Song.from_json(data) == song
 
 
 @pytest.mark.parametrize(
@@ -116,7 +125,7 @@ def test_real_tunes_in_major_minor_and_dorian() -> None:
         "74",
         "dorian",
     )
-    assert dorian.time_signature == "3/4"
+    assert dorian.meter == Meter(3, 4)
     erk = music21_corpus_root() / "essenFolksong" / "erk10.abc"
     major = next(r for r in read_file(erk, "erk10.abc", ReadOptions()) if isinstance(r, Song))
     assert (major.key_sharps, major.transposition, major.mode) == (-1, -5, "major")

@@ -9,7 +9,6 @@ import pytest
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
 from lstmuse_core.music.dataset import Dataset, build_dataset, split_songs
-from lstmuse_core.music.meter import steps_per_bar
 
 TUNE = "X:{n}\nT:Tune {n}\nM:4/4\nL:1/4\nK:{key}\n{notes} |\n\n"
 
@@ -109,11 +108,9 @@ def test_folk_style_reads_the_german_essen_books(folk_dataset: Dataset) -> None:
     assert summary["songs_loaded"] == 7538
     assert summary["songs_kept"] > 6000
     assert summary["vocab_size"] == 45
-    meters = {song.time_signature for song in folk_dataset.songs}
+    meters = {song.meter.text for song in folk_dataset.songs}
     assert {"2/4", "3/4", "4/4", "6/8", "3/8", "6/4"} <= meters
     assert {song.mode for song in folk_dataset.songs} >= {"major", "minor"}
-    assert all(
-        len(song.symbols) % steps_per_bar(song.time_signature) == 0 for song in folk_dataset.songs
-    )
+    assert all(len(song.symbols) % song.meter.bar_steps == 0 for song in folk_dataset.songs)
     assert sum(summary["split"].values()) == summary["songs_kept"]
     assert summary["split"]["test"] == round(summary["songs_kept"] * 0.1)

@@ -15,6 +15,7 @@ from lstmuse_core.model.generate import SampledMelody
 from lstmuse_core.music import melody as melody_module
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.request import MelodyRequest
 
 TUNE = ("60", "_", "64", "_", "r", "67", "_", "_")
@@ -42,10 +43,10 @@ def test_bad_symbols_are_refused_by_name(symbols: list[Any], fragment: str) -> N
 
 @pytest.mark.parametrize("meter", ["5/5", "0/4", "17/8", "4/1", "three four", "4/4/4"])
 def test_bad_meter_is_refused_by_name(meter: str) -> None:
-    """A meter that is not 1-16 beats of 2, 4, 8 or 16 raises InvalidParameter('time_signature')."""
+    """A meter that is not 1-16 beats of 2, 4, 8 or 16 raises InvalidParameter('meter')."""
     with pytest.raises(InvalidParameter) as raised:
         Melody(TUNE, meter)
-    assert raised.value.parameter == "time_signature"
+    assert raised.value.parameter == "meter"
 
 
 def test_unknown_key_is_refused_by_name() -> None:
@@ -69,8 +70,8 @@ def test_symbols_are_checked_once_not_on_every_use(monkeypatch: pytest.MonkeyPat
     melody = Melody(list(TUNE), "3/4")
     assert calls == [len(TUNE)]
     assert [n.pitch for n in melody.notes] == [60, 64, None, 67]
-    assert (melody.time_signature, melody.steps_per_bar, melody.pitches) == (
-        (3, 4),
+    assert (melody.meter, melody.meter.bar_steps, melody.pitches) == (
+        Meter(3, 4),
         12,
         [60, 64, 67],
     )
@@ -78,9 +79,10 @@ def test_symbols_are_checked_once_not_on_every_use(monkeypatch: pytest.MonkeyPat
 
 
 def test_melody_is_a_normalised_value() -> None:
-    """Symbols become a tuple and the meter 'N/D'; equal melodies are equal and hashable."""
+    """Symbols become a tuple and the meter a Meter; equal melodies are equal and hashable."""
     melody = Melody(list(TUNE), " 6 / 8 ", "d")
-    assert melody.symbols == TUNE and melody.meter == "6/8"
+    assert melody.symbols == TUNE and melody.meter == Meter(6, 8)
+    assert melody == Melody(TUNE, Meter(6, 8), "D")
     assert melody.key == Key("D", "major")
     assert melody == Melody(TUNE, "6/8", Key("D", "major"))
     assert len({melody, Melody(TUNE, "6/8", "D")}) == 1
@@ -128,12 +130,12 @@ def test_composed_melodies_carry_the_requested_key_and_meter(tmp_path: Path) -> 
         key="D", bpm=90, audio="none", image="none", random_seed=7, temperature=0.8
     )
     generator: Any = SimpleNamespace(style="folk", version="v1")  # what render_composed reads
-    sampled = [SampledMelody(list(TUNE), "3/4", "major")]
+    sampled = [SampledMelody(list(TUNE), Meter(3, 4), "major")]
     (composed,) = render_composed(request, sampled, generator, tmp_path, "t")
     assert composed.melody == Melody.from_model(TUNE, "3/4", "D")
     assert composed.symbols[0] == "62" and composed.key == "D major"
     data = composed.to_json()
-    assert (data["symbols"], data["steps"], data["key"], data["time_signature"]) == (
+    assert (data["symbols"], data["steps"], data["key"], data["meter"]) == (
         "62 _ 66 _ r 69 _ _",
         8,
         "D major",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.meter import Meter, describe_length
 
 
@@ -24,7 +25,31 @@ from lstmuse_core.music.meter import Meter, describe_length
 def test_bars_are_counted_after_the_seed_bar_and_the_seed_in_its_own_unit(
     steps: int, seed_steps: int, meter: str, expected: str
 ) -> None:
-    assert describe_length(steps, seed_steps, meter) == expected
+    assert describe_length(steps, seed_steps, Meter.parse(meter)) == expected
+
+
+def test_a_meter_is_read_from_text_once_and_knows_its_bar() -> None:
+    """Meter.parse reads "N/D" (spaces allowed) into the value; a bar is N * 16 / D steps."""
+    assert Meter.parse(" 6 / 8 ") == Meter(6, 8) and Meter(6, 8).text == str(Meter(6, 8)) == "6/8"
+    meters = ("4/4", "3/4", "6/8", "2/2", "7/8")
+    assert [Meter.parse(m).bar_steps for m in meters] == [16, 12, 12, 16, 14]
+
+
+@pytest.mark.parametrize("text", ["5/5", "0/4", "17/8", "4/1", "three four", "4/4/4", ""])
+def test_a_meter_that_is_no_time_signature_is_refused_by_name(text: str) -> None:
+    """Text that is not 1-16 beats of 2, 4, 8 or 16 is refused naming the parameter given."""
+    with pytest.raises(InvalidParameter) as raised:
+        Meter.parse(text, "seed_meter")
+    assert raised.value.parameter == "seed_meter"
+    with pytest.raises(InvalidParameter, match=r"^meter="):
+        Meter.parse(text)
+
+
+@pytest.mark.parametrize(("numerator", "denominator"), [(5, 5), (0, 4), (17, 8), (4, 1), (True, 4)])
+def test_a_meter_is_checked_when_made_from_numbers(numerator: int, denominator: int) -> None:
+    """Meter(N, D) refuses what parse refuses, so every Meter is a valid one."""
+    with pytest.raises(InvalidParameter, match=r"^meter="):
+        Meter(numerator, denominator)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
-from lstmuse_core.music.meter import steps_per_bar
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import (
     MAX_BPM,
     MidiSeed,
@@ -43,14 +43,14 @@ def _midi_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
 
 def test_symbols_survive_a_round_trip_through_a_midi_file(tmp_path: Path) -> None:
     """symbols -> .mid -> melody_from_midi gives the same symbols, from a path and from bytes."""
-    path = write_midi(MELODY, tmp_path / "m.mid", bpm=97, program=73, time_signature="3/4")
+    path = write_midi(MELODY, tmp_path / "m.mid", bpm=97, program=73, meter="3/4")
     assert melody_from_midi(path) == MELODY
     assert melody_from_midi(path.read_bytes()) == MELODY
 
 
 def test_written_file_has_tempo_instrument_time_signature_and_step_timing(tmp_path: Path) -> None:
     """The file carries bpm, program and time signature; a 16th step lasts 60/bpm/4 s."""
-    path = write_midi(MELODY, tmp_path / "m.mid", bpm=90, program=40, time_signature="6/8")
+    path = write_midi(MELODY, tmp_path / "m.mid", bpm=90, program=40, meter=Meter(6, 8))
     midi = pretty_midi.PrettyMIDI(str(path))
     _, tempi = midi.get_tempo_changes()
     assert tempi[0] == pytest.approx(90, abs=0.01)
@@ -87,7 +87,8 @@ def test_melody_to_midi_takes_a_melody_and_its_meter() -> None:
 
 
 def test_write_midi_takes_a_melody_or_symbols(tmp_path: Path) -> None:
-    """A Melody keeps its meter unless time_signature changes it; symbols default to 4/4."""
+    """A Melody keeps its meter unless ``meter`` (a Meter or its text) changes it; symbols
+    default to 4/4."""
 
     def signature(path: Path) -> tuple[int, int]:
         change = pretty_midi.PrettyMIDI(str(path)).time_signature_changes[0]
@@ -95,7 +96,8 @@ def test_write_midi_takes_a_melody_or_symbols(tmp_path: Path) -> None:
 
     melody = Melody(MELODY, "3/4")
     assert signature(write_midi(melody, tmp_path / "a.mid")) == (3, 4)
-    assert signature(write_midi(melody, tmp_path / "b.mid", time_signature="7/8")) == (7, 8)
+    assert signature(write_midi(melody, tmp_path / "b.mid", meter="7/8")) == (7, 8)
+    assert signature(write_midi(melody, tmp_path / "d.mid", meter=Meter(9, 8))) == (9, 8)
     assert signature(write_midi(MELODY, tmp_path / "c.mid")) == (4, 4)
     assert melody_from_midi(tmp_path / "a.mid") == MELODY
 
@@ -142,16 +144,11 @@ def test_tempo_outside_20_to_300_is_refused(bpm: float, parameter: str, tmp_path
 
 
 @pytest.mark.parametrize("text", ["5/5", "0/4", "four four", "4/4/4", "33/4"])
-def test_bad_time_signature_names_the_parameter(text: str, tmp_path: Path) -> None:
-    """write_midi with a meter that is not N/2^k raises InvalidParameter('time_signature')."""
+def test_bad_meter_names_the_parameter(text: str, tmp_path: Path) -> None:
+    """write_midi with a meter that is not N/2^k raises InvalidParameter('meter')."""
     with pytest.raises(InvalidParameter) as raised:
-        write_midi(MELODY, tmp_path / "m.mid", time_signature=text)
-    assert raised.value.parameter == "time_signature"
-
-
-def test_steps_per_bar_follows_the_time_signature() -> None:
-    """4/4 -> 16 steps, 3/4 -> 12, 6/8 -> 12, 2/2 -> 16, 7/8 -> 14."""
-    assert [steps_per_bar(t) for t in ("4/4", "3/4", "6/8", "2/2", "7/8")] == [16, 12, 12, 16, 14]
+        write_midi(MELODY, tmp_path / "m.mid", meter=text)
+    assert raised.value.parameter == "meter"
 
 
 def test_seed_from_midi_keeps_the_top_voice_and_quantises_at_the_file_tempo() -> None:

@@ -8,6 +8,7 @@ from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.encoding import melody_pitches
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import resolve_instrument
 from lstmuse_core.music.register import (
     COMFORTABLE_RANGES,
@@ -35,7 +36,7 @@ def test_a_g_major_folk_tune_on_flute_stays_at_or_above_middle_c() -> None:
     on_flute = in_register(in_g, FLUTE)
     assert min(on_flute.pitches) >= 60
     assert on_flute.pitches == [p + 12 for p in in_g.pitches]
-    assert on_flute.key == Key("G") and on_flute.meter == "4/4"
+    assert on_flute.key == Key("G") and on_flute.meter == Meter(4, 4)
 
 
 def test_the_octave_option_moves_on_top_of_the_register() -> None:

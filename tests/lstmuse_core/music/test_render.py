@@ -210,14 +210,14 @@ def test_piano_roll_is_a_phone_sized_png(tmp_path: Path) -> None:
 def _pianoroll_pixels(
     tmp_path: Path,
     symbols: list[str],
-    time_signature: str = "4/4",
+    meter_text: str = "4/4",
     *,
     key: Key | None = None,
     seed_steps: int = 0,
 ) -> np.ndarray:
     path = render_pianoroll(
-        Melody(symbols, time_signature, key),
-        tmp_path / f"roll-{time_signature.replace('/', '-')}-{key}-{seed_steps}.png",
+        Melody(symbols, meter_text, key),
+        tmp_path / f"roll-{meter_text.replace('/', '-')}-{key}-{seed_steps}.png",
         title="t",
         seed_steps=seed_steps,
     )
@@ -246,15 +246,15 @@ def test_piano_roll_shows_notes_where_the_melody_has_them(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    ("time_signature", "bars", "beats"),
+    ("meter_text", "bars", "beats"),
     [("3/4", (12, 24, 36), (16, 32)), ("4/4", (16, 32), (12, 36))],
 )
-def test_piano_roll_bar_lines_follow_the_time_signature(
-    time_signature: str, bars: tuple[int, ...], beats: tuple[int, ...], tmp_path: Path
+def test_piano_roll_bar_lines_follow_the_meter(
+    meter_text: str, bars: tuple[int, ...], beats: tuple[int, ...], tmp_path: Path
 ) -> None:
     """The Melody's meter sets the bars: every 12 steps in 3/4, 16 in 4/4; the rest are beats."""
     symbols = ["60", "_", "_", "_"] * 12  # 48 steps; the top row (C#4) stays empty
-    pixels = _pianoroll_pixels(tmp_path, symbols, time_signature)
+    pixels = _pianoroll_pixels(tmp_path, symbols, meter_text)
     bar_line, beat_line = (
         PIANOROLL_COLOURS["bar_line"],
         PIANOROLL_COLOURS["beat_line"],
@@ -266,7 +266,7 @@ def test_piano_roll_bar_lines_follow_the_time_signature(
 
 
 @pytest.mark.parametrize(
-    ("time_signature", "beat_steps", "not_beats"),
+    ("meter_text", "beat_steps", "not_beats"),
     [
         ("6/4", 12, (4, 8, 28)),  # two dotted halves a bar, not six quarters
         ("9/8", 6, (2, 4, 20)),  # three dotted quarters
@@ -274,15 +274,15 @@ def test_piano_roll_bar_lines_follow_the_time_signature(
     ],
 )
 def test_piano_roll_beat_lines_fall_on_the_meters_beats(
-    time_signature: str, beat_steps: int, not_beats: tuple[int, ...], tmp_path: Path
+    meter_text: str, beat_steps: int, not_beats: tuple[int, ...], tmp_path: Path
 ) -> None:
     """Compound meters get a line per dotted beat and none between; bars keep their lines."""
     symbols = ["60", "_", "_", "_"] * 15  # 60 steps; the top row (C#4) stays empty
-    meter = Meter.parse(time_signature)
+    meter = Meter.parse(meter_text)
     left, _, right, _ = PIANOROLL_PLOT
     lines = beat_line_steps(meter, len(symbols), (right - left) / len(symbols))
     assert list(lines) == list(range(0, len(symbols), beat_steps))
-    pixels = _pianoroll_pixels(tmp_path, symbols, time_signature)
+    pixels = _pianoroll_pixels(tmp_path, symbols, meter_text)
     # Step 0 is under the plot's frame: the lines from the first beat on.
     colour = {step: tuple(pixels[_pixel_at(symbols, step, 61)]) for step in range(1, 60)}
     for step in lines[1:]:
