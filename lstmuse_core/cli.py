@@ -7,6 +7,7 @@
     lstmuse train --style folk [--preset default] [--epochs N] [--minutes M]
     lstmuse evaluate --style folk [--input PATH] --json
     lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
+    lstmuse export-weights [--style folk]
 
 ``--style`` of evaluate and generate also takes a bundle folder path (one
 with a '/', e.g. ``trained_models/folk/v002`` or ``./mybundle``): the CLI is
@@ -17,7 +18,8 @@ style names only. Style names are case-insensitive (``--style Irish``).
 seed melody, when there is one; the printed line says so.
 
 Heavy libraries (music21, Keras) are imported inside the commands, so
-``lstmuse --help`` answers at once. A user error (`LstmuseError`) is printed
+``lstmuse --help`` answers at once; ``generate`` never imports Keras (it reads
+the bundle's ``weights.npz``). A user error (`LstmuseError`) is printed
 as one line and exits with status 2; anything else is a bug and shows its
 traceback.
 """
@@ -186,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="generate melodies: MIDI, audio, picture")
     _add_generate_options(generate)
     generate.set_defaults(run=run_generate)
+
+    export = commands.add_parser(
+        "export-weights",
+        help="write the sampler's weights.npz from model.keras (bundles made before it existed)",
+    )
+    export.add_argument(
+        "--style", help="style name (all its versions) or bundle folder (default: every style)"
+    )
+    export.add_argument("--models-dir", type=Path)
+    export.set_defaults(run=run_export_weights)
     return parser
 
 
@@ -477,6 +489,29 @@ def _print_musical(musical: dict[str, Any]) -> None:
             f"{asked['meter']}, {asked['mean_share_of_pitches_in_mode']:.0%} of pitches in the "
             f"mode, {asked['tonic_endings']:.0%} end on the tonic"
         )
+
+
+def run_export_weights(args: argparse.Namespace) -> int:
+    """Write ``weights.npz`` into each chosen bundle: once per bundle trained before the
+    sampler read it (training writes it since), or after replacing a ``model.keras``."""
+    from lstmuse_core.model.bundle import bundle_from_path, resolve_bundle, trained_styles, versions
+
+    if args.style and _bundle_path(args.style) is not None:
+        bundles = [bundle_from_path(args.style)]
+    else:
+        styles = [args.style] if args.style else trained_styles(args.models_dir)
+        bundles = [
+            resolve_bundle(style, args.models_dir, version)
+            for style in styles
+            for version in versions(style, args.models_dir)
+        ]
+    if not bundles:
+        raise InvalidParameter(
+            "style", args.style or "(every style)", "a style with trained versions"
+        )
+    for bundle in bundles:
+        print(f"{bundle.export_weights()}")
+    return 0
 
 
 def melody_request(args: argparse.Namespace, style: str) -> Any:

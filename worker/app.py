@@ -47,9 +47,9 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     task_track_started=True,
     worker_prefetch_multiplier=1,
-    # A new child imports TensorFlow and music21 and loads the compiled sampler
-    # before it takes a job (`worker.tasks`): seconds, past Celery's default of 4 s
-    # to report ready (a fresh install's first compile: ~20 s).
+    # A new child imports music21 (and, serving the train queue, TensorFlow) and loads
+    # the compiled sampler before it takes a job (`worker.tasks`): seconds, past
+    # Celery's default of 4 s to report ready (a fresh install's first compile: ~20 s).
     worker_proc_alive_timeout=120,
     worker_max_memory_per_child=settings.max_memory_per_child_mib * 1024,  # KiB
     result_expires=settings.result_expires_seconds,

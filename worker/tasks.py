@@ -56,6 +56,7 @@ from lstmuse_core.jobs.queue import (
     GENERATE_TASK,
     RETRAIN_TASK,
     ROLLBACK_TASK,
+    TRAIN_QUEUE,
     melody_request_from_payload,
     request_from_payload,
 )
@@ -331,17 +332,23 @@ def _publish_catalogue_at_start(**_: Any) -> None:
 def _import_libraries_before_any_job(**_: Any) -> None:
     """Import what the jobs use in each new child, before it takes a job.
 
-    Importing TensorFlow (under Keras) takes seconds; a time limit that
-    interrupted that first import left it half-registered, and every later job
-    of the child failed ("Name tf.RaggedTensorSpec has already been
-    registered"). After fork: TensorFlow is not fork-safe. ``app.py`` gives the
-    child time for this (``worker_proc_alive_timeout``).
+    A generation child reads the sampler's weights without Keras
+    (`lstmuse_core.model.weights`) and never imports TensorFlow: it loads
+    music21, the renderers and the compiled sampler here. A child that serves
+    the ``train`` queue imports Keras (and TensorFlow under it) here too: that
+    takes seconds, and a time limit that interrupted it inside a job left it
+    half-registered, so every later job of the child failed ("Name
+    tf.RaggedTensorSpec has already been registered"). After fork: TensorFlow
+    is not fork-safe. ``app.py`` gives the child time for this
+    (``worker_proc_alive_timeout``).
     """
-    import keras  # noqa: F401
     import music21  # noqa: F401
     import pretty_midi  # noqa: F401
 
     from lstmuse_core.model.generate import compile_sampler
     from lstmuse_core.music import render  # noqa: F401
+
+    if TRAIN_QUEUE in app.amqp.queues.consume_from:
+        import keras  # noqa: F401
 
     compile_sampler()  # the first job would otherwise compile it (or load numba's cache)

@@ -1,8 +1,10 @@
 """Versioned model bundles: ``trained_models/<style>/<version>/`` + ``ACTIVE``.
 
 A bundle alone rebuilds and runs the model: ``model.keras`` (Keras 3 format),
-``vocab.json`` (symbols in index order), ``config.json`` (model and training
-hyper-parameters, dataset and its fingerprint, split seed) and
+``weights.npz`` (the same weights for the sampler, which runs without Keras:
+`lstmuse_core.model.weights`), ``vocab.json`` (symbols in index order),
+``config.json`` (model and training hyper-parameters, dataset and its
+fingerprint, split seed) and
 ``metrics.json`` (held-out loss, accuracy, sample statistics). Versions are
 written to a temporary folder and renamed into place; ``ACTIVE`` is replaced
 atomically afterwards, so a reader never sees half a bundle and a crash
@@ -40,6 +42,14 @@ import numpy as np
 from lstmuse_core.errors import BundleError, InvalidParameter
 from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.model.network import ModelConfig
+from lstmuse_core.model.weights import (
+    MODEL_FILE,
+    WEIGHTS_FILE,
+    NetworkWeights,
+    file_sha256,
+    read_weights,
+    write_weights,
+)
 from lstmuse_core.music.encoding import Vocabulary
 from lstmuse_core.names import check_style_name, check_version_name, is_version_name
 
@@ -67,7 +77,7 @@ __all__ = [
     "write_bundle",
 ]
 
-BUNDLE_FILES = ("model.keras", "vocab.json", "config.json", "metrics.json")
+BUNDLE_FILES = (MODEL_FILE, "vocab.json", "config.json", "metrics.json")
 # 2: the network reads meter, mode, bar position, bars remaining and lookbacks.
 BUNDLE_FORMAT = 2
 ACTIVE_FILE = "ACTIVE"
@@ -134,22 +144,54 @@ class Bundle:
         return dict(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")))
 
     def load_model(self) -> Any:
+        """The Keras model (imports Keras: training and the held-out evaluation only)."""
         import keras
 
         try:
-            model = keras.saving.load_model(self.path / "model.keras", compile=False)
+            model = keras.saving.load_model(self.path / MODEL_FILE, compile=False)
         except Exception as error:
-            raise BundleError(f"{self.path}/model.keras cannot be loaded: {error}") from error
-        vocab_size = len(self.vocabulary)
-        if model.output_shape[-1] != vocab_size:
+            raise BundleError(f"{self.path}/{MODEL_FILE} cannot be loaded: {error}") from error
+        finite = all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
+        self._check_network(MODEL_FILE, model.output_shape[-1], finite)
+        return model
+
+    def sampler_weights(self) -> NetworkWeights:
+        """The network's arrays from ``weights.npz``, checked against ``model.keras``.
+
+        What every generating process reads (no Keras). A missing, unreadable
+        or stale file (one written for another ``model.keras``) is refused by
+        name with the command that writes it.
+        """
+        path = self.path / WEIGHTS_FILE
+        fix = f"write it from {MODEL_FILE} with `lstmuse export-weights --style {self.path}`"
+        if not path.is_file():
+            raise BundleError(f"{path} is missing (the sampler reads the network from it): {fix}")
+        try:
+            stored = read_weights(path)
+        except (KeyError, ValueError, OSError) as error:
+            raise BundleError(f"{path} cannot be read ({error}): {fix}") from error
+        if stored.model_sha256 != file_sha256(self.path / MODEL_FILE):
             raise BundleError(
-                f"{self.path}: the model predicts {model.output_shape[-1]} symbols "
+                f"{path} was written for another {MODEL_FILE} (its checksum differs): {fix}"
+            )
+        self._check_network(WEIGHTS_FILE, stored.weights.symbols, stored.weights.all_finite())
+        return stored.weights
+
+    def export_weights(self) -> Path:
+        """Write ``weights.npz`` from ``model.keras`` (imports Keras); returns its path."""
+        return write_weights(self.path, NetworkWeights.from_keras(self.load_model()))
+
+    def _check_network(self, file: str, symbols: int, finite: bool) -> None:
+        """The network predicts one logit per symbol of vocab.json, from finite weights."""
+        vocab_size = len(self.vocabulary)
+        if symbols != vocab_size:
+            raise BundleError(
+                f"{self.path}/{file}: the network predicts {symbols} symbols "
                 f"but vocab.json has {vocab_size}"
             )
         # A NaN or infinite weight would make every draw meaningless, not an error.
-        if not all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights):
-            raise BundleError(f"{self.path}/model.keras has weights that are not finite numbers")
-        return model
+        if not finite:
+            raise BundleError(f"{self.path}/{file} has weights that are not finite numbers")
 
 
 def load_bundle(path: Path) -> Bundle:
@@ -287,7 +329,8 @@ def write_bundle(
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
     staging.chmod(0o755)  # mkdtemp makes it private; workers of other users read bundles
     try:
-        model.save(staging / "model.keras")
+        model.save(staging / MODEL_FILE)
+        write_weights(staging, NetworkWeights.from_keras(model))
         vocabulary.save(staging / "vocab.json")
         full_config = {
             **config,
@@ -297,7 +340,7 @@ def write_bundle(
         }
         _write_json(staging / "config.json", full_config)
         _write_json(staging / "metrics.json", metrics)
-        load_bundle(staging)
+        load_bundle(staging).sampler_weights()
         while True:  # another writer may take the same number: retry with the next
             existing = versions(style, folder.parent)
             number = int(existing[-1][1:]) + 1 if existing else 1

@@ -424,7 +424,8 @@ def _cached_generator(folder: Path) -> MelodyGenerator:
     with _cache_lock:
         if folder not in _cache:
             bundle = load_bundle(folder)
-            stepper = LstmStepper.from_keras(bundle.load_model(), bundle.conditioning)
+            weights = bundle.sampler_weights()  # weights.npz: no Keras
+            stepper = LstmStepper.from_weights(weights, bundle.conditioning)
             _cache[folder] = MelodyGenerator(
                 bundle.vocabulary, stepper, bundle.conditioning, bundle
             )

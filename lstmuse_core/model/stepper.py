@@ -1,6 +1,7 @@
 """The network as float32 arrays, advanced one step at a time for a batch.
 
-The Keras model (`lstmuse_core.model.network`) is only read for its weights.
+The network's weights come from the bundle's ``weights.npz``
+(`lstmuse_core.model.weights`), so sampling never imports Keras.
 Every input of a step is an embedding followed by the first LSTM layer's
 input projection, so each becomes a table lookup: ``table[value] =
 embedding[value] @ kernel_block`` (`LstmStepper.tables`). The meter and mode
@@ -22,6 +23,7 @@ import numpy as np
 
 from lstmuse_core.model.compiled import Network, State, advance_layers, initial_state
 from lstmuse_core.model.conditioning import REMAINING_CLASSES, SYMBOL_INPUTS, Conditioning
+from lstmuse_core.model.weights import NetworkWeights
 
 
 def context_index(position: Any, remaining: Any, repeats: Any) -> Any:
@@ -77,22 +79,23 @@ class LstmStepper:
         )
 
     @classmethod
-    def from_keras(cls, model: Any, conditioning: Conditioning) -> LstmStepper:
-        """Read a network built by `build_model` for ``conditioning``."""
-        import keras
+    def from_weights(cls, weights: NetworkWeights, conditioning: Conditioning) -> LstmStepper:
+        """The stepper of a network built by `build_model` for ``conditioning``.
 
-        def weights(variable: Any) -> np.ndarray:
-            return np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
+        The tables are products of float32 weights, made in float64 and rounded once.
+        """
 
-        lstm_cells = [layer.cell for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
-        denses = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-        if not lstm_cells or len(denses) != 1:
-            raise ValueError("the model is not an embeddings -> LSTM -> Dense network")
-        first_kernel = weights(lstm_cells[0].kernel)
+        def f64(values: np.ndarray) -> np.ndarray:
+            return np.asarray(values, dtype=np.float64)
+
+        first, *deeper = weights.lstm_layers
+        first_kernel = f64(first.kernel)
         tables, row = {}, 0
         for name in conditioning.inputs:
-            layer = model.get_layer("embed_symbol" if name in SYMBOL_INPUTS else f"embed_{name}")
-            embedding = weights(layer.embeddings)
+            layer = "embed_symbol" if name in SYMBOL_INPUTS else f"embed_{name}"
+            if layer not in weights.embeddings:
+                raise ValueError(f"the network has no {layer} layer for its {name} input")
+            embedding = f64(weights.embeddings[layer])
             width = embedding.shape[1]
             tables[name] = embedding @ first_kernel[row : row + width]
             row += width
@@ -102,15 +105,17 @@ class LstmStepper:
             )
         return cls(
             tables,
-            weights(lstm_cells[0].bias),
-            weights(lstm_cells[0].recurrent_kernel),
-            [
-                tuple(weights(w) for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
-                for cell in lstm_cells[1:]
-            ],
-            weights(denses[0].kernel),
-            weights(denses[0].bias),
+            f64(first.bias),
+            f64(first.recurrent_kernel),
+            [tuple(f64(w) for w in layer) for layer in deeper],
+            f64(weights.dense_kernel),
+            f64(weights.dense_bias),
         )
+
+    @classmethod
+    def from_keras(cls, model: Any, conditioning: Conditioning) -> LstmStepper:
+        """Read a Keras model directly (training's sample statistics, benches and tests)."""
+        return cls.from_weights(NetworkWeights.from_keras(model), conditioning)
 
     def constant(self, meter_ids: np.ndarray, mode_ids: np.ndarray) -> np.ndarray:
         """Each melody's fixed part of the first layer's input: meter, mode and bias rows."""

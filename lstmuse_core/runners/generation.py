@@ -24,20 +24,6 @@ from lstmuse_core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_device_logged = False
-
-
-def log_device_once() -> None:
-    """Say once per process where training runs (backend, device) and where sampling runs
-    (the sampler is a numba-compiled loop on the CPU, whatever device trains)."""
-    global _device_logged
-    if _device_logged:
-        return
-    from lstmuse_core.model.train import machine_description
-
-    log.info("training runs on %s; sampling runs compiled on the CPU", machine_description())
-    _device_logged = True
-
 
 def run_generate_job(
     job_id: str,
@@ -57,7 +43,6 @@ def run_generate_job(
     """
     progress(Progress(GENERATING))
     with job_failures(f"generate {job_id} (style {request.style:.40})", interrupts=interrupts):
-        log_device_once()
         started = time.perf_counter()
         generator = load_generator(request.style, settings.models_dir)
         request = resolve_request(request, generator)

@@ -9,6 +9,7 @@ and a style that keeps failing must not fill the disk.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import uuid
@@ -23,7 +24,6 @@ from lstmuse_core.jobs.progress import READING_THE_CORPUS, TRAINING, EpochProgre
 from lstmuse_core.jobs.results import RetrainResult
 from lstmuse_core.request import RetrainRequest
 from lstmuse_core.runners.failures import JobCancelled, job_failures
-from lstmuse_core.runners.generation import log_device_once
 from lstmuse_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,6 +31,24 @@ if TYPE_CHECKING:
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _UNCHANGED = "; the active model is unchanged"
+
+log = logging.getLogger(__name__)
+_device_logged = False
+
+
+def log_device_once() -> None:
+    """Say once per process where training runs (backend, device) and where sampling runs.
+
+    Asked by the first retrain, not at start-up: naming the device imports Keras,
+    which generation never does.
+    """
+    global _device_logged
+    if _device_logged:
+        return
+    from lstmuse_core.model.train import machine_description
+
+    log.info("training runs on %s; sampling runs compiled on the CPU", machine_description())
+    _device_logged = True
 
 
 def run_retrain_job(

@@ -1,5 +1,7 @@
 """The compiled network and sampler agree with Keras on the committed architecture.
 
+The generators under test are loaded as every front end loads them, from the
+bundle's ``weights.npz`` (no Keras); Keras runs the bundle's ``model.keras``.
 Two checks, on the committed folk bundle (every input, two LSTM layers) and
 on the tiny test model: the stepper's hidden states and logits equal the Keras
 model's for a real song's inputs (`song_inputs`), and greedy sampling reads
@@ -20,6 +22,7 @@ from tests_support import keras_inputs
 from lstmuse_core.model.generate import MelodyGenerator, load_generator, load_generator_from_path
 from lstmuse_core.model.stepper import context_index
 from lstmuse_core.model.train import StyleTrainingResult
+from lstmuse_core.model.weights import NetworkWeights
 from lstmuse_core.music.corpus import (
     ReadOptions,
     Song,
@@ -53,10 +56,16 @@ def generator(request: pytest.FixtureRequest) -> MelodyGenerator:
 
 @pytest.mark.parametrize("rows", [1, 5])
 def test_every_layer_matches_keras(generator: MelodyGenerator, rows: int) -> None:
-    """Hidden states of every LSTM layer and the logits equal Keras', step by step, in every
-    row (one row: BLAS's matrix-vector product; five: `matmul`'s blocks, the last one short)."""
+    """Hidden states of every LSTM layer and the logits, from weights.npz, equal Keras' from
+    model.keras, step by step, in every row (one row: BLAS's matrix-vector product; five:
+    `matmul`'s blocks, the last one short)."""
     assert generator.bundle is not None
     model = generator.bundle.load_model()
+    from_file = generator.bundle.sampler_weights().arrays()
+    from_model = NetworkWeights.from_keras(model).arrays()
+    assert from_file.keys() == from_model.keys()
+    for key, values in from_model.items():  # the very same float32 values, layer by layer
+        np.testing.assert_array_equal(from_file[key], values, err_msg=key)
     tune = real_tune(generator)
     meter, mode = tune.meter, tune.mode
     inputs = keras_inputs(generator, tune.symbols, meter, mode, known=True)

@@ -16,6 +16,7 @@ from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.model.generate import load_generator_from_path
 from lstmuse_core.model.network import PRESETS, ModelConfig, preset
 from lstmuse_core.model.train import StyleTrainingResult, TrainingProgress, fit, train_style
+from lstmuse_core.model.weights import NetworkWeights, write_weights
 from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.encoding import Vocabulary
 from lstmuse_core.music.meter import Meter
@@ -43,14 +44,17 @@ def test_loss_goes_down(tiny_training: StyleTrainingResult) -> None:
 
 
 def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> None:
-    """The bundle has its four files, names its dataset and split, and is ACTIVE."""
+    """The bundle has its five files (the sampler's weights.npz written at training time),
+    names its dataset and split, and is ACTIVE."""
     bundle = tiny_training.bundle
     assert sorted(p.name for p in bundle.path.iterdir()) == [
         "config.json",
         "metrics.json",
         "model.keras",
         "vocab.json",
+        "weights.npz",
     ]
+    assert bundle.sampler_weights().symbols == len(bundle.vocabulary)
     assert tiny_training.promoted
     assert active_version("tinyfolk", bundle.path.parent.parent) == bundle.version
     config = bundle.config_json
@@ -114,16 +118,21 @@ def test_bundle_validation_names_the_problem(
 def test_a_network_with_a_nan_weight_is_refused(
     tiny_training: StyleTrainingResult, tmp_path: Path
 ) -> None:
-    """A model.keras with a NaN weight (a damaged or hand-edited file) is named, not sampled."""
+    """A NaN weight (a damaged or hand-edited file) is named, not sampled: in model.keras
+    (refused when its weights file is written) and in weights.npz (refused by the sampler)."""
 
     damaged = tmp_path / "v001"
     shutil.copytree(tiny_training.bundle.path, damaged)
-    model = load_bundle(damaged).load_model()
+    bundle = load_bundle(damaged)
+    model = bundle.load_model()
     weights = model.get_weights()
     weights[-1][0] = float("nan")  # one bias of the output layer
     model.set_weights(weights)
     model.save(damaged / "model.keras")
     with pytest.raises(BundleError, match=r"model\.keras has weights that are not finite"):
+        bundle.export_weights()
+    write_weights(damaged, NetworkWeights.from_keras(model))
+    with pytest.raises(BundleError, match=r"weights\.npz has weights that are not finite"):
         load_generator_from_path(damaged)
 
 
