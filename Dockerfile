@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# Three images from one file: `bot` (discord.py + Celery client, no TensorFlow),
-# `worker` (CPU: TensorFlow, music21, FluidSynth, ffmpeg, optional LilyPond) and
-# `worker-gpu` (torch with CUDA instead of TensorFlow, KERAS_BACKEND=torch):
-#   docker build --target worker-gpu -t lstmuse-worker-gpu .
+# Four images from one file: `bot` (discord.py + Celery client, no TensorFlow),
+# `worker` (generation: numba sampler, music21, FluidSynth, ffmpeg, optional
+# LilyPond; no TensorFlow: it reads the bundles' weights.npz), `trainer` (the
+# same plus TensorFlow, for retraining on the CPU) and `trainer-gpu` (torch with
+# CUDA instead of TensorFlow, KERAS_BACKEND=torch):
+#   docker build --target trainer-gpu -t lstmuse-trainer-gpu .
 # Build stages hold the compilers; runtime stages get only the virtualenv.
 
 ARG PYTHON=python:3.11-slim-bookworm
@@ -25,6 +27,9 @@ RUN pip install ".[bot]"
 FROM build-base AS build-worker
 RUN pip install ".[worker]"
 
+FROM build-base AS build-trainer
+RUN pip install ".[trainer]"
+
 FROM ${PYTHON} AS runtime-base
 RUN useradd --create-home --uid 10001 lstmuse
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1
@@ -38,12 +43,16 @@ COPY lstmuse_core ./lstmuse_core
 USER lstmuse
 CMD ["lstmuse-bot"]
 
-FROM runtime-base AS worker
+# What generation and CPU training workers share: the renderers' system libraries.
+FROM runtime-base AS worker-base
 ARG WITH_LILYPOND=no
 RUN apt-get update && apt-get install -y --no-install-recommends \
         ffmpeg libfluidsynth3 fluid-soundfont-gm \
     && if [ "$WITH_LILYPOND" = "yes" ]; then apt-get install -y --no-install-recommends lilypond; fi \
     && rm -rf /var/lib/apt/lists/*
+
+# The generation worker: no TensorFlow.
+FROM worker-base AS worker
 COPY --from=build-worker /opt/venv /opt/venv
 COPY lstmuse_core ./lstmuse_core
 COPY worker ./worker
@@ -56,12 +65,24 @@ USER lstmuse
 RUN python -c "from lstmuse_core.model.generate import compile_sampler; compile_sampler()"
 CMD ["celery", "-A", "worker.app", "worker", "-Q", "generate", "-l", "info"]
 
-# The GPU worker. torch's PyPI wheels carry their own CUDA and cuDNN user-space
+# The CPU training worker: the generation worker's files plus TensorFlow.
+FROM worker-base AS trainer
+COPY --from=build-trainer /opt/venv /opt/venv
+COPY lstmuse_core ./lstmuse_core
+COPY worker ./worker
+COPY trained_models ./trained_models
+RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
+    && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache
+USER lstmuse
+RUN python -c "from lstmuse_core.model.generate import compile_sampler; compile_sampler()"
+CMD ["celery", "-A", "worker.app", "worker", "-Q", "train", "-c", "1", "--prefetch-multiplier", "1", "-l", "info"]
+
+# The GPU training worker. torch's PyPI wheels carry their own CUDA and cuDNN user-space
 # libraries; the base image must be a CUDA release the wheels support (torch
 # 2.11: CUDA 13.0, check with `python -c "import torch; print(torch.version.cuda)"`)
 # and the host needs the NVIDIA driver and nvidia-container-toolkit. Ubuntu
 # 24.04's Python is 3.12, so this image builds its own virtualenv.
-FROM ${CUDA_BASE} AS worker-gpu
+FROM ${CUDA_BASE} AS trainer-gpu
 RUN apt-get update && apt-get install -y --no-install-recommends \
         python3 python3-venv ffmpeg libfluidsynth3 fluid-soundfont-gm \
     && rm -rf /var/lib/apt/lists/* \
@@ -72,7 +93,7 @@ COPY pyproject.toml README.md ./
 COPY lstmuse_core ./lstmuse_core
 COPY worker ./worker
 COPY bot ./bot
-RUN python3 -m venv /opt/venv && pip install ".[worker-gpu]"
+RUN python3 -m venv /opt/venv && pip install ".[trainer-gpu]"
 COPY trained_models ./trained_models
 RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
     && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache

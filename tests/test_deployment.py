@@ -79,7 +79,7 @@ def test_compose_services_commands_volumes_and_environment() -> None:
             (gpu,) = devices["devices"]
             assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"], name
             assert service["command"][service["command"].index("-Q") + 1] == "train", name
-            assert service["build"]["target"] == "worker-gpu", name
+            assert service["build"]["target"] == "trainer-gpu", name
     assert "deploy" in services["worker-train-gpu"]
 
 
@@ -96,10 +96,69 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None:
     for image in images:  # every image that runs something runs it unprivileged
         if "\nCMD " in image:
             assert "\nUSER lstmuse" in image, image.split("\n", 1)[0]
-    assert {"bot", "worker", "worker-gpu"} <= set(stages)
+    assert {"bot", "worker", "trainer", "trainer-gpu"} <= set(stages)
     for service in _compose()["services"].values():
         target = service.get("build", {}).get("target")
         assert target is None or target in stages
+
+
+# What generation must run without (it reads the bundles' weights.npz with NumPy).
+HEAVY = {"tensorflow", "tensorflow-cpu", "keras", "jax", "torch"}
+
+
+def _extra_packages(extra: str) -> set[str]:
+    """The packages an extra of pyproject.toml names, through the project's own extras."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    packages: set[str] = set()
+    for requirement in extras[extra]:
+        own = re.fullmatch(r"lstmuse\[(.+)\]", requirement)
+        if own:
+            for name in own.group(1).split(","):
+                packages |= _extra_packages(name)
+        else:
+            packages.add(re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower())
+    return packages
+
+
+def _image_extras() -> dict[str, str]:
+    """Each Dockerfile stage that has a virtualenv -> the extra installed into it."""
+    bodies = re.split(r"^FROM \S+ AS ", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE)
+    extras: dict[str, str] = {}
+    for body in bodies[1:]:  # in file order: a build stage comes before its image
+        stage = body.split(maxsplit=1)[0]
+        installed = re.search(r'pip install "\.\[([\w-]+)\]"', body)
+        copied = re.search(r"^COPY --from=(\S+) /opt/venv", body, re.MULTILINE)
+        if installed:
+            extras[stage] = installed.group(1)
+        elif copied:
+            extras[stage] = extras[copied.group(1)]
+    return extras
+
+
+def test_generation_images_carry_no_tensorflow_and_training_images_do() -> None:
+    """The image of every service serving ``generate`` (and the bot's) installs an extra
+    without TensorFlow, Keras, JAX or torch; the train services' images have Keras and a
+    backend; ``.[dev]`` has TensorFlow, which the tests train with."""
+    extras = _image_extras()
+    assert extras["worker"] == "worker" and extras["bot"] == "bot"
+    checked = set()
+    for name, service in _compose()["services"].items():
+        command = service.get("command", [])
+        if "build" not in service:
+            continue
+        packages = _extra_packages(extras[service["build"]["target"]])
+        queues = command[command.index("-Q") + 1].split(",") if "-Q" in command else []
+        if "train" in queues:
+            assert "keras" in packages and packages & {"tensorflow-cpu", "torch"}, name
+        else:
+            assert not packages & HEAVY, (name, sorted(packages & HEAVY))
+        checked.add(name)
+    assert {"bot", "worker-generate", "worker-train-cpu", "worker-train-gpu"} <= checked
+    assert not _extra_packages("worker") & HEAVY
+    assert {"keras", "tensorflow-cpu", "celery", "pyfluidsynth"} <= _extra_packages("trainer")
+    assert {"keras", "tensorflow-cpu", "discord.py", "pytest"} <= _extra_packages("dev")
 
 
 def test_only_the_bot_sees_the_token_and_redis_never_drops_jobs() -> None:
