@@ -8,6 +8,7 @@ every rejection names the option and gives an example.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.request import MelodyRequest
@@ -45,3 +46,15 @@ def parse_options(text: str) -> dict[str, str]:
 def request_from_text(text: str, **defaults: object) -> MelodyRequest:
     """Parse and validate a typed ``!melody`` line (without the command name)."""
     return MelodyRequest.from_options(parse_options(text), **defaults)
+
+
+def options_from_slash(parameters: Mapping[str, object], free_text: str | None) -> dict[str, str]:
+    """/melody's typed parameters (None: left empty) over its free-text ``options:`` field.
+
+    The free text is read first, so a typed parameter wins over the same
+    option written in it; the result is what `MelodyRequest.from_options` takes.
+    """
+    return {
+        **parse_options(free_text or ""),
+        **{name: str(value) for name, value in parameters.items() if value is not None},
+    }
