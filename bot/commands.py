@@ -282,6 +282,9 @@ def slash_options(command: CommandSpec) -> tuple[OptionSpec, ...]:
 def apply_to_slash(slash_command: Any, command: CommandSpec, **extra: str) -> None:
     """Give a slash command's parameters their descriptions, ranges and choices from the table.
 
+    A parameter with an autocomplete callback (the cogs': suggestions from the
+    catalogue, `bot.suggestions`) gets no fixed choices: Discord refuses both.
+
     ``extra`` describes the parameters that are not options (attachments, the
     free-text ``options``). A parameter the table does not know, or typed
     otherwise than its row's ``kind``, is a bug here, caught at start-up.
@@ -310,10 +313,11 @@ def apply_to_slash(slash_command: Any, command: CommandSpec, **extra: str) -> No
                 f"/{command.name} parameter {name!r} is {parameter.type.name}; "
                 f"the table's {spec.kind} needs {slash_types[spec.kind].name}"
             )
-        parameter.description = f"{spec.help} ({spec.allowed})"[:100]
+        allowed = "" if spec.allowed == spec.kind else f" ({spec.allowed})"  # not "(text)"
+        parameter.description = f"{spec.help}{allowed}"[:100]
         if spec.low is not None and spec.kind != "text":
             parameter.min_value, parameter.max_value = spec.low, spec.high
-        if spec.choices:
+        if spec.choices and parameter.autocomplete is None:  # Discord takes one or the other
             parameter.choices = [app_commands.Choice(name=c, value=c) for c in spec.choices]
     missing = set(by_name) - set(slash_command._params)
     if missing:

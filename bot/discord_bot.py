@@ -15,6 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.commands import COMMANDS, bot_help
+from bot.posts import post_store
 from bot.replies import split_reply
 from bot.service import LstmuseService
 from bot.settings import BotSettings
@@ -69,6 +70,8 @@ class LstmuseBot(commands.Bot):
         )
         self.settings = settings
         self.service = service
+        # What the buttons under each melody need, kept beside the jobs (see `bot.posts`).
+        self.posts = post_store(service.jobs, settings.button_timeout_seconds)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:

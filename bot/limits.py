@@ -132,7 +132,7 @@ return 0
 
 
 @contextmanager
-def _queue_reachable(action: str) -> Iterator[None]:
+def queue_reachable(action: str) -> Iterator[None]:
     """Any Redis failure (down, timeout, out of memory) is the member's "queue unreachable"."""
     try:
         yield
@@ -160,7 +160,7 @@ class RedisJobLimits(JobLimits):
     async def admit(self, user_id: int, job_id: str) -> int:
         cooldown_ms = math.ceil(self.cooldown * 1000) if self.cooldown > 0 else 0
         args = [self.job_ttl, job_id, self.max_jobs, cooldown_ms, self.queue_cap]
-        with _queue_reachable(f"admitting {job_id}"):
+        with queue_reachable(f"admitting {job_id}"):
             outcome, number = await self._admit(keys=self._keys(user_id), args=args)
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         if outcome == "admitted":
@@ -188,12 +188,12 @@ class RedisJobLimits(JobLimits):
             )
 
     async def jobs_of(self, user_id: int) -> list[str]:
-        with _queue_reachable(f"listing the jobs of member {user_id}"):
+        with queue_reachable(f"listing the jobs of member {user_id}"):
             members = await self._jobs_of(keys=self._keys(user_id)[:2], args=[self.job_ttl])
         return [m.decode() if isinstance(m, bytes) else m for m in members]
 
     async def position(self, job_id: str) -> int | None:
-        with _queue_reachable(f"finding the queue position of {job_id}"):
+        with queue_reachable(f"finding the queue position of {job_id}"):
             rank = await self.client.zrank(QUEUE_KEY, job_id)
         return None if rank is None else int(rank) + 1
 

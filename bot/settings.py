@@ -42,7 +42,7 @@ class BotSettings(Settings):
     )
     broker_timeout_seconds: float = Field(default=3.0, gt=0, description="Redis unreachable after")
     button_timeout_seconds: float = Field(
-        default=3600.0, ge=10, description="buttons work this long"
+        default=7 * 24 * 3600.0, ge=10, description="buttons work this long, restarts included"
     )
 
     @field_validator("admin_user_ids", "admin_role_ids", "guild_ids")

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import suggestions
 from bot.cogs.melody import StatusMessage
 from bot.commands import COMMANDS, apply_to_slash, command_options
 from bot.discord_bot import is_admin
@@ -21,6 +22,7 @@ from bot.options import parse_options
 from bot.replies import split_reply
 from bot.service import LstmuseService
 from lstmuse_core.errors import InvalidParameter, LstmuseError
+from lstmuse_core.jobs.catalogue import Catalogue
 from lstmuse_core.music.uploads import UploadLimits
 from lstmuse_core.request import RetrainRequest
 
@@ -127,6 +129,30 @@ class Admin(commands.Cog):
         """Make an earlier model version active again (admins)."""
         options = command_options(ROLLBACK, [word for word in (style, version) if word])
         await ctx.send(await self.service.rollback(options["style"], options.get("version")))
+
+    async def _catalogue(self) -> Catalogue:
+        """The published catalogue, or none while the queue is unreachable (suggest nothing)."""
+        try:
+            return await self.service.jobs.catalogue()
+        except LstmuseError:
+            return {}
+
+    @retrain_slash.autocomplete("style")
+    @models.autocomplete("style")
+    @rollback.autocomplete("style")
+    async def _suggest_style(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        styles = suggestions.styles(await self._catalogue(), typed)
+        return [app_commands.Choice(name=style, value=style) for style in styles]
+
+    @rollback.autocomplete("version")
+    async def _suggest_version(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        style = interaction.namespace.style
+        versions = suggestions.versions(await self._catalogue(), style, typed)
+        return [app_commands.Choice(name=version, value=version) for version in versions]
 
 
 apply_to_slash(Admin.retrain_slash, RETRAIN, files="MIDI/MusicXML/ABC/kern files or a zip of them")

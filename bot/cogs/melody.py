@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,12 +12,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import suggestions
 from bot.cogs.errors import APOLOGY
 from bot.commands import COMMANDS, apply_to_slash
-from bot.options import parse_options
-from bot.replies import split_reply
+from bot.options import options_from_slash, parse_options
+from bot.posts import PostStore
+from bot.replies import group_files, split_reply
 from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import LstmuseError
+from lstmuse_core.jobs.catalogue import Catalogue
 from lstmuse_core.music.seed_file import check_seed_file_size, read_seed_file
 from lstmuse_core.options import MELODY_OPTIONS, option_fields
 from lstmuse_core.request import MelodyRequest
@@ -65,61 +69,119 @@ def melody_embed(post: MelodyPost) -> discord.Embed:
     return embed
 
 
-def melody_files(post: MelodyPost) -> list[discord.File]:
-    return [discord.File(io.BytesIO(data), filename=name) for name, data in post.files]
+def attachments(files: list[tuple[str, bytes]]) -> list[discord.File]:
+    return [discord.File(io.BytesIO(data), filename=name) for name, data in files]
 
 
-class MelodyButtons(discord.ui.View):
-    """Re-roll, Variation, Continue (the requester only: they spend quota) and Info."""
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:.1f} MiB" if n_bytes >= 2**20 else f"{n_bytes / 1024:.0f} KiB"
 
-    def __init__(self, cog: Melodies, post: MelodyPost, owner_id: int, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        self.cog = cog
-        self.post = post
-        self.owner_id = owner_id
 
-    async def _again(
-        self, interaction: discord.Interaction, make: Callable[[MelodyPost], MelodyRequest]
-    ) -> None:
-        if interaction.user.id != self.owner_id:
+# What each button makes of the post it sits under (Info makes nothing: it answers).
+AGAIN: dict[str, Callable[[MelodyPost], MelodyRequest]] = {
+    "reroll": LstmuseService.reroll,
+    "variation": LstmuseService.variation,
+    "continue": LstmuseService.continuation,
+}
+BUTTON_LOOKS: dict[str, tuple[str, str, discord.ButtonStyle]] = {  # label, emoji, style
+    "reroll": ("Re-roll", "🎲", discord.ButtonStyle.primary),
+    "variation": ("Variation", "🎛️", discord.ButtonStyle.secondary),
+    "continue": ("Continue", "➡️", discord.ButtonStyle.secondary),
+    "info": ("Info", "ℹ️", discord.ButtonStyle.secondary),
+}
+EXPIRED = (
+    "This melody is no longer kept, so its buttons cannot reuse it; "
+    "ask for a new one with `/melody`."
+)
+
+
+class MelodyButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"melody:(?P<action>reroll|variation|continue|info):(?P<post>[0-9a-f]{32}):(?P<owner>[0-9]{1,20})",
+):
+    """Re-roll, Variation, Continue (the requester only: they spend quota) and Info.
+
+    The custom id says everything a press needs to find its melody (the
+    post's id in `bot.posts`, and its requester), so a button keeps working
+    after a restart: discord.py matches the id against ``template`` in any
+    bot process that registered this class (`setup`).
+    """
+
+    def __init__(self, action: str, post_id: str, owner_id: int) -> None:
+        label, emoji, style = BUTTON_LOOKS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=emoji,
+                style=style,
+                custom_id=f"melody:{action}:{post_id}:{owner_id}",
+            )
+        )
+        self.action, self.post_id, self.owner_id = action, post_id, owner_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> MelodyButton:
+        return cls(match["action"], match["post"], int(match["owner"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog(Melodies.__cog_name__)  # type: ignore[attr-defined]
+        assert isinstance(cog, Melodies)
+        if self.action != "info" and interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 "Only the member who asked for this melody can use that button; try `/melody`.",
                 ephemeral=True,
             )
             return
+        post = await cog.posts.find(self.post_id)
+        if post is None:
+            await interaction.response.send_message(EXPIRED, ephemeral=True)
+        elif self.action == "info":
+            await interaction.response.send_message(_info(post), ephemeral=True)
+        else:
+            await self._again(cog, interaction, post)
+
+    async def _again(
+        self, cog: Melodies, interaction: discord.Interaction, post: MelodyPost
+    ) -> None:
         try:  # e.g. Continue after 64 bars, or more WAV audio than a message can carry
-            request = make(self.post)
+            request = AGAIN[self.action](post)
         except LstmuseError as error:
             await interaction.response.send_message(f"Sorry: {error}", ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
-        await self.cog.run_and_post(
-            interaction.user.id, request, status, lambda **kw: interaction.followup.send(**kw)
+        await cog.run_and_post(
+            interaction.user.id,
+            request,
+            status,
+            lambda **kw: interaction.followup.send(**kw),
+            interaction.filesize_limit,
         )
 
-    @discord.ui.button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary)
-    async def reroll(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._again(interaction, LstmuseService.reroll)
 
-    @discord.ui.button(label="Variation", emoji="🎛️", style=discord.ButtonStyle.secondary)
-    async def variation(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._again(interaction, LstmuseService.variation)
+def melody_buttons(post_id: str, owner_id: int) -> discord.ui.View:
+    """The four buttons under a melody, for as long as `bot.posts` keeps it."""
+    view = discord.ui.View(timeout=None)
+    for action in BUTTON_LOOKS:
+        view.add_item(MelodyButton(action, post_id, owner_id))
+    return view
 
-    @discord.ui.button(label="Continue", emoji="➡️", style=discord.ButtonStyle.secondary)
-    async def continuation(
-        self, interaction: discord.Interaction, _: discord.ui.Button[Any]
-    ) -> None:
-        await self._again(interaction, LstmuseService.continuation)
 
-    @discord.ui.button(label="Info", emoji="ℹ️", style=discord.ButtonStyle.secondary)
-    async def info(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        symbols = " ".join(self.post.symbols)
-        text = (
-            f"{self.post.caption()}\nSymbols (one per 16th note; pitch = MIDI number, "
-            f"`_` hold, `r` rest):\n```{symbols[:1700]}```"
-        )
-        await interaction.response.send_message(text, ephemeral=True)
+def _info(post: MelodyPost) -> str:
+    symbols = " ".join(post.symbols)
+    return (
+        f"{post.caption()}\nSymbols (one per 16th note; pitch = MIDI number, "
+        f"`_` hold, `r` rest):\n```{symbols[:1700]}```"
+    )
+
+
+def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=value, value=value) for value in values]
 
 
 class Melodies(commands.Cog):
@@ -129,6 +191,7 @@ class Melodies(commands.Cog):
         self.bot = bot
         self.service: LstmuseService = bot.service  # type: ignore[attr-defined]
         self.settings = bot.settings  # type: ignore[attr-defined]
+        self.posts: PostStore = bot.posts  # type: ignore[attr-defined]
 
     async def run_and_post(
         self,
@@ -136,8 +199,14 @@ class Melodies(commands.Cog):
         request: MelodyRequest,
         status: StatusMessage,
         send: Callable[..., Awaitable[Any]],
+        upload_limit: int,
     ) -> None:
-        """The whole flow: queue, edit the status, post one message per melody."""
+        """The whole flow: queue, edit the status, post each melody (`_post`).
+
+        ``upload_limit``: the most bytes of files one message may carry where
+        the melodies are posted (`discord.Guild.filesize_limit`, or what the
+        interaction says).
+        """
         try:
             posts = await self.service.melody(user_id, request, status.update)
         except LstmuseError as error:
@@ -148,9 +217,33 @@ class Melodies(commands.Cog):
             await status.update(APOLOGY)
             return
         for post in posts:
-            view = MelodyButtons(self, post, user_id, self.settings.button_timeout_seconds)
-            await send(embed=melody_embed(post), files=melody_files(post), view=view)
+            await self._post(post, user_id, send, upload_limit)
         await status.update(f"Done: {len(posts)} melod{'y' if len(posts) == 1 else 'ies'} below.")
+
+    async def _post(
+        self,
+        post: MelodyPost,
+        user_id: int,
+        send: Callable[..., Awaitable[Any]],
+        upload_limit: int,
+    ) -> None:
+        """One melody: its embed and buttons with the files that fit in one message,
+        any others in messages after it, and the name of a file over the limit."""
+        buttons = {}
+        try:
+            buttons["view"] = melody_buttons(await self.posts.keep(post), user_id)
+        except LstmuseError:  # Redis went away after the job: post it without buttons
+            log.warning("could not keep a post for its buttons", exc_info=True)
+        groups, left_out = group_files(post.files, upload_limit)
+        first, *more = groups or [[]]  # every file left out: the embed alone, then why
+        await send(embed=melody_embed(post), files=attachments(first), **buttons)
+        for files in more:
+            await send(files=attachments(files))
+        if left_out:
+            await send(
+                content=f"Left out, over the upload limit here ({_size(upload_limit)}): "
+                + ", ".join(f"{name} ({_size(size)})" for name, size in left_out)
+            )
 
     @commands.command(
         name=MELODY.name,
@@ -174,7 +267,11 @@ class Melodies(commands.Cog):
             except LstmuseError as error:
                 await status.update(f"Sorry: {error}")
                 return
-        await self.run_and_post(ctx.author.id, request, status, ctx.send)
+        # A DM has Discord's default limit; a server's grows with its boosts.
+        limit = (
+            ctx.guild.filesize_limit if ctx.guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+        )
+        await self.run_and_post(ctx.author.id, request, status, ctx.send, limit)
 
     @staticmethod
     async def _seed_from(
@@ -219,11 +316,7 @@ class Melodies(commands.Cog):
             "count": count,
             "random_seed": random_seed,
         }
-        # The free text first: a typed parameter wins over the same option written in it.
-        given = {
-            **parse_options(options or ""),
-            **{name: str(value) for name, value in typed.items() if value is not None},
-        }
+        given = options_from_slash(typed, options)
         request = MelodyRequest.from_options(given)
         await interaction.response.defer(thinking=True)  # within Discord's 3 s
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
@@ -235,8 +328,52 @@ class Melodies(commands.Cog):
                 await status.update(f"Sorry: {error}")
                 return
         await self.run_and_post(
-            interaction.user.id, request, status, lambda **kw: interaction.followup.send(**kw)
+            interaction.user.id,
+            request,
+            status,
+            lambda **kw: interaction.followup.send(**kw),
+            interaction.filesize_limit,  # Discord's own figure for this channel, DMs included
         )
+
+    async def _catalogue(self) -> Catalogue:
+        """The published catalogue, or none while the queue is unreachable (suggest nothing)."""
+        try:
+            return await self.service.jobs.catalogue()
+        except LstmuseError:
+            return {}
+
+    @melody_slash.autocomplete("style")
+    async def _suggest_style(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(suggestions.styles(await self._catalogue(), typed))
+
+    @melody_slash.autocomplete("meter")
+    async def _suggest_meter(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        style = interaction.namespace.style
+        return _choices(suggestions.meters(await self._catalogue(), style, typed))
+
+    @melody_slash.autocomplete("mode")
+    async def _suggest_mode(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        style = interaction.namespace.style
+        return _choices(suggestions.modes(await self._catalogue(), style, typed))
+
+    @melody_slash.autocomplete("key")
+    async def _suggest_key(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        keys = suggestions.keys(interaction.namespace.mode, typed)
+        return [app_commands.Choice(name=label, value=key) for label, key in keys]
+
+    @melody_slash.autocomplete("instrument")
+    async def _suggest_instrument(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(suggestions.instruments(typed))
 
     @commands.hybrid_command(name="styles", description=COMMANDS["styles"].summary)  # type: ignore[arg-type]
     async def styles(self, ctx: commands.Context[commands.Bot]) -> None:
@@ -265,4 +402,5 @@ apply_to_slash(
 
 
 async def setup(bot: commands.Bot) -> None:
+    bot.add_dynamic_items(MelodyButton)  # buttons posted before a restart work again
     await bot.add_cog(Melodies(bot))

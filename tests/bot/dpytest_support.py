@@ -38,10 +38,13 @@ def make_settings(redis_url: str | None, **overrides: object) -> BotSettings:
 
 
 def configure(bot: commands.Bot) -> None:
-    """`dpytest.configure`, keeping the bot's own allowed mentions (dpytest's state drops them)."""
+    """`dpytest.configure`, keeping the bot's own allowed mentions and the dynamic items
+    (persistent buttons) its setup hook registered: dpytest's new state drops both."""
     allowed_mentions = bot.allowed_mentions
+    dynamic_items = bot._connection._view_store._dynamic_items
     dpytest.configure(bot)
     bot._connection.allowed_mentions = allowed_mentions
+    bot._connection._view_store._dynamic_items.update(dynamic_items)
 
 
 def sent_messages() -> list[discord.Message]:

@@ -161,8 +161,13 @@ def feed_interaction(
     kind: int,
     data: dict[str, Any],
     message: dict[str, Any] | None = None,
+    upload_limit: int = 25 * 1024 * 1024,
 ) -> None:
-    """An INTERACTION_CREATE event, as the gateway would deliver it."""
+    """An INTERACTION_CREATE event, as the gateway would deliver it.
+
+    ``upload_limit``: the bytes of files a message may carry there, as Discord
+    tells each interaction (``attachment_size_limit``).
+    """
     payload: dict[str, Any] = {
         "id": str(next(_ids)),
         "application_id": str(APPLICATION_ID),
@@ -180,7 +185,7 @@ def feed_interaction(
         },
         "member": _member_payload(member),
         "data": data,
-        "attachment_size_limit": 25 * 1024 * 1024,
+        "attachment_size_limit": upload_limit,
         "locale": "en-US",
         "guild_locale": "en-US",
         "entitlements": [],
@@ -193,21 +198,55 @@ def feed_interaction(
     bot._connection.parse_interaction_create(payload)  # type: ignore[attr-defined]
 
 
+_KINDS = {str: 3, int: 4, bool: 5, float: 10}
+
+
 def slash(
-    bot: discord.Client, member: discord.Member, channel: Any, name: str, **options: Any
+    bot: discord.Client,
+    member: discord.Member,
+    channel: Any,
+    name: str,
+    upload_limit: int = 25 * 1024 * 1024,
+    **options: Any,
 ) -> None:
-    kinds = {str: 3, int: 4, bool: 5, float: 10}
     feed_interaction(
         bot,
         member,
         channel,
         kind=2,
+        upload_limit=upload_limit,
         data={
             "id": str(next(_ids)),
             "name": name,
             "type": 1,
             "options": [
-                {"name": k, "type": kinds[type(v)], "value": v} for k, v in options.items()
+                {"name": k, "type": _KINDS[type(v)], "value": v} for k, v in options.items()
+            ],
+        },
+    )
+
+
+def autocomplete(
+    bot: discord.Client,
+    member: discord.Member,
+    channel: Any,
+    name: str,
+    focused: str,
+    **options: Any,
+) -> None:
+    """A member typing in ``focused`` (its text so far in ``options``) of ``/name``."""
+    feed_interaction(
+        bot,
+        member,
+        channel,
+        kind=4,  # APPLICATION_COMMAND_AUTOCOMPLETE
+        data={
+            "id": str(next(_ids)),
+            "name": name,
+            "type": 1,
+            "options": [
+                {"name": k, "type": _KINDS[type(v)], "value": v, "focused": k == focused}
+                for k, v in options.items()
             ],
         },
     )

@@ -101,8 +101,17 @@ def test_console_help_lists_every_command_and_option() -> None:
     assert "temp (temperature, t): 0.1-2, default the style's (0.8);" in text
 
 
+# The parameters whose values the bot suggests as a member types (`bot.suggestions`).
+SUGGESTED = {
+    *(("melody", name) for name in ("style", "meter", "mode", "key", "instrument")),
+    *((name, "style") for name in ("retrain", "models", "rollback")),
+    ("rollback", "version"),
+}
+
+
 def test_slash_parameters_come_from_the_table(discord_bot) -> None:
-    """/melody, /retrain, /models, /rollback: every option, its range, choices and text."""
+    """/melody, /retrain, /models, /rollback: every option, its range, choices (or
+    suggestions) and text."""
     for name in ("melody", "retrain", "models", "rollback"):
         command = discord_bot.tree.get_command(name)
         payload = {
@@ -116,9 +125,12 @@ def test_slash_parameters_come_from_the_table(discord_bot) -> None:
             assert shown["description"].startswith(option.help[:60])
             if option.low is not None:
                 assert (shown["min_value"], shown["max_value"]) == (option.low, option.high)
-            if option.choices:
+            if (name, option.name) in SUGGESTED:  # Discord takes choices or suggestions
+                assert shown["autocomplete"] and "choices" not in shown
+            elif option.choices:
                 assert [c["value"] for c in shown["choices"]] == list(option.choices)
             assert shown["required"] == option.required
+        assert all(o["description"] != "…" for o in payload.values())  # files, options: too
     melody = {
         o["name"]
         for o in discord_bot.tree.get_command("melody").to_dict(discord_bot.tree)["options"]

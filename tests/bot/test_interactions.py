@@ -6,9 +6,13 @@ import re
 
 import discord.ext.test as dpytest
 import pytest
+from dpytest_support import configure, intents_for_tests
 from interactions_support import click, install, slash
 
+from bot.cogs.melody import EXPIRED
 from bot.discord_bot import LstmuseBot
+from bot.posts import POST_KEY
+from bot.runtime import build_service
 
 DEFERRED = 5  # InteractionResponseType.deferred_channel_message
 EPHEMERAL = 64
@@ -101,3 +105,69 @@ async def test_buttons_reroll_for_owner_and_refuse_others(
         )
     )[-1]
     assert info.payload["data"]["flags"] == EPHEMERAL
+
+
+async def _restarted(bot: LstmuseBot) -> LstmuseBot:
+    """A new bot process on the same Redis: new service, post store and cogs, no old views
+    (dpytest now feeds the new one; the old one, which cannot log out here, hears nothing)."""
+    restarted = LstmuseBot(bot.settings, build_service(bot.settings), intents=intents_for_tests())
+    await restarted._async_setup_hook()
+    await restarted.setup_hook()
+    configure(restarted)
+    return restarted
+
+
+async def test_buttons_work_after_a_restart_and_say_when_expired(
+    discord_bot: LstmuseBot, monkeypatch, channel_and_members, redis_db
+) -> None:
+    """A button pressed after the bot restarted re-rolls its melody; once the melody is no
+    longer kept, the press gets a short private answer."""
+    channel, owner, _ = channel_and_members
+    fake = install(monkeypatch, discord_bot, channel)
+    slash(discord_bot, owner, channel, "melody", style="tinyfolk", bars=2, random_seed=5)
+    await fake.wait_for(lambda requests: len([r for r in requests if r.files]) == 1)
+    (post,) = fake.posts_with_files()
+    message = next(m for m in fake.messages.values() if m["attachments"])
+    buttons = _button_ids(post)
+
+    bot = await _restarted(discord_bot)
+    config = dpytest.get_config()
+    channel = config.channels[0]
+    owner = dpytest.backend.make_member(
+        dpytest.backend.make_user(owner.name, "0001", id_num=owner.id), config.guilds[0]
+    )
+    fake = install(monkeypatch, bot, channel)
+    click(bot, owner, channel, message, buttons["Re-roll"])
+    await fake.wait_for(lambda requests: any(r.files for r in requests))
+    rerolled = fake.posts_with_files()[-1]
+    assert _embed_fields(rerolled)["Style"] == "tinyfolk"
+    assert _embed_fields(rerolled)["Random seed"] != "5"
+    assert set(_button_ids(rerolled)) == {"Re-roll", "Variation", "Continue", "Info"}
+
+    post_id = buttons["Variation"].split(":")[2]
+    redis_db.delete(POST_KEY.format(post_id))  # its time (LSTMUSE_BUTTON_TIMEOUT_SECONDS) is up
+    click(bot, owner, channel, message, buttons["Variation"])
+    answer = (
+        await fake.wait_for(lambda rs: rs[-1].is_callback and rs[-1].payload.get("type") == 4)
+    )[-1]
+    assert answer.payload["data"]["content"] == EXPIRED
+    assert answer.payload["data"]["flags"] == EPHEMERAL
+
+
+async def test_files_follow_the_upload_limit_where_they_are_posted(
+    discord_bot: LstmuseBot, monkeypatch, channel_and_members
+) -> None:
+    """Where Discord allows 4 KiB a message, the MIDI file is posted and the audio and
+    picture, each larger, are named as left out."""
+    channel, owner, _ = channel_and_members
+    fake = install(monkeypatch, discord_bot, channel)
+    slash(discord_bot, owner, channel, "melody", upload_limit=4096, style="tinyfolk", bars=2)
+    requests = await fake.wait_for(
+        lambda rs: any("Left out" in (r.payload.get("content") or "") for r in rs)
+    )
+    (post,) = fake.posts_with_files()
+    assert [name.rsplit(".", 1)[1] for name in post.files] == ["mid"]
+    assert post.payload["embeds"]  # the melody's facts and buttons come with what fits
+    (note,) = [r for r in requests if "Left out" in (r.payload.get("content") or "")]
+    assert ".mp3 (" in note.payload["content"] and ".png (" in note.payload["content"]
+    assert "over the upload limit here (4 KiB)" in note.payload["content"]
