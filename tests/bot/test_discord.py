@@ -358,3 +358,18 @@ async def test_a_dense_midi_seed_is_refused_by_name(discord_bot: LstmuseBot, tmp
     assert message_id == status.id and text.startswith("Sorry: seed='dense.mid' is not allowed")
     assert f"at most {MAX_SEED_FILE_NOTES} notes" in text
     assert await discord_bot.service.limits.jobs_of(dpytest.get_config().members[0].id) == []
+
+
+async def test_files_follow_the_servers_upload_limit(
+    discord_bot: LstmuseBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """!melody in a server allowing 4 KiB a message: the MIDI file is posted, the larger
+    audio and picture are named as left out."""
+    monkeypatch.setattr(discord.Guild, "filesize_limit", property(lambda guild: 4096))
+    await dpytest.message("!melody style=tinyfolk bars=2 random_seed=3")
+    messages = sent_messages()
+    (post,) = [message for message in messages if message.attachments]
+    assert [a.filename.rsplit(".", 1)[1] for a in post.attachments] == ["mid"]
+    (note,) = [message for message in messages if "Left out" in message.content]
+    assert "over the upload limit here (4 KiB)" in note.content
+    assert ".mp3 (" in note.content and ".png (" in note.content
