@@ -137,7 +137,11 @@ class MelodyButton(
                 ephemeral=True,
             )
             return
-        post = await cog.posts.find(self.post_id)
+        try:
+            post = await cog.posts.find(self.post_id)
+        except LstmuseError as error:  # Redis unreachable: say so, as every command does
+            await interaction.response.send_message(f"Sorry: {error}", ephemeral=True)
+            return
         if post is None:
             await interaction.response.send_message(EXPIRED, ephemeral=True)
         elif self.action == "info":
@@ -190,7 +194,6 @@ class Melodies(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self.service: LstmuseService = bot.service  # type: ignore[attr-defined]
-        self.settings = bot.settings  # type: ignore[attr-defined]
         self.posts: PostStore = bot.posts  # type: ignore[attr-defined]
 
     async def run_and_post(
