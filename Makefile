@@ -36,13 +36,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The full stack without Docker: Redis (started if none answers), one worker
-# serving both queues in the background, then the bot (Discord with a
-# DISCORD_TOKEN, else the console) talking to it through Redis.
+# The full stack without Docker: Redis with an append-only file (started if none
+# answers), one worker a queue (each queue has its own redelivery timeout) in the
+# background, each started again if it exits with an error (.ci/keep-running), then
+# the bot (Discord with a DISCORD_TOKEN, else the console) talking to them through Redis.
 REDIS_URL ?= redis://127.0.0.1:6379/0
+WORKER := LSTMUSE_REDIS_URL=$(REDIS_URL) OPENBLAS_NUM_THREADS=1 .ci/keep-running
+CELERY := $(BIN)/celery -A worker.app worker --prefetch-multiplier 1 -l info
 stack: $(STAMP)
-	.ci/ensure-redis
-	LSTMUSE_REDIS_URL=$(REDIS_URL) OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A worker.app worker -Q generate,train -c 2 \
-		--prefetch-multiplier 1 -l info --detach --logfile=worker.log --pidfile=worker.pid
+	.ci/ensure-redis --persistent
+	$(WORKER) worker-generate.log $(CELERY) -Q generate -c 2 -n generate@%h & \
+		echo $$! > worker-generate.pid
+	$(WORKER) worker-train.log $(CELERY) -Q train -c 1 -n train@%h & \
+		echo $$! > worker-train.pid
 	LSTMUSE_REDIS_URL=$(REDIS_URL) $(BIN)/lstmuse-bot; \
-		kill $$(cat worker.pid) 2>/dev/null || true
+		kill $$(cat worker-generate.pid) $$(cat worker-train.pid) 2>/dev/null || true

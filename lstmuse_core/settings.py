@@ -50,8 +50,15 @@ class Settings(BaseSettings):
     )
     train_soft_time_limit: int = Field(default=3 * 3600, ge=1, description="seconds, per retrain")
     train_time_limit: int = Field(default=3 * 3600 + 300, ge=2, description="seconds, hard")
-    visibility_timeout: int = Field(
-        default=4 * 3600, ge=10, description="seconds before an unacknowledged job is redelivered"
+    generate_visibility_timeout: int = Field(
+        default=30,
+        ge=5,
+        description="seconds before a vanished generate worker's jobs are redelivered",
+    )
+    train_visibility_timeout: int = Field(
+        default=4 * 3600,
+        ge=10,
+        description="seconds before a vanished train worker's retrain is redelivered",
     )
     max_attempts: int = Field(default=3, ge=1, description="deliveries of one job before giving up")
     result_expires_seconds: int = Field(default=24 * 3600, ge=60, description="task results kept")

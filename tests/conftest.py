@@ -88,8 +88,9 @@ def worker_env(
         "LSTMUSE_UPLOADS_DIR": str(tmp_path_factory.mktemp("uploads")),
         "LSTMUSE_ARTIFACT_TTL_SECONDS": "600",
         # Longer than any test's job, and than the redelivery the kill tests wait for:
-        # a killed child's job must come back through reject_on_worker_lost, not this.
-        "LSTMUSE_VISIBILITY_TIMEOUT": "300",
+        # a killed child's job must come back through reject_on_worker_lost, not this
+        # (the test of a killed worker starts its own with the production timeout).
+        "LSTMUSE_GENERATE_VISIBILITY_TIMEOUT": "300",
     }
     from bot.settings import get_bot_settings
     from lstmuse_core.settings import get_settings
@@ -108,11 +109,17 @@ def worker_env(
 def celery_worker_process(
     worker_env: dict[str, str], redis_db: redis.Redis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``celery -A worker.app worker`` as a separate process (prefork, 2 children)."""
+    """``celery -A worker.app worker`` as separate processes, one a queue (prefork):
+    ``generate`` with 2 children (yielded), ``train`` with 1."""
     from worker.app import app
 
-    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
-    with start_worker_process(app, ["-Q", "generate,train", "-c", "2"], worker_env, log) as process:
+    logs = tmp_path_factory.mktemp("worker-log")
+    with (
+        start_worker_process(app, ["-Q", "train", "-c", "1"], worker_env, logs / "train.log"),
+        start_worker_process(
+            app, ["-Q", "generate", "-c", "2"], worker_env, logs / "generate.log"
+        ) as process,
+    ):
         yield process
 
 

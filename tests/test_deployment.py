@@ -29,11 +29,34 @@ def _env_example() -> dict[str, str]:
 
 
 def test_env_example_lists_every_setting() -> None:
-    """Each setting of the worker, console and bot has a line in .env.example."""
+    """Each setting of the worker, console and bot, and each variable docker-compose.yml
+    reads, has a line in .env.example."""
     names = {f"LSTMUSE_{n.upper()}" for n in Settings.model_fields} | {
         f"LSTMUSE_{n.upper()}" for n in BotSettings.model_fields if n != "discord_token"
     }
-    assert names | {"DISCORD_TOKEN"} == set(_env_example())
+    compose_reads = set(re.findall(r"\$\{(\w+)", (ROOT / "docker-compose.yml").read_text()))
+    assert compose_reads == {"REDIS_MAXMEMORY"}
+    assert names | compose_reads | {"DISCORD_TOKEN"} == set(_env_example())
+
+
+def test_keep_running_starts_a_failed_process_again_and_stops_on_term(tmp_path) -> None:
+    """.ci/keep-running (make stack's worker supervisor) restarts a process that exits with
+    an error, and stops it and itself on SIGTERM."""
+    import signal
+    import subprocess
+    import time
+
+    runs = tmp_path / "runs"
+    loop = subprocess.Popen(
+        [ROOT / ".ci" / "keep-running", tmp_path / "log", "sh", "-c", f"echo run >> {runs}; exit 3"]
+    )
+    deadline = time.monotonic() + 10
+    while not runs.exists() or len(runs.read_text().split()) < 2:
+        assert time.monotonic() < deadline, "it was not started again"
+        time.sleep(0.1)
+    assert "exited with status 3" in (tmp_path / "log").read_text()
+    loop.send_signal(signal.SIGTERM)
+    assert loop.wait(timeout=5) == 0
 
 
 def test_compose_services_commands_volumes_and_environment() -> None:
@@ -190,6 +213,8 @@ def test_compose_worker_commands_start_and_serve_their_queues(worker_env, tmp_pa
     from celery import Celery
     from tests_support import SCRATCH_REDIS_URL
 
+    from worker.app import redelivery_options
+
     services = _compose()["services"]
     app = Celery(broker=SCRATCH_REDIS_URL, set_as_current=False)
     checked = []
@@ -222,6 +247,9 @@ def test_compose_worker_commands_start_and_serve_their_queues(worker_env, tmp_pa
             process.wait(timeout=30)
             log.close()
         assert queues == set(command[command.index("-Q") + 1].split(",")), name
+        # Its queue's redelivery (one queue a worker: see `redelivery_options`).
+        (queue,) = queues
+        assert stats["broker"]["transport_options"] == redelivery_options(queue, Settings())
         assert stats["pool"]["max-concurrency"] == int(command[command.index("-c") + 1]), name
         assert stats["prefetch_count"] == int(command[command.index("-c") + 1]), name  # x 1
         checked.append(name)

@@ -17,8 +17,12 @@ Long-task safety, for every task:
   ``LSTMUSE_MAX_MEMORY_PER_CHILD_MIB`` is replaced after its job.
 - Celery's own soft and hard time limits (set per task); a hard-limit kill is
   recorded as a failure, not redelivered.
-- if the whole worker vanished, Redis redelivers after ``visibility_timeout``,
-  so it must exceed the longest task.
+- if the whole worker vanished (an OOM kill of its main process, a host
+  reboot), Redis redelivers its jobs after the *visibility timeout* of its
+  queue (`redelivery_options`): 30 s for ``generate``, hours for ``train``.
+- it outlives a Redis restart: it retries the broker forever and waits for it
+  (`broker_connection_max_retries=None`); a supervisor restarts it anyway if
+  it exits (compose's ``restart:``, the README's by-hand loop).
 
 JSON only crosses the queue.
 """
@@ -26,13 +30,16 @@ JSON only crosses the queue.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
 from kombu import Queue
 
-from lstmuse_core.jobs.queue import GENERATE_QUEUE, JSON_ONLY, QUEUES, TASK_ROUTES
+from lstmuse_core.jobs.queue import GENERATE_QUEUE, JSON_ONLY, QUEUES, TASK_ROUTES, TRAIN_QUEUE
 from lstmuse_core.settings import Settings, get_settings
+from worker.scratch import WORKER_PREFIX, claim_scratch
 
 settings = get_settings()
 broker_url = settings.redis_url or os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -54,20 +61,69 @@ app.conf.update(
     worker_max_memory_per_child=settings.max_memory_per_child_mib * 1024,  # KiB
     result_expires=settings.result_expires_seconds,
     result_extended=True,
-    broker_transport_options={
-        "visibility_timeout": settings.visibility_timeout,
-        # Restore unacknowledged jobs of a vanished worker soon after they time out.
-        "unacked_restore_interval": 2,
-    },
-    result_backend_transport_options={"visibility_timeout": settings.visibility_timeout},
+    # Set per worker at its start, from the queue it serves (`_redeliver_by_queue`).
+    broker_transport_options={},
     broker_connection_retry_on_startup=True,
+    # A Redis restart: retry forever (Celery's default gives up after 100 tries,
+    # and the worker exits); the running jobs keep running meanwhile.
+    broker_connection_retry=True,
+    broker_connection_max_retries=None,
     worker_send_task_events=True,
     task_send_sent_event=True,
 )
 
 
-def deployment_problem(config: Settings) -> str | None:
-    """Why a queue worker must not start with these settings (None: it may)."""
+def redelivery_options(queue: str, config: Settings) -> dict[str, Any]:
+    """The Redis transport's options for a worker that serves ``queue``.
+
+    Redis has no acknowledgements: kombu keeps every delivered job in an
+    *unacked* hash (scored by delivery time in an index) until the worker
+    acknowledges it, and any worker's periodic sweep puts back the jobs older
+    than its ``visibility_timeout``. That timeout is the connection's, not the
+    queue's, so one worker cannot hold 30 s for melodies and hours for a
+    retrain; hence one worker per queue, each with its own timeout and its own
+    unacked keys: a generate worker's 30 s sweep never sees a running retrain
+    (it would start it a second time beside the first), and a dead generate
+    worker's jobs come back within ~30 s instead of after the retrain's hours.
+    The queues themselves (the lists the bot pushes to) are shared as before.
+    A heartbeat that kept a running job's score fresh would also work, but
+    stops during a Redis outage: a retrain would then be redelivered under
+    itself on Redis's return.
+    """
+    common: dict[str, Any] = {
+        # Sweep every 2 s (kombu's default, 10 s x a throttle of 10, is 100 s).
+        "unacked_restore_interval": 2,
+        "unacked_restore_throttle": 1,
+    }
+    if queue == GENERATE_QUEUE:
+        return {**common, "visibility_timeout": config.generate_visibility_timeout}
+    if queue == TRAIN_QUEUE:
+        # Longer than a retrain's hard time limit: never redelivered while it runs.
+        return {
+            **common,
+            "visibility_timeout": max(
+                config.train_visibility_timeout, config.train_time_limit + 60
+            ),
+            "unacked_key": "unacked_train",
+            "unacked_index_key": "unacked_train_index",
+            "unacked_mutex_key": "unacked_train_mutex",
+        }
+    raise ValueError(f"unknown queue {queue!r}")
+
+
+def deployment_problem(config: Settings, queues: set[str] | None = None) -> str | None:
+    """Why a queue worker must not start with these settings (None: it may).
+
+    queues: the queues it serves (``-Q``); each worker serves exactly one
+    (see `redelivery_options`).
+    """
+    if queues is not None and len(queues) != 1:
+        served = ",".join(sorted(queues)) or "none"
+        return (
+            f"a worker serves one queue, not {served}: start one worker with "
+            f"`-Q {GENERATE_QUEUE}` and one with `-Q {TRAIN_QUEUE}` (each queue has "
+            "its own redelivery timeout: 30 s for melodies, hours for retrains)"
+        )
     if config.artifact_store == "local":
         return (
             "LSTMUSE_ARTIFACT_STORE=local cannot be used by a queue worker: the bot "
@@ -79,8 +135,20 @@ def deployment_problem(config: Settings) -> str | None:
 
 
 @signals.worker_init.connect
-def _refuse_bad_deployment(**_: Any) -> None:
-    problem = deployment_problem(get_settings())
+def _check_deployment_and_set_redelivery(sender: Any = None, **_: Any) -> None:
+    """Refuse a bad deployment; else give the broker connection its queue's redelivery,
+    and take this worker's temporary folder (`worker.scratch`).
+
+    ``worker_init`` runs after ``-Q`` is read and before the worker connects;
+    a worker of another app (a test's) is left alone.
+    """
+    if sender is None or sender.app is not app:
+        return
+    queues = {queue.name for queue in app.amqp.queues.consume_from.values()}
+    problem = deployment_problem(get_settings(), queues)
     if problem is not None:
         # SystemExit passes through Celery's signal dispatch (it logs Exceptions).
         raise SystemExit(f"lstmuse worker: {problem}")
+    (queue,) = queues
+    app.conf.broker_transport_options = redelivery_options(queue, get_settings())
+    claim_scratch(Path(tempfile.gettempdir()), WORKER_PREFIX)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,6 +70,7 @@ from lstmuse_core.runners.rollback import run_rollback_job
 from lstmuse_core.runners.training import run_retrain_job
 from lstmuse_core.settings import get_settings
 from worker.app import app
+from worker.scratch import CHILD_PREFIX, WORKER_PREFIX, claim_scratch
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -153,7 +155,7 @@ def _first_delivery_or_stored(job_id: str) -> dict[str, Any] | None:
     if stored is not None:
         return dict(json.loads(stored))
     attempts = client.incr(attempts_key(job_id))
-    client.expire(attempts_key(job_id), settings.visibility_timeout * 2)
+    client.expire(attempts_key(job_id), settings.train_visibility_timeout * 2)
     if int(attempts) > settings.max_attempts:
         raise JobFailed(
             f"this job was started {int(attempts) - 1} times without finishing "
@@ -340,8 +342,13 @@ def _import_libraries_before_any_job(**_: Any) -> None:
     half-registered, so every later job of the child failed ("Name
     tf.RaggedTensorSpec has already been registered"). After fork: TensorFlow
     is not fork-safe. ``app.py`` gives the child time for this
-    (``worker_proc_alive_timeout``).
+    (``worker_proc_alive_timeout``). The child first removes the temporary
+    folder of a child killed before it (`worker.scratch`).
     """
+    worker_scratch = Path(tempfile.gettempdir())
+    if worker_scratch.name.startswith(WORKER_PREFIX):  # set by `worker.app` at its start
+        claim_scratch(worker_scratch, CHILD_PREFIX)
+
     import music21  # noqa: F401
     import pretty_midi  # noqa: F401
 

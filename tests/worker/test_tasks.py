@@ -406,6 +406,24 @@ def test_worker_refuses_the_local_artifact_store_with_a_queue(worker_env) -> Non
     assert "LSTMUSE_ARTIFACT_STORE=local cannot be used by a queue worker" in done.stderr
 
 
+def test_a_worker_of_both_queues_is_refused_with_the_reason(worker_env) -> None:
+    """A worker started for generate and train (or for no queue: all) exits and says why:
+    each queue has its own redelivery timeout."""
+    env = {**os.environ, **worker_env, "LSTMUSE_REDIS_URL": SCRATCH_REDIS_URL}
+    command = [sys.executable, "-m", "celery", "-A", "worker.app", "worker", "-c", "1"]
+    for queues in (["-Q", "generate,train"], []):
+        done = subprocess.run(
+            [*command, *queues, "-n", f"refused-{uuid.uuid4().hex[:6]}@%h"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert done.returncode != 0, queues
+        assert "a worker serves one queue, not generate,train" in done.stderr, queues
+
+
 def test_hard_time_limit_kill_is_a_clear_failure(worker_env, worker_process_starter, tmp_path):
     """A job that outlives its soft limit is killed at the hard one and fails saying so."""
     from celery import Celery
