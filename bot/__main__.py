@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
         output = args.out or settings.output_dir
         logging.getLogger().setLevel(logging.WARNING)
-        asyncio.run(run_console(build_service(console_settings(settings), output), output))
+        asyncio.run(run_console(build_service(console_settings(settings)), output))
         return 0
     from bot.discord_bot import run_discord
 

@@ -9,6 +9,11 @@ The same parser and service as on Discord; files are written to the output
 folder (``LSTMUSE_OUTPUT_DIR``, default ``out/``). Without
 ``LSTMUSE_REDIS_URL`` jobs run in this process; with it they go through the
 real queue and workers. The person at the console is an admin.
+
+Each line starts at once, beside the jobs still waiting (`Console.start`): a
+job that waits minutes never holds up the next command. A line that builds
+on the last melody (reroll, variation, continue) waits for the melodies in
+flight first, as a person at the prompt would.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from lstmuse_core.request import RetrainRequest
 log = logging.getLogger(__name__)
 CONSOLE_USER = 0
 HELP = console_help()
+# Commands that build on the last melody made.
+FOLLOW_UPS = ("reroll", "variation", "continue")
 
 
 class Console:
@@ -36,6 +43,25 @@ class Console:
         self.output_dir = output_dir
         self.out = out
         self.last: MelodyPost | None = None
+        self.running: set[asyncio.Task[bool]] = set()
+
+    async def start(self, line: str) -> bool:
+        """Start a command line without waiting for its job; False when the user wants to leave."""
+        command = line.strip().lstrip("!/").partition(" ")[0].lower()
+        if command in ("quit", "exit"):
+            return False
+        spec = find_command(command)
+        if spec is not None and spec.name in FOLLOW_UPS:
+            await self.finish()
+        task = asyncio.create_task(self.handle(line))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+        return True
+
+    async def finish(self) -> None:
+        """Wait for every command still running."""
+        while self.running:
+            await asyncio.gather(*self.running)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -67,7 +93,7 @@ class Console:
         command = spec.name if spec else ""
         if command == "melody":
             await self._melodies(request_from_text(rest))
-        elif command in ("reroll", "variation", "continue"):
+        elif command in FOLLOW_UPS:
             if self.last is None:
                 self.say("Make a melody first.")
                 return
@@ -136,5 +162,6 @@ async def run_console(
         if interactive:
             print("lstmuse> ", end="", flush=True)
         line = await asyncio.to_thread(source.readline)
-        if not line or not await console.handle(line):
+        if not line or not await console.start(line):
             break
+    await console.finish()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +30,14 @@ from lstmuse_core.jobs.artifacts import (
     checked_reference,
 )
 from lstmuse_core.jobs.catalogue import Catalogue, catalogue_from_json
-from lstmuse_core.jobs.keys import CANCEL_MARK_SECONDS, CATALOGUE_KEY, artifact_key, cancelled_key
+from lstmuse_core.jobs.keys import (
+    CANCEL_MARK_SECONDS,
+    CATALOGUE_KEY,
+    QUEUED_MARK_SECONDS,
+    artifact_key,
+    cancelled_key,
+    queued_key,
+)
 from lstmuse_core.jobs.progress import Progress
 from lstmuse_core.jobs.queue import (
     GENERATE_QUEUE,
@@ -55,6 +63,10 @@ log = logging.getLogger(__name__)
 StageCallback = Callable[[str, Progress | None], Awaitable[None]]
 # The result type a caller waits for (`wait`'s ``result_type``).
 Result = TypeVar("Result", MelodyResult, RetrainResult, RollbackResult)
+# What a member reads when Redis restarted without the job (no persistence).
+LOST_IN_RESTART = "the job was lost in a queue restart, please try again"
+# How long a wait rides out Redis being unreachable (a restart) before giving up.
+OUTAGE_GRACE_SECONDS = 30.0
 
 
 class QueueUnavailable(LstmuseError):
@@ -116,8 +128,16 @@ class CeleryJobs:
         ) as error:
             raise QueueUnavailable() from error
 
+    async def _mark_queued(self, job_id: str) -> None:
+        """The job's queued mark (`queued_key`), set just before its message is sent."""
+        try:
+            await self.redis.set(queued_key(job_id), 1, ex=QUEUED_MARK_SECONDS)
+        except Exception as error:
+            raise QueueUnavailable() from error
+
     async def submit_melody(self, job_id: str, request: MelodyRequest) -> None:
         """``request`` with its random seed drawn (the worker would derive one from the id)."""
+        await self._mark_queued(job_id)
         await self._call(
             self.app.send_task,
             GENERATE_TASK,
@@ -131,6 +151,7 @@ class CeleryJobs:
         self, job_id: str, request: RetrainRequest, dataset_refs: list[str] | None = None
     ) -> None:
         """dataset_refs: uploaded files (see `upload`) that become the style's dataset."""
+        await self._mark_queued(job_id)
         await self._call(
             self.app.send_task,
             RETRAIN_TASK,
@@ -144,6 +165,7 @@ class CeleryJobs:
         self, job_id: str, style: str, version: str | None, timeout: float
     ) -> None:
         """On the short ``generate`` queue (never behind a retrain), dead after ``timeout``."""
+        await self._mark_queued(job_id)
         await self._call(
             self.app.send_task,
             ROLLBACK_TASK,
@@ -163,8 +185,11 @@ class CeleryJobs:
     ) -> Result:
         """Poll the result until it is ready, reporting every new stage; read it as ``result_type``.
 
-        `JobFailed` if the job failed, was cancelled or did not finish within
-        ``timeout`` seconds (then it is cancelled: it must not run later);
+        `JobFailed` if the job failed, was cancelled, was lost in a Redis
+        restart (`LOST_IN_RESTART`, within a poll of Redis's return) or did not
+        finish within ``timeout`` seconds (then it is cancelled: it must not
+        run later); `QueueUnavailable` if Redis stays unreachable for
+        `OUTAGE_GRACE_SECONDS` (a shorter outage, a restart, is waited out);
         `MalformedResult` if the worker's result does not match the type.
         """
         return result_type.from_json(await self._wait_json(job_id, on_stage, timeout))
@@ -175,8 +200,20 @@ class CeleryJobs:
         result = AsyncResult(job_id, app=self.app)
         deadline = time.monotonic() + timeout
         seen: tuple[str, str] | None = None
+        unreachable_since: float | None = None
         while time.monotonic() < deadline:
-            state, info = await self._call(lambda: (result.state, result.info))
+            try:
+                state, info = await self._call(lambda: (result.state, result.info))
+                lost = state == "PENDING" and not await self._still_queued(job_id)
+            except QueueUnavailable:
+                unreachable_since = unreachable_since or time.monotonic()
+                if time.monotonic() - unreachable_since > OUTAGE_GRACE_SECONDS:
+                    raise
+                await asyncio.sleep(self.poll)
+                continue
+            unreachable_since = None
+            if lost:
+                raise JobFailed(LOST_IN_RESTART)
             if state == "SUCCESS":
                 return info
             if state == "FAILURE":
@@ -198,6 +235,13 @@ class CeleryJobs:
         raise JobFailed(
             f"no result after {timeout:.0f} s (the workers may be busy or down); it was cancelled"
         )
+
+    async def _still_queued(self, job_id: str) -> bool:
+        """Whether the job's queued mark is still in Redis (see `queued_key`)."""
+        try:
+            return bool(await self.redis.exists(queued_key(job_id)))
+        except Exception as error:
+            raise QueueUnavailable() from error
 
     async def cancel(self, job_id: str) -> None:
         """Stop a queued job: a Redis mark every worker checks before it starts a job
@@ -252,11 +296,16 @@ class InProcessJobs:
     """Embedded mode: the worker's job runners in a thread of this process.
 
     settings: the models, uploads and cache folders and the SoundFont, as the
-    worker reads them; output_dir: the files go to ``<output_dir>/.artifacts``.
+    worker reads them. The job's files (and uploads) live in a temporary
+    folder of this process, removed when it ends: the front end writes or
+    posts its own copy, so the output folder holds each file once.
     """
 
-    def __init__(self, settings: Settings, output_dir: Path) -> None:
-        self.store = LocalArtifactStore(output_dir / ".artifacts", 24 * 3600, 64 * 1024 * 1024)
+    def __init__(self, settings: Settings) -> None:
+        self._store_folder = tempfile.TemporaryDirectory(
+            prefix="lstmuse-console-", ignore_cleanup_errors=True
+        )
+        self.store = LocalArtifactStore(Path(self._store_folder.name), 24 * 3600, 64 * 1024 * 1024)
         self.settings = settings
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
         self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.jobs import CeleryJobs, InProcessJobs
 from bot.limits import MemoryJobLimits, RedisJobLimits
 from bot.service import LstmuseService
 from bot.settings import BotSettings
 
 
-def build_service(settings: BotSettings, output_dir: Path = Path("out")) -> LstmuseService:
+def build_service(settings: BotSettings) -> LstmuseService:
     """The queue when ``LSTMUSE_REDIS_URL`` is set, else jobs in this process."""
     limits = {
         "max_jobs_per_user": settings.max_jobs_per_user,
@@ -27,7 +25,7 @@ def build_service(settings: BotSettings, output_dir: Path = Path("out")) -> Lstm
             job_timeout=settings.job_timeout_seconds,
             train_timeout=settings.train_job_timeout_seconds,
         )
-    jobs = InProcessJobs(settings, output_dir)
+    jobs = InProcessJobs(settings)
     return LstmuseService(
         jobs,
         MemoryJobLimits(**limits),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +33,7 @@ def _console(
     models = tiny_training.bundle.path.parent.parent
     bot_settings = BotSettings(discord_token=None, models_dir=models, **settings)  # type: ignore[arg-type]
     output = io.StringIO()
-    return Console(build_service(bot_settings, folder), folder, out=output), output
+    return Console(build_service(bot_settings), folder, out=output), output
 
 
 async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
@@ -145,7 +148,7 @@ def test_console_settings_lift_member_limits_unless_set(monkeypatch) -> None:
 async def test_console_help_for_one_command(tmp_path: Path) -> None:
     """`help melody` shows that command's options with ranges and an example, not the list."""
     output = io.StringIO()
-    service = build_service(BotSettings(discord_token=None), tmp_path)
+    service = build_service(BotSettings(discord_token=None))
     console = Console(service, tmp_path, out=output)
     assert await console.handle("help melody")
     text = output.getvalue()
@@ -162,7 +165,7 @@ async def test_a_retrain_cancelled_while_it_runs_stops_at_its_next_epoch(
     settings = Settings(
         models_dir=tmp_path / "models", uploads_dir=tmp_path, cache_dir=tmp_path / "cache"
     )
-    jobs = InProcessJobs(settings, tmp_path / "out")
+    jobs = InProcessJobs(settings)
     music = await jobs.upload("retrain-1", "erk5.abc", (erk5_folder / "erk5.abc").read_bytes(), 600)
     request = RetrainRequest("tinystopped", preset="tiny", epochs=200, force=True)
     await jobs.submit_retrain("retrain-1", request, [music])
@@ -193,8 +196,46 @@ async def test_an_unexpected_error_in_a_job_reads_as_in_the_worker(
         raise TypeError("a bug")
 
     monkeypatch.setattr(generation, "load_generator", broken_load)
-    jobs = InProcessJobs(Settings(models_dir=tmp_path), tmp_path / "out")
+    jobs = InProcessJobs(Settings(models_dir=tmp_path))
     await jobs.submit_melody("melody-1", MelodyRequest(style="folk", random_seed=1))
     with pytest.raises(JobFailed) as failed:
         await jobs.wait("melody-1", MelodyResult, None, timeout=300)
     assert str(failed.value) == UNEXPECTED_FAILURE
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_job_lost_in_a_redis_restart_is_answered_at_once_and_the_console_serves_on(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """Redis without persistence restarts while a melody is queued (no worker runs): the
+    console says it was lost within seconds, and answered `styles` while the melody waited."""
+    import redis
+    from redis_servers import RedisServer
+
+    from lstmuse_core.runners.catalogue import publish_catalogue
+
+    models = tiny_training.bundle.path.parent.parent
+    with RedisServer(tmp_path / "redis", persistent=False) as server:
+        publish_catalogue(redis.Redis.from_url(server.url()), models)
+        settings = BotSettings(
+            discord_token=None, redis_url=server.url(), models_dir=models, cooldown_seconds=0
+        )
+        output = io.StringIO()
+        console = Console(build_service(settings), tmp_path, out=output)
+        assert await console.start("!melody style=tinyfolk bars=2")
+        await _until(lambda: "Queued" in output.getvalue())
+        assert await console.start("styles")
+        await _until(lambda: "**tinyfolk**" in output.getvalue())
+        assert console.running and "Melody:" not in output.getvalue()  # the melody waits
+        await asyncio.to_thread(server.restart)
+        restarted = time.monotonic()
+        await asyncio.wait_for(console.finish(), timeout=30)
+        answered_after = time.monotonic() - restarted
+    assert "Sorry: the job was lost in a queue restart, please try again" in output.getvalue()
+    assert answered_after < 10

@@ -56,8 +56,8 @@ async def test_the_consoles_jobs_use_the_cores_paths_from_the_environment(
     # The worker tests' session fixture points these at its tiny models: unset them here.
     for name in ("LSTMUSE_REDIS_URL", "LSTMUSE_MODELS_DIR"):
         monkeypatch.delenv(name, raising=False)
-    committed = await build_service(BotSettings(discord_token=None), tmp_path).styles()
+    committed = await build_service(BotSettings(discord_token=None)).styles()
     assert "**folk**" in committed
     monkeypatch.setenv("LSTMUSE_MODELS_DIR", str(tmp_path / "no-models-here"))
-    service = build_service(BotSettings(discord_token=None), tmp_path)
+    service = build_service(BotSettings(discord_token=None))
     assert (await service.styles()).startswith("No styles are available yet")
