@@ -24,6 +24,11 @@ one with the best `musical_score` is kept: it ends on the mode's tonic on a
 strong beat, and it repeats a figure a bar or two later, as folk tunes do. The
 network writes every candidate; the score only chooses among them
 (`bench/musical_bench.py` measures the network alone and with the choice).
+A candidate with a note always wins over one of rests only: a one-bar melody
+is often all rests (the network opens songs with a pickup; 91 of 120 folk
+requests had no candidate with a note), so when none has one,
+`EXTRA_CANDIDATES` more are drawn, and if still none has one, the first step
+after the seed becomes the mode's tonic, held to the end (`_tonic_held`).
 
 For speed, every input that does not depend on what is sampled (positions,
 bars remaining, where the lookbacks and the end may fall) is computed for all
@@ -60,14 +65,15 @@ from lstmuse_core.model.conditioning import (
 )
 from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
-from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary
-from lstmuse_core.music.keys import MODES
+from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary, is_pitch
+from lstmuse_core.music.keys import MODE_TONICS, MODES
 from lstmuse_core.music.meter import Meter
 
 MIN_FREE_BARS = 4  # a free-length melody is at least this many bars, seed included
 DEFAULT_MAX_STEPS = 512  # a free-length melody's cap, seed included
 COUNTDOWN_BARS = 2  # a free melody is told this many bars remain before its cap
 CANDIDATES = 4  # what every front end samples per melody (see "Candidates" above)
+EXTRA_CANDIDATES = 12  # drawn only for a melody none of whose candidates has a note
 _DRAW_STREAM = 1  # random stream of a melody's meter and mode draw (0: its notes)
 
 
@@ -157,6 +163,32 @@ def musical_score(symbols: Sequence[str], meter: Meter, mode: str) -> int:
     from lstmuse_core.music.musicality import cadence_and_repeat
 
     return cadence_and_repeat(symbols, meter, mode)
+
+
+def _has_note(symbols: Sequence[str]) -> bool:
+    return any(is_pitch(symbol) for symbol in symbols)
+
+
+def _best(options: Sequence[list[str]], plan: MelodyPlan) -> list[str]:
+    """The candidate with a note and the best `musical_score`; max() keeps the first of
+    equals, so with no better one the plain seed's melody (one candidate: that one)."""
+    if len(options) == 1:
+        return options[0]
+    return max(
+        options,
+        key=lambda melody: (_has_note(melody), musical_score(melody, plan.meter, plan.mode)),
+    )
+
+
+def _tonic_held(symbols: list[str], plan: MelodyPlan, pitches: Sequence[int]) -> list[str]:
+    """``symbols`` with the first step after the seed the mode's tonic, held to the end:
+    the vocabulary's tonic nearest the middle of its range (model key space)."""
+    tonic = MODE_TONICS[plan.mode]
+    middle = (min(pitches) + max(pitches)) / 2
+    tonics = [p for p in pitches if p % 12 == tonic] or list(pitches)
+    pitch = min(tonics, key=lambda p: abs(p - middle))
+    start = len(plan.primer)
+    return [*symbols[:start], str(pitch), *[HOLD] * (len(symbols) - start - 1)]
 
 
 class MelodyGenerator:
@@ -292,10 +324,12 @@ class MelodyGenerator:
         chosen: list[SampledMelody] = []
         for number, plan in enumerate(plans):
             options = sampled[number * candidates : (number + 1) * candidates]
-            # max() keeps the first of equals: with no better one, the plain seed's melody.
-            best = options[0]
-            if candidates > 1:
-                best = max(options, key=lambda m: musical_score(m, plan.meter, plan.mode))
+            best = _best(options, plan)
+            if not _has_note(best):
+                extra = [[plan.seed, candidates + j] for j in range(EXTRA_CANDIDATES)]
+                best = _best(self._sample_rows([plan] * len(extra), extra, controls), plan)
+            if not _has_note(best):
+                best = _tonic_held(best, plan, self.vocabulary.pitches)
             chosen.append(SampledMelody(best, plan.meter, plan.mode))
         return chosen
 
