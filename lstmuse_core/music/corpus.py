@@ -34,17 +34,13 @@ from lstmuse_core.errors import CorpusError, InvalidParameter
 from lstmuse_core.music.encoding import HOLD, STEPS_PER_QUARTER, NoteEvent, encode_notes
 from lstmuse_core.music.keys import parse_mode
 from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
+from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
+from lstmuse_core.music.uploads import UploadLimits, compressed_musicxml_size
 
 OffGridPolicy = Literal["drop", "quantize"]
-SUPPORTED_SUFFIXES = {
-    ".abc": "abc",
-    ".krn": "humdrum",
-    ".xml": "musicxml",
-    ".mxl": "musicxml",
-    ".musicxml": "musicxml",
-    ".mid": "midi",
-    ".midi": "midi",
-}
+# A .mxl in a folder the CLI reads is checked as an upload is (a zip bomb of 200 MiB
+# inflated took 120 s and 1.25 GB of music21), with room for a whole score.
+FOLDER_ARCHIVE_LIMITS = UploadLimits(max_file_bytes=64 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -255,6 +251,11 @@ def read_file(path: Path, label: str, options: ReadOptions) -> list[ReadResult]:
     if music_format == "abc":
         tunes = split_abc_tunes(data.decode("utf-8", errors="replace"))
         return read_abc_tunes(tunes, label, options)
+    if path.suffix.lower() == ".mxl":
+        try:
+            compressed_musicxml_size(label, data, FOLDER_ARCHIVE_LIMITS, parameter="file")
+        except InvalidParameter as error:
+            return [DroppedSong(label, "refused archive", str(error))]
     with _without_beaming():
         return list(_read_parsed(lambda: _parse_path(path, music_format), label, options))
 

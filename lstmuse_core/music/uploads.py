@@ -4,7 +4,9 @@ Checks: how many files, how large each is and all are together, what they
 are (by suffix), and for archives every member name (no absolute paths, no
 ``..``, no links), the number of entries, the compression method, encryption
 and the expansion ratio (zip bombs). A ``.mxl`` (compressed MusicXML) is a zip
-too and gets the same checks. Damaged archives are refused, never half read.
+too and gets the same checks, wherever it comes from: an upload, or a folder
+the CLI trains on (`compressed_musicxml_size`, used by `corpus.read_file`).
+Damaged archives are refused, never half read.
 Members are written under names made here, never the names inside the archive.
 """
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.corpus import SUPPORTED_SUFFIXES
+from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,31 @@ def _music_file_size(label: str, name: str, data: bytes, limits: UploadLimits) -
         )
     if _suffix(name) != ".mxl":
         return len(data)
-    # A .mxl is a zip that music21 inflates: unchecked, a 100 KB one became 100 MiB.
-    inside = _archive_files(label, data, limits, limits.max_file_bytes, music_only=False)
+    return compressed_musicxml_size(label, data, limits)
+
+
+def compressed_musicxml_size(
+    label: str, data: bytes, limits: UploadLimits = UploadLimits(), parameter: str = "attachment"
+) -> int:
+    """Bytes a .mxl unpacks to, read member by member through the checks of this module.
+
+    A .mxl is a zip that music21 inflates: unchecked, a 100 KB one became 100 MiB.
+    A refusal is an `InvalidParameter` naming ``parameter`` (``label``: the file).
+    """
+    inside = _archive_files(
+        label, data, limits, limits.max_file_bytes, music_only=False, parameter=parameter
+    )
     return sum(len(content) for _, _, content in inside)
 
 
 def _archive_files(
-    label: str, data: bytes, limits: UploadLimits, max_unpacked: int, *, music_only: bool
+    label: str,
+    data: bytes,
+    limits: UploadLimits,
+    max_unpacked: int,
+    *,
+    music_only: bool,
+    parameter: str = "attachment",
 ) -> Iterator[tuple[str, str, bytes]]:
     """``(label, file name, bytes)`` of each file in a zip, checked on its header before reading.
 
@@ -130,11 +150,11 @@ def _archive_files(
     """
     if data.count(_CENTRAL_DIRECTORY_ENTRY) > limits.max_members:
         raise InvalidParameter(
-            "attachment",
+            parameter,
             label,
             f"archives of at most {limits.max_members} entries (folders and skipped files count)",
         )
-    with _intact(label):
+    with _intact(label, parameter):
         archive = zipfile.ZipFile(io.BytesIO(data))
     declared = 0
     with archive:
@@ -144,53 +164,53 @@ def _archive_files(
             path = PurePosixPath(info.filename.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts:
                 raise InvalidParameter(
-                    "attachment", member, "archive members with plain relative names"
+                    parameter, member, "archive members with plain relative names"
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise InvalidParameter("attachment", member, "archives without symbolic links")
+                raise InvalidParameter(parameter, member, "archives without symbolic links")
             if info.is_dir():
                 continue
             if music_only and path.suffix.lower() == ".zip":
                 # Refused rather than skipped: the admin meant those files to be used.
                 raise InvalidParameter(
-                    "attachment", member, "music files in the .zip itself (no .zip inside a .zip)"
+                    parameter, member, "music files in the .zip itself (no .zip inside a .zip)"
                 )
             if music_only and (
                 path.name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES
             ):
                 continue
             if info.flag_bits & _ENCRYPTED:
-                raise InvalidParameter("attachment", member, "archive members without encryption")
+                raise InvalidParameter(parameter, member, "archive members without encryption")
             if info.compress_type not in _METHODS:
                 raise InvalidParameter(
-                    "attachment", member, "archive members stored or deflated (the usual methods)"
+                    parameter, member, "archive members stored or deflated (the usual methods)"
                 )
             if info.file_size > limits.max_ratio * max(info.compress_size, 1):
                 raise InvalidParameter(
-                    "attachment", member, f"compression ratios up to {limits.max_ratio:g}"
+                    parameter, member, f"compression ratios up to {limits.max_ratio:g}"
                 )
             if info.file_size > limits.max_file_bytes:
                 raise InvalidParameter(
-                    "attachment", member, f"files of at most {limits.max_file_bytes} bytes"
+                    parameter, member, f"files of at most {limits.max_file_bytes} bytes"
                 )
             declared += info.file_size
             if declared > max_unpacked:
                 raise InvalidParameter(
-                    "attachment", label, f"archives of at most {max_unpacked} bytes unpacked"
+                    parameter, label, f"archives of at most {max_unpacked} bytes unpacked"
                 )
             # zipfile stops at the declared size and then checks the CRC, so a header that lies
             # about the size fails here instead of inflating further; the cap is a second guard.
-            with _intact(member), archive.open(info) as stream:
+            with _intact(member, parameter), archive.open(info) as stream:
                 content = stream.read(limits.max_file_bytes + 1)
             yield member, path.name, content
 
 
 @contextmanager
-def _intact(label: str) -> Iterator[None]:
+def _intact(label: str, parameter: str) -> Iterator[None]:
     """Turn what zipfile or zlib raise on a damaged archive into a refusal naming ``label``."""
     try:
         yield
     except _DAMAGED as error:
         raise InvalidParameter(
-            "attachment", label, "a readable .zip or .mxl archive (undamaged, unencrypted)"
+            parameter, label, "a readable .zip or .mxl archive (undamaged, unencrypted)"
         ) from error

@@ -194,3 +194,33 @@ def test_damaged_archives_are_refused_by_name(tmp_path: Path, damage: str, suffi
         save_uploads([(f"scores{suffix}", build())], tmp_path)
     assert refused.value.value.startswith(f"scores{suffix}")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_training_folder_s_nested_mxl_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    """`lstmuse preprocess/train --input DIR` reads a .mxl through the same checks as an
+    upload: a nested one inflating to 200 MiB is dropped by name in well under a second,
+    and the tune beside it is still read."""
+    import resource
+    import time
+
+    from lstmuse_core.music.corpus import ReadOptions, find_music_files, read_file
+
+    nested = tmp_path / "scores" / "deep"
+    nested.mkdir(parents=True)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("score.xml", b"<" + b" " * (200 * 1024 * 1024))
+    (nested / "bomb.mxl").write_bytes(bomb.getvalue())
+    (tmp_path / "tune.abc").write_bytes(TUNE)
+    paths, _ = find_music_files(tmp_path)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    results = {path.name: read_file(path, path.name, ReadOptions()) for path in paths}
+    assert time.monotonic() - started < 1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 50 * 1024  # KiB
+    (dropped,) = results["bomb.mxl"]
+    assert dropped.reason == "refused archive"
+    assert "file='bomb.mxl: score.xml' is not allowed: compression ratios up to 100" in (
+        dropped.detail
+    )
+    assert [type(song).__name__ for song in results["tune.abc"]] == ["Song"]
