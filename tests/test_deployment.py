@@ -254,3 +254,12 @@ def test_compose_worker_commands_start_and_serve_their_queues(worker_env, tmp_pa
         assert stats["prefetch_count"] == int(command[command.index("-c") + 1]), name  # x 1
         checked.append(name)
     assert sorted(checked) == ["worker-generate", "worker-train-cpu"]
+
+
+def test_packaging_metadata_has_no_deprecated_license_table() -> None:
+    """`license` is an SPDX expression (a TOML table warns and stops building in 2027),
+    built by a setuptools that reads it (77 or later)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "MIT"
+    assert pyproject["build-system"]["requires"] == ["setuptools>=77"]
+    assert not any(c.startswith("License ::") for c in pyproject["project"].get("classifiers", []))
