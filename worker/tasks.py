@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,7 +52,7 @@ from celery.worker.request import Request
 
 from lstmuse_core.errors import JobFailed, caused_by
 from lstmuse_core.jobs.artifacts import store_from_settings
-from lstmuse_core.jobs.keys import attempts_key, cancelled_key, result_key
+from lstmuse_core.jobs.keys import CATALOGUE_KEY, attempts_key, cancelled_key, result_key
 from lstmuse_core.jobs.progress import Progress
 from lstmuse_core.jobs.queue import (
     GENERATE_TASK,
@@ -328,6 +329,27 @@ def _publish_catalogue() -> None:
 @signals.worker_ready.connect
 def _publish_catalogue_at_start(**_: Any) -> None:
     _publish_catalogue()
+    keeper = threading.Thread(target=_keep_catalogue_published, name="lstmuse-catalogue")
+    keeper.daemon = True
+    keeper.start()
+
+
+def _keep_catalogue_published(every_seconds: float = 2.0) -> None:
+    """Publish the catalogue again whenever it is missing (a Redis restart without
+    persistence lost it, and the bot refuses every style without it).
+
+    A thread of the worker's main process with its own client and timeouts: a
+    Redis outage only makes it wait, never the worker's event loop.
+    """
+    client = redis.Redis.from_url(app.conf.broker_url, socket_timeout=2, socket_connect_timeout=2)
+    while True:
+        time.sleep(every_seconds)
+        try:
+            if not client.exists(CATALOGUE_KEY):
+                publish_catalogue(client, settings.models_dir)
+                log.info("published the style catalogue again (Redis had lost it)")
+        except redis.RedisError:
+            pass  # Redis is away; try again at the next tick
 
 
 @signals.worker_process_init.connect

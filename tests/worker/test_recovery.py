@@ -14,7 +14,7 @@ import redis
 from celery import Celery
 from redis_servers import RedisServer
 
-from lstmuse_core.jobs.keys import attempts_key, cancelled_key
+from lstmuse_core.jobs.keys import CATALOGUE_KEY, attempts_key, cancelled_key
 from lstmuse_core.jobs.queue import JSON_ONLY, TASK_ROUTES, retrain_payload
 from lstmuse_core.request import RetrainRequest
 
@@ -140,5 +140,37 @@ def test_a_worker_serves_after_each_of_ten_redis_restarts(
                 assert job.get(timeout=30)["melodies"], restart
                 slowest = max(slowest, time.monotonic() - back)
                 assert worker.poll() is None, log.read_text()[-2000:]
+            catalogue_back = time.monotonic() + 10  # the bot refuses every style without it
+            while not redis.Redis.from_url(server.url()).exists(CATALOGUE_KEY):
+                assert time.monotonic() < catalogue_back, "the catalogue was not published again"
+                time.sleep(0.2)
         print(f"slowest answer after a Redis restart: {slowest:.1f} s")
         assert "Unrecoverable error" not in log.read_text()
+
+
+async def test_a_melody_queued_across_a_persistent_redis_restart_is_answered(
+    worker_env, worker_process_starter, tmp_path: Path
+) -> None:
+    """Redis with its append-only file restarts while a melody is queued: the bot's wait is
+    not told it was lost, and a worker started afterwards answers it."""
+    import asyncio
+
+    from bot.jobs import CeleryJobs
+    from lstmuse_core.jobs.results import MelodyResult
+    from lstmuse_core.request import MelodyRequest
+
+    with RedisServer(tmp_path / "redis", persistent=True) as server:
+        jobs = CeleryJobs(server.url())
+        request = MelodyRequest(style="tinyfolk", bars=2, random_seed=3)
+        await jobs.submit_melody("melody-kept", request)
+        waiting = asyncio.create_task(jobs.wait("melody-kept", MelodyResult, None, 120))
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(server.restart)
+        restarted = time.monotonic()
+        env = {**worker_env, "LSTMUSE_REDIS_URL": server.url()}
+        app = client_app(server.url())
+        log = tmp_path / "worker.log"
+        with worker_process_starter(app, ["-Q", "generate", "-c", "1"], env, log):
+            result = await asyncio.wait_for(waiting, timeout=90)
+        print(f"answered {time.monotonic() - restarted:.1f} s after the restart (worker start)")
+    assert result.melodies[0].random_seed == 3
