@@ -51,6 +51,7 @@ async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: 
     assert "key G major" in text and "random seed 4" in text
     assert text.count("Melody:") == 2
     assert "Sorry: temperature=5.0 is not allowed" in text
+    assert not list(tmp_path.glob(".*")), "the store left copies in the output folder"
 
 
 def _run_console(lines: str, env: dict[str, str], out: Path) -> subprocess.CompletedProcess[str]:
