@@ -134,21 +134,58 @@ def fast_exp(x: np.float32) -> np.float32:
 
 
 @compiled
+def matvec(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
+    """``out = w_t @ x`` for one row ``x`` (a 1-D float32 vector), 8 outputs at a time.
+
+    The 8 dot products share each load of ``x``; fastmath lets LLVM split each
+    sum across SIMD lanes. The weights stream through once, as in BLAS's sgemv.
+    """
+    outputs, inner = w_t.shape
+    j = 0
+    while j < outputs:
+        # Outputs j..j+7; a last block short of 8 repeats the last output (written twice).
+        last = outputs - 1
+        k1, k2, k3 = min(j + 1, last), min(j + 2, last), min(j + 3, last)
+        k4, k5, k6, k7 = min(j + 4, last), min(j + 5, last), min(j + 6, last), min(j + 7, last)
+        w0, w1, w2, w3 = w_t[j], w_t[k1], w_t[k2], w_t[k3]
+        w4, w5, w6, w7 = w_t[k4], w_t[k5], w_t[k6], w_t[k7]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _F(0.0)
+        for i in range(inner):
+            v = x[i]
+            a0 += v * w0[i]
+            a1 += v * w1[i]
+            a2 += v * w2[i]
+            a3 += v * w3[i]
+            a4 += v * w4[i]
+            a5 += v * w5[i]
+            a6 += v * w6[i]
+            a7 += v * w7[i]
+        out[j], out[k1], out[k2], out[k3] = a0, a1, a2, a3
+        out[k4], out[k5], out[k6], out[k7] = a4, a5, a6, a7
+        j += 8
+
+
+@compiled
 def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
     """``out = x @ w_t.T`` for C-contiguous float32 arrays (weights stored transposed).
 
-    One row goes to BLAS (its matrix-vector product). More rows are computed
-    here, 4 rows x 2 outputs at a time with their 8 dot products in registers
-    (6 loads for 8 multiply-adds), over a tile of weight rows that stays in
-    L1 (`TILE_FLOATS`). That beat OpenBLAS's sgemm at every batch size the
-    sampler runs: sgemm packs the weights again on every call, and a step's
-    products are small (measured, whole sampler, 64 melodies of 512 steps in
-    two parts: 2.9-3.3 ms a melody against 3.5-3.7 through sgemm; a reply's 4
-    candidates 30-32 ms against 30-35 with the untiled 4-row loop before it).
+    No BLAS: every product is computed here, so the sampler needs no SciPy
+    (numba's route to BLAS) and a process that only generates never loads it.
+    One row goes to `matvec`, 8 outputs at a time; one melody of one candidate
+    is bound by reading the weights either way (measured, 512 steps, medians of
+    3 x 21 runs alternated: 5.29 ms against 5.30 through BLAS's matrix-vector
+    product, the same melodies). More rows go 4 rows x 2 outputs at a time with
+    their 8 dot products in registers (6 loads for 8 multiply-adds), over a
+    tile of weight rows that stays in L1 (`TILE_FLOATS`). That beat OpenBLAS's
+    sgemm at every batch size the sampler runs: sgemm packs the weights again
+    on every call, and a step's products are small (measured, whole sampler, 64
+    melodies of 512 steps in two parts: 2.9-3.3 ms a melody against 3.5-3.7
+    through sgemm; a reply's 4 candidates 30-32 ms against 30-35 with the
+    untiled 4-row loop before it).
     """
     rows, inner = x.shape
     if rows == 1:
-        np.dot(x, w_t.T, out)
+        matvec(x[0], w_t, out[0])
         return
     outputs = w_t.shape[0]
     tile = max(2, TILE_FLOATS // inner)

@@ -57,7 +57,7 @@ def generator(request: pytest.FixtureRequest) -> MelodyGenerator:
 @pytest.mark.parametrize("rows", [1, 5])
 def test_every_layer_matches_keras(generator: MelodyGenerator, rows: int) -> None:
     """Hidden states of every LSTM layer and the logits, from weights.npz, equal Keras' from
-    model.keras, step by step, in every row (one row: BLAS's matrix-vector product; five:
+    model.keras, step by step, in every row (one row: `matvec`'s blocks of 8 outputs; five:
     `matmul`'s blocks, the last one short)."""
     assert generator.bundle is not None
     model = generator.bundle.load_model()
