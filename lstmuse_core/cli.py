@@ -83,7 +83,7 @@ def _resolve_paths(args: argparse.Namespace) -> None:
     library, which takes explicit paths.
     """
     from lstmuse_core.model.bundle import default_models_dir
-    from lstmuse_core.music.dataset import default_cache_dir
+    from lstmuse_core.music.cache_folder import default_cache_dir
     from lstmuse_core.settings import Settings
 
     settings = Settings()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
+from lstmuse_core.music.cache_folder import default_cache_dir
 from lstmuse_core.music.corpus import (
     STYLES,
     DroppedSong,
@@ -46,16 +47,6 @@ PIPELINE_VERSION = 4
 SPLIT_NAMES = ("train", "validation", "test")
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 DEFAULT_SPLIT_SEED = 2024
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/lstmuse`` (``~/.cache/lstmuse``), the platform's cache folder.
-
-    ``LSTMUSE_CACHE_DIR`` is read by the process's settings, and the CLI and
-    the worker pass the folder in.
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "lstmuse"
 
 
 @dataclass
@@ -370,4 +361,4 @@ def _read_json_gz(path: Path) -> Any:
         return json.load(handle)
 
 
-__all__ = ["SONG_END", "Dataset", "build_dataset", "default_cache_dir", "split_songs"]
+__all__ = ["SONG_END", "Dataset", "build_dataset", "split_songs"]

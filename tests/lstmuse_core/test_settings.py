@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lstmuse_core.model.bundle import default_models_dir
-from lstmuse_core.music.dataset import default_cache_dir
+from lstmuse_core.music.cache_folder import default_cache_dir
 from lstmuse_core.music.render.audio import resolve_soundfont
 
 ROOT = Path(__file__).resolve().parents[2]
