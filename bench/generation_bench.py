@@ -38,10 +38,10 @@ melodies as one batch (per-melody time = batch time / batch, median of
 ``--batch-runs``), alternating samplers run by run so that load on a shared
 machine hits all alike, with a pause before each run (`BLAS_IDLE_SECONDS`);
 every melody has exactly ``--bars`` bars. All are timed under each
-``--blas-threads`` setting (every loaded BLAS, NumPy's and SciPy's, set
+``--blas-threads`` setting (every loaded BLAS, NumPy's and SciPy's if loaded, set
 through threadpoolctl; 0 = as started, i.e. one thread a core). The setting
-reaches the before sampler and our one-row melodies; our batches do their
-matrix products without BLAS.
+reaches the before sampler only: ours does every matrix product without BLAS,
+one row included.
 On a loaded machine OpenBLAS's threads oversubscribe the cores and batched
 times jump: quote the load average printed with the table.
 
@@ -258,8 +258,6 @@ def seed_step_seconds(model: Any, vocab: Vocabulary, steps: int, seed: int) -> l
 @contextlib.contextmanager
 def blas_threads(count: int) -> Iterator[str]:
     """Run with ``count`` threads in every BLAS (0: as started); yields a label of it."""
-    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the compiled sampler calls, loaded)
-
     with threadpool_limits(limits=count or None, user_api="blas"):
         now = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
         yield f"{'/'.join(map(str, now))} BLAS thread{'s' if max(now) > 1 else ''}"

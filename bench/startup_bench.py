@@ -1,7 +1,11 @@
 """Start-up and memory of the processes that generate: the CLI, the console, a worker child.
 
 Side by side with another checkout (the previous release, which read the
-weights through Keras and TensorFlow), in one run, with this virtualenv:
+weights through Keras and TensorFlow), in one run: this checkout with the
+interpreter that runs the script, the other with ``--before-python`` (default
+the same). Run it from a virtualenv of what ``pip install ".[dev]"`` resolves
+to now; the previous release also needed SciPy, which numba imports, when
+installed, each time it loads a compiled function (0.15-0.3 s and ~20 MB):
 
 * ``lstmuse generate --style folk --bars 8`` (MIDI + MP3 + piano roll) as a
   musician runs it: wall time and the child's peak memory (``ru_maxrss`` from
@@ -20,12 +24,14 @@ and its own committed models. Medians of ``--runs``; the ratio is before /
 now. Uses Redis database 12 of ``--redis`` for the workers (flushed).
 
     git worktree add /tmp/lstmuse-before 4e56a2f
-    python bench/startup_bench.py --before-tree /tmp/lstmuse-before
+    python bench/startup_bench.py --before-tree /tmp/lstmuse-before \
+        [--before-python /path/to/a/venv-with-scipy/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 import statistics
@@ -60,10 +66,10 @@ def environment(tree: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def cli_run(tree: Path) -> tuple[float, float]:
+def cli_run(tree: Path, python: str) -> tuple[float, float]:
     """One ``lstmuse generate``: (wall seconds, peak resident MB of the process)."""
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "lstmuse_core.cli", "generate", "--style", "folk"]
+        command = [python, "-m", "lstmuse_core.cli", "generate", "--style", "folk"]
         command += ["--bars", "8", "--out", out]
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -77,12 +83,12 @@ def cli_run(tree: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss * 1024 / 1e6  # KiB on Linux -> MB
 
 
-def console_first_reply(tree: Path) -> float:
+def console_first_reply(tree: Path, python: str) -> float:
     """Seconds from starting the console to its first melody reply."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--console", "--out", out],
+            [python, "-m", "bot", "--console", "--out", out],
             cwd=tree,
             env=environment(tree, PYTHONUNBUFFERED="1"),
             stdin=subprocess.PIPE,
@@ -106,7 +112,13 @@ def console_first_reply(tree: Path) -> float:
     return seconds
 
 
-def worker_child_memory(tree: Path, redis_url: str, jobs: int) -> tuple[float, float, float]:
+def _console_row(tree: Path, python: str) -> tuple[float]:
+    return (console_first_reply(tree, python),)
+
+
+def worker_child_memory(
+    tree: Path, python: str, redis_url: str, jobs: int
+) -> tuple[float, float, float]:
     """A ``-Q generate -c 1`` worker after ``jobs`` melodies: (child VmRSS MB, child VmHWM
     MB, seconds for the jobs)."""
     redis.Redis.from_url(redis_url).flushdb()
@@ -117,7 +129,7 @@ def worker_child_memory(tree: Path, redis_url: str, jobs: int) -> tuple[float, f
         OPENBLAS_NUM_THREADS="1",
         LSTMUSE_MAX_MEMORY_PER_CHILD_MIB="8192",  # measure the child, do not replace it
     )
-    command = [sys.executable, "-m", "celery", "-A", "worker.app", "worker", "-Q"]
+    command = [python, "-m", "celery", "-A", "worker.app", "worker", "-Q"]
     command += [GENERATE_QUEUE, "-c", "1", "--prefetch-multiplier", "1", "-n", name]
     app = Celery("startup-bench", broker=redis_url, backend=redis_url, set_as_current=False)
     app.conf.update(**JSON_ONLY)
@@ -198,19 +210,25 @@ def medians(runs: int, measure: Callable[[], tuple[float, ...]]) -> tuple[float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before-tree", type=Path, required=True)
+    parser.add_argument(
+        "--before-python", default=sys.executable, help="the interpreter of --before-tree"
+    )
     parser.add_argument("--runs", type=int, default=5, help="CLI and console runs per checkout")
     parser.add_argument("--jobs", type=int, default=100, help="worker jobs per checkout")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     args = parser.parse_args()
-    trees = {"before": args.before_tree.resolve(), "now": ROOT}
+    trees = {
+        "before": (args.before_tree.resolve(), args.before_python),
+        "now": (ROOT, sys.executable),
+    }
     redis_url = f"{args.redis.rstrip('/')}/12"
     figures: dict[str, dict[str, float]] = {}
-    for label, tree in trees.items():
-        print(f"{label}: {tree}", flush=True)
-        cli_run(tree)  # fills numba's on-disk cache of this checkout
-        cli_seconds, cli_mb = medians(args.runs, lambda tree=tree: cli_run(tree))
-        console = medians(args.runs, lambda tree=tree: (console_first_reply(tree),))[0]
-        rss, peak, jobs_seconds = worker_child_memory(tree, redis_url, args.jobs)
+    for label, (tree, python) in trees.items():
+        print(f"{label}: {tree} ({python})", flush=True)
+        cli_run(tree, python)  # fills numba's on-disk cache of this checkout
+        cli_seconds, cli_mb = medians(args.runs, functools.partial(cli_run, tree, python))
+        console = medians(args.runs, functools.partial(_console_row, tree, python))[0]
+        rss, peak, jobs_seconds = worker_child_memory(tree, python, redis_url, args.jobs)
         figures[label] = {
             "CLI generate, wall s": cli_seconds,
             "CLI generate, peak MB": cli_mb,
