@@ -19,7 +19,8 @@ Long-task safety, for every task:
   recorded as a failure, not redelivered.
 - if the whole worker vanished (an OOM kill of its main process, a host
   reboot), Redis redelivers its jobs after the *visibility timeout* of its
-  queue (`redelivery_options`): 30 s for ``generate``, hours for ``train``.
+  queue (`redelivery_options`): seconds for ``generate`` (a running melody
+  keeps its delivery fresh, `worker.heartbeat`), hours for ``train``.
 - it outlives a Redis restart: it retries the broker forever and waits for it
   (`broker_connection_max_retries=None`); a supervisor restarts it anyway if
   it exits (compose's ``restart:``, the README's by-hand loop).
@@ -86,9 +87,10 @@ def redelivery_options(queue: str, config: Settings) -> dict[str, Any]:
     (it would start it a second time beside the first), and a dead generate
     worker's jobs come back within ~30 s instead of after the retrain's hours.
     The queues themselves (the lists the bot pushes to) are shared as before.
-    A heartbeat that kept a running job's score fresh would also work, but
-    stops during a Redis outage: a retrain would then be redelivered under
-    itself on Redis's return.
+    A melody may run longer than its queue's timeout: its heartbeat keeps its
+    score fresh while it runs (`worker.heartbeat`). A retrain has none (beats
+    stop during a Redis outage, and it would be redelivered under itself on
+    Redis's return): its timeout outlasts its hard time limit instead.
     """
     common: dict[str, Any] = {
         # Sweep every 2 s (kombu's default, 10 s x a throttle of 10, is 100 s).

@@ -16,6 +16,9 @@ Every job:
 - is plain Celery: acknowledged when it ends, put back if its child dies,
   stopped by Celery's soft and hard time limits (the hard one is reported as
   "ran past its time limit" by `JobRequest`);
+- on the ``generate`` queue (melodies, rollbacks), keeps its delivery fresh
+  while it runs (`worker.heartbeat`), so Redis does not hand it to a second
+  child after the queue's short visibility timeout;
 - is not run when the bot cancelled it (`lstmuse_core.jobs.keys.cancelled_key`; the job
   ends REVOKED, like a job revoked through Celery), and a running retrain
   stops at its next epoch, writing no version;
@@ -71,6 +74,7 @@ from lstmuse_core.runners.rollback import run_rollback_job
 from lstmuse_core.runners.training import run_retrain_job
 from lstmuse_core.settings import get_settings
 from worker.app import app
+from worker.heartbeat import delivery_kept_fresh
 from worker.scratch import CHILD_PREFIX, WORKER_PREFIX, claim_scratch
 
 log = logging.getLogger(__name__)
@@ -217,8 +221,11 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
     stored = _first_delivery_or_stored(job_id)
     if stored is not None:
         return stored
-    with _within_time_limit(
-        self, "generating the melody ran past its time limit ({limit} s) and was stopped"
+    with (
+        delivery_kept_fresh(self),
+        _within_time_limit(
+            self, "generating the melody ran past its time limit ({limit} s) and was stopped"
+        ),
     ):
         result = run_generate_job(
             job_id,
@@ -307,8 +314,11 @@ def rollback(
     stored = _first_delivery_or_stored(job_id)
     if stored is not None:
         return stored
-    with _within_time_limit(
-        self, "the rollback ran past its time limit ({limit} s) and was stopped"
+    with (
+        delivery_kept_fresh(self),
+        _within_time_limit(
+            self, "the rollback ran past its time limit ({limit} s) and was stopped"
+        ),
     ):
         result = run_rollback_job(
             job_id, style, version, settings, interrupts=(SoftTimeLimitExceeded,)

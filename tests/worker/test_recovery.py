@@ -79,6 +79,38 @@ def test_a_killed_worker_s_melody_jobs_are_answered_soon_and_once(
         assert answered_after < 45
 
 
+def test_a_melody_job_longer_than_the_visibility_timeout_is_delivered_once(
+    worker_env, worker_process_starter, tmp_path: Path
+) -> None:
+    """A melody job running 12 s under a 5 s visibility timeout (its heartbeat keeps the
+    delivery fresh) is neither put back nor started beside itself by a second child."""
+    with RedisServer(tmp_path / "redis", persistent=False) as server:
+        app = client_app(server.url())
+        env = {
+            **worker_env,
+            "LSTMUSE_REDIS_URL": server.url(),
+            "LSTMUSE_GENERATE_VISIBILITY_TIMEOUT": "5",
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
+        store = redis.Redis.from_url(server.url())
+        log = tmp_path / "worker.log"
+        with worker_process_starter(
+            app, ["-Q", "generate", "-c", "2"], env, log, app_module="slow_melody_app"
+        ):
+            started = time.monotonic()
+            job = app.send_task("lstmuse.generate", kwargs={"request": {**REQUEST, "bars": 2}})
+            result = job.get(timeout=120)
+            ran_for = time.monotonic() - started
+            time.sleep(2)  # a redelivery restored at the very end would be received by now
+        assert ran_for > 2 * 5, f"the job took only {ran_for:.1f} s"
+        assert result["melodies"]
+        assert int(store.get(attempts_key(job.id))) == 1
+        assert log.read_text().count(f"Task lstmuse.generate[{job.id}] received") == 1
+        assert store.hlen("unacked") == 0
+
+
 def test_a_running_retrain_is_not_redelivered_by_a_short_generate_sweep(
     worker_env, worker_process_starter, erk5_folder: Path, tmp_path: Path
 ) -> None:
