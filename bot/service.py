@@ -48,7 +48,7 @@ class MelodyPost:
 
     request: the request that makes this melody alone (its own random seed);
     files: (file name, contents) in `FILE_KINDS` order: MIDI, audio, image, then any score
-    (MusicXML) that export= asked for.
+    (MusicXML) or ABC tune that export= asked for.
     """
 
     request: MelodyRequest

@@ -75,7 +75,7 @@ class MelodyRequest:
     `Meter`, parsed where the text enters (the option table, `from_json`).
     ``octave`` moves the melody by octaves from where its instrument plays it
     at ease (`lstmuse_core.music.register`); ``export`` adds a score file
-    for notation programs (``musicxml``).
+    for notation programs (``musicxml``) or an ABC tune (``abc``).
     """
 
     style: str = "folk"

@@ -30,12 +30,14 @@ from lstmuse_core.jobs.json_form import (
     whole_number,
 )
 from lstmuse_core.limits import MAX_RANDOM_SEED
+from lstmuse_core.music.formats import EXPORT_FORMATS
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.names import check_style_name, check_version_name
 from lstmuse_core.request import MelodyRequest
 
-FILE_KINDS = ("midi", "audio", "image", "musicxml")
+# The order a reply posts them in; an export's kind is its format (musicxml, abc).
+FILE_KINDS = ("midi", "audio", "image", *(kind for kind in EXPORT_FORMATS if kind != "none"))
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class GeneratedMelody:
 
     symbols: one per 16th-note step, in the requested key, the request's seed
     melody included; files: artifact references by kind (``midi``, ``audio``,
-    ``image``; a kind the request turned off is absent); problems: what the
+    ``image``, an export's format; a kind the request turned off is absent); problems: what the
     renderer could not do (e.g. no sheet music), for the member to read.
     """
 

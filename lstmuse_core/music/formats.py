@@ -9,8 +9,9 @@ from __future__ import annotations
 
 AUDIO_FORMATS = ("mp3", "ogg", "wav", "none")
 IMAGE_KINDS = ("pianoroll", "score", "none")
-# Scores to open in a notation program (MuseScore, Finale, Sibelius, Dorico).
-EXPORT_FORMATS = ("none", "musicxml")
+# Scores to open in a notation program (MuseScore, Finale, Sibelius, Dorico), or
+# a tune in ABC as folk players share them; each is also its file's kind.
+EXPORT_FORMATS = ("none", "musicxml", "abc")
 
 # 32 kHz: 30 % less synthesis and 20 % less MP3 encoding than 44.1 kHz, and
 # nothing a listener misses: LAME V5 already cut everything above ~16 kHz
@@ -21,7 +22,8 @@ SAMPLE_RATE = 32_000  # Hz
 # one instrument; 16-bit mono WAV is exact).
 AUDIO_BYTES_PER_SECOND = {"mp3": 24_000, "ogg": 24_000, "wav": 2 * SAMPLE_RATE, "none": 0}
 TAIL_SECONDS = 1.0  # silence after the last step, so the release and reverb ring out
-# A MusicXML file is ~330 bytes a note: 1,024 sixteenths, each its own note, took 325 KiB.
+# A MusicXML file is ~330 bytes a note: 1,024 sixteenths, each its own note, took 325 KiB
+# (an ABC tune takes a few bytes a note: the allowance covers it).
 EXPORT_BYTES_ALLOWANCE = 512 * 1024
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # under Discord's 10 MiB upload limit per message

@@ -8,7 +8,8 @@ the option that names it is asked for and its tool is installed:
   through pydub + ffmpeg, or WAV;
 * `pianoroll`: a piano roll drawn with Pillow;
 * `score`: sheet music engraved by LilyPond (from `notation`'s music21 score);
-* `musicxml`: a MusicXML score for notation programs.
+* `musicxml`: a MusicXML score for notation programs;
+* `abc`: the tune in ABC, as folk players share tunes.
 
 An output that cannot be made becomes one readable line in
 `RenderResult.problems` naming what to install. A new output is one module
@@ -31,7 +32,7 @@ from lstmuse_core.errors import LstmuseError, RenderError
 from lstmuse_core.file_names import validate_stem
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import melody_to_midi
-from lstmuse_core.music.render import audio, musicxml, pianoroll, score
+from lstmuse_core.music.render import abc, audio, musicxml, pianoroll, score
 from lstmuse_core.music.render.base import Renderer, RenderJob, require_notes
 from lstmuse_core.music.render.options import RenderOptions, RenderResult
 
@@ -45,6 +46,7 @@ RENDERERS = (
     Renderer("image", "image", "pianoroll", "png", "piano roll", pianoroll.render_job),
     Renderer("image", "image", "score", "png", "sheet music", score.render_job),
     Renderer("musicxml", "export", "musicxml", "musicxml", "MusicXML score", musicxml.render_job),
+    Renderer("abc", "export", "abc", "abc", "ABC tune", abc.render_job),
 )
 
 
@@ -58,7 +60,7 @@ def render_melody(
     seed_steps: int = 0,
 ) -> RenderResult:
     """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>``, ``<stem>.png``
-    and ``<stem>.musicxml``.
+    and ``<stem>.<musicxml|abc>``.
 
     ``melody``: symbols, meter and key, checked when it was made; ``title``:
     shown on the picture and the score; ``options``: tempo, instrument and

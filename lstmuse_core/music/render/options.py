@@ -26,7 +26,8 @@ class RenderOptions:
     program 0-127 or a name (``"flute"``), resolved into ``program``;
     ``audio_format``: "mp3", "ogg", "wav" or "none"; ``image``: "pianoroll",
     "score" (sheet music, needs LilyPond) or "none"; ``export``: "musicxml"
-    (a score for notation programs) or "none"; ``soundfont``: an .sf2
+    (a score for notation programs), "abc" (a tune as folk players share
+    them) or "none"; ``soundfont``: an .sf2
     file, else ``$LSTMUSE_SOUNDFONT``, else FluidR3_GM, else pretty_midi's
     TimGM6mb; ``max_bytes``: the cap for all files together, in bytes.
     This is the render boundary: everything is checked here, once, and not
@@ -80,7 +81,7 @@ class RenderOptions:
 class RenderResult:
     """The files `render_melody` made: the MIDI file always, the others as asked and made.
 
-    ``made``: each other file by its kind (``audio``, ``image``, ``musicxml``),
+    ``made``: each other file by its kind (``audio``, ``image``, ``musicxml``, ``abc``),
     in the order the renderers are listed; ``problems``: one human-readable
     line per output that could not be made.
     """

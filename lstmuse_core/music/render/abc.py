@@ -1,0 +1,239 @@
+"""The ABC export: a melody as folk players share tunes (thesession.org, tune books).
+
+One tune in ABC 2.1: ``X:``, ``T:`` (the title), ``M:`` (the meter), ``L:1/8``,
+``Q:`` (the tempo in the meter's beat: ``Q:3/8=80`` in 6/8 at 120 quarter
+notes a minute), ``K:`` with its mode (``K:Ador``, ``K:Emin``, ``K:D``), then
+the notes, a bar line every bar, four bars a line and ``|]`` at the end.
+
+The unit is an eighth note in every meter, as the tune books write reels,
+jigs, hornpipes, polkas and waltzes alike: an eighth is ``A``, a 16th ``A/``,
+a dotted quarter ``A3``. A note is cut at each bar line and tied (``c3-|c``);
+a length no single note has (five 16ths) becomes tied notes that do
+(``A2-A/``). Notes are spelled in the key (`spelled`): an accidental is
+written where the key signature and the accidentals already in the bar do
+not give the note (ABC 2.1 carries an accidental to the end of its bar, in
+every octave), so a note after an accidental may need a natural (``=F``).
+
+A melody's leading rests are not written: the tune starts at its first note,
+and when that note is not on a bar line its bar is a short first bar (the
+pickup, as ABC allows), so the bars after it are whole.
+
+Plain text and arithmetic only: no music library is needed to write ABC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+from lstmuse_core.music.encoding import NoteEvent
+from lstmuse_core.music.keys import Key, key_with_signature, scale_pitch_classes
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.pitch import FLAT_NAMES, LETTER_PITCH_CLASSES, SHARP_NAMES
+from lstmuse_core.music.render.base import RenderJob
+
+BARS_PER_LINE = 4
+STEPS_PER_UNIT = 2  # L:1/8 is two 16th-note steps
+# Lengths one note can show, in 16th-note steps: plain and dotted values.
+_NOTE_LENGTHS = (32, 24, 16, 12, 8, 6, 4, 3, 2, 1)
+_MODE_SUFFIXES = {
+    "major": "",
+    "minor": "min",
+    "dorian": "dor",
+    "phrygian": "phr",
+    "lydian": "lyd",
+    "mixolydian": "mix",
+    "locrian": "loc",
+}
+_ACCIDENTALS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
+# In the model's key space (no key signature) black keys are spelled as
+# music21 spells them in C major: C#, Eb, F#, G#, Bb.
+_NEUTRAL_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
+# A header line may not start a comment (%) or a text escape (\).
+_TITLE_UNSAFE = re.compile(r"[%\\\x00-\x1f\x7f]")
+
+
+def render_job(job: RenderJob, path: Path) -> Path:
+    return write_abc(job.melody, path, title=job.title, bpm=job.options.bpm)
+
+
+def write_abc(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
+    """Write the melody as an ABC tune at ``path`` (see `abc_tune`)."""
+    path.write_text(abc_tune(melody, title=title, bpm=bpm), encoding="utf-8")
+    return path
+
+
+def abc_tune(melody: Melody, *, title: str = "", bpm: float = 120.0) -> str:
+    """The melody as one ABC 2.1 tune; ``bpm``: quarter notes a minute, written in the
+    meter's beat. A melody in the model's key space (no key) is written in C."""
+    key = _writable(melody.key) if melody.key is not None else Key("C")
+    meter = melody.meter
+    beat_steps = meter.beat_steps
+    beat = _fraction(beat_steps, 16)
+    header = [
+        "%abc-2.1",
+        "X:1",
+        f"T:{_TITLE_UNSAFE.sub('', title).strip() or 'Untitled'}",
+        f"M:{meter.text}",
+        f"L:{_fraction(STEPS_PER_UNIT, 16)}",
+        f"Q:{beat}={round(bpm * 4 / beat_steps)}",
+        f"K:{key.tonic}{_MODE_SUFFIXES[key.mode]}",
+    ]
+    return "\n".join(header + _body(melody, key)) + "\n"
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One written note or rest inside a bar: ``length`` steps at ``position`` from its
+    bar line; ``tied``: the same pitch goes on after it."""
+
+    pitch: int | None
+    position: int
+    length: int
+    tied: bool
+
+
+def _body(melody: Melody, key: Key) -> list[str]:
+    """The tune's lines: bars of notes, four whole bars a line, ``|]`` at the end."""
+    bar_steps, beat_steps = melody.meter.bar_steps, melody.meter.beat_steps
+    signature = _signature(key)
+    lines: list[str] = []
+    line: list[str] = []
+    whole_bars = 0
+    for pieces in _bars(melody):
+        in_force = dict(signature)  # accidentals last until the bar line
+        tokens: list[str] = []
+        for piece in pieces:
+            token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
+            token += _length(piece.length) + ("-" if piece.tied else "")
+            # A space at each beat: notes within a beat are beamed together.
+            gap = " " if tokens and piece.position % beat_steps == 0 else ""
+            tokens.append(gap + token)
+        line.append("".join(tokens))
+        whole_bars += sum(p.length for p in pieces) == bar_steps
+        if whole_bars == BARS_PER_LINE:
+            lines.append(" | ".join(line) + " |")
+            line, whole_bars = [], 0
+    if line:
+        lines.append(" | ".join(line) + " |]")
+    elif lines:
+        lines[-1] = lines[-1][:-1] + "|]"
+    return lines
+
+
+def _bars(melody: Melody) -> Iterator[list[_Piece]]:
+    """The pieces of each written bar, from the bar of the first note on."""
+    bar_steps = melody.meter.bar_steps
+    events = _merged_rests(melody.notes)
+    while events and events[0].pitch is None:
+        events.pop(0)  # the tune starts at its first note
+    pieces: list[_Piece] = []
+    bar_start = events[0].start - events[0].start % bar_steps if events else 0
+    for event in events:
+        start = event.start
+        while start < event.end:
+            if start >= bar_start + bar_steps:
+                yield pieces
+                pieces, bar_start = [], bar_start + bar_steps
+            end = min(event.end, bar_start + bar_steps)
+            for offset, length in _note_lengths(start - bar_start, end - start):
+                last = start + offset + length == event.end
+                tied = event.pitch is not None and not last
+                pieces.append(_Piece(event.pitch, start - bar_start + offset, length, tied))
+            start = end
+    if pieces:
+        yield pieces
+
+
+def _merged_rests(events: tuple[NoteEvent, ...]) -> list[NoteEvent]:
+    """Notes as they are, neighbouring rests as one rest."""
+    merged: list[NoteEvent] = []
+    for event in events:
+        if event.pitch is None and merged and merged[-1].pitch is None:
+            merged[-1] = NoteEvent(None, merged[-1].start, event.end - merged[-1].start)
+        else:
+            merged.append(event)
+    return merged
+
+
+def _note_lengths(position: int, steps: int) -> Iterator[tuple[int, int]]:
+    """``steps`` from ``position`` in a bar as notes one symbol each: (offset, length)."""
+    offset = 0
+    while offset < steps:
+        length = next(n for n in _NOTE_LENGTHS if n <= steps - offset)
+        yield offset, length
+        offset += length
+
+
+def _length(steps: int) -> str:
+    """A length in 16th-note steps as ABC writes it in eighths: ``""``, ``"3"``, ``"/"``,
+    ``"3/2"``."""
+    if steps == STEPS_PER_UNIT:
+        return ""
+    if steps % STEPS_PER_UNIT == 0:
+        return str(steps // STEPS_PER_UNIT)
+    return "/" if steps == 1 else f"{steps}/{STEPS_PER_UNIT}"
+
+
+def _note(pitch: int, key: Key, in_force: dict[str, int]) -> str:
+    """One pitch as ABC: an accidental if the bar needs one, the letter, its octave marks."""
+    letter, alteration = spelled(pitch, key)
+    octave = (pitch - alteration - LETTER_PITCH_CLASSES[letter]) // 12 - 1  # C4 = 60
+    accidental = "" if in_force[letter] == alteration else _ACCIDENTALS[alteration]
+    in_force[letter] = alteration
+    if octave >= 5:
+        return accidental + letter.lower() + "'" * (octave - 5)
+    return accidental + letter + "," * (4 - octave)
+
+
+def spelled(pitch: int, key: Key) -> tuple[str, int]:
+    """The letter (A-G) and alteration in semitones that ``key`` spells ``pitch`` with.
+
+    Notes of the key's scale as its signature has them (E# in F# major); the
+    note a semitone below the tonic as a raised seventh (G# in A minor and
+    A dorian, F# in G mixolydian); other notes with sharps in sharp keys and
+    flats in flat keys.
+    """
+    pitch_class = pitch % 12
+    signature = _signature(key)
+    tonic = key.tonic_pitch_class
+    if pitch_class in scale_pitch_classes(tonic, key.mode):
+        letter = next(
+            letter
+            for letter, alteration in signature.items()
+            if (LETTER_PITCH_CLASSES[letter] + alteration) % 12 == pitch_class
+        )
+    elif pitch_class == (tonic - 1) % 12:
+        letter = "CDEFGAB"["CDEFGAB".index(key.tonic[0]) - 1]
+    else:
+        sharps = key.signature_sharps
+        names = FLAT_NAMES if sharps < 0 else SHARP_NAMES if sharps > 0 else _NEUTRAL_NAMES
+        letter = names[pitch_class][0]
+    alteration = (pitch_class - LETTER_PITCH_CLASSES[letter] + 6) % 12 - 6  # -2..2 here
+    return letter, alteration
+
+
+def _signature(key: Key) -> dict[str, int]:
+    """Each letter's alteration in ``key``'s signature: F: 1 in G major, B: -1 in F major."""
+    sharps = key.signature_sharps
+    sharpened, flattened = "FCGDAEB"[: max(sharps, 0)], "BEADGCF"[: max(-sharps, 0)]
+    return {
+        letter: (letter in sharpened) - (letter in flattened) for letter in LETTER_PITCH_CLASSES
+    }
+
+
+def _writable(key: Key) -> Key:
+    """``key``, or the same key spelled with at most seven sharps or flats (D# major: Eb)."""
+    sharps = key.signature_sharps
+    if -7 <= sharps <= 7:
+        return key
+    return key_with_signature(sharps - 12 if sharps > 0 else sharps + 12, key.mode)
+
+
+def _fraction(numerator: int, denominator: int) -> str:
+    """``6, 16`` -> ``"3/8"``."""
+    common = gcd(numerator, denominator)
+    return f"{numerator // common}/{denominator // common}"
