@@ -188,7 +188,7 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="export", field="export", kind="text", default="none", example="musicxml",
                choices=EXPORT_FORMATS, common=False, convert=str.lower,
                aliases=("score_format",),
-               help="also a score file to open in MuseScore or another notation program"),
+               help="also a score to open in MuseScore (musicxml) or a tune in ABC (abc)"),
 )
 
 RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (

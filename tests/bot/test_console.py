@@ -37,11 +37,13 @@ def _console(
 
 
 async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
-    """Embedded mode: a melody command writes MIDI, MP3 and PNG; errors are one line."""
+    """Embedded mode: a melody command writes MIDI, MP3 and PNG (or the ABC asked for);
+    errors are one line."""
     console, output = _console(tiny_training, tmp_path, cooldown_seconds=0)
     assert await console.handle("!melody style=tinyfolk bars=2 random_seed=4 key=G mode=major")
     assert await console.handle("variation")
     assert await console.handle("melody temp=5")
+    assert await console.handle("!melody style=tinyfolk random_seed=5 export=abc audio=none")
     assert not await console.handle("quit")
     text = output.getvalue()
     (midi,) = tmp_path.glob("tinyfolk-4-t0_8-*.mid")  # style, seed, temperature, job id
@@ -49,7 +51,10 @@ async def test_console_in_process(tiny_training: StyleTrainingResult, tmp_path: 
         midi.stem + suffix for suffix in (".mid", ".mp3", ".png")
     ]
     assert "key G major" in text and "random seed 4" in text
-    assert text.count("Melody:") == 2
+    (tune,) = tmp_path.glob("tinyfolk-5-t0_8-*.abc")
+    assert sorted(p.suffix for p in tmp_path.glob(tune.stem + ".*")) == [".abc", ".mid", ".png"]
+    assert tune.read_text(encoding="utf-8").startswith("%abc-2.1\nX:1\n")
+    assert text.count("Melody:") == 3
     assert "Sorry: temperature=5.0 is not allowed" in text
     assert not list(tmp_path.glob(".*")), "the store left copies in the output folder"
 

@@ -273,6 +273,27 @@ def test_a_seed_midi_file_brings_key_and_tempo_and_the_options_shape_the_melody(
     assert [n.pitch.midi for n in score.stripTies().notes][:4] == seed_pitches
 
 
+def test_score_format_abc_writes_the_tune(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """--score-format abc writes <stem>.abc, which music21 reads back to the melody's notes."""
+    from music21 import converter
+
+    result = lstmuse(
+        "generate", "--style", str(tiny_training.bundle.path), "--bars", "2", "--meter", "4/4",
+        "--key", "D", "--score-format", "abc", "--random-seed", "5", "--audio", "none",
+        "--image", "none", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (melody,) = json.loads(result.stdout)["melodies"]
+    assert {Path(p).suffix for p in melody["files"].values()} == {".mid", ".abc"}
+    text = Path(melody["files"]["abc"]).read_text(encoding="utf-8")
+    assert "M:4/4" in text.splitlines() and "|]" in text
+    pitches = [int(s) for s in melody["symbols"].split() if s.isdigit()]
+    score = converter.parse(text, format="abc").flatten()
+    assert [n.pitch.midi for n in score.stripTies().notes] == pitches
+
+
 def test_every_generate_flag_users_type_still_parses_to_the_request() -> None:
     """The README's flag spellings (and the table's aliases) build the request chat would."""
     from lstmuse_core.cli import build_parser, melody_request
