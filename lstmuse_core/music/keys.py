@@ -105,6 +105,50 @@ class Key:
         """Whether the key spells black keys with flats: its signature has flats."""
         return self.signature_sharps < 0
 
+    @property
+    def signature_alterations(self) -> dict[str, int]:
+        """Each letter's alteration in the key signature: F: 1 in G major, B: -1 in F major."""
+        sharps = self.signature_sharps
+        sharpened = pitch.LETTERS_IN_FIFTHS[: max(sharps, 0)]
+        flattened = pitch.LETTERS_IN_FIFTHS[::-1][: max(-sharps, 0)]
+        return {
+            letter: (letter in sharpened) - (letter in flattened)
+            for letter in pitch.LETTER_PITCH_CLASSES
+        }
+
+    def spell(self, midi_pitch: int) -> tuple[str, int]:
+        """The letter (A-G) and alteration in semitones this key writes ``midi_pitch`` with.
+
+        Notes of the key's scale as its signature has them (E# in F# major); the
+        note a semitone below the tonic as a raised seventh (G# in A minor and
+        A dorian, F# in G mixolydian); other notes with sharps in sharp keys,
+        flats in flat keys, and `pitch.NEUTRAL_NAMES` without a signature. The
+        one rule of every score we write (ABC, MusicXML, sheet music).
+        """
+        pitch_class = midi_pitch % 12
+        tonic = self.tonic_pitch_class
+        if pitch_class in scale_pitch_classes(tonic, self.mode):
+            letter = next(
+                letter
+                for letter, alteration in self.signature_alterations.items()
+                if (pitch.LETTER_PITCH_CLASSES[letter] + alteration) % 12 == pitch_class
+            )
+        elif pitch_class == (tonic - 1) % 12:
+            letter = "CDEFGAB"["CDEFGAB".index(self.tonic[0]) - 1]
+        else:
+            sharps = self.signature_sharps
+            names = (
+                pitch.FLAT_NAMES
+                if sharps < 0
+                else pitch.SHARP_NAMES
+                if sharps > 0
+                else pitch.NEUTRAL_NAMES
+            )
+            letter = names[pitch_class][0]
+        # -2..2: the difference from the letter's natural, across the octave boundary.
+        alteration = (pitch_class - pitch.LETTER_PITCH_CLASSES[letter] + 6) % 12 - 6
+        return letter, alteration
+
 
 def key_with_signature(sharps: int, mode: str) -> Key:
     """The key of ``mode`` whose signature has ``sharps`` (negative: flats), -7..7.

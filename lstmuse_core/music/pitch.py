@@ -25,6 +25,10 @@ ACCIDENTAL_SEMITONES: Mapping[str, int] = {"#": 1, "♯": 1, "b": -1, "♭": -1}
 # Black keys named as a key with sharps and as a key with flats spells them, by pitch class.
 SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+# Black keys in a key with no signature (C major, A minor, D dorian, ...): the
+# usual accidentals of the common leading tones and blue notes, as music21 and
+# most engravers choose them: C#, Eb, F#, G#, Bb.
+NEUTRAL_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 
 # The conventional tonic of a major and of a minor key, by pitch class: the
 # spelling with the fewer accidentals in its signature (Db major, C# minor).

@@ -9,7 +9,7 @@ The unit is an eighth note in every meter, as the tune books write reels,
 jigs, hornpipes, polkas and waltzes alike: an eighth is ``A``, a 16th ``A/``,
 a dotted quarter ``A3``. A note is cut at each bar line and tied (``c3-|c``);
 a length no single note has (five 16ths) becomes tied notes that do
-(``A2-A/``). Notes are spelled in the key (`spelled`): an accidental is
+(``A2-A/``). Notes are spelled in the key (`Key.spell`): an accidental is
 written where the key signature and the accidentals already in the bar do
 not give the note (ABC 2.1 carries an accidental to the end of its bar, in
 every octave), so a note after an accidental may need a natural (``=F``).
@@ -30,9 +30,9 @@ from math import gcd
 from pathlib import Path
 
 from lstmuse_core.music.encoding import NoteEvent
-from lstmuse_core.music.keys import Key, key_with_signature, scale_pitch_classes
+from lstmuse_core.music.keys import Key, key_with_signature
 from lstmuse_core.music.melody import Melody
-from lstmuse_core.music.pitch import FLAT_NAMES, LETTER_PITCH_CLASSES, SHARP_NAMES
+from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
 from lstmuse_core.music.render.base import RenderJob
 
 BARS_PER_LINE = 4
@@ -49,9 +49,6 @@ _MODE_SUFFIXES = {
     "locrian": "loc",
 }
 _ACCIDENTALS = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
-# In the model's key space (no key signature) black keys are spelled as
-# music21 spells them in C major: C#, Eb, F#, G#, Bb.
-_NEUTRAL_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 # A header line may not start a comment (%) or a text escape (\).
 _TITLE_UNSAFE = re.compile(r"[%\\\x00-\x1f\x7f]")
 
@@ -99,7 +96,7 @@ class _Piece:
 def _body(melody: Melody, key: Key) -> list[str]:
     """The tune's lines: bars of notes, four whole bars a line, ``|]`` at the end."""
     bar_steps, beat_steps = melody.meter.bar_steps, melody.meter.beat_steps
-    signature = _signature(key)
+    signature = key.signature_alterations
     lines: list[str] = []
     line: list[str] = []
     whole_bars = 0
@@ -180,49 +177,13 @@ def _length(steps: int) -> str:
 
 def _note(pitch: int, key: Key, in_force: dict[str, int]) -> str:
     """One pitch as ABC: an accidental if the bar needs one, the letter, its octave marks."""
-    letter, alteration = spelled(pitch, key)
+    letter, alteration = key.spell(pitch)
     octave = (pitch - alteration - LETTER_PITCH_CLASSES[letter]) // 12 - 1  # C4 = 60
     accidental = "" if in_force[letter] == alteration else _ACCIDENTALS[alteration]
     in_force[letter] = alteration
     if octave >= 5:
         return accidental + letter.lower() + "'" * (octave - 5)
     return accidental + letter + "," * (4 - octave)
-
-
-def spelled(pitch: int, key: Key) -> tuple[str, int]:
-    """The letter (A-G) and alteration in semitones that ``key`` spells ``pitch`` with.
-
-    Notes of the key's scale as its signature has them (E# in F# major); the
-    note a semitone below the tonic as a raised seventh (G# in A minor and
-    A dorian, F# in G mixolydian); other notes with sharps in sharp keys and
-    flats in flat keys.
-    """
-    pitch_class = pitch % 12
-    signature = _signature(key)
-    tonic = key.tonic_pitch_class
-    if pitch_class in scale_pitch_classes(tonic, key.mode):
-        letter = next(
-            letter
-            for letter, alteration in signature.items()
-            if (LETTER_PITCH_CLASSES[letter] + alteration) % 12 == pitch_class
-        )
-    elif pitch_class == (tonic - 1) % 12:
-        letter = "CDEFGAB"["CDEFGAB".index(key.tonic[0]) - 1]
-    else:
-        sharps = key.signature_sharps
-        names = FLAT_NAMES if sharps < 0 else SHARP_NAMES if sharps > 0 else _NEUTRAL_NAMES
-        letter = names[pitch_class][0]
-    alteration = (pitch_class - LETTER_PITCH_CLASSES[letter] + 6) % 12 - 6  # -2..2 here
-    return letter, alteration
-
-
-def _signature(key: Key) -> dict[str, int]:
-    """Each letter's alteration in ``key``'s signature: F: 1 in G major, B: -1 in F major."""
-    sharps = key.signature_sharps
-    sharpened, flattened = "FCGDAEB"[: max(sharps, 0)], "BEADGCF"[: max(-sharps, 0)]
-    return {
-        letter: (letter in sharpened) - (letter in flattened) for letter in LETTER_PITCH_CLASSES
-    }
 
 
 def _writable(key: Key) -> Key:

@@ -12,7 +12,9 @@ from typing import Any
 
 from lstmuse_core.errors import MissingToolError
 from lstmuse_core.music.encoding import STEPS_PER_QUARTER
+from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
 
 # What may reach LilyPond's title: musicxml2ly escapes quotes but not
 # backslashes, and LilyPond 2.24 has no safe mode, so keep only plain text.
@@ -39,16 +41,18 @@ def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)
         item.quarterLength = event.duration / STEPS_PER_QUARTER
         part.append(item)
+    # Without a key of its own, the melody is spelled in whichever of C major
+    # and A minor (no signature either way) analysis hears.
     if melody.key is not None:
-        # music21 writes a flat as '-': Bb is "B-".
-        score_key = key.Key(
-            melody.key.tonic[0] + melody.key.tonic[1:].replace("b", "-"), melody.key.mode
-        )
+        spelling = melody.key
+    elif part.analyze("key").mode == "minor":
+        spelling = Key("A", "minor")
     else:
-        score_key = key.Key("a" if part.analyze("key").mode == "minor" else "C")
+        spelling = Key("C", "major")
     for item in part.recurse().notes:
         for p in item.pitches:
-            _spell_in_key(p, score_key)
+            _spell(p, spelling)
+    score_key = key.Key(spelling.tonic[0] + spelling.tonic[1:].replace("b", "-"), spelling.mode)
     part.insert(0, score_key)
     part.insert(0, clef.bestClef(part, recurse=True))
     score = stream.Score([part])
@@ -59,21 +63,15 @@ def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
     return score.makeNotation()
 
 
-def _spell_in_key(p: Any, key: Any) -> None:
-    """Spell a music21 pitch as ``key`` does (Bb in F major, not A#), keeping its MIDI number.
-
-    Minor keys also spell their raised leading tone (C# in D minor). Other
-    notes take sharps in sharp keys and flats in flat keys; in C major and
-    A minor music21's own choice (C#, Eb, F#, G#, Bb) stays.
-    """
+def _spell(p: Any, key: Key) -> None:
+    """Spell a music21 pitch as ``key`` does (`Key.spell`: Bb in F major, not A#), keeping
+    its MIDI number."""
     midi_number = p.midi
-    in_key = {s.pitchClass: s.name for s in key.getPitches()}
-    if key.mode == "minor":
-        leading_tone = key.tonic.transpose("M7")
-        in_key[leading_tone.pitchClass] = leading_tone.name
-    alter = p.accidental.alter if p.accidental is not None else 0
-    if p.pitchClass in in_key:
-        p.name = in_key[p.pitchClass]
-    elif alter and key.sharps and (alter > 0) == (key.sharps < 0):
-        p.getEnharmonic(inPlace=True)
-    p.octave += round((midi_number - p.midi) / 12)  # B#/Cb cross an octave boundary
+    letter, alteration = key.spell(midi_number)
+    p.name = _music21_name(letter, alteration)
+    p.octave = (midi_number - alteration - LETTER_PITCH_CLASSES[letter]) // 12 - 1  # C4 = 60
+
+
+def _music21_name(letter: str, alteration: int) -> str:
+    """music21 writes a flat as '-': Bb is "B-", Ebb "E--"."""
+    return letter + ("#" * alteration if alteration > 0 else "-" * -alteration)

@@ -107,3 +107,40 @@ def test_importing_pitch_loads_no_music_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("key", "midi", "spelled"),
+    [
+        (Key("F#", "major"), 65, ("E", 1)),  # a scale note as the signature has it
+        (Key("F", "major"), 70, ("B", -1)),
+        (Key("A", "minor"), 68, ("G", 1)),  # the raised seventh, in minor and in modes
+        (Key("A", "dorian"), 68, ("G", 1)),
+        (Key("G", "mixolydian"), 66, ("F", 1)),
+        (Key("D", "major"), 65, ("F", 0)),  # outside the scale: a natural in a sharp key
+        (Key("Eb", "major"), 66, ("G", -1)),  # flats in a flat key
+        (Key("C", "major"), 63, ("E", -1)),  # no signature: C#, Eb, F#, G#, Bb
+        (Key("C", "major"), 61, ("C", 1)),
+    ],
+)
+def test_a_key_spells_each_pitch_as_players_read_it(
+    key: Key, midi: int, spelled: tuple[str, int]
+) -> None:
+    """Key.spell: the one spelling rule of every score we write (ABC, MusicXML, sheet music)."""
+    assert key.spell(midi) == spelled
+    letter, alteration = spelled
+    assert midi_pitch(letter, "#" * alteration + "b" * -alteration, 4) % 12 == midi % 12
+
+
+def test_the_music21_score_spells_every_note_as_the_abc_does() -> None:
+    """MusicXML and sheet music (the music21 score) and ABC share `Key.spell`, note for note."""
+    from lstmuse_core.music.render.notation import music21_score
+
+    chromatic = [str(pitch) for pitch in range(60, 72)] + ["r"]
+    for key in (Key("A", "dorian"), Key("Bb", "major"), Key("F#", "minor"), None):
+        melody = Melody.from_model(chromatic, "4/4", key)
+        score = music21_score(melody, title="spelling", bpm=120)
+        written = [(n.pitch.step, int(n.pitch.alter), n.pitch.midi) for n in score.flatten().notes]
+        spelling = key or Key("C", "major")
+        assert written == [(*spelling.spell(m), m) for _, _, m in written], key
+        assert len(written) == 12
