@@ -43,22 +43,23 @@ COPY lstmuse_core ./lstmuse_core
 USER lstmuse
 CMD ["lstmuse-bot"]
 
-# What generation and CPU training workers share: the renderers' system libraries.
+# What generation and CPU training workers share: the renderers' system libraries,
+# the code, the committed models and the folders they write.
 FROM runtime-base AS worker-base
 ARG WITH_LILYPOND=no
 RUN apt-get update && apt-get install -y --no-install-recommends \
         ffmpeg libfluidsynth3 fluid-soundfont-gm \
     && if [ "$WITH_LILYPOND" = "yes" ]; then apt-get install -y --no-install-recommends lilypond; fi \
     && rm -rf /var/lib/apt/lists/*
-
-# The generation worker: no TensorFlow.
-FROM worker-base AS worker
-COPY --from=build-worker /opt/venv /opt/venv
 COPY lstmuse_core ./lstmuse_core
 COPY worker ./worker
 COPY trained_models ./trained_models
 RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
     && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache
+
+# The generation worker: no TensorFlow.
+FROM worker-base AS worker
+COPY --from=build-worker /opt/venv /opt/venv
 USER lstmuse
 # Compile the sampling loop into numba's cache (~/.cache/numba) at build time, not in
 # the first job of every container.
@@ -68,11 +69,6 @@ CMD ["celery", "-A", "worker.app", "worker", "-Q", "generate", "-l", "info"]
 # The CPU training worker: the generation worker's files plus TensorFlow.
 FROM worker-base AS trainer
 COPY --from=build-trainer /opt/venv /opt/venv
-COPY lstmuse_core ./lstmuse_core
-COPY worker ./worker
-COPY trained_models ./trained_models
-RUN mkdir -p /app/uploads /app/artifacts /home/lstmuse/.cache/lstmuse \
-    && chown -R lstmuse /app/uploads /app/artifacts /app/trained_models /home/lstmuse/.cache
 USER lstmuse
 RUN python -c "from lstmuse_core.model.generate import compile_sampler; compile_sampler()"
 CMD ["celery", "-A", "worker.app", "worker", "-Q", "train", "-c", "1", "--prefetch-multiplier", "1", "-l", "info"]
