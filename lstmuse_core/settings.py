@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     train_soft_time_limit: int = Field(default=3 * 3600, ge=1, description="seconds, per retrain")
     train_time_limit: int = Field(default=3 * 3600 + 300, ge=2, description="seconds, hard")
     generate_visibility_timeout: int = Field(
-        default=30,
+        default=20,
         ge=5,
         description="seconds before a vanished generate worker's jobs are redelivered",
     )

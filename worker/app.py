@@ -81,11 +81,11 @@ def redelivery_options(queue: str, config: Settings) -> dict[str, Any]:
     *unacked* hash (scored by delivery time in an index) until the worker
     acknowledges it, and any worker's periodic sweep puts back the jobs older
     than its ``visibility_timeout``. That timeout is the connection's, not the
-    queue's, so one worker cannot hold 30 s for melodies and hours for a
+    queue's, so one worker cannot hold 20 s for melodies and hours for a
     retrain; hence one worker per queue, each with its own timeout and its own
-    unacked keys: a generate worker's 30 s sweep never sees a running retrain
+    unacked keys: a generate worker's 20 s sweep never sees a running retrain
     (it would start it a second time beside the first), and a dead generate
-    worker's jobs come back within ~30 s instead of after the retrain's hours.
+    worker's jobs come back within ~20 s instead of after the retrain's hours.
     The queues themselves (the lists the bot pushes to) are shared as before.
     A melody may run longer than its queue's timeout: its heartbeat keeps its
     score fresh while it runs (`worker.heartbeat`). A retrain has none (beats
@@ -124,7 +124,7 @@ def deployment_problem(config: Settings, queues: set[str] | None = None) -> str 
         return (
             f"a worker serves one queue, not {served}: start one worker with "
             f"`-Q {GENERATE_QUEUE}` and one with `-Q {TRAIN_QUEUE}` (each queue has "
-            "its own redelivery timeout: 30 s for melodies, hours for retrains)"
+            "its own redelivery timeout: seconds for melodies, hours for retrains)"
         )
     if config.artifact_store == "local":
         return (
