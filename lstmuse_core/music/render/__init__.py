@@ -30,6 +30,7 @@ from pathlib import Path
 
 from lstmuse_core.errors import LstmuseError, RenderError
 from lstmuse_core.file_names import validate_stem
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render import abc, audio, musicxml, pianoroll, score
@@ -58,6 +59,7 @@ def render_melody(
     title: str = "",
     options: RenderOptions | None = None,
     seed_steps: int = 0,
+    chords: tuple[ChordSpan, ...] = (),
 ) -> RenderResult:
     """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>``, ``<stem>.png``
     and ``<stem>.<musicxml|abc>``.
@@ -65,7 +67,8 @@ def render_melody(
     ``melody``: symbols, meter and key, checked when it was made; ``title``:
     shown on the picture and the score; ``options``: tempo, instrument and
     outputs; ``seed_steps``: how many of the first 16th-note steps were the
-    given seed melody (the piano roll marks them). A bad
+    given seed melody (the piano roll marks them); ``chords``: written as chord
+    symbols in the MusicXML, ABC and sheet music. A bad
     stem or a melody without a note raises `InvalidParameter` before any file
     is written. A missing tool only adds a line to ``problems``. If the files
     together exceed ``options.max_bytes`` they are deleted and `RenderError`
@@ -80,7 +83,7 @@ def render_melody(
     midi = melody_to_midi(melody, bpm=options.bpm, program=options.program)
     midi_path = out_dir / f"{stem}.mid"
     midi.write(str(midi_path))
-    job = RenderJob(melody, midi, options, title, seed_steps)
+    job = RenderJob(melody, midi, options, title, seed_steps, chords)
     asked = [renderer for renderer in RENDERERS if renderer.asked(options)]
 
     # Audio runs in a thread while the picture is drawn here. That hides the

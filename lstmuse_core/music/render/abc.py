@@ -14,6 +14,11 @@ written where the key signature and the accidentals already in the bar do
 not give the note (ABC 2.1 carries an accidental to the end of its bar, in
 every octave), so a note after an accidental may need a natural (``=F``).
 
+Chords (`lstmuse_core.music.harmony`), when given, are written as players
+read them, ``"G"`` before the note or rest where each chord starts; a note
+held across a chord's start is written as two tied notes so the symbol has a
+note to stand on.
+
 A melody's leading rests are not written: the tune starts at its first note,
 and when that note is not on a bar line its bar is a short first bar (the
 pickup, as ABC allows), so the bars after it are whole.
@@ -30,6 +35,7 @@ from math import gcd
 from pathlib import Path
 
 from lstmuse_core.music.encoding import NoteEvent
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.keys import Key, key_with_signature
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
@@ -54,18 +60,28 @@ _TITLE_UNSAFE = re.compile(r"[%\\\x00-\x1f\x7f]")
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return write_abc(job.melody, path, title=job.title, bpm=job.options.bpm)
+    return write_abc(job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords)
 
 
-def write_abc(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
+def write_abc(
+    melody: Melody,
+    path: Path,
+    *,
+    title: str = "",
+    bpm: float = 120.0,
+    chords: tuple[ChordSpan, ...] = (),
+) -> Path:
     """Write the melody as an ABC tune at ``path`` (see `abc_tune`)."""
-    path.write_text(abc_tune(melody, title=title, bpm=bpm), encoding="utf-8")
+    path.write_text(abc_tune(melody, title=title, bpm=bpm, chords=chords), encoding="utf-8")
     return path
 
 
-def abc_tune(melody: Melody, *, title: str = "", bpm: float = 120.0) -> str:
+def abc_tune(
+    melody: Melody, *, title: str = "", bpm: float = 120.0, chords: tuple[ChordSpan, ...] = ()
+) -> str:
     """The melody as one ABC 2.1 tune; ``bpm``: quarter notes a minute, written in the
-    meter's beat. A melody in the model's key space (no key) is written in C."""
+    meter's beat; ``chords`` written as chord symbols. A melody in the model's key space
+    (no key) is written in C."""
     key = _writable(melody.key) if melody.key is not None else Key("C")
     meter = melody.meter
     beat_steps = meter.beat_steps
@@ -79,7 +95,7 @@ def abc_tune(melody: Melody, *, title: str = "", bpm: float = 120.0) -> str:
         f"Q:{beat}={round(bpm * 4 / beat_steps)}",
         f"K:{key.tonic}{_MODE_SUFFIXES[key.mode]}",
     ]
-    return "\n".join(header + _body(melody, key)) + "\n"
+    return "\n".join(header + _body(melody, key, chords)) + "\n"
 
 
 @dataclass(frozen=True)
@@ -91,21 +107,24 @@ class _Piece:
     position: int
     length: int
     tied: bool
+    chord: str = ""  # the chord symbol that starts here, if one does
 
 
-def _body(melody: Melody, key: Key) -> list[str]:
+def _body(melody: Melody, key: Key, chords: tuple[ChordSpan, ...]) -> list[str]:
     """The tune's lines: bars of notes, four whole bars a line, ``|]`` at the end."""
     bar_steps, beat_steps = melody.meter.bar_steps, melody.meter.beat_steps
     signature = key.signature_alterations
     lines: list[str] = []
     line: list[str] = []
     whole_bars = 0
-    for pieces in _bars(melody):
+    for pieces in _bars(melody, chords):
         in_force = dict(signature)  # accidentals last until the bar line
         tokens: list[str] = []
         for piece in pieces:
             token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
             token += _length(piece.length) + ("-" if piece.tied else "")
+            if piece.chord:
+                token = f'"{piece.chord}"' + token
             # A space at each beat: notes within a beat are beamed together.
             gap = " " if tokens and piece.position % beat_steps == 0 else ""
             tokens.append(gap + token)
@@ -121,9 +140,11 @@ def _body(melody: Melody, key: Key) -> list[str]:
     return lines
 
 
-def _bars(melody: Melody) -> Iterator[list[_Piece]]:
-    """The pieces of each written bar, from the bar of the first note on."""
+def _bars(melody: Melody, chords: tuple[ChordSpan, ...]) -> Iterator[list[_Piece]]:
+    """The pieces of each written bar, from the bar of the first note on, cut where a
+    chord starts."""
     bar_steps = melody.meter.bar_steps
+    chord_starts = {chord.start: chord.symbol for chord in chords}
     events = _merged_rests(melody.notes)
     while events and events[0].pitch is None:
         events.pop(0)  # the tune starts at its first note
@@ -135,11 +156,15 @@ def _bars(melody: Melody) -> Iterator[list[_Piece]]:
             if start >= bar_start + bar_steps:
                 yield pieces
                 pieces, bar_start = [], bar_start + bar_steps
-            end = min(event.end, bar_start + bar_steps)
+            end = min(
+                [event.end, bar_start + bar_steps]
+                + [s for s in chord_starts if start < s < event.end]
+            )
             for offset, length in _note_lengths(start - bar_start, end - start):
                 last = start + offset + length == event.end
                 tied = event.pitch is not None and not last
-                pieces.append(_Piece(event.pitch, start - bar_start + offset, length, tied))
+                chord = chord_starts.get(start + offset, "")
+                pieces.append(_Piece(event.pitch, start - bar_start + offset, length, tied, chord))
             start = end
     if pieces:
         yield pieces

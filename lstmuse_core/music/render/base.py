@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render.options import RenderOptions
 
@@ -26,13 +27,14 @@ if TYPE_CHECKING:
 class RenderJob:
     """One melody to render: ``midi`` is the MIDI file made of it (for synthesis);
     ``title`` goes on pictures and scores; the first ``seed_steps`` 16th-note
-    steps were the given seed melody."""
+    steps were the given seed melody; ``chords``: chord symbols for the scores."""
 
     melody: Melody
     midi: pretty_midi.PrettyMIDI
     options: RenderOptions
     title: str = ""
     seed_steps: int = 0
+    chords: tuple[ChordSpan, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render.base import RenderJob
 from lstmuse_core.music.render.notation import music21_score
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return write_musicxml(job.melody, path, title=job.title, bpm=job.options.bpm)
+    return write_musicxml(job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords)
 
 
-def write_musicxml(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
+def write_musicxml(
+    melody: Melody,
+    path: Path,
+    *,
+    title: str = "",
+    bpm: float = 120.0,
+    chords: tuple[ChordSpan, ...] = (),
+) -> Path:
     """Write the melody as a MusicXML score at ``path``, for MuseScore and other notation programs.
 
     The score carries the melody's meter, key signature (`music21_score`),
-    ``bpm`` as its metronome mark and ``title`` (plain text only) as its name.
+    ``bpm`` as its metronome mark, ``title`` (plain text only) as its name and
+    ``chords`` as harmony symbols.
     """
-    music21_score(melody, title=title, bpm=bpm).write("musicxml", fp=str(path))
+    music21_score(melody, title=title, bpm=bpm, chords=chords).write("musicxml", fp=str(path))
     return path

@@ -12,6 +12,7 @@ from typing import Any
 
 from lstmuse_core.errors import MissingToolError
 from lstmuse_core.music.encoding import STEPS_PER_QUARTER
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
@@ -21,8 +22,11 @@ from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
 _TITLE_UNSAFE = re.compile(r"[^\w .,:;=()/+-]")
 
 
-def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
-    """One part in the melody's meter and key, bar lines and ties made, titled ``title``.
+def music21_score(
+    melody: Melody, *, title: str, bpm: float, chords: tuple[ChordSpan, ...] = ()
+) -> Any:
+    """One part in the melody's meter and key, bar lines and ties made, titled ``title``,
+    with a chord symbol (``harmony.ChordSymbol``) where each of ``chords`` starts.
 
     The key signature is the melody's own key (D dorian: none; G dorian: one
     flat), which key analysis, knowing only major and minor, would get wrong
@@ -30,7 +34,7 @@ def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
     as its MIDI file does, and whichever of C major or A minor analysis hears.
     """
     try:
-        from music21 import clef, key, metadata, meter, note, stream, tempo
+        from music21 import clef, harmony, key, metadata, meter, note, stream, tempo
     except ImportError as error:  # pragma: no cover - music21 is a core dependency
         raise MissingToolError("music21", "pip install music21") from error
 
@@ -41,6 +45,8 @@ def music21_score(melody: Melody, *, title: str, bpm: float) -> Any:
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)
         item.quarterLength = event.duration / STEPS_PER_QUARTER
         part.append(item)
+    for chord in chords:
+        part.insert(chord.start / STEPS_PER_QUARTER, harmony.ChordSymbol(chord.symbol))
     # Without a key of its own, the melody is spelled in whichever of C major
     # and A minor (no signature either way) analysis hears.
     if melody.key is not None:

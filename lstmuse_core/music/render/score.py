@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from lstmuse_core.errors import MissingToolError, RenderError
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render.base import RenderJob, last_line
 from lstmuse_core.music.render.notation import music21_score
@@ -17,10 +18,17 @@ TOOL_TIMEOUT_SECONDS = 60
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return render_score(job.melody, path, title=job.title, bpm=job.options.bpm)
+    return render_score(job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords)
 
 
-def render_score(melody: Melody, path: Path, *, title: str = "", bpm: float = 120.0) -> Path:
+def render_score(
+    melody: Melody,
+    path: Path,
+    *,
+    title: str = "",
+    bpm: float = 120.0,
+    chords: tuple[ChordSpan, ...] = (),
+) -> Path:
     """Engrave the melody as sheet music PNG at ``path`` with LilyPond.
 
     ``bpm`` (checked before, as `RenderOptions` does) is the metronome mark.
@@ -33,7 +41,7 @@ def render_score(melody: Melody, path: Path, *, title: str = "", bpm: float = 12
     lilypond, musicxml2ly = shutil.which("lilypond"), shutil.which("musicxml2ly")
     if lilypond is None or musicxml2ly is None:
         raise MissingToolError("LilyPond", "install it with apt-get install lilypond")
-    score = music21_score(melody, title=title, bpm=bpm)
+    score = music21_score(melody, title=title, bpm=bpm, chords=chords)
     with tempfile.TemporaryDirectory(prefix="lstmuse-score-") as tmp:
         work = Path(tmp)
         score.write("musicxml", fp=str(work / "melody.musicxml"))
