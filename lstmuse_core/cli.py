@@ -39,7 +39,7 @@ from lstmuse_core.errors import InvalidParameter, LstmuseError
 from lstmuse_core.tensorflow_logs import quiet_tensorflow_logs
 
 if TYPE_CHECKING:
-    from lstmuse_core.music.meter import Meter
+    from lstmuse_core.compose import ComposedMelody
 
 EXIT_USER_ERROR = 2
 
@@ -584,21 +584,23 @@ def run_generate(args: argparse.Namespace) -> int:
         files = ", ".join(str(p) for p in melody.files.paths)
         print(
             f"{melody.style} {melody.model_version} seed {melody.random_seed}: "
-            f"{_length_text(request, melody.melody.meter, len(melody.symbols))} in "
-            f"{melody.key} -> {files}"
+            f"{_length_text(request, melody)} in {melody.key} -> {files}"
         )
         for problem in melody.files.problems:
             print(f"  warning: {problem}", file=sys.stderr)
     return 0
 
 
-def _length_text(request: Any, meter: Meter, steps: int) -> str:
-    """``8 bars of 6/8 after a 2-bar seed, 20 s`` (``--bars`` counts what follows the seed)."""
+def _length_text(request: Any, melody: ComposedMelody) -> str:
+    """``8 bars of 6/8 after a 2-bar seed, 20 s at dotted quarter = 110 (165 bpm)``
+    (``--bars`` counts what follows the seed; the tempo in the meter's beat)."""
     from lstmuse_core.music.meter import describe_length
     from lstmuse_core.music.midi import step_seconds
 
-    bars = describe_length(steps, len(request.seed_melody), meter)
-    return f"{bars}, {steps * step_seconds(request.bpm):.0f} s"
+    steps = len(melody.symbols)
+    bars = describe_length(steps, len(request.seed_melody), melody.melody.meter)
+    seconds = steps * step_seconds(melody.tempo.quarter_bpm)
+    return f"{bars}, {seconds:.0f} s at {melody.tempo.text}"
 
 
 if __name__ == "__main__":

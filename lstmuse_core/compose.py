@@ -20,22 +20,26 @@ from lstmuse_core.model.generate import (
     load_generator,
 )
 from lstmuse_core.music.encoding import transpose_symbols
+from lstmuse_core.music.harmony import ChordSpan, harmonize
 from lstmuse_core.music.keys import model_key, parse_key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.register import in_register, seed_for_model
 from lstmuse_core.music.render import RenderOptions, RenderResult, render_melody
+from lstmuse_core.music.tempo import Tempo, melody_tempo
 from lstmuse_core.request import MelodyRequest
 
 
 @dataclass(frozen=True)
 class ComposedMelody:
-    """One generated melody (in the requested key and meter) and its files."""
+    """One generated melody (in the requested key and meter), its tempo and its files."""
 
     melody: Melody
     random_seed: int
     style: str
     model_version: str
     files: RenderResult
+    tempo: Tempo
+    chords: tuple[ChordSpan, ...] = ()  # empty unless the request asked for chords
 
     @property
     def symbols(self) -> list[str]:
@@ -56,8 +60,10 @@ class ComposedMelody:
             "model_version": self.model_version,
             "key": self.key,
             "meter": self.melody.meter.text,
+            "bpm": self.tempo.quarter_bpm,
             "files": {kind: str(path) for kind, path in self.files.by_kind.items()},
             "problems": list(self.files.problems),
+            "chords": [[c.start, c.steps, c.symbol] for c in self.chords],
         }
 
 
@@ -122,13 +128,15 @@ def render_composed(
     Each becomes one `Melody` (checked once, here) that the renderer trusts,
     in the register its instrument plays at ease moved by the request's
     ``octave`` (`in_register`; the seed moves with it); tempo and instrument
-    are checked once, by `RenderOptions`. The piano roll marks the seed.
+    are checked once, by `RenderOptions`. Each plays at the request's ``bpm``,
+    else at its style's tempo for its meter (`melody_tempo`). The piano roll
+    marks the seed; with ``chords``, each melody is harmonized and its scores
+    carry the chords.
     """
     options = RenderOptions(
         audio_format=request.audio,
         image=request.image,
         soundfont=soundfont,
-        bpm=request.bpm,
         instrument=request.instrument,
         export=request.export,
         **({"max_bytes": max_bytes} if max_bytes else {}),
@@ -141,19 +149,24 @@ def render_composed(
         melody = in_register(
             Melody.from_model(sampled.symbols, sampled.meter, key), options.program, request.octave
         )
+        tempo = melody_tempo(generator.style, sampled.meter, request.bpm)
         title = (
             f"LSTMuse {generator.style} #{seed} - {melody.key_name}, {sampled.meter}, "
-            f"{request.bpm:g} bpm, temperature {request.temperature:g}"
+            f"{tempo.quarter_bpm:g} bpm, temperature {request.temperature:g}"
         )
+        chords = harmonize(melody) if request.chords else ()
         files = render_melody(
             melody,
             out_dir,
             stem=f"{stem}-{number}",
             title=title,
-            options=options,
+            options=replace(options, bpm=tempo.quarter_bpm),
             seed_steps=len(request.seed_melody),
+            chords=chords,
         )
-        composed.append(ComposedMelody(melody, seed, generator.style, generator.version, files))
+        composed.append(
+            ComposedMelody(melody, seed, generator.style, generator.version, files, tempo, chords)
+        )
     return composed
 
 

@@ -31,7 +31,6 @@ DEFAULT_STEPS = 512  # new 16th notes at most when neither bars nor steps is giv
 MAX_SEED_STEPS = 512  # a seed melody, typed or read from a file: a start, not a whole song
 MAX_RANDOM_SEED = 2**31 - 1  # what every numpy and Keras seed accepts
 MIN_BPM, MAX_BPM = 20.0, 300.0  # also the renderer's: a MIDI tempo is clamped into it
-DEFAULT_BPM = 120.0
 MIN_OCTAVE, MAX_OCTAVE = -2, 2  # octaves from the instrument's comfortable register
 MAX_AUDIO_SECONDS = 360.0  # audio per melody, its tail included
 MAX_RETRAIN_EPOCHS = 1000  # an admin's retrain: hours on a CPU, never days

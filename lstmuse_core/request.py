@@ -16,7 +16,6 @@ from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.limits import (
-    DEFAULT_BPM,
     DEFAULT_STEPS,
     MAX_AUDIO_SECONDS,
     MAX_BARS,
@@ -54,6 +53,7 @@ from lstmuse_core.music.midi import (
     step_seconds,
     validate_bpm,
 )
+from lstmuse_core.music.tempo import slowest_tempo
 from lstmuse_core.names import check_style_name
 from lstmuse_core.options import MELODY_OPTIONS, RETRAIN_OPTIONS, typed_values
 
@@ -71,7 +71,9 @@ class MelodyRequest:
     after the seed); otherwise up to ``steps`` 16th notes in whole bars,
     ending where the model ends the song. ``temperature``, ``meter`` and
     ``mode`` left as None are the style's: its default temperature, and a
-    meter and mode drawn from its songs for each melody. ``meter`` is a
+    meter and mode drawn from its songs for each melody; ``bpm`` (quarter
+    notes a minute) left as None is the style's tempo in each melody's meter
+    (`lstmuse_core.music.tempo.melody_tempo`). ``meter`` is a
     `Meter`, parsed where the text enters (the option table, `from_json`).
     ``octave`` moves the melody by octaves from where its instrument plays it
     at ease (`lstmuse_core.music.register`); ``export`` adds a score file
@@ -86,7 +88,7 @@ class MelodyRequest:
     bars: int | None = None
     steps: int | None = None
     key: str | None = None
-    bpm: float = DEFAULT_BPM
+    bpm: float | None = None
     instrument: str = "piano"
     meter: Meter | None = None
     mode: str | None = None
@@ -112,8 +114,10 @@ class MelodyRequest:
             _check_range("random_seed", self.random_seed, 0, MAX_RANDOM_SEED, integer=True)
         check_style_name(self.style)
         # The front ends' boundary for bpm; `RenderOptions` is the renderer's,
-        # and nothing further down checks it again.
-        validate_bpm(self.bpm)
+        # and nothing further down checks it again. None: the style's tempo
+        # for each melody's meter (`lstmuse_core.music.tempo`).
+        if self.bpm is not None:
+            validate_bpm(self.bpm)
         # Stored as the General MIDI name: a typed name of any length becomes
         # one short canonical name before it reaches a file, a title or an embed.
         object.__setattr__(self, "instrument", instrument_name(resolve_instrument(self.instrument)))
@@ -166,13 +170,14 @@ class MelodyRequest:
                 f"{total} ({len(self.seed_melody)} of seed + {most_new_steps} new in "
                 f"{self.meter or COST_METER})",
             )
-        seconds = total * step_seconds(self.bpm) + TAIL_SECONDS
+        bpm = self.costed_bpm
+        seconds = total * step_seconds(bpm) + TAIL_SECONDS
         if self.audio != "none" and seconds > MAX_AUDIO_SECONDS:
             raise InvalidParameter(
                 "bpm",
-                self.bpm,
+                self.bpm if self.bpm is not None else f"the style's ({bpm:g})",
                 f"audio of at most {MAX_AUDIO_SECONDS:g} s per melody; {total} 16th notes at "
-                f"{self.bpm:g} bpm last {seconds:.0f} s "
+                f"{bpm:g} bpm last {seconds:.0f} s "
                 "(raise bpm, ask for fewer bars or audio=none)",
             )
         audio_bytes = seconds * AUDIO_BYTES_PER_SECOND[self.audio]
@@ -187,6 +192,15 @@ class MelodyRequest:
                 f"of {self.audio} is about {audio_bytes / 2**20:.1f} MiB "
                 f"(use audio=mp3 or ogg{', or export=none' if self.export != 'none' else ''})",
             )
+
+    @property
+    def costed_bpm(self) -> float:
+        """The tempo (quarter notes a minute) the audio length is costed at: the asked
+        ``bpm``, else the style's slowest default in the request's meter (in any common
+        meter before one is drawn; `affordable_meters` then keeps those it can afford)."""
+        if self.bpm is not None:
+            return self.bpm
+        return slowest_tempo(self.style, [self.meter] if self.meter is not None else [])
 
     @property
     def length(self) -> tuple[int, int]:

@@ -230,7 +230,8 @@ def test_bars_count_the_music_after_the_seed(
         "--audio", "none", "--image", "none", "--out", str(tmp_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "seed 7: 2 bars of 4/4 after a 2-bar seed, 8 s in" in result.stdout
+    # A style without a dance table plays a song's walking quarter of 100: 64 16ths, 10 s.
+    assert "seed 7: 2 bars of 4/4 after a 2-bar seed, 10 s at 100 bpm in" in result.stdout
 
 
 def test_a_seed_midi_file_brings_key_and_tempo_and_the_options_shape_the_melody(

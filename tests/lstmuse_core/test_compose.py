@@ -127,3 +127,31 @@ def test_the_piano_roll_shades_the_seed(generator: MelodyGenerator, tmp_path: Pa
     (plain,) = _compose(generator, tmp_path / "plain", image="pianoroll")
     assert corner(seeded) in seed_colours
     assert corner(plain) not in seed_colours
+
+
+def test_an_irish_jig_plays_at_the_tables_dotted_quarter_unless_bpm_is_asked(
+    tmp_path: Path,
+) -> None:
+    """6/8 irish without bpm: the MIDI says 165 quarters a minute (a dotted quarter of 110,
+    `DANCE_TEMPOS`); bpm=90 wins."""
+    import mido
+
+    from lstmuse_core.music.tempo import DANCE_TEMPOS
+
+    models = Path(__file__).parents[2] / "trained_models"
+    jig = MelodyRequest(
+        style="irish", meter=Meter(6, 8), bars=2, random_seed=3, audio="none", image="none"
+    )
+
+    def midi_bpm(request: MelodyRequest, out: Path) -> float:
+        (melody,) = compose(request, out, models_dir=models)
+        tempos = [
+            m.tempo
+            for m in mido.MidiFile(melody.files.by_kind["midi"]).merged_track
+            if m.type == "set_tempo"
+        ]
+        assert round(mido.tempo2bpm(tempos[0]), 2) == melody.tempo.quarter_bpm
+        return melody.tempo.quarter_bpm
+
+    assert midi_bpm(jig, tmp_path / "jig") == DANCE_TEMPOS["6/8"][1] * 3 / 2 == 165.0
+    assert midi_bpm(jig.replace(bpm=90), tmp_path / "asked") == 90.0

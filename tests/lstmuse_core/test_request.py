@@ -10,7 +10,7 @@ import time
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.limits import DEFAULT_BPM, MAX_RANDOM_SEED, MAX_TOTAL_STEPS, RETRAIN_PRESETS
+from lstmuse_core.limits import MAX_RANDOM_SEED, MAX_TOTAL_STEPS, RETRAIN_PRESETS
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import MidiSeed
@@ -47,8 +47,12 @@ from lstmuse_core.request import MelodyRequest, RetrainRequest
         ({"top_p": "0.005"}, "top_p", "a number from 0.01 to 1"),  # the table's range, not > 0
         ({"count": "two"}, "count", "a whole number"),
         ({"force": "yes"}, "force", "known options"),  # a retrain option, not a melody's
-        # 57 bars of WAV fit with a piano roll, not with a MusicXML score as well.
-        ({"bars": "57", "audio": "wav", "export": "musicxml"}, "audio", "or export=none"),
+        # 57 bars of WAV at 120 bpm fit with a piano roll, not with a MusicXML score as well.
+        (
+            {"bars": "57", "audio": "wav", "export": "musicxml", "bpm": "120"},
+            "audio",
+            "or export=none",
+        ),
     ],
 )
 def test_costly_or_unsafe_requests_are_refused_by_name(
@@ -158,7 +162,7 @@ def test_typed_options_set_octave_seed_bars_and_export() -> None:
     request = MelodyRequest.from_options({"octave": "-1", "seed-bars": "2", "Export": "MusicXML"})
     assert (request.octave, request.seed_bars, request.export) == (-1, 2, "musicxml")
     # What the score costs is counted: without it, 57 bars of WAV fit (refused above with it).
-    assert MelodyRequest.from_options({"bars": "57", "audio": "wav"}).export == "none"
+    assert MelodyRequest.from_options({"bars": "57", "audio": "wav", "bpm": "120"}).export == "none"
     assert MelodyRequest.from_json(request.to_json()) == request
 
 
@@ -194,7 +198,7 @@ def test_a_typed_key_and_bpm_win_over_the_midi_seeds() -> None:
     typed = {"key": "D", "tempo": "120"}
     request = MelodyRequest.from_options(typed)
     started = request.with_seed_file(SEED_IN_G, option_fields(MELODY_OPTIONS, typed))
-    assert (started.key, started.bpm) == ("D", DEFAULT_BPM)
+    assert (started.key, started.bpm) == ("D", 120.0)
     assert started.seed_melody == SEED_IN_G.symbols
 
 
@@ -208,6 +212,27 @@ def test_a_typed_mode_reads_the_files_signature_in_that_mode() -> None:
 
 
 def test_a_midi_seed_without_key_or_tempo_changes_neither() -> None:
-    """A file that states no key or tempo leaves the request's key unset and bpm at 120."""
+    """A file that states no key or tempo leaves the request's key and bpm unset (the style's)."""
     request = MelodyRequest().with_seed_file(MidiSeed(("60", "_")))
-    assert (request.key, request.mode, request.bpm) == (None, None, DEFAULT_BPM)
+    assert (request.key, request.mode, request.bpm) == (None, None, None)
+
+
+def test_without_bpm_a_request_is_costed_at_the_styles_slowest_tempo() -> None:
+    """bpm unset: 6/8 irish is costed at its jig (165 quarters a minute), a request without a
+    meter at the slowest tempo the style has; 57 bars of WAV fit at 120 bpm, not at folk's 99."""
+    assert MelodyRequest(style="irish", meter=Meter(6, 8)).costed_bpm == 165.0
+    assert MelodyRequest(style="folk").costed_bpm == 99.0  # a 6/8 song's dotted quarter of 66
+    assert MelodyRequest(style="folk", bpm=120).costed_bpm == 120.0
+    with pytest.raises(InvalidParameter, match="MiB per melody") as refused:
+        MelodyRequest.from_options({"bars": "57", "audio": "wav"})
+    assert refused.value.parameter == "audio"
+
+
+def test_a_request_without_bpm_round_trips_through_json_as_null() -> None:
+    """bpm None is null in JSON and None again after; a typed bpm stays a number."""
+    request = MelodyRequest(style="irish", meter=Meter(6, 8))
+    data = json.loads(json.dumps(request.to_json()))
+    assert data["bpm"] is None
+    assert MelodyRequest.from_json(data) == request
+    typed = MelodyRequest.from_options({"bpm": "90"})
+    assert MelodyRequest.from_json(json.loads(json.dumps(typed.to_json()))).bpm == 90.0
