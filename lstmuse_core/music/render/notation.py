@@ -32,6 +32,8 @@ def music21_score(
     flat), which key analysis, knowing only major and minor, would get wrong
     for modes; a melody in the model's key space (no key) gets no signature,
     as its MIDI file does, and whichever of C major or A minor analysis hears.
+    A pickup is written as a short first bar, numbered 0, as the ABC tune writes
+    it (`_pickup_bar`); whole bars of rest before it are not written.
     """
     try:
         from music21 import clef, harmony, key, metadata, meter, note, stream, tempo
@@ -41,12 +43,19 @@ def music21_score(
     part = stream.Part()
     part.append(meter.TimeSignature(melody.meter.text))
     part.append(tempo.MetronomeMark(number=round(bpm)))
+    bar = melody.meter.bar_steps
+    first_note = next((e.start for e in melody.notes if e.pitch is not None), 0)
+    skipped = first_note - first_note % bar  # whole bars of rest before the first note's
     for event in melody.notes:
+        if event.end <= skipped:
+            continue
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)
-        item.quarterLength = event.duration / STEPS_PER_QUARTER
+        item.quarterLength = (event.end - max(event.start, skipped)) / STEPS_PER_QUARTER
         part.append(item)
     for chord in chords:
-        part.insert(chord.start / STEPS_PER_QUARTER, harmony.ChordSymbol(chord.symbol))
+        if chord.start >= skipped:
+            offset = (chord.start - skipped) / STEPS_PER_QUARTER
+            part.insert(offset, harmony.ChordSymbol(chord.symbol))
     # Without a key of its own, the melody is spelled in whichever of C major
     # and A minor (no signature either way) analysis hears.
     if melody.key is not None:
@@ -66,7 +75,29 @@ def music21_score(
     # music21 from signing the score "Music21".
     safe_title = _TITLE_UNSAFE.sub("", title).strip()[:80]
     score.insert(0, metadata.Metadata(movementName=safe_title, composer=""))
-    return score.makeNotation()
+    notated = score.makeNotation()
+    if first_note % bar:
+        _pickup_bar(notated.parts[0], (first_note % bar) / STEPS_PER_QUARTER)
+    return notated
+
+
+def _pickup_bar(part: Any, rest_quarters: float) -> None:
+    """Make the first measure a pickup: its leading rests (``rest_quarters``) go, what
+    follows moves to the bar's start, and ``paddingLeft`` says how much of the bar is
+    missing, so MusicXML and LilyPond write a short bar (an anacrusis), not a bar
+    that starts with rests. Bars are numbered from 0, so bar 1 follows the pickup."""
+    from music21 import note
+
+    measures = list(part.getElementsByClass("Measure"))
+    first = measures[0]
+    for item in list(first.elements):
+        if isinstance(item, note.Rest) and item.offset < rest_quarters:
+            first.remove(item)
+        elif item.offset >= rest_quarters:
+            first.setElementOffset(item, item.offset - rest_quarters)
+    first.paddingLeft = rest_quarters
+    for number, measure in enumerate(measures):
+        measure.number = number
 
 
 def _spell(p: Any, key: Key) -> None:

@@ -538,8 +538,10 @@ def test_musicxml_export_opens_with_the_same_notes_meter_and_key(
     read_back = [
         (float(n.offset), n.pitch.midi, float(n.quarterLength)) for n in score.stripTies().notes
     ]
+    # The tune opens with a rest: the score starts at its first note (a pickup bar).
+    first = next(e.start for e in tune.notes if e.pitch is not None)
     assert read_back == [
-        (e.start / 4, e.pitch, e.duration / 4) for e in tune.notes if e.pitch is not None
+        ((e.start - first) / 4, e.pitch, e.duration / 4) for e in tune.notes if e.pitch is not None
     ]
     (time_signature,) = score.getElementsByClass("TimeSignature")
     assert time_signature.ratioString == meter
@@ -554,3 +556,30 @@ def test_no_musicxml_unless_asked(tmp_path: Path) -> None:
     result = _render(tmp_path, audio_format="none", image="none")
     assert result.musicxml is None and "musicxml" not in result.by_kind
     assert list(tmp_path.glob("*.musicxml")) == []
+
+
+def test_a_pickup_is_a_short_first_bar_in_the_musicxml(tmp_path: Path) -> None:
+    """A 6/8 tune opening on its last eighth (after a whole bar of rest) is written as a
+    first bar of one eighth, bar 0, then whole bars: music21 reads the same notes back."""
+    from music21 import converter
+
+    pickup = ["r"] + ["_"] * 21 + ["62", "_"]  # a bar of rest, then 5 eighths of rest, D4
+    body = ["64", "_", "_", "_", "66", "_", "67", "_", "_", "_", "_", "_"] * 2
+    tune = Melody((*pickup, *body), "6/8", Key("D"))
+    result = render_melody(
+        tune,
+        tmp_path,
+        stem="pickup",
+        title="A jig with a pickup",
+        options=RenderOptions(audio_format="none", image="none", export="musicxml"),
+    )
+    assert result.musicxml is not None
+    part = converter.parse(str(result.musicxml)).parts[0]
+    measures = list(part.getElementsByClass("Measure"))
+    assert [m.number for m in measures] == [0, 1, 2]
+    assert measures[0].duration.quarterLength == 0.5  # the pickup: one eighth
+    assert measures[0].paddingLeft == 2.5
+    assert not measures[0].getElementsByClass("Rest")
+    assert [m.duration.quarterLength for m in measures[1:]] == [3.0, 3.0]
+    read_back = [(n.pitch.midi, float(n.quarterLength)) for n in part.flatten().notes]
+    assert read_back == [(e.pitch, e.duration / 4) for e in tune.notes if e.pitch is not None]
