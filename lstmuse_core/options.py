@@ -190,6 +190,9 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                choices=EXPORT_FORMATS, common=False, convert=str.lower,
                aliases=("score_format",),
                help="also a score to open in MuseScore (musicxml) or a tune in ABC (abc)"),
+    OptionSpec(name="chords", field="chords", kind="yes/no", default="no", example="yes",
+               common=False,
+               help="chord symbols to play along: in the reply, the ABC and the scores"),
 )
 
 RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (

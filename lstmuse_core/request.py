@@ -77,7 +77,9 @@ class MelodyRequest:
     `Meter`, parsed where the text enters (the option table, `from_json`).
     ``octave`` moves the melody by octaves from where its instrument plays it
     at ease (`lstmuse_core.music.register`); ``export`` adds a score file
-    for notation programs (``musicxml``) or an ABC tune (``abc``).
+    for notation programs (``musicxml``) or an ABC tune (``abc``); ``chords``
+    harmonizes each melody (`lstmuse_core.music.harmony`) for the reply's text
+    and the scores.
     """
 
     style: str = "folk"
@@ -99,6 +101,7 @@ class MelodyRequest:
     octave: int = 0
     seed_bars: int | None = None
     export: str = "none"
+    chords: bool = False
 
     def __post_init__(self) -> None:
         if self.temperature is not None:
@@ -153,6 +156,8 @@ class MelodyRequest:
             raise InvalidParameter("image", self.image, f"one of {', '.join(IMAGE_KINDS)}")
         if self.export not in EXPORT_FORMATS:
             raise InvalidParameter("export", self.export, f"one of {', '.join(EXPORT_FORMATS)}")
+        if not isinstance(self.chords, bool):
+            raise InvalidParameter("chords", self.chords, "yes or no")
         self._check_cost()
 
     def _check_cost(self) -> None:

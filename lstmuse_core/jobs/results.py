@@ -47,7 +47,8 @@ class GeneratedMelody:
     symbols: one per 16th-note step, in the requested key, the request's seed
     melody included; files: artifact references by kind (``midi``, ``audio``,
     ``image``, an export's format; a kind the request turned off is absent); problems: what the
-    renderer could not do (e.g. no sheet music), for the member to read.
+    renderer could not do (e.g. no sheet music), for the member to read; chords: the
+    melody's chords as (start step, steps, symbol), empty unless the request asked for them.
     """
 
     symbols: tuple[str, ...]
@@ -56,9 +57,11 @@ class GeneratedMelody:
     meter: Meter
     files: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    chords: tuple[tuple[int, int, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbols", tuple(self.symbols))
+        object.__setattr__(self, "chords", tuple(tuple(chord) for chord in self.chords))
         object.__setattr__(self, "files", dict(self.files))
         object.__setattr__(self, "problems", tuple(self.problems))
         if isinstance(self.random_seed, bool) or not 0 <= self.random_seed <= MAX_RANDOM_SEED:
@@ -87,12 +90,13 @@ class GeneratedMelody:
             "meter": self.meter.text,
             "files": dict(self.files),
             "problems": list(self.problems),
+            "chords": [list(chord) for chord in self.chords],
         }
 
     @classmethod
     def from_json(cls, data: Any, where: str = "melody") -> GeneratedMelody:
         fields = ("symbols", "steps", "random_seed", "key", "meter", "files", "problems")
-        data = json_object(data, where, fields)
+        data = json_object(data, where, fields, ("chords",))
         symbols = tuple(text(data, "symbols", where).split())
         if whole_number(data, "steps", where) != len(symbols):
             raise MalformedResult(f"{where}.steps", f"is {data['steps']}, not {len(symbols)}")
@@ -101,9 +105,16 @@ class GeneratedMelody:
         key, meter = text(data, "key", where), text(data, "meter", where)
         references = {kind: text(files, kind, f"{where}.files") for kind in files}
         problems = texts(data, "problems", where)
+        chords = (
+            tuple(_chord(value, at) for value, at in objects(data, "chords", where))
+            if "chords" in data
+            else ()
+        )
         return _built(
             where,
-            lambda: cls(symbols, random_seed, key, Meter.parse(meter), references, problems),
+            lambda: cls(
+                symbols, random_seed, key, Meter.parse(meter), references, problems, chords
+            ),
         )
 
 
@@ -281,3 +292,15 @@ def _built(where: str, build: Callable[[], T]) -> T:
         raise MalformedResult(f"{where}.{error.where}", error.problem) from None
     except (LstmuseError, TypeError, ValueError) as error:
         raise MalformedResult(where or "the result", f"is refused: {error}") from error
+
+
+def _chord(value: Any, where: str) -> tuple[int, int, str]:
+    """One chord of a melody's JSON: ``[start step, steps, symbol]``."""
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        raise MalformedResult(where, f"is {value!r:.60}, not [start, steps, symbol]")
+    start, steps, symbol = value
+    if any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in (start, steps)):
+        raise MalformedResult(where, f"is {value!r:.60}: start and steps are whole numbers")
+    if not isinstance(symbol, str) or not 0 < len(symbol) <= 8:
+        raise MalformedResult(where, f"is {value!r:.60}: the symbol is a short string")
+    return start, steps, symbol

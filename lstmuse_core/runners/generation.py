@@ -89,6 +89,7 @@ def _render_and_store(
                     melody.melody.meter,
                     artifacts,
                     tuple(melody.files.problems),
+                    tuple((c.start, c.steps, c.symbol) for c in melody.chords),
                 )
             )
     return MelodyResult(job_id, generator.style, generator.version, request, tuple(results))

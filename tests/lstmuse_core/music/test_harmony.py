@@ -1,4 +1,4 @@
-"""The harmonizer on real tunes: harmonic rhythm, cadence, scores that carry its chords."""
+"""The harmonizer on real tunes: harmonic rhythm, cadence, scores and replies with its chords."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from typing import Any
 
 import pytest
 
+from lstmuse_core.compose import compose
+from lstmuse_core.jobs.json_form import MalformedResult
+from lstmuse_core.jobs.results import GeneratedMelody
+from lstmuse_core.model.generate import load_generator_from_path
+from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.corpus import ReadOptions, Song, music21_corpus_root, read_file
 from lstmuse_core.music.harmony import ChordSpan, harmonize
+from lstmuse_core.music.harmony.chart import chord_chart
 from lstmuse_core.music.harmony.evaluate import agreement_with_bach
 from lstmuse_core.music.harmony.harmonizer import TABLES_PATH, chord_slots
 from lstmuse_core.music.harmony.learn import count, held_out, read_chorale
@@ -21,8 +27,10 @@ from lstmuse_core.music.harmony.measures import (
 )
 from lstmuse_core.music.keys import Key, key_with_signature, model_key
 from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.render.abc import abc_tune
 from lstmuse_core.music.render.musicxml import write_musicxml
+from lstmuse_core.request import MelodyRequest
 
 # The most chords a bar has in each of erk5's meters: two where the bar halves into whole
 # beats of at least a dotted quarter.
@@ -182,3 +190,53 @@ def test_viterbi_agrees_with_bach_more_than_both_baselines_on_held_out_chorales(
     ours = roots["HMM (Viterbi), chorale tables"]
     assert ours > roots["tonic throughout"]
     assert ours > roots["best triad per half bar"]
+
+
+def test_a_chord_chart_has_eight_bars_a_line_and_both_chords_of_a_split_bar() -> None:
+    """Nine bars of 4/4 after a pickup: two lines, the split bar as ``C D``, from bar 1."""
+    chords = [(16, 16, "G")] + [(16 * b, 16, "D7") for b in range(2, 8)]
+    chords += [(128, 8, "C"), (136, 8, "D"), (144, 16, "G")]
+    assert chord_chart(chords, 16) == [
+        "| G | D7 | D7 | D7 | D7 | D7 | D7 | C D |",
+        "| G |",
+    ]
+    assert chord_chart([], 16) == []
+
+
+def test_a_melody_result_carries_its_chords_through_json() -> None:
+    """Chords survive the queue's JSON; a malformed chord is refused naming its place."""
+    melody = GeneratedMelody(("60", "_") * 8, 1, "C major", Meter(2, 4), chords=((0, 8, "C"),))
+    data = json.loads(json.dumps(melody.to_json()))
+    assert GeneratedMelody.from_json(data) == melody
+    data["chords"] = [[0, 8, 7]]
+    with pytest.raises(MalformedResult, match=r"melody\.chords\[0\]"):
+        GeneratedMelody.from_json(data)
+    del data["chords"]  # a worker that sends no chords
+    assert GeneratedMelody.from_json(data).chords == ()
+
+
+def test_compose_with_chords_writes_them_into_the_abc_and_its_result(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """chords=yes: each composed melody has the harmonizer's chords, in its JSON and as chord
+    symbols in its ABC tune; chords=no: none."""
+    generator = load_generator_from_path(tiny_training.bundle.path)
+    settings: dict[str, Any] = {
+        "style": "tinyfolk",
+        "bars": 8,
+        "random_seed": 3,
+        "meter": Meter(3, 4),
+        "key": "G",
+        "audio": "none",
+        "image": "none",
+        "export": "abc",
+    }
+    (with_chords,) = compose(
+        MelodyRequest(**settings, chords=True), tmp_path / "yes", generator=generator
+    )
+    assert with_chords.chords == harmonize(with_chords.melody) != ()
+    assert with_chords.to_json()["chords"][0][2] == with_chords.chords[0].symbol
+    abc = with_chords.files.by_kind["abc"].read_text(encoding="utf-8")
+    assert _abc_chords(abc) == [_figure(c.symbol) for c in with_chords.chords]
+    (without,) = compose(MelodyRequest(**settings), tmp_path / "no", generator=generator)
+    assert without.chords == () and '"' not in without.files.by_kind["abc"].read_text()
