@@ -29,7 +29,7 @@ from lstmuse_core.jobs.results import (
 )
 from lstmuse_core.limits import MAX_SEED_STEPS, MAX_TEMPERATURE, MAX_TOTAL_STEPS, MIN_TEMPERATURE
 from lstmuse_core.music.harmony.chart import chord_chart
-from lstmuse_core.music.meter import describe_length
+from lstmuse_core.music.meter import describe_length, pickup_steps
 from lstmuse_core.music.tempo import Tempo, melody_tempo
 from lstmuse_core.names import check_version_name, fold_style_name
 from lstmuse_core.request import MelodyRequest, RetrainRequest
@@ -92,7 +92,9 @@ class MelodyPost:
         """The melody's bars (`describe_length`: after the seed, as ``bars=`` counts them)
         and its seconds in all: ``8 bars of 3/4 after a 2-bar seed (24 s)``."""
         seed_steps = len(self.request.seed_melody)
-        bars = describe_length(self.melody.steps, seed_steps, self.melody.meter)
+        meter = self.melody.meter
+        pickup = pickup_steps(self.melody.symbols, meter)
+        bars = describe_length(self.melody.steps, seed_steps, meter, pickup)
         return f"{bars} ({self.melody.seconds(self.tempo.quarter_bpm):.0f} s)"
 
     @property

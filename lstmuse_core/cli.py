@@ -594,11 +594,12 @@ def run_generate(args: argparse.Namespace) -> int:
 def _length_text(request: Any, melody: ComposedMelody) -> str:
     """``8 bars of 6/8 after a 2-bar seed, 20 s at dotted quarter = 110 (165 bpm)``
     (``--bars`` counts what follows the seed; the tempo in the meter's beat)."""
-    from lstmuse_core.music.meter import describe_length
+    from lstmuse_core.music.meter import describe_length, pickup_steps
     from lstmuse_core.music.midi import step_seconds
 
-    steps = len(melody.symbols)
-    bars = describe_length(steps, len(request.seed_melody), melody.melody.meter)
+    steps, meter = len(melody.symbols), melody.melody.meter
+    pickup = pickup_steps(melody.symbols, meter)
+    bars = describe_length(steps, len(request.seed_melody), meter, pickup)
     seconds = steps * step_seconds(melody.tempo.quarter_bpm)
     return f"{bars}, {seconds:.0f} s at {melody.tempo.text}"
 

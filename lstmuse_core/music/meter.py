@@ -17,11 +17,12 @@ are the notes whose placement shows the meter (`lstmuse_core.music.musicality`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.encoding import STEPS_PER_QUARTER
+from lstmuse_core.music.encoding import STEPS_PER_QUARTER, is_pitch
 
 METER_ALLOWED = "beats/beat-unit such as 4/4, 3/4 or 6/8: 1-16 beats, a unit of 2, 4, 8 or 16"
 # The longest bar a model's position-in-bar input covers (2 whole notes: 4/2, 8/4, 16/8).
@@ -114,7 +115,14 @@ class Meter:
 COMMON_TIME = Meter(4, 4)  # the meter of a melody or request that names none
 
 
-def describe_length(steps: int, seed_steps: int, meter: Meter) -> str:
+def pickup_steps(symbols: Sequence[str], meter: Meter) -> int:
+    """The pickup (anacrusis) before the first bar line, in steps: from the first note to
+    the end of the first bar when that note falls inside it, off the bar line; else 0."""
+    first = next((step for step, symbol in enumerate(symbols) if is_pitch(symbol)), 0)
+    return meter.bar_steps - first if 0 < first < meter.bar_steps else 0
+
+
+def describe_length(steps: int, seed_steps: int, meter: Meter, pickup: int = 0) -> str:
     """A melody's length as a musician reads it, ``8 bars of 3/4``.
 
     With a seed, the bars counted are those after the seed's last bar line,
@@ -122,9 +130,13 @@ def describe_length(steps: int, seed_steps: int, meter: Meter) -> str:
     that ends inside a bar (a pickup) is told in beats, or in sixteenths
     where it is not whole beats, and its bar is named: ``4 bars of 6/8 after
     the bar of a 1-beat seed``. A length that is not whole bars shows one
-    decimal (``7.5 bars``).
+    decimal (``7.5 bars``). A melody without a seed that opens with a ``pickup``
+    (`pickup_steps`) counts its bars after it, as players count them: ``7 bars
+    of 6/8 after a 1-eighth pickup``.
     """
     bar = meter.bar_steps
+    if pickup and not seed_steps:
+        return f"{_bars(steps / bar - 1)} of {meter} after a {_short_length(pickup, meter)} pickup"
     seed_bars = -(-seed_steps // bar)  # the bars the seed reaches into
     text = f"{_bars(steps / bar - seed_bars)} of {meter}"
     if seed_steps % bar == 0:
@@ -133,6 +145,17 @@ def describe_length(steps: int, seed_steps: int, meter: Meter) -> str:
     seed = f"{seed_steps // beat}-beat" if seed_steps % beat == 0 else f"{seed_steps}-sixteenth"
     where = "the bar" if seed_bars == 1 else f"the {seed_bars} bars"
     return f"{text} after {where} of a {seed} seed"
+
+
+def _short_length(steps: int, meter: Meter) -> str:
+    """``1-beat``, ``1-eighth``, ``3-sixteenth``: in beats, else in the meter's unit."""
+    unit = _STEPS_PER_WHOLE // meter.denominator
+    names = {1: "sixteenth", 2: "eighth", 4: "quarter", 8: "half"}
+    if steps % meter.beat_steps == 0:
+        return f"{steps // meter.beat_steps}-beat"
+    if steps % unit == 0 and unit in names:
+        return f"{steps // unit}-{names[unit]}"
+    return f"{steps}-sixteenth"
 
 
 def _bars(bars: float) -> str:

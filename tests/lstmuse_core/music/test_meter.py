@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.meter import Meter, describe_length
+from lstmuse_core.music.meter import Meter, describe_length, pickup_steps
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,27 @@ def test_bars_are_counted_after_the_seed_bar_and_the_seed_in_its_own_unit(
     steps: int, seed_steps: int, meter: str, expected: str
 ) -> None:
     assert describe_length(steps, seed_steps, Meter.parse(meter)) == expected
+
+
+@pytest.mark.parametrize(
+    ("opening", "meter", "pickup", "expected"),
+    [
+        (["r"] + ["_"] * 9 + ["62", "_"], "6/8", 2, "7 bars of 6/8 after a 1-eighth pickup"),
+        (["r", "_", "_", "_", "_", "_", "62"], "6/8", 6, "7 bars of 6/8 after a 1-beat pickup"),
+        (["r"] * 12 + ["67"], "4/4", 4, "7 bars of 4/4 after a 1-beat pickup"),
+        (["r"] * 15 + ["67"], "4/4", 1, "7 bars of 4/4 after a 1-sixteenth pickup"),
+        (["67"], "6/8", 0, "8 bars of 6/8"),  # on the bar line: no pickup
+        (["r"] * 12 + ["67"], "6/8", 0, "8 bars of 6/8"),  # a whole bar of rest is no pickup
+    ],
+)
+def test_a_pickup_is_counted_outside_the_bars(
+    opening: list[str], meter: str, pickup: int, expected: str
+) -> None:
+    """Eight bars whose first note falls inside the first bar: the bars after the pickup."""
+    bar = Meter.parse(meter).bar_steps
+    symbols = [*opening, *["_"] * (8 * bar - len(opening))]
+    assert pickup_steps(symbols, Meter.parse(meter)) == pickup
+    assert describe_length(len(symbols), 0, Meter.parse(meter), pickup) == expected
 
 
 def test_a_meter_is_read_from_text_once_and_knows_its_bar() -> None:
