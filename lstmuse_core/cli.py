@@ -575,7 +575,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 "model_version": first.model_version,
                 "random_seed": first.random_seed,
                 "key": first.key,
-                "bpm": request.bpm,
+                "bpm": first.tempo.quarter_bpm,
                 "melodies": [c.to_json() for c in composed],
             },
         )

@@ -107,7 +107,8 @@ def assert_within_limits(request: MelodyRequest) -> None:
     assert 0 <= request.top_k <= MAX_TOP_K and MIN_TOP_P <= request.top_p <= 1
     assert 1 <= request.count <= MAX_COUNT
     assert request.bars is None or 1 <= request.bars <= MAX_BARS
-    assert MIN_BPM <= request.bpm <= MAX_BPM
+    assert request.bpm is None or MIN_BPM <= request.bpm <= MAX_BPM  # None: the style's
+    assert MIN_BPM <= request.costed_bpm <= MAX_BPM
     assert MIN_OCTAVE <= request.octave <= MAX_OCTAVE
     assert request.random_seed is None or 0 <= request.random_seed <= MAX_RANDOM_SEED
     assert len(request.seed_melody) <= MAX_SEED_STEPS

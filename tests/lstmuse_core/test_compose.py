@@ -151,6 +151,7 @@ def test_an_irish_jig_plays_at_the_tables_dotted_quarter_unless_bpm_is_asked(
             if m.type == "set_tempo"
         ]
         assert round(mido.tempo2bpm(tempos[0]), 2) == melody.tempo.quarter_bpm
+        assert melody.to_json()["bpm"] == melody.tempo.quarter_bpm
         return melody.tempo.quarter_bpm
 
     assert midi_bpm(jig, tmp_path / "jig") == DANCE_TEMPOS["6/8"][1] * 3 / 2 == 165.0
