@@ -42,7 +42,9 @@ def music21_score(
 
     part = stream.Part()
     part.append(meter.TimeSignature(melody.meter.text))
-    part.append(tempo.MetronomeMark(number=round(bpm)))
+    # The mark in the meter's beat, as a player reads it: a jig's dotted quarter = 110.
+    beat = melody.meter.beat_steps / STEPS_PER_QUARTER
+    part.append(tempo.MetronomeMark(number=round(bpm / beat), referent=beat))
     bar = melody.meter.bar_steps
     first_note = next((e.start for e in melody.notes if e.pitch is not None), 0)
     skipped = first_note - first_note % bar  # whole bars of rest before the first note's
