@@ -40,9 +40,9 @@ from lstmuse_core.music.meter import Meter
 DANCE_TEMPOS: Mapping[str, tuple[str, float]] = {
     "6/8": ("jig", 110),  # dotted quarter
     "9/8": ("slip jig", 110),  # dotted quarter, as a jig's
-    # Two dotted halves a bar at 66 would be 396 quarters a minute, past MAX_BPM:
-    # a slide here is 285 (dotted quarter 190), the fastest table entry.
-    "12/8": ("slide", 190),  # dotted quarter
+    # The dancers' 132-140 for a slide counts its dotted quarters, as for a
+    # single jig: four a 12/8 bar (198 quarter notes a minute).
+    "12/8": ("slide", 132),  # dotted quarter
     "2/2": ("reel", 110),  # half note
     "4/4": ("reel", 220),  # quarter: a half note of 110
     "2/4": ("polka", 132),  # quarter
