@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import redis
-from tests_support import REDIS_URL
+from tests_support import REDIS_URL, SCRATCH_REDIS_URL
 
 from lstmuse_core.model.train import StyleTrainingResult, train_style
 from lstmuse_core.music.corpus import music21_corpus_root
@@ -121,6 +121,48 @@ def celery_worker_process(
         ) as process,
     ):
         yield process
+
+
+@pytest.fixture
+def scratch_worker(worker_env: dict[str, str], tmp_path: Path) -> Any:
+    """`start_scratch_worker` with the session worker's settings and this test's folder."""
+
+    def start(options: list[str], app_module: str = "worker.app", **env: str) -> Any:
+        return start_scratch_worker(worker_env, tmp_path, options, app_module, env)
+
+    return start
+
+
+@contextmanager
+def start_scratch_worker(
+    worker_env: dict[str, str],
+    folder: Path,
+    options: list[str],
+    app_module: str,
+    env: dict[str, str],
+) -> Iterator[Any]:
+    """A worker of a test's own on the scratch Redis database, flushed before and after;
+    yields a Celery app on that database. ``app_module`` may be one of the test apps in
+    ``tests/worker`` (their folder is on the worker's path); ``env`` adds settings."""
+    from celery import Celery
+
+    scratch = redis.Redis.from_url(SCRATCH_REDIS_URL)
+    scratch.flushdb()
+    app = Celery("lstmuse-test", broker=SCRATCH_REDIS_URL, backend=SCRATCH_REDIS_URL)
+    test_apps = Path(__file__).resolve().parent / "worker"
+    worker_settings = {
+        **worker_env,
+        "LSTMUSE_REDIS_URL": SCRATCH_REDIS_URL,
+        "PYTHONPATH": os.pathsep.join([str(test_apps), os.environ.get("PYTHONPATH", "")]),
+        **env,
+    }
+    try:
+        with start_worker_process(
+            app, options, worker_settings, folder / "worker.log", app_module=app_module
+        ):
+            yield app
+    finally:
+        scratch.flushdb()
 
 
 @pytest.fixture(scope="session")

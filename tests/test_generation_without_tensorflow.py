@@ -14,9 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import redis
-from tests_support import SCRATCH_REDIS_URL
-
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED_MODELS = ROOT / "trained_models"
 HEAVY = ("tensorflow", "keras", "jax", "torch")
@@ -88,27 +85,10 @@ def test_console_melody_imports_no_tensorflow(tiny_training, tmp_path: Path) -> 
     assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
 
 
-def test_generation_worker_child_imports_no_tensorflow(
-    tiny_training, worker_env, worker_process_starter, tmp_path: Path
-) -> None:
+def test_generation_worker_child_imports_no_tensorflow(tiny_training, scratch_worker) -> None:
     """A child of a ``-Q generate`` worker, after a real job (MIDI, MP3, PNG), holds no
     TensorFlow, Keras, JAX or torch module (asked of the child itself)."""
-    from celery import Celery
-
-    scratch = redis.Redis.from_url(SCRATCH_REDIS_URL)
-    scratch.flushdb()
-    app = Celery("lstmuse-test", broker=SCRATCH_REDIS_URL, backend=SCRATCH_REDIS_URL)
-    env = {
-        **worker_env,
-        "LSTMUSE_REDIS_URL": SCRATCH_REDIS_URL,
-        "PYTHONPATH": os.pathsep.join(
-            [str(ROOT / "tests" / "worker"), os.environ.get("PYTHONPATH", "")]
-        ),
-    }
-    log = tmp_path / "worker.log"
-    with worker_process_starter(
-        app, ["-Q", "generate", "-c", "1"], env, log, app_module="modules_app"
-    ):
+    with scratch_worker(["-Q", "generate", "-c", "1"], app_module="modules_app") as app:
         request = {"style": "tinyfolk", "bars": 4, "random_seed": 9, "audio": "mp3"}
         job = app.send_task(
             "lstmuse.generate",
@@ -118,7 +98,6 @@ def test_generation_worker_child_imports_no_tensorflow(
         (melody,) = job.get(timeout=120)["melodies"]
         assert set(melody["files"]) == {"midi", "audio", "image"}
         child = app.send_task("test.imported_packages", queue="generate").get(timeout=60)
-    scratch.flushdb()
     assert child["generators_loaded"] == 1  # the child that ran the job
     imported = set(child["packages"])
     assert "numba" in imported

@@ -319,14 +319,12 @@ def test_bad_request_does_not_harm_the_one_beside_it() -> None:
 
 
 @pytest.fixture
-def generation_only_worker(tiny_training, worker_env, worker_process_starter, tmp_path):
+def generation_only_worker(tiny_training, scratch_worker, tmp_path):
     """A worker serving only ``generate`` on a Redis DB of its own; nobody serves ``train``.
 
     Its models folder holds ``tinyfolk`` v001 then v002 (both made active), so
     a rollback has somewhere to go. Yields (app, models folder).
     """
-    from celery import Celery
-
     from lstmuse_core.model.bundle import set_active
     from worker.app import app as worker_app
 
@@ -335,19 +333,14 @@ def generation_only_worker(tiny_training, worker_env, worker_process_starter, tm
         shutil.copytree(tiny_training.bundle.path, models / "tinyfolk" / version)
     set_active("tinyfolk", "v001", models)
     set_active("tinyfolk", "v002", models)
-    scratch = redis.Redis.from_url(SCRATCH_REDIS_URL)
-    scratch.flushdb()
-    app = Celery("lstmuse-test", broker=SCRATCH_REDIS_URL, backend=SCRATCH_REDIS_URL)
-    app.conf.update(
-        task_serializer="json",
-        result_serializer="json",
-        accept_content=["json"],
-        task_routes=worker_app.conf.task_routes,  # the routing under test
-    )
-    env = {**worker_env, "LSTMUSE_REDIS_URL": SCRATCH_REDIS_URL, "LSTMUSE_MODELS_DIR": str(models)}
-    with worker_process_starter(app, ["-Q", "generate", "-c", "1"], env, tmp_path / "worker.log"):
+    with scratch_worker(["-Q", "generate", "-c", "1"], LSTMUSE_MODELS_DIR=str(models)) as app:
+        app.conf.update(
+            task_serializer="json",
+            result_serializer="json",
+            accept_content=["json"],
+            task_routes=worker_app.conf.task_routes,  # the routing under test
+        )
         yield app, models
-    scratch.flushdb()
 
 
 def test_rollback_is_served_beside_a_busy_train_queue_and_honours_its_deadline(
@@ -424,28 +417,14 @@ def test_a_worker_of_both_queues_is_refused_with_the_reason(worker_env) -> None:
         assert "a worker serves one queue, not generate,train" in done.stderr, queues
 
 
-def test_hard_time_limit_kill_is_a_clear_failure(worker_env, worker_process_starter, tmp_path):
+def test_hard_time_limit_kill_is_a_clear_failure(scratch_worker):
     """A job that outlives its soft limit is killed at the hard one and fails saying so."""
-    from celery import Celery
-
-    scratch = redis.Redis.from_url(SCRATCH_REDIS_URL)
-    scratch.flushdb()
-    app = Celery("lstmuse-test", broker=SCRATCH_REDIS_URL, backend=SCRATCH_REDIS_URL)
-    env = {
-        **worker_env,
-        "LSTMUSE_REDIS_URL": SCRATCH_REDIS_URL,
-        "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
-        ),
-    }
-    log = tmp_path / "worker.log"
-    with worker_process_starter(app, ["-c", "1"], env, log, app_module="stubborn_app"):
+    with scratch_worker(["-c", "1"], app_module="stubborn_app") as app:
         job = app.send_task("test.stubborn", args=[60], soft_time_limit=1, time_limit=3)
         with pytest.raises(JobFailed, match=r"ran past its time limit \(3 s\)"):
             job.get(timeout=30)
         after = app.send_task("test.stubborn", args=[0])
         assert after.get(timeout=30) == "finished"  # the child was replaced
-    scratch.flushdb()
 
 
 def test_each_retrain_stages_uploads_in_its_own_folder(tmp_path, erk5_folder) -> None:
