@@ -31,6 +31,17 @@ def _button_ids(record) -> dict[str, str]:
     }
 
 
+async def _posted_melody(discord_bot: LstmuseBot, monkeypatch, channel, owner):
+    """``/melody`` by ``owner``, answered: (the faked Discord, the posted message, its
+    buttons' custom ids by label)."""
+    fake = install(monkeypatch, discord_bot, channel)
+    slash(discord_bot, owner, channel, "melody", style="tinyfolk", bars=2, random_seed=5)
+    await fake.wait_for(lambda requests: len([r for r in requests if r.files]) == 1)
+    (post,) = fake.posts_with_files()
+    message = next(m for m in fake.messages.values() if m["attachments"])
+    return fake, message, _button_ids(post)
+
+
 @pytest.fixture
 def channel_and_members(discord_bot: LstmuseBot):
     config = dpytest.get_config()
@@ -75,12 +86,7 @@ async def test_buttons_reroll_for_owner_and_refuse_others(
 ) -> None:
     """Re-roll makes a new melody for the requester; another member is refused; Info answers."""
     channel, owner, other = channel_and_members
-    fake = install(monkeypatch, discord_bot, channel)
-    slash(discord_bot, owner, channel, "melody", style="tinyfolk", bars=2, random_seed=5)
-    await fake.wait_for(lambda requests: len([r for r in requests if r.files]) == 1)
-    (post,) = fake.posts_with_files()
-    message = next(m for m in fake.messages.values() if m["attachments"])
-    buttons = _button_ids(post)
+    fake, message, buttons = await _posted_melody(discord_bot, monkeypatch, channel, owner)
 
     click(discord_bot, other, channel, message, buttons["Re-roll"])
     refusal = (await fake.wait_for(lambda rs: rs[-1].is_callback and rs[-1].payload["type"] == 4))[
@@ -123,12 +129,7 @@ async def test_buttons_work_after_a_restart_and_say_when_expired(
     """A button pressed after the bot restarted re-rolls its melody; once the melody is no
     longer kept, the press gets a short private answer."""
     channel, owner, _ = channel_and_members
-    fake = install(monkeypatch, discord_bot, channel)
-    slash(discord_bot, owner, channel, "melody", style="tinyfolk", bars=2, random_seed=5)
-    await fake.wait_for(lambda requests: len([r for r in requests if r.files]) == 1)
-    (post,) = fake.posts_with_files()
-    message = next(m for m in fake.messages.values() if m["attachments"])
-    buttons = _button_ids(post)
+    fake, message, buttons = await _posted_melody(discord_bot, monkeypatch, channel, owner)
 
     bot = await _restarted(discord_bot)
     config = dpytest.get_config()
