@@ -10,10 +10,9 @@ import discord.ext.test as dpytest
 import pytest
 from discord import http as discord_http
 from discord.ext.test import backend
-from dpytest_support import SENT_PAYLOADS, configure, intents_for_tests, make_settings
+from dpytest_support import SENT_PAYLOADS, make_settings, started_bot
 
 from bot.discord_bot import LstmuseBot
-from bot.runtime import build_service
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,10 +43,7 @@ async def discord_bot(
     """The bot on the real queue (Redis + the worker process), configured for dpytest."""
     monkeypatch.chdir(tmp_path)  # dpytest writes dpytest_N.dat files here
     settings = make_settings(worker_env["LSTMUSE_REDIS_URL"])
-    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
-    await bot._async_setup_hook()
-    await bot.setup_hook()  # loads the cogs (login() would, but there is no login here)
-    configure(bot)
+    bot = await started_bot(settings)
     SENT_PAYLOADS.clear()
     yield bot
     await dpytest.empty_queue()

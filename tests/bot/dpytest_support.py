@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import discord.ext.test as dpytest
@@ -12,6 +12,9 @@ from discord.ext import commands
 from discord.ext.test import callbacks
 
 from bot.settings import BotSettings
+
+if TYPE_CHECKING:
+    from bot.discord_bot import LstmuseBot
 
 ADMIN_ID = 4242
 SENT_PAYLOADS: list[dict] = []  # the JSON of every message the bot sent, in order
@@ -45,6 +48,19 @@ def configure(bot: commands.Bot) -> None:
     dpytest.configure(bot)
     bot._connection.allowed_mentions = allowed_mentions
     bot._connection._view_store._dynamic_items.update(dynamic_items)
+
+
+async def started_bot(settings: BotSettings) -> LstmuseBot:
+    """The bot with its own service on ``settings``, set up as ``login()`` would (its setup
+    hooks load the cogs and register the persistent buttons) and fed by dpytest."""
+    from bot.discord_bot import LstmuseBot
+    from bot.runtime import build_service
+
+    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    configure(bot)
+    return bot
 
 
 def sent_messages() -> list[discord.Message]:

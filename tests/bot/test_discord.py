@@ -15,16 +15,14 @@ from discord.ext import commands
 from dpytest_support import (
     ADMIN_ID,
     SENT_PAYLOADS,
-    configure,
-    intents_for_tests,
     make_settings,
     recorded_edits,
     sent_messages,
+    started_bot,
 )
 from tests_support import REDIS_URL
 
 from bot.discord_bot import LstmuseBot
-from bot.runtime import build_service
 from lstmuse_core.limits import MAX_RANDOM_SEED
 
 
@@ -83,10 +81,7 @@ async def test_queue_unreachable_is_said_quickly(tmp_path, monkeypatch) -> None:
     """With Redis down the bot answers within a few seconds and keeps running."""
     monkeypatch.chdir(tmp_path)
     settings = make_settings("redis://127.0.0.1:6399/0")
-    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
-    await bot._async_setup_hook()
-    await bot.setup_hook()  # loads the cogs (login() would, but there is no login here)
-    configure(bot)
+    await started_bot(settings)  # dpytest feeds it from here on
     started = time.monotonic()
     await dpytest.message("!melody bars=2")
     elapsed = time.monotonic() - started
@@ -197,10 +192,7 @@ async def test_every_command_says_the_queue_is_unreachable(tmp_path, monkeypatch
     """Redis down: melody, queue, cancel, styles and the admin commands answer within seconds."""
     monkeypatch.chdir(tmp_path)
     settings = make_settings("redis://127.0.0.1:6399/0")
-    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
-    await bot._async_setup_hook()
-    await bot.setup_hook()
-    configure(bot)
+    await started_bot(settings)  # dpytest feeds it from here on
     settings.admin_user_ids = str(dpytest.get_config().members[0].id)
     for command in (
         "!queue",

@@ -6,13 +6,12 @@ import re
 
 import discord.ext.test as dpytest
 import pytest
-from dpytest_support import configure, intents_for_tests
+from dpytest_support import started_bot
 from interactions_support import click, install, slash
 
 from bot.cogs.melody import EXPIRED
 from bot.discord_bot import LstmuseBot
 from bot.posts import POST_KEY
-from bot.runtime import build_service
 
 DEFERRED = 5  # InteractionResponseType.deferred_channel_message
 EPHEMERAL = 64
@@ -116,11 +115,7 @@ async def test_buttons_reroll_for_owner_and_refuse_others(
 async def _restarted(bot: LstmuseBot) -> LstmuseBot:
     """A new bot process on the same Redis: new service, post store and cogs, no old views
     (dpytest now feeds the new one; the old one, which cannot log out here, hears nothing)."""
-    restarted = LstmuseBot(bot.settings, build_service(bot.settings), intents=intents_for_tests())
-    await restarted._async_setup_hook()
-    await restarted.setup_hook()
-    configure(restarted)
-    return restarted
+    return await started_bot(bot.settings)
 
 
 async def test_buttons_work_after_a_restart_and_say_when_expired(

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import discord.ext.test as dpytest
 import pytest
-from dpytest_support import configure, intents_for_tests, make_settings
+from dpytest_support import make_settings, started_bot
 from interactions_support import FakeDiscordWebhooks, autocomplete, install
 from tests_support import REDIS_URL
 
 from bot.discord_bot import LstmuseBot
-from bot.runtime import build_service
 from lstmuse_core.jobs.keys import CATALOGUE_KEY
 
 AUTOCOMPLETE_RESULT = 8  # InteractionResponseType.autocomplete_result
@@ -45,10 +44,7 @@ async def catalogue_bot(
     """The bot on the real Redis, whose published catalogue is `CATALOGUE`."""
     monkeypatch.chdir(tmp_path)  # dpytest writes dpytest_N.dat files here
     settings = make_settings(REDIS_URL)
-    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
-    await bot._async_setup_hook()
-    await bot.setup_hook()
-    configure(bot)
+    bot = await started_bot(settings)
     original = redis_db.get(CATALOGUE_KEY)
     redis_db.set(CATALOGUE_KEY, json.dumps(CATALOGUE))
     yield bot
@@ -127,10 +123,7 @@ async def test_nothing_is_suggested_while_the_queue_is_unreachable(
     """Redis down: an empty list (Discord shows none), not an error."""
     monkeypatch.chdir(tmp_path)
     settings = make_settings("redis://127.0.0.1:6399/0")
-    bot = LstmuseBot(settings, build_service(settings), intents=intents_for_tests())
-    await bot._async_setup_hook()
-    await bot.setup_hook()
-    configure(bot)
+    bot = await started_bot(settings)
     fake = install(monkeypatch, bot, dpytest.get_config().channels[0])
     assert await _suggested(bot, fake, "melody", "style", style="") == []
     await dpytest.empty_queue()
