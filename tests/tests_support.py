@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from celery.result import AsyncResult
+
     from lstmuse_core.music.meter import Meter
 
 REDIS_URL = os.environ.get("LSTMUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -30,3 +33,13 @@ def keras_inputs(generator, symbols, meter: Meter, mode: str, *, known: bool):  
         length_known=known,
     )
     return {name: features[name][None].astype(np.int32) for name in generator.conditioning.inputs}
+
+
+def wait_for_state(job: AsyncResult, states: set[str], timeout: float) -> str:
+    """The Celery state ``job`` reaches among ``states`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if job.state in states:
+            return job.state
+        time.sleep(0.05)
+    raise AssertionError(f"job {job.id} stayed {job.state}, not one of {sorted(states)}")

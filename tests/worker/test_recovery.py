@@ -13,6 +13,7 @@ from pathlib import Path
 import redis
 from celery import Celery
 from redis_servers import RedisServer
+from tests_support import wait_for_state
 
 from lstmuse_core.jobs.keys import CATALOGUE_KEY, attempts_key, cancelled_key
 from lstmuse_core.jobs.queue import JSON_ONLY, TASK_ROUTES, retrain_payload
@@ -135,10 +136,7 @@ def test_a_running_retrain_is_not_redelivered_by_a_short_generate_sweep(
                     dataset_dir=str(erk5_folder),
                 ),
             )
-            deadline = time.monotonic() + 120
-            while retrain.state not in ("STARTED", "PROGRESS"):
-                assert time.monotonic() < deadline, "the retrain did not start"
-                time.sleep(0.1)
+            wait_for_state(retrain, {"STARTED", "PROGRESS"}, 120)
             watched_until = time.monotonic() + 10  # two of the generate worker's timeouts
             while time.monotonic() < watched_until:
                 assert store.llen("train") == 0, "the running retrain was put back"
@@ -147,10 +145,7 @@ def test_a_running_retrain_is_not_redelivered_by_a_short_generate_sweep(
                 time.sleep(0.5)
             assert int(store.get(attempts_key(retrain.id))) == 1
             store.set(cancelled_key(retrain.id), 1, ex=600)  # end it at its next epoch
-            deadline = time.monotonic() + 60
-            while retrain.state != "REVOKED":
-                assert time.monotonic() < deadline, retrain.state
-                time.sleep(0.2)
+            wait_for_state(retrain, {"REVOKED"}, 60)
         assert int(store.get(attempts_key(retrain.id))) == 1
 
 

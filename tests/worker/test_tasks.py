@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 from celery.result import AsyncResult
-from tests_support import SCRATCH_REDIS_URL
+from tests_support import SCRATCH_REDIS_URL, wait_for_state
 
 from lstmuse_core.errors import JobFailed
 from lstmuse_core.jobs.artifacts import ArtifactError, LocalArtifactStore, RedisArtifactStore
@@ -154,10 +154,7 @@ def test_killed_child_job_is_redelivered_and_completes(erk5_folder) -> None:
             dataset_dir=str(erk5_folder),
         ),
     )
-    deadline = time.monotonic() + 120
-    while job.state != "PROGRESS" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert job.state == "PROGRESS"
+    wait_for_state(job, {"PROGRESS"}, 120)
     (active,) = [
         t for tasks in app.control.inspect().active().values() for t in tasks if t["id"] == job.id
     ]
@@ -224,15 +221,6 @@ def test_bot_side_reads_the_catalogue_without_tensorflow(worker_env) -> None:
 
 # Long enough to render for a few seconds (two melodies of ~290 s of audio each).
 SLOW_REQUEST = {**REQUEST, "bars": 48, "bpm": 40, "count": 2, "random_seed": 77}
-
-
-def wait_for_state(job: AsyncResult, states: set[str], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if job.state in states:
-            return job.state
-        time.sleep(0.05)
-    raise AssertionError(f"job {job.id} stayed {job.state}, not one of {sorted(states)}")
 
 
 def child_running(job_id: str) -> int:
