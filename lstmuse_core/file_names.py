@@ -44,3 +44,15 @@ def melody_file_stem(style: str, random_seed: int, temperature: float, short_id:
 def new_short_id() -> str:
     """Six random hex digits: the per-request part of `melody_file_stem`."""
     return secrets.token_hex(3)
+
+
+def tune_file_stem(name: str, short_id: str) -> str:
+    """The file name stem of a harmonized tune, from its file's name: ``reel-harmonized-3fa9c2``.
+
+    ``name``: the member's file name; what a stem does not allow becomes
+    ``_`` and it keeps at most 32 characters; ``short_id`` as in `melody_file_stem`.
+    """
+    if not isinstance(short_id, str) or not _SHORT_ID.fullmatch(short_id):
+        raise InvalidParameter("short_id", short_id, "1-8 lower-case letters or digits")
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", name.rsplit(".", 1)[0]).strip("_")[:32] or "tune"
+    return validate_stem(f"{base}-harmonized-{short_id}")

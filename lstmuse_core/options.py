@@ -1,6 +1,7 @@
 """The options people type, ``name=value``: names, aliases, types, ranges, help, examples.
 
-One table per request type (`MELODY_OPTIONS`, `RETRAIN_OPTIONS`) is the
+One table per request type (`MELODY_OPTIONS`, `RETRAIN_OPTIONS`, and
+`HARMONIZE_OPTIONS` made of melody rows) is the
 single source of what a front end may offer: the Discord text and slash
 commands, the console, ``lstmuse generate``'s flags and every help text are
 built from it (the command table in ``bot/commands.py`` adds the commands
@@ -17,7 +18,7 @@ too, so a help text can never promise more than validation allows.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from lstmuse_core.errors import InvalidParameter
@@ -210,6 +211,22 @@ RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (
                help="promote even if worse, or trained on other songs"),
 )
 # fmt: on
+
+
+def _melody_row(name: str, **changes: Any) -> OptionSpec:
+    """The `MELODY_OPTIONS` row called ``name`` (``changes``: what differs for another command)."""
+    spec = next(spec for spec in MELODY_OPTIONS if spec.name == name)
+    return replace(spec, **changes) if changes else spec
+
+
+# A harmonized tune is performed as a melody is: the same rows, so the help, the
+# ranges and the slash parameters cannot drift apart. Only bpm's default differs:
+# a tune plays at its file's tempo.
+HARMONIZE_OPTIONS: tuple[OptionSpec, ...] = (
+    _melody_row("instrument"),
+    _melody_row("bpm", default="the file's, else a song's for its meter (a quarter of 100)"),
+    *(_melody_row(name) for name in ("audio", "image", "export")),
+)
 
 
 def _number(value: float) -> str:

@@ -3,7 +3,8 @@
 The Discord command, the console, the CLI and the queue payload all become
 this frozen type, so validation happens in one place and every rejection
 names the parameter, the value and what is allowed. Importing it is cheap
-(no TensorFlow, no music21), so the bot can use it.
+(no TensorFlow, no music21), so the bot can use it. `HarmonizeRequest` is a
+tune read from a member's file, to harmonize and perform.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import dataclasses
 import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.limits import (
     DEFAULT_STEPS,
     MAX_AUDIO_SECONDS,
     MAX_BARS,
+    MAX_BPM,
     MAX_COUNT,
     MAX_OCTAVE,
     MAX_RANDOM_SEED,
@@ -28,6 +30,7 @@ from lstmuse_core.limits import (
     MAX_TEMPERATURE,
     MAX_TOP_K,
     MAX_TOTAL_STEPS,
+    MIN_BPM,
     MIN_OCTAVE,
     MIN_RETRAIN_MINUTES,
     MIN_TEMPERATURE,
@@ -53,12 +56,23 @@ from lstmuse_core.music.midi import (
     step_seconds,
     validate_bpm,
 )
-from lstmuse_core.music.tempo import slowest_tempo
+from lstmuse_core.music.tempo import Tempo, melody_tempo, slowest_tempo
 from lstmuse_core.names import check_style_name
-from lstmuse_core.options import MELODY_OPTIONS, RETRAIN_OPTIONS, typed_values
+from lstmuse_core.options import (
+    HARMONIZE_OPTIONS,
+    MELODY_OPTIONS,
+    RETRAIN_OPTIONS,
+    typed_values,
+)
+
+if TYPE_CHECKING:
+    from lstmuse_core.music.tune_file import Tune
 
 COST_METER = COMMON_TIME  # the bar a request without a meter is costed at (see `length`)
 IMAGE_BYTES_ALLOWANCE = 512 * 1024  # a piano roll is ~100 KB, a one-page score ~300 KB
+# A tune without a tempo plays at a song's (a walking quarter, a dotted lilt): a style with
+# no dance table of its own (`lstmuse_core.music.tempo.default_tempo`).
+TUNE_TEMPO_STYLE = "folk"
 
 
 @dataclass(frozen=True)
@@ -175,28 +189,14 @@ class MelodyRequest:
                 f"{total} ({len(self.seed_melody)} of seed + {most_new_steps} new in "
                 f"{self.meter or COST_METER})",
             )
-        bpm = self.costed_bpm
-        seconds = total * step_seconds(bpm) + TAIL_SECONDS
-        if self.audio != "none" and seconds > MAX_AUDIO_SECONDS:
-            raise InvalidParameter(
-                "bpm",
-                self.bpm if self.bpm is not None else f"the style's ({bpm:g})",
-                f"audio of at most {MAX_AUDIO_SECONDS:g} s per melody; {total} 16th notes at "
-                f"{bpm:g} bpm last {seconds:.0f} s "
-                "(raise bpm, ask for fewer bars or audio=none)",
-            )
-        audio_bytes = seconds * AUDIO_BYTES_PER_SECOND[self.audio]
-        other_bytes = IMAGE_BYTES_ALLOWANCE + (
-            EXPORT_BYTES_ALLOWANCE if self.export != "none" else 0
+        check_files_cost(
+            total,
+            self.costed_bpm,
+            shown_bpm=self.bpm if self.bpm is not None else f"the style's ({self.costed_bpm:g})",
+            audio=self.audio,
+            export=self.export,
+            shorter="ask for fewer bars",
         )
-        if audio_bytes + other_bytes > DEFAULT_MAX_BYTES:
-            raise InvalidParameter(
-                "audio",
-                self.audio,
-                f"files of at most {DEFAULT_MAX_BYTES // 2**20} MiB per melody; {seconds:.0f} s "
-                f"of {self.audio} is about {audio_bytes / 2**20:.1f} MiB "
-                f"(use audio=mp3 or ogg{', or export=none' if self.export != 'none' else ''})",
-            )
 
     @property
     def costed_bpm(self) -> float:
@@ -336,6 +336,137 @@ class RetrainRequest:
         if "style" not in values:
             raise InvalidParameter("style", "", "a style name, e.g. retrain style=folk epochs=30")
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class HarmonizeRequest:
+    """A tune to harmonize and perform, read from a member's file (`with_tune`).
+
+    ``symbols``: the tune's melody, one symbol per 16th note, a pickup as
+    leading rests, in its own key (``key``, None: none was found) and register;
+    ``meter`` its `Meter`; ``bpm`` quarter notes a minute (None: a song's
+    tempo for the meter, `tempo`); ``name`` the file's name and ``part`` the
+    part harmonized, both for the reply and the title. The output options are
+    the melody's (`lstmuse_core.options.HARMONIZE_OPTIONS`). A request without
+    symbols has no tune yet: the options were read before the file.
+    """
+
+    symbols: tuple[str, ...] = ()
+    meter: Meter = COMMON_TIME
+    key: str | None = None
+    bpm: float | None = None
+    name: str = ""
+    part: str = ""
+    instrument: str = "piano"
+    audio: str = "mp3"
+    image: str = "pianoroll"
+    export: str = "none"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "symbols", tuple(self.symbols))
+        if not isinstance(self.meter, Meter):
+            raise TypeError(f"meter is a Meter (Meter.parse its text), not {self.meter!r}")
+        if len(self.symbols) > MAX_TOTAL_STEPS:
+            raise InvalidParameter(
+                "tune",
+                self.name or f"{len(self.symbols)} steps",
+                f"a tune of at most {MAX_TOTAL_STEPS} 16th notes",
+                hint=f"it has {len(self.symbols)}",
+            )
+        validate_melody(self.symbols, parameter="tune")
+        if self.key is not None:
+            parse_key(self.key)
+        if self.bpm is not None:
+            validate_bpm(self.bpm)
+        object.__setattr__(self, "instrument", instrument_name(resolve_instrument(self.instrument)))
+        for name, allowed in (
+            ("audio", AUDIO_FORMATS),
+            ("image", IMAGE_KINDS),
+            ("export", EXPORT_FORMATS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise InvalidParameter(name, getattr(self, name), f"one of {', '.join(allowed)}")
+        if len(self.name) > 100 or len(self.part) > 100:
+            raise InvalidParameter(
+                "tune", self.name[:100], "file and part names of at most 100 characters"
+            )
+        if self.symbols:
+            check_files_cost(
+                len(self.symbols),
+                self.tempo.quarter_bpm,
+                shown_bpm=self.bpm if self.bpm is not None else f"the tune's ({self.tempo.text})",
+                audio=self.audio,
+                export=self.export,
+                shorter="send a shorter tune",
+            )
+
+    @property
+    def tempo(self) -> Tempo:
+        """What the tune plays at: its ``bpm``, else a song's tempo in its meter."""
+        return melody_tempo(TUNE_TEMPO_STYLE, self.meter, self.bpm)
+
+    def with_tune(self, tune: Tune, given: Collection[str] = ()) -> HarmonizeRequest:
+        """This request for ``tune`` (read by `lstmuse_core.music.tune_file`), in its own key,
+        meter, pickup and register; its tempo unless the member gave ``bpm`` (``given``:
+        the fields they set, `lstmuse_core.options.option_fields`)."""
+        melody = tune.melody
+        changes: dict[str, Any] = {
+            "symbols": melody.symbols,
+            "meter": melody.meter,
+            "key": melody.key.name if melody.key is not None else None,
+            "part": tune.part,
+        }
+        if "bpm" not in given and tune.bpm is not None:
+            changes["bpm"] = min(MAX_BPM, max(MIN_BPM, tune.bpm))  # as a MIDI seed's is clamped
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """Its JSON form: the symbols as one string, the meter as text (``"6/8"``)."""
+        data = dataclasses.asdict(self)
+        data["symbols"] = " ".join(self.symbols)
+        data["meter"] = self.meter.text
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HarmonizeRequest:
+        values = _known_fields(cls, data)
+        values["symbols"] = tuple(str(values.get("symbols", "")).split())
+        values["meter"] = Meter.parse(str(values.get("meter", COMMON_TIME.text)), "meter")
+        return cls(**values)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> HarmonizeRequest:
+        """The output options typed ``name=value`` (`HARMONIZE_OPTIONS`); no tune yet."""
+        return cls(**typed_values(HARMONIZE_OPTIONS, options))
+
+
+def check_files_cost(
+    steps: int, bpm: float, *, shown_bpm: Any, audio: str, export: str, shorter: str
+) -> None:
+    """Refuse ``steps`` 16th notes at ``bpm`` whose audio or files would be too large.
+
+    shown_bpm: the bpm as the member set it (or where it came from), for the
+    refusal; shorter: how this request could be shorter (``ask for fewer bars``).
+    """
+    seconds = steps * step_seconds(bpm) + TAIL_SECONDS
+    if audio != "none" and seconds > MAX_AUDIO_SECONDS:
+        raise InvalidParameter(
+            "bpm",
+            shown_bpm,
+            f"audio of at most {MAX_AUDIO_SECONDS:g} s per melody; {steps} 16th notes at "
+            f"{bpm:g} bpm last {seconds:.0f} s "
+            f"(raise bpm, {shorter} or audio=none)",
+        )
+    audio_bytes = seconds * AUDIO_BYTES_PER_SECOND[audio]
+    other_bytes = IMAGE_BYTES_ALLOWANCE + (EXPORT_BYTES_ALLOWANCE if export != "none" else 0)
+    if audio_bytes + other_bytes > DEFAULT_MAX_BYTES:
+        raise InvalidParameter(
+            "audio",
+            audio,
+            f"files of at most {DEFAULT_MAX_BYTES // 2**20} MiB per melody; {seconds:.0f} s "
+            f"of {audio} is about {audio_bytes / 2**20:.1f} MiB "
+            f"(use audio=mp3 or ogg{', or export=none' if export != 'none' else ''})",
+        )
 
 
 def _check_range(name: str, value: Any, low: float, high: float, *, integer: bool = False) -> None:

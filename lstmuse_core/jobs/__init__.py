@@ -9,8 +9,8 @@ music21 or renderer), so both ends import it:
   they live, stored results, attempts, artifacts, the catalogue);
 - `progress`: a running job's typed `Progress` and its JSON form;
 - `results`: typed results with their JSON form (`MelodyResult`,
-  `RetrainResult`, `RollbackResult`); the requests are
-  `lstmuse_core.request.MelodyRequest` and `RetrainRequest`;
+  `RetrainResult`, `RollbackResult`, `HarmonizeResult`); the requests are
+  `lstmuse_core.request.MelodyRequest`, `RetrainRequest` and `HarmonizeRequest`;
 - `artifacts`: where rendered and uploaded files go (Redis or a folder);
 - `catalogue`: the published styles and model versions, and their reader.
 
@@ -27,6 +27,7 @@ from lstmuse_core.jobs.progress import EpochProgress, Progress
 from lstmuse_core.jobs.queue import (
     GENERATE_QUEUE,
     GENERATE_TASK,
+    HARMONIZE_TASK,
     RETRAIN_TASK,
     ROLLBACK_TASK,
     TASK_ROUTES,
@@ -34,22 +35,26 @@ from lstmuse_core.jobs.queue import (
 )
 from lstmuse_core.jobs.results import (
     GeneratedMelody,
+    HarmonizeResult,
     JobResult,
     MelodyResult,
     RetrainResult,
     RollbackResult,
 )
-from lstmuse_core.request import MelodyRequest, RetrainRequest
+from lstmuse_core.request import HarmonizeRequest, MelodyRequest, RetrainRequest
 
 __all__ = [
     "GENERATE_QUEUE",
     "GENERATE_TASK",
+    "HARMONIZE_TASK",
     "RETRAIN_TASK",
     "ROLLBACK_TASK",
     "TASK_ROUTES",
     "TRAIN_QUEUE",
     "EpochProgress",
     "GeneratedMelody",
+    "HarmonizeRequest",
+    "HarmonizeResult",
     "JobResult",
     "MalformedResult",
     "MelodyRequest",

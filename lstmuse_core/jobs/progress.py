@@ -13,6 +13,7 @@ from typing import Any
 from lstmuse_core.jobs.json_form import json_object, number, optional_text, text, whole_number
 
 GENERATING = "generating"
+HARMONIZING = "harmonizing"
 READING_THE_CORPUS = "reading the corpus"
 TRAINING = "training"
 

@@ -6,7 +6,7 @@ edit here. Payloads are small JSON objects built and read by the functions
 below: each carries its typed request as ``{"request": <to_json()>}``;
 nothing else crosses the queue. Importing this module is free (no Celery).
 
-Queues: ``generate`` (melodies and rollbacks: jobs of seconds) and ``train``
+Queues: ``generate`` (melodies, harmonized tunes and rollbacks: jobs of seconds) and ``train``
 (retraining: minutes to hours). Rollback is routed to ``generate`` so that it
 never waits behind a retrain (see `worker.app`).
 """
@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 
 from lstmuse_core.errors import JobFailed, LstmuseError
 from lstmuse_core.limits import MAX_RANDOM_SEED
-from lstmuse_core.request import MelodyRequest, RetrainRequest
+from lstmuse_core.request import HarmonizeRequest, MelodyRequest, RetrainRequest
 
 GENERATE_TASK = "lstmuse.generate"
 RETRAIN_TASK = "lstmuse.retrain"
 ROLLBACK_TASK = "lstmuse.rollback"
+HARMONIZE_TASK = "lstmuse.harmonize"
 
 GENERATE_QUEUE = "generate"
 TRAIN_QUEUE = "train"
@@ -32,6 +33,7 @@ TASK_QUEUES = {
     GENERATE_TASK: GENERATE_QUEUE,
     RETRAIN_TASK: TRAIN_QUEUE,
     ROLLBACK_TASK: GENERATE_QUEUE,  # never behind a multi-hour retrain
+    HARMONIZE_TASK: GENERATE_QUEUE,  # a tune is harmonized and rendered in seconds
 }
 # Celery's ``task_routes`` setting.
 TASK_ROUTES = {task: {"queue": queue} for task, queue in TASK_QUEUES.items()}
@@ -48,6 +50,11 @@ UNEXPECTED_FAILURE = "the job failed in the worker (the operators can see why in
 
 def generate_payload(request: MelodyRequest) -> dict[str, Any]:
     """The keyword arguments of ``lstmuse.generate`` (the request, its random seed included)."""
+    return {"request": request.to_json()}
+
+
+def harmonize_payload(request: HarmonizeRequest) -> dict[str, Any]:
+    """The keyword arguments of ``lstmuse.harmonize`` (the tune and its output options)."""
     return {"request": request.to_json()}
 
 
@@ -75,7 +82,7 @@ def rollback_payload(style: str, version: str | None, deadline: float) -> dict[s
     return {"style": style, "version": version, "deadline": deadline}
 
 
-Request = TypeVar("Request", MelodyRequest, RetrainRequest)
+Request = TypeVar("Request", MelodyRequest, RetrainRequest, HarmonizeRequest)
 
 
 def request_from_payload(kind: type[Request], data: Any) -> Request:

@@ -8,6 +8,7 @@ that is wrong). The in-process mode hands the same objects over directly.
   (`GeneratedMelody`: symbols, random seed, key, meter, files by kind).
 - `RetrainResult`: one ``lstmuse.retrain`` job's new version and its figures.
 - `RollbackResult`: one ``lstmuse.rollback`` job's active version now.
+- `HarmonizeResult`: one ``lstmuse.harmonize`` job's tune, chords and files.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from lstmuse_core.music.formats import EXPORT_FORMATS
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.names import check_style_name, check_version_name
-from lstmuse_core.request import MelodyRequest
+from lstmuse_core.request import HarmonizeRequest, MelodyRequest
 
 # The order a reply posts them in; an export's kind is its format (musicxml, abc).
 FILE_KINDS = ("midi", "audio", "image", *(kind for kind in EXPORT_FORMATS if kind != "none"))
@@ -272,7 +273,59 @@ class RollbackResult:
         return _built("", lambda: cls(style, active, was, history))
 
 
-JobResult = MelodyResult | RetrainResult | RollbackResult
+@dataclass(frozen=True)
+class HarmonizeResult:
+    """A finished ``lstmuse.harmonize`` job: the tune as asked, its chords and its files.
+
+    key: the key it was harmonized in (the file's, or the one its notes suggest);
+    chords: (start step, steps, symbol), as a `GeneratedMelody`'s; files:
+    artifact references by kind (`FILE_KINDS`); problems: what the renderer
+    could not make, for the member to read.
+    """
+
+    job_id: str
+    request: HarmonizeRequest
+    key: str
+    chords: tuple[tuple[int, int, str], ...]
+    files: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chords", tuple(tuple(chord) for chord in self.chords))
+        object.__setattr__(self, "files", dict(self.files))
+        object.__setattr__(self, "problems", tuple(self.problems))
+        if not self.job_id:
+            raise MalformedResult("job_id", "is empty")
+        unknown = sorted(set(self.files) - set(FILE_KINDS))
+        if unknown:
+            raise MalformedResult(f"files.{unknown[0]}", f"is not one of {', '.join(FILE_KINDS)}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "request": self.request.to_json(),
+            "key": self.key,
+            "chords": [list(chord) for chord in self.chords],
+            "files": dict(self.files),
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> HarmonizeResult:
+        data = json_object(data, "", ("job_id", "request", "key", "chords", "files", "problems"))
+        job_id, key = text(data, "job_id", ""), text(data, "key", "")
+        request_json = data["request"]
+        if not isinstance(request_json, Mapping):
+            raise MalformedResult("request", f"is {type(request_json).__name__}, not an object")
+        request = _built("request", lambda: HarmonizeRequest.from_json(request_json))
+        chords = tuple(_chord(value, at) for value, at in objects(data, "chords", ""))
+        files = json_object(data["files"], "files", (), FILE_KINDS)
+        references = {kind: text(files, kind, "files") for kind in files}
+        problems = texts(data, "problems", "")
+        return _built("", lambda: cls(job_id, request, key, chords, references, problems))
+
+
+JobResult = MelodyResult | RetrainResult | RollbackResult | HarmonizeResult
 
 
 T = TypeVar("T")
