@@ -1,8 +1,9 @@
 """Melodies as standard MIDI files, both ways.
 
-* `melody_to_midi`: a `Melody` -> a one-track MIDI file with tempo, the
-  melody's time signature and a General MIDI instrument; `write_midi` writes
-  one from a `Melody` or a plain list of symbols (checked there, once).
+* `melody_to_midi`: a `Melody` -> a MIDI file with tempo, the melody's time
+  signature and a General MIDI instrument: one track, or two with an
+  accompaniment (the melody first, each on its own channel); `write_midi`
+  writes one from a `Melody` or a plain list of symbols (checked there, once).
 * `read_midi_seed`: any MIDI file -> a seed melody (the top voice of its
   non-drum notes, quantised to 16th-note steps) with the key and tempo the
   file states (`MidiSeed`); `melody_from_midi` gives the symbols alone.
@@ -34,7 +35,15 @@ if TYPE_CHECKING:
     import mido
     import pretty_midi
 
+    from lstmuse_core.music.harmony.accompaniment import BackingNote
+
 NOTE_VELOCITY = 100
+# The accompaniment sits under the melody in any player the file is opened
+# in: its chords a third softer, the bass a little less so (it carries the
+# beat and sounds quieter down there). The audio sets its own mix by
+# measured loudness (`lstmuse_core.music.render.audio.BACKING_LEVEL_DB`).
+BACKING_VELOCITIES = {"bass": 80, "chord": 64}
+BACKING_TRACK_NAME = "Accompaniment"
 
 INSTRUMENT_ALLOWED = "a General MIDI program 0-127 or a name such as piano, flute, violin, ..."
 SEED_FILE_ALLOWED = "a standard MIDI file (.mid)"
@@ -206,15 +215,25 @@ def key_number(melody: Melody) -> int:
 
 
 def melody_to_midi(
-    melody: Melody, *, bpm: float = 120.0, program: int = 0
+    melody: Melody,
+    *,
+    bpm: float = 120.0,
+    program: int = 0,
+    backing: Sequence[BackingNote] = (),
+    backing_program: int = 0,
 ) -> pretty_midi.PrettyMIDI:
-    """A one-instrument MIDI file of ``melody``, in its meter and with its key signature.
+    """A MIDI file of ``melody``, in its meter and with its key signature.
 
     ``bpm``: quarter notes a minute, so a step lasts ``60 / bpm / 4`` seconds;
     ``program``: General MIDI program. Both come checked from the boundary
     (`validate_bpm` / `resolve_instrument`: `write_midi`, `RenderOptions`);
     the melody was checked when it was made. Rests are silence; trailing
-    rests leave no trace in the file.
+    rests leave no trace in the file. With ``backing`` notes
+    (`lstmuse_core.music.harmony.accompaniment`) a second instrument, named
+    `BACKING_TRACK_NAME`, plays them on ``backing_program`` at
+    `BACKING_VELOCITIES`: written as a second track on its own channel (pretty_midi
+    gives instruments channels 0, 1, ... in order, never the drums' 9), so
+    the melody alone is one mute or one deleted track away.
     """
     import pretty_midi
 
@@ -238,6 +257,18 @@ def melody_to_midi(
             )
         )
     midi.instruments.append(instrument)
+    if backing:
+        accompaniment = pretty_midi.Instrument(program=backing_program, name=BACKING_TRACK_NAME)
+        accompaniment.notes = [
+            pretty_midi.Note(
+                velocity=BACKING_VELOCITIES[note.part],
+                pitch=note.pitch,
+                start=note.start * seconds_per_step,
+                end=note.end * seconds_per_step,
+            )
+            for note in backing
+        ]
+        midi.instruments.append(accompaniment)
     return midi
 
 
