@@ -256,7 +256,7 @@ def read_file(path: Path, label: str, options: ReadOptions) -> list[ReadResult]:
             compressed_musicxml_size(label, data, FOLDER_ARCHIVE_LIMITS, parameter="file")
         except InvalidParameter as error:
             return [DroppedSong(label, "refused archive", str(error))]
-    with _without_beaming():
+    with without_beaming():
         return list(_read_parsed(lambda: _parse_path(path, music_format), label, options))
 
 
@@ -265,7 +265,7 @@ def read_abc_tunes(
 ) -> list[ReadResult]:
     """Read ABC tune texts (see `split_abc_tunes`); one result per tune."""
     results: list[ReadResult] = []
-    with _without_beaming():
+    with without_beaming():
         for number, tune in enumerate(tunes, start=first_number):
             tune_label = f"{label}#{number}"
             results += _read_parsed(lambda tune=tune: _parse_text(tune, "abc"), tune_label, options)
@@ -273,7 +273,7 @@ def read_abc_tunes(
 
 
 @contextlib.contextmanager
-def _without_beaming() -> Iterator[None]:
+def without_beaming() -> Iterator[None]:
     """Skip music21's beam layout while parsing.
 
     music21's ABC reader calls ``makeBeams`` on every part: more than 40 % of
@@ -303,7 +303,7 @@ def _parse_text(text: str, music_format: str) -> Any:
     return converter.parse(text, format=music_format, forceSource=True)
 
 
-def _parse_errors() -> tuple[type[Exception], ...]:
+def parse_errors() -> tuple[type[Exception], ...]:
     """What music21 raises for bad input: its own errors and the built-in kinds.
 
     Not ``Exception``: an exception raised *into* the reader to stop it (a
@@ -329,10 +329,10 @@ def _parse_errors() -> tuple[type[Exception], ...]:
 def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadResult]:
     from music21 import stream
 
-    parse_errors = _parse_errors()
+    errors = parse_errors()
     try:
         parsed = parse()
-    except parse_errors as error:
+    except errors as error:
         yield DroppedSong(label, "not readable as music", f"{type(error).__name__}: {error}"[:300])
         return
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
@@ -340,7 +340,7 @@ def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadR
         song_label = label if len(scores) == 1 else f"{label}#{number}"
         try:
             yield song_from_score(score, song_label, options)
-        except parse_errors as error:
+        except errors as error:
             yield DroppedSong(
                 song_label, "not readable as music", f"{type(error).__name__}: {error}"[:300]
             )

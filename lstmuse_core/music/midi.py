@@ -6,7 +6,9 @@
   writes one from a `Melody` or a plain list of symbols (checked there, once).
 * `read_midi_seed`: any MIDI file -> a seed melody (the top voice of its
   non-drum notes, quantised to 16th-note steps) with the key and tempo the
-  file states (`MidiSeed`); `melody_from_midi` gives the symbols alone.
+  file states (`MidiSeed`); `melody_from_midi` gives the symbols alone;
+  `read_midi_parts` keeps each instrument apart, for a reader that chooses
+  the melody's part (`lstmuse_core.music.tune_file`).
 * `resolve_instrument`: what people type ("flute", "Acoustic Grand Piano",
   "fiddle", "73") -> a General MIDI program number 0-127.
 
@@ -348,6 +350,44 @@ def read_midi_seed(
     Raises `InvalidParameter` (``seed``) for anything that is not a readable
     MIDI file with at least one pitched note.
     """
+    read = read_midi_parts(path_or_bytes, max_steps=max_steps)
+    notes = [note for part in read.parts for note in part.notes]
+    return MidiSeed(tuple(top_voice(notes)), read.key, read.bpm)
+
+
+@dataclass(frozen=True)
+class MidiPart:
+    """One instrument of a MIDI file: its name (the instrument's, else its track's) and its
+    notes as (start step, end step, MIDI pitch)."""
+
+    name: str
+    notes: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class MidiParts:
+    """A MIDI file's pitched (non-drum) parts and what the file states: its first key
+    signature, tempo (quarter notes a minute) and time signature (``"6/8"``), None where
+    it states none."""
+
+    parts: tuple[MidiPart, ...]
+    key: Key | None
+    bpm: float | None
+    meter: str | None
+
+
+def read_midi_parts(
+    path_or_bytes: Path | str | bytes,
+    *,
+    max_steps: int = MIDI_READ_MAX_STEPS,
+    parameter: str = "seed",
+) -> MidiParts:
+    """Every non-drum part of a MIDI file on the 16th-note grid of its ticks, within its
+    first ``max_steps`` steps, and its key, tempo and meter (see `read_midi_seed`).
+
+    Raises `InvalidParameter` (``parameter``) for anything that is not a readable
+    MIDI file with at least one pitched note.
+    """
     import mido
     import pretty_midi
 
@@ -363,20 +403,29 @@ def read_midi_seed(
             else mido.MidiFile(str(path_or_bytes))
         )
         # Read before pretty_midi makes the event times absolute.
-        tempo, key_signature = (_first_event(midi_file, kind) for kind in _SEED_FACTS)
+        tempo, key_signature, time_signature = (
+            _first_event(midi_file, kind) for kind in _SEED_FACTS
+        )
         midi = pretty_midi.PrettyMIDI(mido_object=midi_file)
     except Exception as error:  # mido/pretty_midi raise many types for a corrupt file
-        raise InvalidParameter("seed", label, SEED_FILE_ALLOWED, hint=_short(error)) from error
-    symbols = _seed_symbols(midi, label, max_steps)
-    return MidiSeed(
-        tuple(symbols),
+        raise InvalidParameter(parameter, label, SEED_FILE_ALLOWED, hint=_short(error)) from error
+    parts = _parts_on_grid(midi, max_steps)
+    if not parts:
+        raise InvalidParameter(
+            parameter, label, SEED_FILE_ALLOWED, hint="the file has no pitched (non-drum) notes"
+        )
+    return MidiParts(
+        parts,
         parse_key(key_signature.key) if key_signature is not None else None,
         _tempo_bpm(tempo.tempo) if tempo is not None else None,
+        f"{time_signature.numerator}/{time_signature.denominator}"
+        if time_signature is not None
+        else None,
     )
 
 
-# The events whose first occurrence a seed file's key and tempo come from.
-_SEED_FACTS = ("set_tempo", "key_signature")
+# The events whose first occurrence a seed file's key, tempo and meter come from.
+_SEED_FACTS = ("set_tempo", "key_signature", "time_signature")
 
 
 def _first_event(midi_file: mido.MidiFile, kind: str) -> mido.MetaMessage | None:
@@ -405,27 +454,26 @@ def _tempo_bpm(microseconds_per_quarter: int) -> float:
     return min(MAX_BPM, max(MIN_BPM, bpm))
 
 
-def _seed_symbols(midi: pretty_midi.PrettyMIDI, label: object, max_steps: int) -> list[str]:
-    """The top voice of ``midi``'s pitched notes in its first ``max_steps`` steps."""
+def _parts_on_grid(midi: pretty_midi.PrettyMIDI, max_steps: int) -> tuple[MidiPart, ...]:
+    """``midi``'s non-drum instruments with a note in the first ``max_steps`` steps."""
     ticks_per_step = midi.resolution / STEPS_PER_QUARTER
-    notes: list[tuple[int, int, int]] = []  # (start step, end step, pitch)
+    parts = []
     for instrument in midi.instruments:
         if instrument.is_drum:
             continue
+        notes = []
         for note in instrument.notes:
             start = round(midi.time_to_tick(note.start) / ticks_per_step)
             end = round(midi.time_to_tick(note.end) / ticks_per_step)
             if start < max_steps:
                 # A grace note shorter than half a step still gets one step.
                 notes.append((start, min(max(end, start + 1), max_steps), note.pitch))
-    if not notes:
-        raise InvalidParameter(
-            "seed", label, SEED_FILE_ALLOWED, hint="the file has no pitched (non-drum) notes"
-        )
-    return _top_voice(notes)
+        if notes:
+            parts.append(MidiPart(str(instrument.name or ""), tuple(notes)))
+    return tuple(parts)
 
 
-def _top_voice(notes: list[tuple[int, int, int]]) -> list[str]:
+def top_voice(notes: Sequence[tuple[int, int, int]]) -> list[str]:
     """Skyline: at each step the highest sounding note; (start, end, pitch) in steps."""
     length = max(end for _, end, _ in notes)
     top: list[tuple[int, int] | None] = [None] * length  # (pitch, start) of the top note
