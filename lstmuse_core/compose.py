@@ -131,7 +131,9 @@ def render_composed(
     are checked once, by `RenderOptions`. Each plays at the request's ``bpm``,
     else at its style's tempo for its meter (`melody_tempo`). The piano roll
     marks the seed; with ``chords``, each melody is harmonized and its scores
-    carry the chords.
+    carry the chords; with a ``backing``, it is harmonized too and the
+    accompaniment plays the chords in its MIDI and audio (their symbols are
+    written only with ``chords``).
     """
     options = RenderOptions(
         audio_format=request.audio,
@@ -139,6 +141,8 @@ def render_composed(
         soundfont=soundfont,
         instrument=request.instrument,
         export=request.export,
+        backing=request.backing,
+        chord_symbols=request.chords,
         **({"max_bytes": max_bytes} if max_bytes else {}),
     )
     assert request.temperature is not None, "resolve the request first (resolve_request)"
@@ -154,7 +158,7 @@ def render_composed(
             f"LSTMuse {generator.style} #{seed} - {melody.key_name}, {sampled.meter}, "
             f"{tempo.quarter_bpm:g} bpm, temperature {request.temperature:g}"
         )
-        chords = harmonize(melody) if request.chords else ()
+        chords = harmonize(melody) if request.chords or request.backing != "none" else ()
         files = render_melody(
             melody,
             out_dir,
@@ -165,7 +169,15 @@ def render_composed(
             chords=chords,
         )
         composed.append(
-            ComposedMelody(melody, seed, generator.style, generator.version, files, tempo, chords)
+            ComposedMelody(
+                melody,
+                seed,
+                generator.style,
+                generator.version,
+                files,
+                tempo,
+                chords if request.chords else (),
+            )
         )
     return composed
 

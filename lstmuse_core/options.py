@@ -42,7 +42,7 @@ from lstmuse_core.limits import (
     MIN_TOP_P,
     RETRAIN_PRESETS,
 )
-from lstmuse_core.music.formats import AUDIO_FORMATS, EXPORT_FORMATS, IMAGE_KINDS
+from lstmuse_core.music.formats import AUDIO_FORMATS, BACKINGS, EXPORT_FORMATS, IMAGE_KINDS
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.seed_melody import parse_seed_melody
@@ -194,6 +194,9 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="chords", field="chords", kind="yes/no", default="no", example="yes",
                common=False,
                help="chord symbols to play along: in the reply, the ABC and the scores"),
+    OptionSpec(name="backing", field="backing", kind="text", default="none", example="guitar",
+               choices=BACKINGS, common=False, convert=str.lower,
+               help="bass and chords under the melody: in the audio and as the MIDI's 2nd track"),
 )
 
 RETRAIN_OPTIONS: tuple[OptionSpec, ...] = (

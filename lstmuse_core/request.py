@@ -41,6 +41,7 @@ from lstmuse_core.music.encoding import validate_melody
 from lstmuse_core.music.formats import (
     AUDIO_BYTES_PER_SECOND,
     AUDIO_FORMATS,
+    BACKINGS,
     DEFAULT_MAX_BYTES,
     EXPORT_BYTES_ALLOWANCE,
     EXPORT_FORMATS,
@@ -93,7 +94,10 @@ class MelodyRequest:
     at ease (`lstmuse_core.music.register`); ``export`` adds a score file
     for notation programs (``musicxml``) or an ABC tune (``abc``); ``chords``
     harmonizes each melody (`lstmuse_core.music.harmony`) for the reply's text
-    and the scores.
+    and the scores; ``backing`` plays those chords under it (guitar, piano,
+    accordion; `lstmuse_core.music.harmony.accompaniment`) in the audio and as
+    the MIDI file's second track: it harmonizes the melody too, without
+    putting the chart in the reply unless ``chords`` asks for it.
     """
 
     style: str = "folk"
@@ -116,6 +120,7 @@ class MelodyRequest:
     seed_bars: int | None = None
     export: str = "none"
     chords: bool = False
+    backing: str = "none"
 
     def __post_init__(self) -> None:
         if self.temperature is not None:
@@ -172,6 +177,8 @@ class MelodyRequest:
             raise InvalidParameter("export", self.export, f"one of {', '.join(EXPORT_FORMATS)}")
         if not isinstance(self.chords, bool):
             raise InvalidParameter("chords", self.chords, "yes or no")
+        if self.backing not in BACKINGS:
+            raise InvalidParameter("backing", self.backing, f"one of {', '.join(BACKINGS)}")
         self._check_cost()
 
     def _check_cost(self) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from lstmuse_core.errors import LstmuseError, RenderError
 from lstmuse_core.file_names import validate_stem
 from lstmuse_core.music.harmony import ChordSpan
+from lstmuse_core.music.harmony.accompaniment import accompany
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render import abc, audio, musicxml, pianoroll, score
@@ -67,8 +68,11 @@ def render_melody(
     ``melody``: symbols, meter and key, checked when it was made; ``title``:
     shown on the picture and the score; ``options``: tempo, instrument and
     outputs; ``seed_steps``: how many of the first 16th-note steps were the
-    given seed melody (the piano roll marks them); ``chords``: written as chord
-    symbols in the MusicXML, ABC and sheet music. A bad
+    given seed melody (the piano roll marks them); ``chords``: played by the
+    accompaniment ``options.backing`` names (a second MIDI track, mixed
+    under the melody in the audio) and, with ``options.chord_symbols``,
+    written as chord symbols above the piano roll's bars and in the
+    MusicXML, ABC and sheet music. A bad
     stem or a melody without a note raises `InvalidParameter` before any file
     is written. A missing tool only adds a line to ``problems``. If the files
     together exceed ``options.max_bytes`` they are deleted and `RenderError`
@@ -80,10 +84,18 @@ def render_melody(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    midi = melody_to_midi(melody, bpm=options.bpm, program=options.program)
+    backing = accompany(chords, melody.meter) if options.backing_program is not None else ()
+    midi = melody_to_midi(
+        melody,
+        bpm=options.bpm,
+        program=options.program,
+        backing=backing,
+        backing_program=options.backing_program or 0,
+    )
     midi_path = out_dir / f"{stem}.mid"
     midi.write(str(midi_path))
-    job = RenderJob(melody, midi, options, title, seed_steps, chords)
+    shown = chords if options.chord_symbols else ()
+    job = RenderJob(melody, midi, options, title, seed_steps, shown)
     asked = [renderer for renderer in RENDERERS if renderer.asked(options)]
 
     # Audio runs in a thread while the picture is drawn here. That hides the

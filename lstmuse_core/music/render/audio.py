@@ -1,4 +1,4 @@
-"""Audio: the melody's MIDI file played by FluidSynth, loudness-normalised, encoded.
+"""Audio: the melody's MIDI file played by FluidSynth, mixed, loudness-normalised, encoded.
 
 Samples are mono floats in [-1, 1] at `SAMPLE_RATE` Hz. WAV is written by
 the standard library, MP3 by LAME in-process (`lstmuse_core.music.render.mp3`),
@@ -30,10 +30,23 @@ if TYPE_CHECKING:
 FADE_SECONDS = 0.2  # the very end fades out, so a long release never ends in a click
 TARGET_RMS_DBFS = -16.0  # loud enough on a phone speaker ...
 PEAK_CEILING_DBFS = -1.0  # ... and never clipping, not even after MP3 encoding
+# A peak limiter may take up to this much off the loudest attacks, so that a
+# tune whose few peaks stand out (a melody's attacks landing on the backing's
+# bass) still reaches `TARGET_RMS_DBFS` instead of being turned down whole.
+LIMITER_MAX_DB = 4.0
+# Its gain moves in ramps between 10 ms blocks: slow enough not to distort a
+# waveform (a 100 Hz cycle), quick enough to leave the notes around a peak alone.
+LIMITER_BLOCK_SECONDS = 0.01
 # FluidSynth's default gain 0.2 leaves a single melody near -37 dBFS RMS in
 # 16-bit samples; 0.8 keeps more bits before normalising and still leaves
 # ~10 dB headroom for one voice.
 SYNTH_GAIN = 0.8
+# The accompaniment's loudness under the melody's, in dB of RMS: set by measuring
+# both parts, not by a fixed gain, because a sustained accordion chord carries
+# far more energy than a plucked guitar at the same MIDI velocity. -6 dB (half
+# the amplitude) keeps the melody plainly on top while the bass and the
+# off-beat chords stay audible on a phone speaker.
+BACKING_LEVEL_DB = -6.0
 
 SOUNDFONT_ENV = "LSTMUSE_SOUNDFONT"
 SYSTEM_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -130,6 +143,8 @@ def synthesize(
 ) -> np.ndarray:
     """Render ``midi`` with FluidSynth to mono float32 samples at ``sample_rate`` Hz.
 
+    The first instrument is the melody; any others (the accompaniment) are
+    mixed under it at `BACKING_LEVEL_DB` (`mix_parts`).
     The audio starts at the first note: the silent beats before a pickup
     (most folk tunes begin with one, and so do most generated melodies) are
     not played, while MIDI and the pictures keep them in their bar. The result
@@ -140,31 +155,51 @@ def synthesize(
     nothing audible came out.
     """
     loaded = _loaded_synth(resolve_soundfont(soundfont), sample_rate)
+    parts = []
     with loaded.lock:
-        # Clear notes, controllers and reverb left over from the last render.
-        loaded.synth.system_reset()
-        # normalize=False: pretty_midi's own normalisation is peak-only; ours
-        # below also looks at loudness. Samples come back in [-1, 1].
-        raw = midi.fluidsynth(
-            fs=sample_rate, synthesizer=loaded.synth, sfid=loaded.sfid, normalize=False
-        )
-    samples = np.asarray(raw, dtype=np.float64) * max(1, len(midi.instruments))
+        # One instrument at a time, as pretty_midi's own PrettyMIDI.fluidsynth does
+        # (each on channel 0), so each part can be measured before it is mixed.
+        for instrument in midi.instruments:
+            # Clear notes, controllers and reverb left over from the part or render before.
+            loaded.synth.system_reset()
+            raw = instrument.fluidsynth(synthesizer=loaded.synth, sfid=loaded.sfid)
+            parts.append(np.asarray(raw, dtype=np.float64) / 2**15)  # 16-bit scale -> [-1, 1]
+    samples = mix_parts(parts)
     onsets = [note.start for instrument in midi.instruments for note in instrument.notes]
     lead = min(onsets, default=0.0)
     samples = samples[int(lead * sample_rate) :]
     wanted = math.ceil((min_seconds - lead + TAIL_SECONDS) * sample_rate)
     if samples.size < wanted:
         samples = np.pad(samples, (0, wanted - samples.size))
-    samples = normalise_loudness(samples)
+    samples = normalise_loudness(samples, sample_rate)
     fade = min(samples.size, int(FADE_SECONDS * sample_rate))
     if fade:
         samples[-fade:] *= np.linspace(1.0, 0.0, fade)
     return samples.astype(np.float32)
 
 
-def normalise_loudness(samples: np.ndarray) -> np.ndarray:
-    """Scale ``samples`` to `TARGET_RMS_DBFS` RMS unless that would push the peak
-    above `PEAK_CEILING_DBFS`; then to that peak (whichever gain is smaller).
+def mix_parts(parts: list[np.ndarray]) -> np.ndarray:
+    """The first part (the melody) with the others each scaled to `BACKING_LEVEL_DB`
+    below its RMS, summed; as long as the longest. Loudness is set afterwards."""
+    length = max((part.size for part in parts), default=0)
+    mixed = np.zeros(length)
+    melody_rms = _rms(parts[0]) if parts else 0.0
+    for index, part in enumerate(parts):
+        part_rms = _rms(part)
+        if index and part_rms > 0 and melody_rms > 0:
+            part = part * (melody_rms * 10 ** (BACKING_LEVEL_DB / 20) / part_rms)
+        mixed[: part.size] += part
+    return mixed
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples)))) if samples.size else 0.0
+
+
+def normalise_loudness(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Scale ``samples`` to `TARGET_RMS_DBFS` RMS, or less where that would need
+    more than `LIMITER_MAX_DB` of limiting; then limit the peaks to
+    `PEAK_CEILING_DBFS` (`limit_peaks`).
 
     Raises `RenderError` for silence (e.g. a SoundFont without the program).
     """
@@ -173,9 +208,29 @@ def normalise_loudness(samples: np.ndarray) -> np.ndarray:
         raise RenderError(
             "the synthesiser produced silence (does the SoundFont have this instrument?)"
         )
-    rms = float(np.sqrt(np.mean(np.square(samples))))
-    gain = min(10 ** (TARGET_RMS_DBFS / 20) / rms, 10 ** (PEAK_CEILING_DBFS / 20) / peak)
-    return samples * gain
+    rms = _rms(samples)
+    ceiling = 10 ** (PEAK_CEILING_DBFS / 20)
+    gain = min(10 ** (TARGET_RMS_DBFS / 20) / rms, ceiling * 10 ** (LIMITER_MAX_DB / 20) / peak)
+    samples = samples * gain
+    if peak * gain <= ceiling:
+        return samples
+    return limit_peaks(samples, ceiling, round(LIMITER_BLOCK_SECONDS * sample_rate))
+
+
+def limit_peaks(samples: np.ndarray, ceiling: float, block: int) -> np.ndarray:
+    """``samples`` with no sample above ``ceiling``: each ``block`` of samples gets the
+    gain that brings the loudest of it and its two neighbours under the ceiling, and
+    the gain moves linearly from block centre to block centre. A sample's gain then
+    lies between two gains that each allow its own block's peak: never above it."""
+    count = -(-samples.size // block)
+    padded = np.pad(np.abs(samples), (0, count * block - samples.size))
+    peaks = padded.reshape(count, block).max(axis=1)
+    around = peaks.copy()
+    around[1:] = np.maximum(around[1:], peaks[:-1])
+    around[:-1] = np.maximum(around[:-1], peaks[1:])
+    gains = np.minimum(1.0, ceiling / np.maximum(around, 1e-12))
+    centres = np.arange(count) * block + (block - 1) / 2
+    return samples * np.interp(np.arange(samples.size), centres, gains)
 
 
 def write_audio(samples: np.ndarray, path: Path, sample_rate: int = SAMPLE_RATE) -> Path:

@@ -9,6 +9,8 @@ from pathlib import Path
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.formats import (
     AUDIO_FORMATS,
+    BACKING_PROGRAMS,
+    BACKINGS,
     DEFAULT_MAX_BYTES,
     EXPORT_FORMATS,
     IMAGE_KINDS,
@@ -27,7 +29,11 @@ class RenderOptions:
     ``audio_format``: "mp3", "ogg", "wav" or "none"; ``image``: "pianoroll",
     "score" (sheet music, needs LilyPond) or "none"; ``export``: "musicxml"
     (a score for notation programs), "abc" (a tune as folk players share
-    them) or "none"; ``soundfont``: an .sf2
+    them) or "none"; ``backing``: what plays the accompaniment of the
+    chords given to `render_melody` in the MIDI file and the audio,
+    "guitar", "piano", "accordion" (`BACKING_PROGRAMS`, resolved into
+    ``backing_program``) or "none"; ``chord_symbols``: whether those chords
+    are also written as symbols (piano roll, scores, ABC); ``soundfont``: an .sf2
     file, else ``$LSTMUSE_SOUNDFONT``, else FluidR3_GM, else pretty_midi's
     TimGM6mb; ``max_bytes``: the cap for all files together, in bytes.
     This is the render boundary: everything is checked here, once, and not
@@ -41,7 +47,10 @@ class RenderOptions:
     bpm: float = 120.0
     instrument: int | str = 0
     export: str = "none"
+    backing: str = "none"
+    chord_symbols: bool = True
     program: int = field(init=False)
+    backing_program: int | None = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bpm", validate_bpm(self.bpm))
@@ -58,6 +67,12 @@ class RenderOptions:
         export = str(self.export).strip().lower()
         if export not in EXPORT_FORMATS:
             raise InvalidParameter("export", self.export, "one of " + ", ".join(EXPORT_FORMATS))
+        backing = str(self.backing).strip().lower()
+        if backing not in BACKINGS:
+            raise InvalidParameter("backing", self.backing, "one of " + ", ".join(BACKINGS))
+        object.__setattr__(self, "backing_program", BACKING_PROGRAMS.get(backing))
+        if not isinstance(self.chord_symbols, bool):
+            raise InvalidParameter("chord_symbols", self.chord_symbols, "yes or no")
         if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
             raise InvalidParameter("max_bytes", self.max_bytes, "a whole number of bytes")
         if not MIN_MAX_BYTES <= self.max_bytes <= MAX_MAX_BYTES:
@@ -74,6 +89,7 @@ class RenderOptions:
         object.__setattr__(self, "audio_format", audio_format)
         object.__setattr__(self, "image", image)
         object.__setattr__(self, "export", export)
+        object.__setattr__(self, "backing", backing)
         object.__setattr__(self, "soundfont", soundfont)
 
 
