@@ -36,7 +36,7 @@ def music21_score(
     it (`_pickup_bar`); whole bars of rest before it are not written.
     """
     try:
-        from music21 import clef, harmony, key, metadata, meter, note, stream, tempo
+        from music21 import clef, key, metadata, meter, note, stream, tempo
     except ImportError as error:  # pragma: no cover - music21 is a core dependency
         raise MissingToolError("music21", "pip install music21") from error
 
@@ -54,10 +54,6 @@ def music21_score(
         item = note.Rest() if event.pitch is None else note.Note(event.pitch)
         item.quarterLength = (event.end - max(event.start, skipped)) / STEPS_PER_QUARTER
         part.append(item)
-    for chord in chords:
-        if chord.start >= skipped:
-            offset = (chord.start - skipped) / STEPS_PER_QUARTER
-            part.insert(offset, harmony.ChordSymbol(chord.symbol))
     # Without a key of its own, the melody is spelled in whichever of C major
     # and A minor (no signature either way) analysis hears.
     if melody.key is not None:
@@ -78,9 +74,29 @@ def music21_score(
     safe_title = _TITLE_UNSAFE.sub("", title).strip()[:80]
     score.insert(0, metadata.Metadata(movementName=safe_title, composer=""))
     notated = score.makeNotation()
+    _chord_symbols(notated.parts[0], chords, skipped)
     if first_note % bar:
         _pickup_bar(notated.parts[0], (first_note % bar) / STEPS_PER_QUARTER)
     return notated
+
+
+def _chord_symbols(part: Any, chords: tuple[ChordSpan, ...], skipped: int) -> None:
+    """A chord symbol where each chord starts, in the bar it falls in (``skipped``: the
+    steps of whole bars of rest left out of the score).
+
+    Put in after the bar lines are made: given to ``makeNotation`` with the notes, a
+    symbol on a bar line that a tied note crosses is split off into a second voice, and
+    every bar of the score then has two voices, the pickup bar a full bar of rests.
+    """
+    from music21 import harmony
+
+    measures = list(part.getElementsByClass("Measure"))
+    for chord in chords:
+        if chord.start < skipped:
+            continue
+        offset = (chord.start - skipped) / STEPS_PER_QUARTER
+        measure = next(m for m in reversed(measures) if m.offset <= offset)
+        measure.insert(offset - measure.offset, harmony.ChordSymbol(chord.symbol))
 
 
 def _pickup_bar(part: Any, rest_quarters: float) -> None:
