@@ -1,14 +1,17 @@
-"""The piano roll: a melody drawn as a PNG, bars and beats on x, named pitches on y."""
+"""The piano roll: a melody drawn as a PNG, bars and beats on x, named pitches on y,
+its chord symbols (if any) above the bars."""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from lstmuse_core.errors import MissingToolError
+from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.pitch import note_name
@@ -32,7 +35,13 @@ PIANOROLL_COLOURS = {
     "seed_black_key_row": (240, 228, 204),
     "seed_line": (196, 120, 20),
 }
-PIANOROLL_FONT_PX = {"title": 22, "label": 17}
+PIANOROLL_FONT_PX = {"title": 22, "label": 17, "chord": 15}
+# With chord symbols the title moves up by this much, px, leaving a row above
+# the plot for them (the picture keeps its size: the title had room to spare).
+CHORD_ROW_PX = 18
+# Chord symbols closer than this to the one before, px, are left out: a 32-bar
+# tune with two chords a bar has 17 px a chord, where "F#m" needs ~30.
+MIN_CHORD_GAP_PX = 4
 # zlib level 1: 2.5 ms less than the default 6 for 28 KB instead of 21 KB; the
 # rest of the ~7 ms is Pillow choosing a PNG filter for every row.
 PIANOROLL_PNG_COMPRESS_LEVEL = 1
@@ -41,17 +50,29 @@ MIN_BEAT_LINE_GAP_PX = 4
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return render_pianoroll(job.melody, path, title=job.title, seed_steps=job.seed_steps)
+    return render_pianoroll(
+        job.melody, path, title=job.title, seed_steps=job.seed_steps, chords=job.chords
+    )
 
 
-def render_pianoroll(melody: Melody, path: Path, *, title: str = "", seed_steps: int = 0) -> Path:
+def render_pianoroll(
+    melody: Melody,
+    path: Path,
+    *,
+    title: str = "",
+    seed_steps: int = 0,
+    chords: Sequence[ChordSpan] = (),
+) -> Path:
     """Draw the melody as a piano roll PNG (`PIANOROLL_SIZE`, 1200 x 500 px) at ``path``.
 
     x: 16th-note steps, with bar lines, beat lines and bar numbers from the
     melody's meter; y: pitches named as the melody's key spells them (C4,
     F#4 in sharp keys, Bb4 in flat ones), black-key rows shaded; ``title``
     on top. The first ``seed_steps`` steps, the seed melody, are shaded and
-    labelled "seed" up to a line where the generated music begins. Drawn
+    labelled "seed" up to a line where the generated music begins. Each of
+    ``chords`` that differs from the one before is written above the plot
+    where it starts, as on a lead sheet (one that would run into the symbol
+    before it is left out, `MIN_CHORD_GAP_PX`). Drawn
     with Pillow straight onto pixels (~5 ms; the matplotlib figure it
     replaces took ~60 ms for the same picture).
     """
@@ -122,11 +143,27 @@ def render_pianoroll(melody: Melody, path: Path, *, title: str = "", seed_steps:
         draw.line((x, bottom + 1, x, bottom + 5), text)
         draw.text((x, bottom + 8), str(bar + 1), text, label_font, anchor="mt")
     draw.text(((left + right) // 2, PIANOROLL_SIZE[1] - 10), "bar", text, label_font, anchor="mb")
+    _draw_chord_symbols(draw, chords, x_at, top - 4)
     if title:
         title_font = _font(PIANOROLL_FONT_PX["title"])
-        draw.text((left, top - 8), title, text, title_font, anchor="ld")
+        title_bottom = top - 8 - (CHORD_ROW_PX if chords else 0)
+        draw.text((left, title_bottom), title, text, title_font, anchor="ld")
     image.save(path, format="PNG", compress_level=PIANOROLL_PNG_COMPRESS_LEVEL)
     return path
+
+
+def _draw_chord_symbols(draw: Any, chords: Sequence[ChordSpan], x_at: Any, bottom: int) -> None:
+    """Each chord change's symbol, its left edge at the chord's start, resting on ``bottom``."""
+    font = _font(PIANOROLL_FONT_PX["chord"])
+    free_from = -math.inf  # the first x past the symbol drawn last
+    previous = None
+    for chord in chords:
+        changed, previous = chord.symbol != previous, chord.symbol
+        x = x_at(chord.start) + 2
+        if not changed or x < free_from:
+            continue
+        draw.text((x, bottom), chord.symbol, PIANOROLL_COLOURS["text"], font, anchor="ld")
+        free_from = x + draw.textlength(chord.symbol, font=font) + MIN_CHORD_GAP_PX
 
 
 def beat_line_steps(meter: Meter, total_steps: int, step_px: float) -> range:
