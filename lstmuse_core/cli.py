@@ -7,6 +7,7 @@
     lstmuse train --style folk [--preset default] [--epochs N] [--minutes M]
     lstmuse evaluate --style folk [--input PATH] --json
     lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
+    lstmuse harmonize TUNE.abc --out DIR [--backing guitar] [--score-format musicxml] ...
     lstmuse export-weights [--style folk]
 
 ``--style`` of evaluate and generate also takes a bundle folder path (one
@@ -189,6 +190,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_options(generate)
     generate.set_defaults(run=run_generate)
 
+    harmonize = commands.add_parser(
+        "harmonize",
+        help="chords for your tune (MIDI, MusicXML or ABC): MIDI, audio, picture, score",
+    )
+    harmonize.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="a .mid, .musicxml, .xml, .mxl or .abc file; of several parts, the one named as "
+        "the melody (Soprano, Melody, Voice, ...), else the highest; of several ABC tunes, "
+        "the first",
+    )
+    _add_option_flags(harmonize, _harmonize_options())
+    _add_output_options(harmonize)
+    harmonize.set_defaults(run=run_harmonize)
+
     export = commands.add_parser(
         "export-weights",
         help="write the sampler's weights.npz from model.keras (bundles made before it existed)",
@@ -227,28 +244,40 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
     """
     from lstmuse_core.options import MELODY_OPTIONS
 
-    length = parser.add_mutually_exclusive_group()
-    for spec in MELODY_OPTIONS:
-        shown = [] if spec.kind == "text" and not spec.choices else [spec.allowed]
-        shown.append("required" if spec.required else f"default: {spec.default}")
-        # The shared help names the chat's !styles; here it is `lstmuse styles`.
-        words = spec.help.replace("!styles", "`lstmuse styles`") + _CLI_NOTES.get(spec.name, "")
-        group = length if spec.name in _ONE_OF else parser
-        group.add_argument(
-            *spec.flags,
-            dest=spec.field,
-            metavar=spec.name.upper() if not spec.choices else "{" + ",".join(spec.choices) + "}",
-            help=f"{words} ({'; '.join(shown)})".replace("%", "%%"),
-        )
-    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the files")
+    _add_option_flags(parser, MELODY_OPTIONS, exclusive=_ONE_OF)
     parser.add_argument(
         "--seed-midi",
         type=Path,
         help="a MIDI file whose melody starts the piece, in its key and tempo unless "
         "--key or --bpm says otherwise",
     )
-    parser.add_argument("--soundfont", type=Path, help="a General MIDI .sf2 file")
     parser.add_argument("--models-dir", type=Path)
+    _add_output_options(parser)
+
+
+def _add_option_flags(
+    parser: argparse.ArgumentParser, options: Sequence[Any], exclusive: Sequence[str] = ()
+) -> None:
+    """A flag for each row of an option table (`lstmuse_core.options`), its help, range and
+    default from the row; ``exclusive``: rows of which at most one may be given."""
+    group = parser.add_mutually_exclusive_group() if exclusive else parser
+    for spec in options:
+        shown = [] if spec.kind == "text" and not spec.choices else [spec.allowed]
+        shown.append("required" if spec.required else f"default: {spec.default}")
+        # The shared help names the chat's !styles; here it is `lstmuse styles`.
+        words = spec.help.replace("!styles", "`lstmuse styles`") + _CLI_NOTES.get(spec.name, "")
+        (group if spec.name in exclusive else parser).add_argument(
+            *spec.flags,
+            dest=spec.field,
+            metavar=spec.name.upper() if not spec.choices else "{" + ",".join(spec.choices) + "}",
+            help=f"{words} ({'; '.join(shown)})".replace("%", "%%"),
+        )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """Where the files go, what plays them, and --json: every command that renders."""
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the files")
+    parser.add_argument("--soundfont", type=Path, help="a General MIDI .sf2 file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -588,6 +617,79 @@ def run_generate(args: argparse.Namespace) -> int:
         )
         for problem in melody.files.problems:
             print(f"  warning: {problem}", file=sys.stderr)
+    return 0
+
+
+def _harmonize_options() -> tuple[Any, ...]:
+    """The harmonize job's option rows (`HARMONIZE_OPTIONS`), and the melody's ``backing``
+    row where that table does not carry it yet: the CLI renders here and can play one."""
+    from lstmuse_core.options import HARMONIZE_OPTIONS, MELODY_OPTIONS
+
+    names = {spec.name for spec in HARMONIZE_OPTIONS}
+    backing = tuple(spec for spec in MELODY_OPTIONS if spec.name == "backing")
+    return HARMONIZE_OPTIONS + tuple(spec for spec in backing if spec.name not in names)
+
+
+def run_harmonize(args: argparse.Namespace) -> int:
+    """Read the tune (the limited reader the bot uses), harmonize it in its own key, meter,
+    pickup and register, and write its files; the tempo is ``--bpm``, else the file's, else
+    a song's for its meter."""
+    import asyncio
+
+    from lstmuse_core.file_names import new_short_id, tune_file_stem
+    from lstmuse_core.harmonize_tune import harmonize_tune
+    from lstmuse_core.music.harmony.chart import chord_chart
+    from lstmuse_core.music.render import RenderOptions
+    from lstmuse_core.music.tune_file import check_tune_file_size, read_tune_file
+    from lstmuse_core.options import HARMONIZE_OPTIONS, option_fields
+    from lstmuse_core.request import HarmonizeRequest
+
+    given = {
+        spec.name: getattr(args, spec.field)
+        for spec in _harmonize_options()
+        if getattr(args, spec.field) is not None
+    }
+    job_options = {spec.name for spec in HARMONIZE_OPTIONS}
+    # A bad option answers before the file is read.
+    request = HarmonizeRequest.from_options({k: v for k, v in given.items() if k in job_options})
+    name = args.file.name
+    try:
+        check_tune_file_size(args.file.stat().st_size, name)
+        data = args.file.read_bytes()
+    except OSError as error:
+        raise InvalidParameter(
+            "tune", str(args.file), "a file that can be read", error.strerror or ""
+        ) from None
+    tune = asyncio.run(read_tune_file(data, name))
+    request = request.with_tune(tune, name, option_fields(_harmonize_options(), given))
+    _writable_folder(args.out, "out")
+    options = RenderOptions(
+        audio_format=request.audio,
+        image=request.image,
+        soundfont=args.soundfont,
+        instrument=request.instrument,
+        export=request.export,
+        bpm=request.tempo.quarter_bpm,
+        backing=given.get("backing", "none"),
+    )
+    title = f"{tune.title or args.file.stem}, harmonized by LSTMuse"
+    harmonized = harmonize_tune(
+        tune, args.out, stem=tune_file_stem(name, new_short_id()), title=title, options=options
+    )
+    if args.json:
+        _print_json(args, harmonized.to_json())
+        return 0
+    files = ", ".join(str(path) for path in harmonized.files.paths)
+    print(
+        f"{name} ({tune.source}): {len(harmonized.chords)} chords in "
+        f"{harmonized.melody.key_name}, {harmonized.melody.meter}, at "
+        f"{harmonized.tempo.text} -> {files}"
+    )
+    chords = [(c.start, c.steps, c.symbol) for c in harmonized.chords]
+    for line in chord_chart(chords, harmonized.melody.meter.bar_steps):
+        print(f"  {line}")
+    for problem in harmonized.files.problems:
+        print(f"  warning: {problem}", file=sys.stderr)
     return 0
 
 
