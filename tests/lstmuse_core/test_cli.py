@@ -331,3 +331,55 @@ def test_generate_help_states_the_request_defaults_and_ranges() -> None:
     assert "--top-p TOP_P, --topp TOP_P" in help_text and "(0.01-1; default: 1)" in help_text
     both = lstmuse("generate", "--bars", "2", "--steps", "64")
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def _erk5_tune_file(folder: Path, number: int) -> Path:
+    from lstmuse_core.music.corpus import music21_corpus_root, split_abc_tunes
+
+    tunes = split_abc_tunes((music21_corpus_root() / "essenFolksong/erk5.abc").read_text())
+    path = folder / f"erk5-{number}.abc"
+    path.write_text(tunes[number - 1])
+    return path
+
+
+def test_harmonize_json_lists_every_chord_by_bar_beat_and_symbol(tmp_path: Path) -> None:
+    """harmonize --json on erk5 #13 (a pickup, 3/4, D major, no tempo): a chord in each of
+    its 17 full bars on beat 1, a song's tempo for 3/4, the files asked for, with a backing."""
+    import pretty_midi
+    from music21 import converter, harmony
+
+    tune = _erk5_tune_file(tmp_path, 13)
+    out = tmp_path / "out"
+    result = lstmuse(
+        "harmonize", str(tune), "--out", str(out), "--json", "--audio", "none",
+        "--image", "none", "--score-format", "musicxml", "--backing", "guitar",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["key"], summary["meter"], summary["bpm"]) == ("D major", "3/4", 100.0)
+    assert summary["part"] == "the only part"
+    assert [(row["bar"], row["beat"]) for row in summary["chords"]] == [
+        (bar, 1) for bar in range(1, 18)
+    ]
+    score = converter.parse(summary["files"]["musicxml"])
+    symbols = [s.figure for s in score.recurse().getElementsByClass(harmony.ChordSymbol)]
+    assert symbols == [row["symbol"] for row in summary["chords"]]
+    tracks = pretty_midi.PrettyMIDI(summary["files"]["midi"]).instruments
+    assert len(tracks) == 2  # the tune and its guitar backing
+
+
+def test_harmonize_refuses_a_file_without_a_melody_in_one_line(tmp_path: Path) -> None:
+    """A drums-only MIDI file: exit status 2 and one line naming the parameter and the file."""
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI()
+    drums = pretty_midi.Instrument(program=0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(100, 36, 0.0, 0.5))
+    midi.instruments.append(drums)
+    midi.write(str(tmp_path / "drums.mid"))
+    result = lstmuse("harmonize", str(tmp_path / "drums.mid"), "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "lstmuse: tune='drums.mid' is not allowed: a standard MIDI file (.mid) "
+        "(the file has no pitched (non-drum) notes)"
+    ]
