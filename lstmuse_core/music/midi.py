@@ -40,11 +40,11 @@ if TYPE_CHECKING:
     from lstmuse_core.music.harmony.accompaniment import BackingNote
 
 NOTE_VELOCITY = 100
-# The accompaniment sits under the melody in any player the file is opened
-# in: its chords a third softer, the bass a little less so (it carries the
-# beat and sounds quieter down there). The audio sets its own mix by
-# measured loudness (`lstmuse_core.music.render.audio.BACKING_LEVEL_DB`).
+# The accompaniment is played lighter than the melody: its chords softer
+# still than its bass, which carries the beat and sounds quieter down there.
+# Its level in the mix is its channel volume (`formats.BACKING_VOLUMES`).
 BACKING_VELOCITIES = {"bass": 80, "chord": 64}
+CHANNEL_VOLUME = 7  # the MIDI controller that sets a channel's level
 BACKING_TRACK_NAME = "Accompaniment"
 
 INSTRUMENT_ALLOWED = "a General MIDI program 0-127 or a name such as piano, flute, violin, ..."
@@ -223,6 +223,7 @@ def melody_to_midi(
     program: int = 0,
     backing: Sequence[BackingNote] = (),
     backing_program: int = 0,
+    backing_volume: int = 100,
 ) -> pretty_midi.PrettyMIDI:
     """A MIDI file of ``melody``, in its meter and with its key signature.
 
@@ -233,7 +234,9 @@ def melody_to_midi(
     rests leave no trace in the file. With ``backing`` notes
     (`lstmuse_core.music.harmony.accompaniment`) a second instrument, named
     `BACKING_TRACK_NAME`, plays them on ``backing_program`` at
-    `BACKING_VELOCITIES`: written as a second track on its own channel (pretty_midi
+    `BACKING_VELOCITIES` and channel volume ``backing_volume``
+    (`lstmuse_core.music.formats.BACKING_VOLUMES`, the mix the audio plays too):
+    written as a second track on its own channel (pretty_midi
     gives instruments channels 0, 1, ... in order, never the drums' 9), so
     the melody alone is one mute or one deleted track away.
     """
@@ -261,6 +264,9 @@ def melody_to_midi(
     midi.instruments.append(instrument)
     if backing:
         accompaniment = pretty_midi.Instrument(program=backing_program, name=BACKING_TRACK_NAME)
+        accompaniment.control_changes.append(
+            pretty_midi.ControlChange(CHANNEL_VOLUME, backing_volume, 0.0)
+        )
         accompaniment.notes = [
             pretty_midi.Note(
                 velocity=BACKING_VELOCITIES[note.part],

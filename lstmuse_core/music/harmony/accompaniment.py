@@ -11,6 +11,7 @@ the chord on the others, in the pattern its meter is danced to
 * Chords: close position with the lowest note in `CHORD_RANGE` (C3-B3),
   each voiced as the inversion nearest the one before (common tones held,
   the others moving by step), so the chords move as a hand would.
+* The chords between the bass notes are short (`CHORD_LENGTH`).
 * The first hit of a new chord is its bass, whatever the pattern has there,
   so every chord is grounded; the last chord rings from its start to the
   end, as players end a tune; a pickup bar (no chord) is not accompanied.
@@ -31,6 +32,11 @@ Part = Literal["bass", "chord"]
 
 BASS_RANGE = range(40, 52)  # E2-D#3: the lowest octave of a guitar, a piano's left hand
 CHORD_RANGE = range(48, 60)  # C3-B3: the lowest note of a close-position chord
+# A chord between bass notes sounds for this share of the time to the next hit
+# (at least a 16th): short, as a guitarist damps the "chick" and an accordionist
+# taps the chord buttons, leaving the beat to the bass; and fewer ringing notes
+# cost less to synthesize.
+CHORD_LENGTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,8 @@ def accompany(chords: Sequence[ChordSpan], meter: Meter) -> tuple[BackingNote, .
                 notes.append(BackingNote(at, steps, bass_pitch(chord, bass_count), "bass"))
                 bass_count += 1
             else:
-                notes += [BackingNote(at, steps, pitch, "chord") for pitch in voicing]
+                short = max(1, round(steps * CHORD_LENGTH))
+                notes += [BackingNote(at, short, pitch, "chord") for pitch in voicing]
     return tuple(notes)
 
 

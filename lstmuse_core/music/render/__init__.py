@@ -91,6 +91,7 @@ def render_melody(
         program=options.program,
         backing=backing,
         backing_program=options.backing_program or 0,
+        backing_volume=options.backing_volume,
     )
     midi_path = out_dir / f"{stem}.mid"
     midi.write(str(midi_path))

@@ -10,6 +10,7 @@ from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.formats import (
     AUDIO_FORMATS,
     BACKING_PROGRAMS,
+    BACKING_VOLUMES,
     BACKINGS,
     DEFAULT_MAX_BYTES,
     EXPORT_FORMATS,
@@ -31,9 +32,10 @@ class RenderOptions:
     (a score for notation programs), "abc" (a tune as folk players share
     them) or "none"; ``backing``: what plays the accompaniment of the
     chords given to `render_melody` in the MIDI file and the audio,
-    "guitar", "piano", "accordion" (`BACKING_PROGRAMS`, resolved into
-    ``backing_program``) or "none"; ``chord_symbols``: whether those chords
-    are also written as symbols (piano roll, scores, ABC); ``soundfont``: an .sf2
+    "guitar", "piano", "accordion" (`BACKING_PROGRAMS` and `BACKING_VOLUMES`,
+    resolved into ``backing_program`` and ``backing_volume``) or "none";
+    ``chord_symbols``: whether those chords are also written as symbols
+    (piano roll, scores, ABC); ``soundfont``: an .sf2
     file, else ``$LSTMUSE_SOUNDFONT``, else FluidR3_GM, else pretty_midi's
     TimGM6mb; ``max_bytes``: the cap for all files together, in bytes.
     This is the render boundary: everything is checked here, once, and not
@@ -51,6 +53,7 @@ class RenderOptions:
     chord_symbols: bool = True
     program: int = field(init=False)
     backing_program: int | None = field(init=False)
+    backing_volume: int = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bpm", validate_bpm(self.bpm))
@@ -71,6 +74,7 @@ class RenderOptions:
         if backing not in BACKINGS:
             raise InvalidParameter("backing", self.backing, "one of " + ", ".join(BACKINGS))
         object.__setattr__(self, "backing_program", BACKING_PROGRAMS.get(backing))
+        object.__setattr__(self, "backing_volume", BACKING_VOLUMES.get(backing, 100))
         if not isinstance(self.chord_symbols, bool):
             raise InvalidParameter("chord_symbols", self.chord_symbols, "yes or no")
         if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
