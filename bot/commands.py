@@ -27,7 +27,14 @@ from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.limits import MAX_AUDIO_SECONDS, MAX_TOTAL_STEPS
-from lstmuse_core.options import MELODY_OPTIONS, RETRAIN_OPTIONS, OptionSpec, find_option
+from lstmuse_core.music.tune_file import TUNE_FILE_ALLOWED
+from lstmuse_core.options import (
+    HARMONIZE_OPTIONS,
+    MELODY_OPTIONS,
+    RETRAIN_OPTIONS,
+    OptionSpec,
+    find_option,
+)
 
 MODELS_OPTIONS = (
     OptionSpec(
@@ -118,6 +125,17 @@ COMMANDS: dict[str, CommandSpec] = {
                 f"{MAX_TOTAL_STEPS} 16th notes, seed included, and its audio at most "
                 f"{MAX_AUDIO_SECONDS / 60:g} minutes. /melody takes the first options as "
                 "parameters and the rest in `options:`."
+            ),
+        ),
+        CommandSpec(
+            "harmonize",
+            "chords for your tune, played and written out in its own key and meter",
+            "harmonize instrument=flute bpm=96 export=abc",
+            HARMONIZE_OPTIONS,
+            details=(
+                f"Attach {TUNE_FILE_ALLOWED} (/harmonize: tune; console: harmonize PATH "
+                "[options]). A file with several parts is harmonized on its melody part (one "
+                "named so, else the top one); the chords are in the reply, eight bars a line."
             ),
         ),
         CommandSpec(

@@ -2,6 +2,7 @@
 
     $ lstmuse-bot --console
     lstmuse> !melody style=folk temp=0.8 bars=8 key=D
+    lstmuse> harmonize tunes/reel.abc instrument=fiddle
     lstmuse> styles
     lstmuse> quit
 
@@ -20,15 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from bot.commands import COMMANDS, command_options, console_help, find_command
 from bot.options import parse_options, request_from_text, split_words
-from bot.service import LstmuseService, MelodyPost
+from bot.service import LstmuseService, MelodyPost, one_tune, read_tune
 from lstmuse_core.errors import InvalidParameter, LstmuseError
-from lstmuse_core.request import RetrainRequest
+from lstmuse_core.options import HARMONIZE_OPTIONS, option_fields
+from lstmuse_core.request import HarmonizeRequest, RetrainRequest
 
 log = logging.getLogger(__name__)
 CONSOLE_USER = 0
@@ -93,6 +96,8 @@ class Console:
         command = spec.name if spec else ""
         if command == "melody":
             await self._melodies(request_from_text(rest))
+        elif command == "harmonize":
+            await self._harmonize(rest)
         elif command in FOLLOW_UPS:
             if self.last is None:
                 self.say("Make a melody first.")
@@ -137,18 +142,43 @@ class Console:
 
         assert isinstance(request, MelodyRequest)
         posts = await self.service.melody(CONSOLE_USER, request, self.status)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         for post in posts:
-            paths = []
-            for name, data in post.files:
-                path = self.output_dir / name
-                path.write_bytes(data)
-                paths.append(str(path))
+            paths = self._write(post.files)
             self.say(f"Melody: {post.caption()}")
             self.say("  files: " + ", ".join(paths))
             for problem in post.problems:
                 self.say(f"  note: {problem}")
             self.last = post
+
+    async def _harmonize(self, rest: str) -> None:
+        """``harmonize PATH [options]``: a local file, read as an attachment is."""
+        words = split_words(rest)
+        if not words or "=" in words[0]:
+            one_tune([])  # refuses: no file
+        path, typed = Path(words[0]), parse_options(" ".join(shlex.quote(w) for w in words[1:]))
+        request = HarmonizeRequest.from_options(typed)
+        if not path.is_file():
+            raise InvalidParameter("tune", str(path), "the path of a file to harmonize")
+        request = await read_tune(
+            request,
+            path.name,
+            path.stat().st_size,
+            lambda: asyncio.to_thread(path.read_bytes),
+            option_fields(HARMONIZE_OPTIONS, typed),
+        )
+        post = await self.service.harmonize(CONSOLE_USER, request, self.status)
+        self.say(post.text(markdown=False))
+        self.say("  files: " + ", ".join(self._write(post.files)))
+
+    def _write(self, files: list[tuple[str, bytes]]) -> list[str]:
+        """Write ``files`` into the output folder; their paths."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, data in files:
+            path = self.output_dir / name
+            path.write_bytes(data)
+            paths.append(str(path))
+        return paths
 
 
 async def run_console(

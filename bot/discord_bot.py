@@ -24,7 +24,7 @@ from lstmuse_core.errors import shown_value
 log = logging.getLogger(__name__)
 
 # One cog a feature, listed in one place.
-EXTENSIONS = ("bot.cogs.errors", "bot.cogs.melody", "bot.cogs.admin")
+EXTENSIONS = ("bot.cogs.errors", "bot.cogs.melody", "bot.cogs.harmonize", "bot.cogs.admin")
 
 
 class TableHelp(commands.HelpCommand):

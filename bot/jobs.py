@@ -42,17 +42,25 @@ from lstmuse_core.jobs.progress import Progress
 from lstmuse_core.jobs.queue import (
     GENERATE_QUEUE,
     GENERATE_TASK,
+    HARMONIZE_TASK,
     JSON_ONLY,
     RETRAIN_TASK,
     ROLLBACK_TASK,
     TRAIN_QUEUE,
     UNEXPECTED_FAILURE,
     generate_payload,
+    harmonize_payload,
     retrain_payload,
     rollback_payload,
 )
-from lstmuse_core.jobs.results import MelodyResult, RetrainResult, RollbackResult
-from lstmuse_core.request import MelodyRequest, RetrainRequest
+from lstmuse_core.jobs.results import (
+    HarmonizeResult,
+    JobResult,
+    MelodyResult,
+    RetrainResult,
+    RollbackResult,
+)
+from lstmuse_core.request import HarmonizeRequest, MelodyRequest, RetrainRequest
 
 if TYPE_CHECKING:
     from lstmuse_core.settings import Settings
@@ -62,7 +70,7 @@ log = logging.getLogger(__name__)
 # progress, when it published one.
 StageCallback = Callable[[str, Progress | None], Awaitable[None]]
 # The result type a caller waits for (`wait`'s ``result_type``).
-Result = TypeVar("Result", MelodyResult, RetrainResult, RollbackResult)
+Result = TypeVar("Result", MelodyResult, RetrainResult, RollbackResult, HarmonizeResult)
 # What a member reads when Redis restarted without the job (no persistence).
 LOST_IN_RESTART = "the job was lost in a queue restart, please try again"
 # How long a wait rides out Redis being unreachable (a restart) before giving up.
@@ -142,6 +150,18 @@ class CeleryJobs:
             self.app.send_task,
             GENERATE_TASK,
             kwargs=generate_payload(request),
+            task_id=job_id,
+            queue=GENERATE_QUEUE,
+            retry=False,
+        )
+
+    async def submit_harmonize(self, job_id: str, request: HarmonizeRequest) -> None:
+        """A member's tune, on the ``generate`` queue beside the melodies."""
+        await self._mark_queued(job_id)
+        await self._call(
+            self.app.send_task,
+            HARMONIZE_TASK,
+            kwargs=harmonize_payload(request),
             task_id=job_id,
             queue=GENERATE_QUEUE,
             retry=False,
@@ -308,7 +328,7 @@ class InProcessJobs:
         self.store = LocalArtifactStore(Path(self._store_folder.name), 24 * 3600, 64 * 1024 * 1024)
         self.settings = settings
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmuse-job")
-        self.futures: dict[str, Future[MelodyResult | RetrainResult | RollbackResult]] = {}
+        self.futures: dict[str, Future[JobResult]] = {}
         self.progress: dict[str, Progress] = {}
         self.cancelled: set[str] = set()  # running when cancelled: stop at the next epoch
         # Compiled while the prompt waits; jobs queue behind it on the one thread.
@@ -329,6 +349,18 @@ class InProcessJobs:
         return run_generate_job(
             job_id,
             request.with_random_seed(),
+            self.store,
+            self.settings,
+            self._publisher(job_id),
+        )
+
+    async def submit_harmonize(self, job_id: str, request: HarmonizeRequest) -> None:
+        from lstmuse_core.runners.harmonization import run_harmonize_job
+
+        self.futures[job_id] = self.executor.submit(
+            run_harmonize_job,
+            job_id,
+            request,
             self.store,
             self.settings,
             self._publisher(job_id),

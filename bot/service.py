@@ -11,18 +11,19 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from bot.jobs import Jobs
+from bot.jobs import Jobs, Result
 from bot.limits import JobLimits
 from lstmuse_core.errors import InvalidParameter, JobFailed, LstmuseError, shown_value
-from lstmuse_core.file_names import melody_file_stem
+from lstmuse_core.file_names import melody_file_stem, tune_file_stem
 from lstmuse_core.jobs.progress import GENERATING, Progress
 from lstmuse_core.jobs.results import (
     FILE_KINDS,
     GeneratedMelody,
+    HarmonizeResult,
     MelodyResult,
     RetrainResult,
     RollbackResult,
@@ -30,9 +31,11 @@ from lstmuse_core.jobs.results import (
 from lstmuse_core.limits import MAX_SEED_STEPS, MAX_TEMPERATURE, MAX_TOTAL_STEPS, MIN_TEMPERATURE
 from lstmuse_core.music.harmony.chart import chord_chart
 from lstmuse_core.music.meter import describe_length, pickup_steps
+from lstmuse_core.music.midi import step_seconds
 from lstmuse_core.music.tempo import Tempo, melody_tempo
+from lstmuse_core.music.tune_file import TUNE_FILE_ALLOWED, check_tune_file_size, read_tune_file
 from lstmuse_core.names import check_version_name, fold_style_name
-from lstmuse_core.request import MelodyRequest, RetrainRequest
+from lstmuse_core.request import HarmonizeRequest, MelodyRequest, RetrainRequest
 
 log = logging.getLogger(__name__)
 ROLLBACK_TIMEOUT_SECONDS = 60.0
@@ -120,8 +123,95 @@ class MelodyPost:
         return ", ".join(f"{k.lower()} {v}" for k, v in self.facts.items())
 
 
+@dataclass(frozen=True)
+class TunePost:
+    """A member's tune harmonized, ready to post: its files and the reply's text.
+
+    files: (file name, contents) in `FILE_KINDS` order, named after the member's file.
+    """
+
+    result: HarmonizeResult
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+
+    @property
+    def request(self) -> HarmonizeRequest:
+        return self.result.request
+
+    @property
+    def chord_chart(self) -> list[str]:
+        """The tune's chords, one line of eight bars each: ``| G | D7 | G | C D |``."""
+        return chord_chart(self.result.chords, self.request.meter.bar_steps)
+
+    @property
+    def length(self) -> str:
+        """Its bars as players count them (after a pickup) and its seconds in all."""
+        request = self.request
+        steps = len(request.symbols)
+        pickup = pickup_steps(request.symbols, request.meter)
+        bars = describe_length(steps, 0, request.meter, pickup)
+        seconds = steps * step_seconds(request.tempo.quarter_bpm)
+        return f"{bars} ({seconds:.0f} s)"
+
+    @property
+    def facts(self) -> dict[str, str]:
+        request = self.request
+        return {
+            "Tune": request.name or "your tune",
+            **({"Part": request.part} if shown_part(request.part) else {}),
+            "Key": self.result.key,
+            "Tempo": request.tempo.text,
+            "Length": self.length,
+            "Instrument": request.instrument,
+        }
+
+    def text(self, markdown: bool = True) -> str:
+        """The reply: the facts on one line, then the chord chart, one line per eight bars."""
+        facts = ", ".join(f"{name.lower()} {value}" for name, value in self.facts.items())
+        chart = "\n".join(self.chord_chart) or "(no chords: the tune has no notes)"
+        notes = "".join(f"\nNote: {problem}" for problem in self.result.problems)
+        if markdown:
+            return f"**Harmonized**: {facts}\nChords:\n```\n{chart}\n```{notes}"
+        return f"Harmonized: {facts}\nChords:\n{chart}{notes}"
+
+
+async def read_tune(
+    request: HarmonizeRequest,
+    name: str,
+    size: int,
+    contents: Callable[[], Awaitable[bytes]],
+    given: Collection[str] = (),
+) -> HarmonizeRequest:
+    """``request`` with the tune of the member's file ``name`` of ``size`` bytes.
+
+    The size is checked before ``contents`` is fetched (a download, a read),
+    then the file is read in a limited child process, off the event loop
+    (`lstmuse_core.music.tune_file`); ``given``: the options the member typed
+    (their ``bpm`` wins over the file's). Refusals name the file.
+    """
+    check_tune_file_size(size, name)
+    tune = await read_tune_file(await contents(), name)
+    return request.with_tune(tune, name, given)
+
+
+def shown_part(part: str) -> bool:
+    """Whether the reply names the part read: not for a file of one part of one tune
+    (`lstmuse_core.music.tune_file.Tune.source` then says only that)."""
+    return bool(part) and part != "the only part"
+
+
+def one_tune(names: Sequence[str]) -> str:
+    """Refuse a command without a file; the first of the attached files (``names``) is
+    the tune, and the note returned names the others, left out (one tune at a time)."""
+    if not names:
+        raise InvalidParameter(
+            "tune", "nothing attached", f"one attached file: {TUNE_FILE_ALLOWED}"
+        )
+    left = names[1:]
+    return f" (one tune at a time: {', '.join(left)} left out)" if left else ""
+
+
 class LstmuseService:
-    """The commands: melody, styles, queue, cancel, and the admin ones."""
+    """The commands: melody, harmonize, styles, queue, cancel, and the admin ones."""
 
     def __init__(
         self,
@@ -142,37 +232,86 @@ class LstmuseService:
     ) -> list[MelodyPost]:
         """Queue one request, report its progress, return its melodies as posts.
 
-        The member's slot is held until the job reaches a final state (done,
-        failed, or cancelled when we stop waiting, so it never runs later);
-        a request refused before it was queued costs no cooldown.
+        See `_run_admitted` for the member's slot and what a refusal costs.
         """
         request = request.with_random_seed()
         await self._check_style(request)
         job_id = f"melody-{uuid.uuid4().hex}"
+        temperature = (
+            f"temperature {request.temperature:g}"
+            if request.temperature is not None
+            else "the style's temperature"
+        )
+        result = await self._run_admitted(
+            user_id,
+            job_id,
+            lambda: self.jobs.submit_melody(job_id, request),
+            MelodyResult,
+            f"{request.style}, {temperature}, random seed {request.random_seed}",
+            status,
+        )
+        return [await self._post(result, melody) for melody in result.melodies]
+
+    async def harmonize(
+        self, user_id: int, request: HarmonizeRequest, status: Status = _ignore
+    ) -> TunePost:
+        """Queue a tune read from a member's file, report its progress, return it harmonized.
+
+        ``request`` carries its tune (`HarmonizeRequest.with_tune`): a front end
+        reads the file (`lstmuse_core.music.tune_file`) before anything is queued.
+        """
+        if not request.symbols:
+            raise InvalidParameter("tune", "", f"an attached file: {TUNE_FILE_ALLOWED}")
+        job_id = f"harmonize-{uuid.uuid4().hex}"
+        part = f" ({request.part})" if shown_part(request.part) else ""
+        result = await self._run_admitted(
+            user_id,
+            job_id,
+            lambda: self.jobs.submit_harmonize(job_id, request),
+            HarmonizeResult,
+            f"harmonizing {request.name or 'your tune'}{part}",
+            status,
+        )
+        stem = tune_file_stem(request.name, _short_id(job_id))
+        files = [
+            (stem + PurePosixPath(reference).suffix, await self.jobs.fetch(reference))
+            for kind in FILE_KINDS
+            if (reference := result.files.get(kind))
+        ]
+        return TunePost(result, files)
+
+    async def _run_admitted(
+        self,
+        user_id: int,
+        job_id: str,
+        submit: Callable[[], Awaitable[None]],
+        result_type: type[Result],
+        queued: str,
+        status: Status,
+    ) -> Result:
+        """A member's job from their slot to its result: ``submit`` it, say it is
+        ``queued`` (and its place in line), report its stages, wait for it.
+
+        The member's slot is held until the job reaches a final state (done,
+        failed, or cancelled when we stop waiting, so it never runs later);
+        a request refused before it was queued costs no cooldown.
+        """
         position = await self.limits.admit(user_id, job_id)
         try:
-            await self.jobs.submit_melody(job_id, request)
+            await submit()
         except BaseException:
             await self.limits.refund(user_id, job_id)
             raise
         finished = False  # a final state was seen: done, failed, or cancelled by `wait`
         try:
-            temperature = (
-                f"temperature {request.temperature:g}"
-                if request.temperature is not None
-                else "the style's temperature"
-            )
-            await status(
-                f"Queued ({_ordinal(position)} in line): {request.style}, "
-                f"{temperature}, random seed {request.random_seed}"
-            )
+            await status(f"Queued ({_ordinal(position)} in line): {queued}")
 
             async def on_stage(state: str, progress: Progress | None) -> None:
                 if state in ("STARTED", "PROGRESS"):
                     await status(f"{(progress.stage if progress else GENERATING).capitalize()}...")
 
             try:
-                result = await self.jobs.wait(job_id, MelodyResult, on_stage, self.job_timeout)
+                result = await self.jobs.wait(job_id, result_type, on_stage, self.job_timeout)
             except JobFailed:
                 finished = True
                 raise
@@ -180,7 +319,7 @@ class LstmuseService:
             if job_id in self.cancelled:
                 raise JobFailed("the job was cancelled")
             await status("Rendering done, posting...")
-            return [await self._post(result, melody) for melody in result.melodies]
+            return result
         finally:
             self.cancelled.discard(job_id)
             if not finished:  # we stop watching (a status edit failed, a Redis blip...)

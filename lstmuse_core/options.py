@@ -222,13 +222,13 @@ def _melody_row(name: str, **changes: Any) -> OptionSpec:
     return replace(spec, **changes) if changes else spec
 
 
-# A harmonized tune is performed as a melody is: the same rows, so the help, the
-# ranges and the slash parameters cannot drift apart. Only bpm's default differs:
-# a tune plays at its file's tempo.
+# A harmonized tune is performed as a melody is, its chords played by a backing if
+# asked: the same rows, so the help, the ranges and the slash parameters cannot drift
+# apart. Only bpm's default differs: a tune plays at its file's tempo.
 HARMONIZE_OPTIONS: tuple[OptionSpec, ...] = (
     _melody_row("instrument"),
     _melody_row("bpm", default="the file's, else a song's for its meter (a quarter of 100)"),
-    *(_melody_row(name) for name in ("audio", "image", "export")),
+    *(_melody_row(name) for name in ("backing", "audio", "image", "export")),
 )
 
 

@@ -354,8 +354,9 @@ class HarmonizeRequest:
     ``meter`` its `Meter`; ``bpm`` quarter notes a minute (None: a song's
     tempo for the meter, `tempo`); ``name`` the file's name and ``part`` the
     part harmonized, both for the reply and the title. The output options are
-    the melody's (`lstmuse_core.options.HARMONIZE_OPTIONS`). A request without
-    symbols has no tune yet: the options were read before the file.
+    the melody's (`lstmuse_core.options.HARMONIZE_OPTIONS`); ``backing`` plays the
+    chords under the tune. A request without symbols has no tune yet: the options
+    were read before the file.
     """
 
     symbols: tuple[str, ...] = ()
@@ -368,6 +369,7 @@ class HarmonizeRequest:
     audio: str = "mp3"
     image: str = "pianoroll"
     export: str = "none"
+    backing: str = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbols", tuple(self.symbols))
@@ -390,6 +392,7 @@ class HarmonizeRequest:
             ("audio", AUDIO_FORMATS),
             ("image", IMAGE_KINDS),
             ("export", EXPORT_FORMATS),
+            ("backing", BACKINGS),
         ):
             if getattr(self, name) not in allowed:
                 raise InvalidParameter(name, getattr(self, name), f"one of {', '.join(allowed)}")
@@ -412,16 +415,18 @@ class HarmonizeRequest:
         """What the tune plays at: its ``bpm``, else a song's tempo in its meter."""
         return melody_tempo(TUNE_TEMPO_STYLE, self.meter, self.bpm)
 
-    def with_tune(self, tune: Tune, given: Collection[str] = ()) -> HarmonizeRequest:
-        """This request for ``tune`` (read by `lstmuse_core.music.tune_file`), in its own key,
-        meter, pickup and register; its tempo unless the member gave ``bpm`` (``given``:
-        the fields they set, `lstmuse_core.options.option_fields`)."""
+    def with_tune(self, tune: Tune, name: str, given: Collection[str] = ()) -> HarmonizeRequest:
+        """This request for ``tune`` (read from the file ``name`` by
+        `lstmuse_core.music.tune_file`), in its own key, meter, pickup and register;
+        at its tempo unless the member gave ``bpm`` (``given``: the fields they set,
+        `lstmuse_core.options.option_fields`)."""
         melody = tune.melody
         changes: dict[str, Any] = {
             "symbols": melody.symbols,
             "meter": melody.meter,
             "key": melody.key.name if melody.key is not None else None,
-            "part": tune.part,
+            "name": name[:100],
+            "part": tune.source[:100],
         }
         if "bpm" not in given and tune.bpm is not None:
             changes["bpm"] = min(MAX_BPM, max(MIN_BPM, tune.bpm))  # as a MIDI seed's is clamped

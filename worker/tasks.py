@@ -6,8 +6,10 @@ each task reads its payload's typed request, calls a runner of
 returns the typed result's ``to_json()``.
 
 ``lstmuse.generate`` (queue ``generate``) makes one request's melodies
-(`MelodyResult`); ``lstmuse.retrain`` (queue ``train``) trains a new version
-(`RetrainResult`); both publish their `Progress` as task state ``PROGRESS``;
+(`MelodyResult`); ``lstmuse.harmonize`` (queue ``generate``) harmonizes and
+renders a member's tune (`HarmonizeResult`); ``lstmuse.retrain`` (queue
+``train``) trains a new version (`RetrainResult`); all three publish their
+`Progress` as task state ``PROGRESS``;
 ``lstmuse.rollback`` (queue ``generate``, see `worker.app`) moves a style's
 ``ACTIVE`` pointer (`RollbackResult`).
 
@@ -16,7 +18,7 @@ Every job:
 - is plain Celery: acknowledged when it ends, put back if its child dies,
   stopped by Celery's soft and hard time limits (the hard one is reported as
   "ran past its time limit" by `JobRequest`);
-- on the ``generate`` queue (melodies, rollbacks), keeps its delivery fresh
+- on the ``generate`` queue (melodies, tunes, rollbacks), keeps its delivery fresh
   while it runs (`worker.heartbeat`), so Redis does not hand it to a second
   child after the queue's short visibility timeout;
 - is not run when the bot cancelled it (`lstmuse_core.jobs.keys.cancelled_key`; the job
@@ -59,6 +61,7 @@ from lstmuse_core.jobs.keys import CATALOGUE_KEY, attempts_key, cancelled_key, r
 from lstmuse_core.jobs.progress import Progress
 from lstmuse_core.jobs.queue import (
     GENERATE_TASK,
+    HARMONIZE_TASK,
     RETRAIN_TASK,
     ROLLBACK_TASK,
     TRAIN_QUEUE,
@@ -66,10 +69,11 @@ from lstmuse_core.jobs.queue import (
     request_from_payload,
 )
 from lstmuse_core.jobs.results import JobResult
-from lstmuse_core.request import RetrainRequest
+from lstmuse_core.request import HarmonizeRequest, RetrainRequest
 from lstmuse_core.runners.catalogue import publish_catalogue
 from lstmuse_core.runners.failures import JobCancelled
 from lstmuse_core.runners.generation import run_generate_job
+from lstmuse_core.runners.harmonization import run_harmonize_job
 from lstmuse_core.runners.rollback import run_rollback_job
 from lstmuse_core.runners.training import run_retrain_job
 from lstmuse_core.settings import get_settings
@@ -230,6 +234,39 @@ def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any
         result = run_generate_job(
             job_id,
             melody_request_from_payload(job_id, request),
+            store_from_settings(settings, redis_client()),
+            settings,
+            _published(self),
+            interrupts=(SoftTimeLimitExceeded,),
+        )
+    return _remember(job_id, result)
+
+
+@app.task(
+    bind=True,
+    name=HARMONIZE_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.generate_soft_time_limit,
+    time_limit=settings.generate_time_limit,
+    Request=JobRequest,
+)
+def harmonize(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Harmonize, render and store a member's tune (``request``: `HarmonizeRequest` JSON)."""
+    job_id = self.request.id
+    _not_cancelled(self)
+    stored = _first_delivery_or_stored(job_id)
+    if stored is not None:
+        return stored
+    with (
+        delivery_kept_fresh(self),
+        _within_time_limit(
+            self, "harmonizing the tune ran past its time limit ({limit} s) and was stopped"
+        ),
+    ):
+        result = run_harmonize_job(
+            job_id,
+            request_from_payload(HarmonizeRequest, request),
             store_from_settings(settings, redis_client()),
             settings,
             _published(self),

@@ -73,6 +73,32 @@ def attachments(files: list[tuple[str, bytes]]) -> list[discord.File]:
     return [discord.File(io.BytesIO(data), filename=name) for name, data in files]
 
 
+async def send_with_files(
+    send: Callable[..., Awaitable[Any]],
+    files: list[tuple[str, bytes]],
+    upload_limit: int,
+    **first: Any,
+) -> None:
+    """``first`` (an embed, a text, buttons) with the files that fit in one message,
+    any others in messages after it, and the name of a file over the limit."""
+    groups, left_out = group_files(files, upload_limit)
+    head, *more = groups or [[]]  # every file left out: the message alone, then why
+    await send(files=attachments(head), **first)
+    for group in more:
+        await send(files=attachments(group))
+    if left_out:
+        await send(
+            content=f"Left out, over the upload limit here ({_size(upload_limit)}): "
+            + ", ".join(f"{name} ({_size(size)})" for name, size in left_out)
+        )
+
+
+def upload_limit(ctx: commands.Context[commands.Bot]) -> int:
+    """The most bytes of files one message may carry where ``ctx`` was typed: a DM has
+    Discord's default limit; a server's grows with its boosts."""
+    return ctx.guild.filesize_limit if ctx.guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+
+
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:.1f} MiB" if n_bytes >= 2**20 else f"{n_bytes / 1024:.0f} KiB"
 
@@ -230,23 +256,13 @@ class Melodies(commands.Cog):
         send: Callable[..., Awaitable[Any]],
         upload_limit: int,
     ) -> None:
-        """One melody: its embed and buttons with the files that fit in one message,
-        any others in messages after it, and the name of a file over the limit."""
+        """One melody: its embed and buttons with its files (`send_with_files`)."""
         buttons = {}
         try:
             buttons["view"] = melody_buttons(await self.posts.keep(post), user_id)
         except LstmuseError:  # Redis went away after the job: post it without buttons
             log.warning("could not keep a post for its buttons", exc_info=True)
-        groups, left_out = group_files(post.files, upload_limit)
-        first, *more = groups or [[]]  # every file left out: the embed alone, then why
-        await send(embed=melody_embed(post), files=attachments(first), **buttons)
-        for files in more:
-            await send(files=attachments(files))
-        if left_out:
-            await send(
-                content=f"Left out, over the upload limit here ({_size(upload_limit)}): "
-                + ", ".join(f"{name} ({_size(size)})" for name, size in left_out)
-            )
+        await send_with_files(send, post.files, upload_limit, embed=melody_embed(post), **buttons)
 
     @commands.command(
         name=MELODY.name,
@@ -270,11 +286,7 @@ class Melodies(commands.Cog):
             except LstmuseError as error:
                 await status.update(f"Sorry: {error}")
                 return
-        # A DM has Discord's default limit; a server's grows with its boosts.
-        limit = (
-            ctx.guild.filesize_limit if ctx.guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
-        )
-        await self.run_and_post(ctx.author.id, request, status, ctx.send, limit)
+        await self.run_and_post(ctx.author.id, request, status, ctx.send, upload_limit(ctx))
 
     @staticmethod
     async def _seed_from(

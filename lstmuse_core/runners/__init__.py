@@ -7,6 +7,7 @@ Celery tasks (`worker.tasks`) and the console's in-process jobs
 (`bot.jobs.InProcessJobs`) call the same runners:
 
 - `generation.run_generate_job`: sample, render and store one request's melodies;
+- `harmonization.run_harmonize_job`: harmonize, render and store a member's tune;
 - `training.run_retrain_job`: train, evaluate and maybe promote a new version;
 - `rollback.run_rollback_job`: make an earlier version active again;
 - `catalogue`: build and publish the style catalogue the bot reads.
