@@ -27,7 +27,7 @@ Measures, in one run, with the committed folk bundle (``trained_models/folk``):
     (`lstmuse_core.model.compiled`), every sample-independent input computed
     before it, uniforms drawn up front, a batch cut into a part per core
     (`lstmuse_core.model.cores`); in 4/4, one candidate per melody;
-(d) the same, best of ``CANDIDATES`` (4) candidates per melody: what every
+(d) the same, best of ``CANDIDATES`` (6) candidates per melody: what every
     reply samples (4 rows per melody).
 
 It also times the LSTM layers' matrix products alone for a batch (the same
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     samplers: dict[str, Callable[[int], object]] = {
         "before": lambda n: checked(previous.sample(n, steps, seed=7, min_steps=steps)),
         "after": after,
-        "after, best of 4": lambda n: after(n, CANDIDATES),
+        f"after, best of {CANDIDATES}": lambda n: after(n, CANDIDATES),
     }
     # (BLAS setting, timings, matrix products alone per melody in a batch)
     results: list[tuple[str, dict[str, Timing], float]] = []
@@ -424,7 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, label in (
             ("before", "before: previous NumPy sampler (0e55639)"),
             ("after", "after: this sampler, one candidate"),
-            ("after, best of 4", f"after: best of {CANDIDATES} candidates, as a reply samples"),
+            (
+                f"after, best of {CANDIDATES}",
+                f"after: best of {CANDIDATES} candidates, as a reply samples",
+            ),
         ):
             timing = timings[name]
             print(

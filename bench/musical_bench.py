@@ -6,7 +6,7 @@ next to the style's held-out test songs (meters and modes: next to the whole
 style, which the sampler draws from):
 
 * after, the network alone: one candidate per melody;
-* after, as every front end samples: the best of 4 candidates
+* after, as every front end samples: the best of `CANDIDATES` (6) candidates
   (`lstmuse_core.model.generate`, "Candidates");
 * before (``--before-tree DIR``, a checkout of the previous release): its
   committed bundles sample the same number of melodies in their own process
@@ -40,7 +40,7 @@ from typing import Any
 
 from lstmuse_core.model.bundle import default_models_dir, resolve_bundle, trained_styles
 from lstmuse_core.model.evaluate import candidate_test_songs
-from lstmuse_core.model.generate import MelodyGenerator, load_generator
+from lstmuse_core.model.generate import CANDIDATES, MelodyGenerator, load_generator
 from lstmuse_core.model.musical_evaluation import evaluate_musically
 from lstmuse_core.music.meter import COMMON_TIME, Meter
 from lstmuse_core.music.musicality import MusicalReport, compare_reports, musical_report
@@ -138,7 +138,7 @@ def styles_table(before_tree: Path | None) -> None:
         corpus_songs = list(songs.values())
         generator = load_generator(style)
         alone = after_reports(generator, corpus_songs, candidates=1)
-        chosen = after_reports(generator, corpus_songs, candidates=4)
+        chosen = after_reports(generator, corpus_songs, candidates=CANDIDATES)
         corpus = alone["corpus"]
         print(
             f"## {style} ({bundle.version}): {bits:.3f} bits/symbol, 9-gram {ngram:.3f} "
@@ -149,7 +149,7 @@ def styles_table(before_tree: Path | None) -> None:
         header = " | ".join(title for _, title in COLUMNS)
         print(f"| melodies | {header} |")
         print("|" + " --- |" * (len(COLUMNS) + 1))
-        rows = [("after, best of 4", chosen), ("after, network alone", alone)]
+        rows = [(f"after, best of {CANDIDATES}", chosen), ("after, network alone", alone)]
         if before_tree is not None:
             fields = MusicalReport.__dataclass_fields__
             corpus_report = MusicalReport(**{k: v for k, v in corpus.items() if k in fields})
