@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -87,3 +88,29 @@ def recorded_edits() -> Iterator[list[tuple[int, str]]]:
         yield edits
     finally:
         callbacks.remove_callback("edit_message")
+
+
+def midi_file(
+    path: Path,
+    pitches: list[int],
+    ticks_per_note: int = 480,
+    channel: int = 0,
+    key: str | None = None,
+) -> str:
+    """A one-track MIDI file of ``pitches`` one after another, written with mido; its path
+    as dpytest takes an attachment (``channel`` 9: General MIDI's drums; ``key``: a key
+    signature, as mido names it: ``"D"``, ``"Bm"``)."""
+    import mido
+
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    if key is not None:
+        track.append(mido.MetaMessage("key_signature", key=key, time=0))
+    for pitch in pitches:
+        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0, channel=channel))
+        track.append(
+            mido.Message("note_off", note=pitch, velocity=0, time=ticks_per_note, channel=channel)
+        )
+    midi.save(str(path))
+    return str(path)

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -199,6 +200,7 @@ def feed_interaction(
 
 
 _KINDS = {str: 3, int: 4, bool: 5, float: 10}
+ATTACHMENT = 11  # AppCommandOptionType.attachment
 
 
 def slash(
@@ -209,21 +211,27 @@ def slash(
     upload_limit: int = 25 * 1024 * 1024,
     **options: Any,
 ) -> None:
-    feed_interaction(
-        bot,
-        member,
-        channel,
-        kind=2,
-        upload_limit=upload_limit,
-        data={
-            "id": str(next(_ids)),
-            "name": name,
-            "type": 1,
-            "options": [
-                {"name": k, "type": _KINDS[type(v)], "value": v} for k, v in options.items()
-            ],
-        },
-    )
+    """``/name`` with ``options``; a `Path` value is an attached file, resolved as Discord
+    resolves one (dpytest's HTTP reads its URL as a local path when the bot downloads it)."""
+    resolved: dict[str, Any] = {}
+    values = []
+    for option, value in options.items():
+        if isinstance(value, Path):
+            attachment_id = str(next(_ids))
+            resolved[attachment_id] = {
+                "id": attachment_id,
+                "filename": value.name,
+                "size": value.stat().st_size,
+                "url": str(value),
+                "proxy_url": str(value),
+            }
+            values.append({"name": option, "type": ATTACHMENT, "value": attachment_id})
+        else:
+            values.append({"name": option, "type": _KINDS[type(value)], "value": value})
+    data: dict[str, Any] = {"id": str(next(_ids)), "name": name, "type": 1, "options": values}
+    if resolved:
+        data["resolved"] = {"attachments": resolved}
+    feed_interaction(bot, member, channel, kind=2, upload_limit=upload_limit, data=data)
 
 
 def autocomplete(

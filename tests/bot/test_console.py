@@ -151,6 +151,43 @@ def test_console_settings_lift_member_limits_unless_set(monkeypatch) -> None:
     assert explicit.cooldown_seconds == 30 and explicit.max_jobs_per_user == 2
 
 
+# A jig in G with a one-eighth pickup, as a member might keep one in a file.
+JIG_ABC = """X:1
+T:Test jig
+M:6/8
+L:1/8
+Q:3/8=100
+K:G
+D|GAB d2B|c2A B2G|ABG FGA|G3 G2:|
+"""
+
+
+async def test_console_harmonizes_a_local_abc_file(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """`harmonize PATH`: the file is read as an attachment is, harmonized in-process, its
+    chord chart and key, meter, pickup and tempo printed, its files written; no file, or
+    one that is not there, is refused by name."""
+    tune = tmp_path / "jig.abc"
+    tune.write_text(JIG_ABC, encoding="utf-8")
+    out = tmp_path / "out"
+    console, output = _console(tiny_training, out, cooldown_seconds=0)
+    assert await console.handle(f"harmonize {tune} audio=none export=abc")
+    assert await console.handle("harmonize")
+    assert await console.handle("harmonize nothere.abc")
+    text = output.getvalue()
+    assert "Harmonized: tune jig.abc, key G major" in text, text
+    assert "tempo dotted quarter = 100 (150 bpm)" in text
+    assert "4 bars of 6/8 after a 1-eighth pickup" in text
+    (chart,) = [line for line in text.splitlines() if line.startswith("| ")]
+    assert chart.count("|") == 5 and chart.endswith(" G |"), chart  # the tonic last
+    (abc,) = out.glob("jig-harmonized-*.abc")
+    assert sorted(p.suffix for p in out.glob(abc.stem + ".*")) == [".abc", ".mid", ".png"]
+    assert '"G"' in abc.read_text(encoding="utf-8")  # the chords written as symbols
+    assert "Sorry: tune='nothing attached' is not allowed: one attached file" in text
+    assert "Sorry: tune='nothere.abc' is not allowed: the path of a file to harmonize" in text
+
+
 async def test_console_help_for_one_command(tmp_path: Path) -> None:
     """`help melody` shows that command's options with ranges and an example, not the list."""
     output = io.StringIO()

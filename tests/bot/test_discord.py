@@ -16,6 +16,7 @@ from dpytest_support import (
     ADMIN_ID,
     SENT_PAYLOADS,
     make_settings,
+    midi_file,
     recorded_edits,
     sent_messages,
     started_bot,
@@ -308,26 +309,13 @@ async def test_admin_retrains_from_attached_music(
     assert active == "v001"
 
 
-def _midi_file(path, pitches: list[int], ticks_per_note: int = 480) -> str:
-    import mido
-
-    midi = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack()
-    midi.tracks.append(track)
-    for pitch in pitches:
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=ticks_per_note))
-    midi.save(str(path))
-    return str(path)
-
-
 async def test_melody_starts_from_an_attached_midi_seed(discord_bot: LstmuseBot, tmp_path) -> None:
     """An attached .mid is read (in a limited child process) and the melody starts with it."""
     import io
 
     import pretty_midi
 
-    seed = _midi_file(tmp_path / "start.mid", [60, 62, 64, 65])
+    seed = midi_file(tmp_path / "start.mid", [60, 62, 64, 65])
     await dpytest.message(
         "!melody style=tinyfolk bars=2 random_seed=3 audio=none image=none", attachments=[seed]
     )
@@ -341,7 +329,7 @@ async def test_a_dense_midi_seed_is_refused_by_name(discord_bot: LstmuseBot, tmp
     """A MIDI seed with too many notes gets one reply naming the file; nothing is queued."""
     from lstmuse_core.music.seed_file import MAX_SEED_FILE_NOTES
 
-    seed = _midi_file(tmp_path / "dense.mid", [60, 62] * MAX_SEED_FILE_NOTES, ticks_per_note=2)
+    seed = midi_file(tmp_path / "dense.mid", [60, 62] * MAX_SEED_FILE_NOTES, ticks_per_note=2)
     with recorded_edits() as edits:
         await dpytest.message("!melody style=tinyfolk bars=2", attachments=[seed])
     (status,) = sent_messages()

@@ -236,3 +236,50 @@ def test_a_request_without_bpm_round_trips_through_json_as_null() -> None:
     assert MelodyRequest.from_json(data) == request
     typed = MelodyRequest.from_options({"bpm": "90"})
     assert MelodyRequest.from_json(json.loads(json.dumps(typed.to_json()))).bpm == 90.0
+
+
+def test_a_harmonize_request_takes_the_tunes_facts_and_the_melodys_output_options() -> None:
+    """Only the output options are taken (a melody's temp is refused by name, listing them);
+    the tune brings its key, meter, pickup and tempo, and a typed bpm wins over the file's."""
+    from lstmuse_core.music.melody import Melody
+    from lstmuse_core.music.tune_file import Tune
+    from lstmuse_core.options import HARMONIZE_OPTIONS
+    from lstmuse_core.request import HarmonizeRequest
+
+    with pytest.raises(InvalidParameter, match="known options: instrument, bpm, backing, audio"):
+        HarmonizeRequest.from_options({"temp": "0.8"})
+    jig = Tune(Melody(["r", "r", "67", "_"] + ["71", "_"] * 5, "6/8", "G major"), bpm=150.0)
+    typed = {"instrument": "fiddle", "backing": "guitar"}
+    request = HarmonizeRequest.from_options(typed).with_tune(
+        jig, "jig.abc", option_fields(HARMONIZE_OPTIONS, typed)
+    )
+    assert (request.key, request.meter.text, request.symbols[:3]) == (
+        "G major",
+        "6/8",
+        ("r",) * 2 + ("67",),
+    )
+    assert request.tempo.text == "dotted quarter = 100 (150 bpm)" and request.name == "jig.abc"
+    assert (request.instrument, request.backing) == ("Violin", "guitar")
+    typed = {"bpm": "90"}
+    asked = HarmonizeRequest.from_options(typed).with_tune(
+        jig, "jig.abc", option_fields(HARMONIZE_OPTIONS, typed)
+    )
+    assert asked.tempo.quarter_bpm == 90
+    no_tempo = Tune(jig.melody, bpm=None)
+    assert (
+        HarmonizeRequest().with_tune(no_tempo, "jig.abc").tempo.text
+        == "dotted quarter = 66 (99 bpm)"
+    )
+
+
+def test_a_harmonize_request_costs_as_a_melody_does() -> None:
+    """A long tune played slowly is refused by bpm, naming what would make it fit."""
+    from lstmuse_core.request import HarmonizeRequest
+
+    with pytest.raises(InvalidParameter, match=r"bpm=20.0 is not allowed: audio of at most 360 s"):
+        HarmonizeRequest(symbols=("60",) + ("_",) * 999, bpm=20.0, name="long.mid")
+    assert HarmonizeRequest(symbols=("60",) + ("_",) * 999, bpm=20.0, audio="none").symbols
+    with pytest.raises(
+        InvalidParameter, match=r"tune='long.mid' is not allowed: a tune of at most"
+    ):
+        HarmonizeRequest(symbols=("60",) * (MAX_TOTAL_STEPS + 1), name="long.mid")

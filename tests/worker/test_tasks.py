@@ -86,6 +86,50 @@ def test_bad_request_fails_with_its_reason() -> None:
         unknown.get(timeout=60)
 
 
+def test_harmonize_round_trip_and_a_refused_tune(redis_db: redis.Redis) -> None:
+    """``lstmuse.harmonize`` on the generate queue: a 3/4 tune with a pickup comes back with
+    its chords (the tonic last) and a MIDI file of its own notes, where they were; a tune
+    its request refuses fails naming ``tune``."""
+    import pretty_midi
+
+    from lstmuse_core.jobs.artifacts import store_from_settings
+    from lstmuse_core.jobs.queue import harmonize_payload
+    from lstmuse_core.jobs.results import HarmonizeResult
+    from lstmuse_core.music.meter import Meter
+    from lstmuse_core.request import HarmonizeRequest
+    from lstmuse_core.settings import get_settings
+    from worker.app import app
+
+    # D major, a one-quarter pickup: A | d f a | g e c | d2 (bar lines every 12 steps).
+    symbols = ["r"] * 8 + ["69", "_", "_", "_"]
+    for pitch in (74, 78, 81, 79, 76, 73):
+        symbols += [str(pitch), "_", "_", "_"]
+    symbols += ["74"] + ["_"] * 11
+    request = HarmonizeRequest(
+        symbols=tuple(symbols),
+        meter=Meter(3, 4),
+        key="D major",
+        bpm=120.0,
+        name="t.abc",
+        audio="none",
+        image="none",
+    )
+    sent = app.send_task("lstmuse.harmonize", kwargs=harmonize_payload(request))
+    result = HarmonizeResult.from_json(sent.get(timeout=120))
+    assert result.request == request and result.key == "D major"
+    assert result.chords[0][0] >= 8 and result.chords[-1][2] == "D"  # none over the rest
+    store = store_from_settings(get_settings(), redis_db)
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(store.get(result.files["midi"])))
+    notes = midi.instruments[0].notes
+    assert [n.pitch for n in notes] == [69, 74, 78, 81, 79, 76, 73, 74]
+    assert notes[0].start == pytest.approx(1.0)  # two quarters of rest at 120 bpm
+    refused = app.send_task(
+        "lstmuse.harmonize", kwargs={"request": {**request.to_json(), "symbols": "_ 60"}}
+    )
+    with pytest.raises(JobFailed, match="tune='_' is not allowed"):
+        refused.get(timeout=60)
+
+
 def test_a_retrain_request_is_rebuilt_and_checked_by_its_type() -> None:
     """The worker reads ``{"request": ...}`` as a `RetrainRequest`: a refused field fails the
     job naming it, before anything trains."""

@@ -9,6 +9,8 @@ import pytest
 
 from lstmuse_core.jobs import (
     GeneratedMelody,
+    HarmonizeRequest,
+    HarmonizeResult,
     MalformedResult,
     MelodyRequest,
     MelodyResult,
@@ -66,7 +68,23 @@ def rollback_result() -> RollbackResult:
     return RollbackResult("folk", "v001", "v002", ("v001",))
 
 
-@pytest.mark.parametrize("make", [melody_result, retrain_result, rollback_result])
+def harmonize_result() -> HarmonizeResult:
+    request = HarmonizeRequest(
+        symbols=("r",) * 8 + ("67", "_", "_", "_") * 3,  # a 3/4 tune with a one-quarter pickup
+        meter=Meter(3, 4),
+        key="G major",
+        bpm=None,
+        name="tune.mid",
+        part='"Melody", named as the melody',
+        audio="none",
+        backing="guitar",
+    )
+    return HarmonizeResult(
+        "harmonize-1", request, "G major", ((8, 4, "D7"), (12, 12, "G")), {"midi": "h-1/tune.mid"}
+    )
+
+
+@pytest.mark.parametrize("make", [melody_result, retrain_result, rollback_result, harmonize_result])
 def test_results_round_trip_through_json_text(make: Any) -> None:
     """to_json -> JSON text (as Redis carries it) -> from_json gives an equal result."""
     result = make()
@@ -172,6 +190,19 @@ def test_rollback_result_refuses_malformed_json() -> None:
         RollbackResult.from_json({**good, "active_version": "../v001"})
     with pytest.raises(MalformedResult, match="is list, not an object"):
         RollbackResult.from_json([good])
+
+
+def test_harmonize_result_refuses_malformed_json_naming_the_field() -> None:
+    """The tune's request is checked by its type; chords and files as a melody's."""
+    good = harmonize_result().to_json()
+    assert good["request"]["symbols"].startswith("r r r r r r r r 67 _")
+    assert good["request"]["meter"] == "3/4" and good["chords"][0] == [8, 4, "D7"]
+    with pytest.raises(MalformedResult, match=r"request is refused: tune='_' is not allowed"):
+        HarmonizeResult.from_json({**good, "request": {**good["request"], "symbols": "_ 60"}})
+    with pytest.raises(MalformedResult, match=r"chords\[1\] is \[1, 2\]"):
+        HarmonizeResult.from_json({**good, "chords": [[0, 4, "G"], [1, 2]]})
+    with pytest.raises(MalformedResult, match=r"files\.video is not a known field"):
+        HarmonizeResult.from_json({**good, "files": {"video": "h-1/x.mp4"}})
 
 
 def test_results_are_frozen() -> None:
