@@ -1,6 +1,7 @@
-"""What rendering a 30 s melody costs: the seed's pipeline and today's, side by side.
+"""What rendering a 30 s melody costs: the seed's pipeline and today's, side by side;
+and today's with an accompaniment beside the melody alone.
 
-    python bench/render_bench.py [--runs 15] [--soundfont PATH]
+    python bench/render_bench.py [--runs 15] [--soundfont PATH] [--only seed|backing]
 
 Both make MIDI + MP3 + piano roll for the same melody, alternating run by
 run (after one warm-up each that pays for imports and the SoundFont load):
@@ -14,6 +15,11 @@ CPU is `time.process_time` (all threads) plus the CPU of finished child
 processes (ffmpeg), so a pipeline cannot look cheap by moving work into a
 subprocess. Prints medians of CPU and wall time per stage and in total, the
 ratio, and the loudness (dBFS RMS and peak) of both MP3s decoded again.
+
+Backing: `render_melody` of the same melody alone and with each ``backing=``
+(the harmonizer's chords included in the timing, as `compose` runs it),
+alternating run by run; medians, the ratio to the melody alone, and each
+MP3's loudness and size.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from lstmuse_core.music.encoding import HOLD, REST, STEPS_PER_QUARTER, decode_symbols
-from lstmuse_core.music.formats import SAMPLE_RATE
+from lstmuse_core.music.formats import BACKING_PROGRAMS, SAMPLE_RATE
+from lstmuse_core.music.harmony import harmonize
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import COMMON_TIME, Meter
 from lstmuse_core.music.midi import melody_to_midi
@@ -45,6 +52,7 @@ from lstmuse_core.music.render.score import render_score
 BPM = 120.0
 SECONDS = 30.0
 TARGET_CPU_SECONDS = 0.15  # MIDI + MP3 + piano roll
+BACKING_COST_LIMIT = 1.5  # issue 23: rendering with accompaniment at most 1.5x the melody alone
 SEED_SAMPLE_RATE = 44_100
 SEED_MP3_PARAMETERS = ["-q:a", "5", "-compression_level", "7"]
 TITLE = "Bench tune in G major, 120 bpm"
@@ -193,14 +201,60 @@ def loudness(path: Path) -> tuple[float, float, float]:
     return 20 * math.log10(rms), 20 * math.log10(np.max(np.abs(samples))), segment.duration_seconds
 
 
+def backing_bench(runs: int, soundfont: Path) -> None:
+    """The melody alone against each backing: render time (harmonizer included) and MP3s."""
+    tune = Melody(pseudo_melody(), COMMON_TIME, "G")
+    out = Path(tempfile.mkdtemp(prefix="lstmuse-bench-"))
+
+    def render(backing: str) -> Callable[[], object]:
+        options = RenderOptions(soundfont=soundfont, bpm=BPM, backing=backing)
+
+        def work() -> object:
+            chords = harmonize(tune) if backing != "none" else ()
+            return render_melody(
+                tune, out, stem=backing, title=TITLE, options=options, chords=chords
+            )
+
+        return work
+
+    backings = ["none", *BACKING_PROGRAMS]
+    got = medians({backing: render(backing) for backing in backings}, runs)
+    alone_cpu, alone_wall = got["none"]
+    print()
+    print(
+        f"| render_melody, {SECONDS:.0f} s reel in 4/4, {soundfont.name} (medians of {runs})"
+        " | CPU ms | CPU ratio | wall ms | wall ratio | MP3 RMS dBFS | MP3 peak dBFS | MP3 bytes |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for backing in backings:
+        cpu, wall = got[backing]
+        rms, peak, _ = loudness(out / f"{backing}.mp3")
+        label = "melody alone" if backing == "none" else f"with backing={backing}"
+        print(
+            f"| {label} | {cpu * 1000:.0f} | {cpu / alone_cpu:.2f}x | {wall * 1000:.0f} |"
+            f" {wall / alone_wall:.2f}x | {rms:.1f} | {peak:.1f} |"
+            f" {(out / f'{backing}.mp3').stat().st_size} |"
+        )
+    worst = max(got[b][0] / alone_cpu for b in BACKING_PROGRAMS)
+    verdict = "within" if worst <= BACKING_COST_LIMIT else "over"
+    print()
+    print(f"Worst backing: {worst:.2f}x the melody alone's CPU, {verdict} {BACKING_COST_LIMIT}x")
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--soundfont", type=Path, default=None)
+    parser.add_argument("--only", choices=("seed", "backing"), default=None)
     args = parser.parse_args(argv)
 
-    melody = pseudo_melody()
     soundfont = resolve_soundfont(args.soundfont)
+    if args.only != "seed":
+        backing_bench(args.runs, soundfont)
+    if args.only == "backing":
+        return 0
+    melody = pseudo_melody()
     tune = Melody(melody)
     midi = melody_to_midi(tune, bpm=BPM, program=0)
     melody_seconds = len(melody) / STEPS_PER_QUARTER * 60 / BPM

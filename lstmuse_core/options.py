@@ -194,7 +194,7 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="chords", field="chords", kind="yes/no", default="no", example="yes",
                common=False,
                help="chord symbols to play along: in the reply, the ABC and the scores"),
-    OptionSpec(name="backing", field="backing", kind="text", default="none", example="guitar",
+    OptionSpec(name="backing", field="backing", kind="text", default="guitar", example="accordion",
                choices=BACKINGS, common=False, convert=str.lower,
                help="bass and chords under the melody: in the audio and as the MIDI's 2nd track"),
 )

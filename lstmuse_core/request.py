@@ -120,7 +120,7 @@ class MelodyRequest:
     seed_bars: int | None = None
     export: str = "none"
     chords: bool = False
-    backing: str = "none"
+    backing: str = "guitar"  # heard by default: README "Chords" has the measured cost
 
     def __post_init__(self) -> None:
         if self.temperature is not None:
@@ -369,7 +369,7 @@ class HarmonizeRequest:
     audio: str = "mp3"
     image: str = "pianoroll"
     export: str = "none"
-    backing: str = "none"
+    backing: str = "guitar"  # as a melody's: HARMONIZE_OPTIONS shows its row's default
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbols", tuple(self.symbols))

@@ -348,7 +348,8 @@ def read_midi_seed(
     """Read a MIDI file as a seed melody in model symbols, with its key and tempo.
 
     The melody is the top voice (highest sounding pitch at each 16th-note
-    step) of the file's non-drum notes. Steps come from MIDI ticks
+    step) of the file's non-drum notes, but for an accompaniment track
+    LSTMuse wrote (`BACKING_TRACK_NAME`). Steps come from MIDI ticks
     (``resolution / 4`` ticks a step), so they follow the file's own tempo
     and tempo changes. A lower note that re-emerges when a higher one stops
     starts a new note. Silence before the first note becomes rests; silence
@@ -357,7 +358,10 @@ def read_midi_seed(
     MIDI file with at least one pitched note.
     """
     read = read_midi_parts(path_or_bytes, max_steps=max_steps)
-    notes = [note for part in read.parts for note in part.notes]
+    # A file LSTMuse wrote with a backing: its accompaniment is no part of the
+    # melody (its chords would fill the melody's rests and pickup).
+    parts = [part for part in read.parts if part.name != BACKING_TRACK_NAME] or read.parts
+    notes = [note for part in parts for note in part.notes]
     return MidiSeed(tuple(top_voice(notes)), read.key, read.bpm)
 
 

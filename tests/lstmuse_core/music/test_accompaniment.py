@@ -29,7 +29,7 @@ from lstmuse_core.music.harmony.chords import chord_in_key
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import Meter
-from lstmuse_core.music.midi import BACKING_TRACK_NAME, CHANNEL_VOLUME
+from lstmuse_core.music.midi import BACKING_TRACK_NAME, CHANNEL_VOLUME, read_midi_seed
 from lstmuse_core.music.render import RenderOptions, render_melody
 from lstmuse_core.music.render.pianoroll import PIANOROLL_PLOT, render_pianoroll
 from lstmuse_core.request import MelodyRequest
@@ -171,6 +171,26 @@ def test_the_midi_has_the_melody_then_the_accompaniment_each_on_its_own_channel(
         chords=harmonize(JIG),
     )
     assert len(_midi_tracks(alone.midi)) == 1  # chords without a backing: the melody alone
+
+
+def test_a_file_with_a_backing_given_back_as_a_seed_is_its_melody(tmp_path: Path) -> None:
+    """read_midi_seed leaves LSTMuse's accompaniment track out: its chords do not fill the
+    melody's rest (steps 4-7) as the top voice."""
+    tune = Melody(_symbols("72 _ _ _ r _ _ _ 76 _ _ _ 79 _ _ _ 84 _ _ _ _ _ _ _ 72 _ _ _ _ _ _ _"))
+    files = {
+        backing: render_melody(
+            tune,
+            tmp_path,
+            stem=backing,
+            options=RenderOptions(backing=backing, audio_format="none", image="none"),
+            chords=harmonize(tune),
+        ).midi
+        for backing in ("none", "piano")
+    }
+    assert len(_midi_tracks(files["piano"])) == 2
+    seed = read_midi_seed(files["piano"]).symbols
+    assert seed == read_midi_seed(files["none"]).symbols
+    assert seed[4] == "r"
 
 
 def _wav(path: Path) -> tuple[np.ndarray, int]:
