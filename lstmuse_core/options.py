@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.errors import InvalidParameter, SeedMelodyError
 from lstmuse_core.limits import (
     DEFAULT_STEPS,
     MAX_BARS,
@@ -42,6 +42,7 @@ from lstmuse_core.limits import (
     MIN_TOP_P,
     RETRAIN_PRESETS,
 )
+from lstmuse_core.music.abc_seed import AbcSeed, looks_like_abc
 from lstmuse_core.music.formats import AUDIO_FORMATS, BACKINGS, EXPORT_FORMATS, IMAGE_KINDS
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.meter import Meter
@@ -128,8 +129,16 @@ class OptionSpec:
         )
 
 
-def _seed_symbols(text: str) -> tuple[str, ...]:
-    return tuple(parse_seed_melody(text))
+def _seed_symbols(text: str) -> tuple[str, ...] | AbcSeed:
+    """Note names or symbols as symbols; failing those, ABC (``|:GABc dedB|``), read by
+    the request, which knows the key its accidentals are in (`MelodyRequest`). Note
+    names win where both read (``Bb3 Eb4``, ``C D E``)."""
+    try:
+        return tuple(parse_seed_melody(text))
+    except SeedMelodyError:
+        if looks_like_abc(text):
+            return AbcSeed(text)
+        raise
 
 
 # fmt: off
@@ -142,7 +151,8 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                help="randomness: lower is safer, higher is wilder"),
     OptionSpec(name="seed", field="seed_melody", kind="text", default="none",
                example="C4 D4 E4:2", aliases=("seed_melody",), convert=_seed_symbols,
-               help=f"the start: note names (C4:2) or symbols, at most {MAX_SEED_STEPS} 16ths"),
+               help=f"the start: note names (C4:2), ABC (GABc dedB) or symbols, "
+                    f"at most {MAX_SEED_STEPS} 16ths"),
     OptionSpec(name="seed_bars", field="seed_bars", kind="whole number", default="all of it",
                example="2", low=1, high=MAX_BARS, common=False,
                help="keep only the seed's first bars (of meter, else 4/4), typed or a MIDI file"),

@@ -37,6 +37,7 @@ from lstmuse_core.limits import (
     MIN_TOP_P,
     RETRAIN_PRESETS,
 )
+from lstmuse_core.music.abc_seed import AbcSeed
 from lstmuse_core.music.encoding import validate_melody
 from lstmuse_core.music.formats import (
     AUDIO_BYTES_PER_SECOND,
@@ -157,6 +158,8 @@ class MelodyRequest:
             parse_key(self.key, self.mode)
             # "Am" or "D dorian" names the mode; a bare tonic ("D") leaves it to `mode`.
             object.__setattr__(self, "mode", self.mode or named_mode(self.key))
+        if isinstance(self.seed_melody, AbcSeed):
+            self._read_abc_seed(self.seed_melody)
         if self.seed_bars is not None:
             _check_range("seed_bars", self.seed_bars, 1, MAX_BARS, integer=True)
             # Cut at a bar line: the seed starts on one, so it keeps whole bars.
@@ -238,6 +241,21 @@ class MelodyRequest:
                 continue
             affordable.append(meter)
         return affordable
+
+    def _read_abc_seed(self, seed: AbcSeed) -> None:
+        """A seed typed in ABC becomes symbols once the key is known: its own ``K:``, else
+        the request's key's signature, reads its accidentals; the key and tempo it states
+        are the request's unless ``key``/``bpm`` were given, as for a seed file."""
+        typed_key = parse_key(self.key, self.mode) if self.key is not None else None
+        read = seed.read(typed_key)
+        object.__setattr__(self, "seed_melody", read.symbols)
+        key = read.key_in_mode(self.mode)
+        if self.key is None and key is not None:
+            object.__setattr__(self, "key", key.name)
+            object.__setattr__(self, "mode", self.mode or key.mode)
+        if self.bpm is None and read.bpm is not None:
+            validate_bpm(read.bpm)
+            object.__setattr__(self, "bpm", read.bpm)
 
     def transposition_for(self, mode: str) -> int:
         """Semitones from the model's scale to this request's key, for a melody in ``mode``."""

@@ -10,7 +10,9 @@ Two forms are accepted, separated by spaces, commas or bar lines ``|``:
   quarter notes (default 1; decimals or fractions; a multiple of 1/4).
   ``r``/``rest`` with an optional ``:length`` is a rest.
 
-A text with any note name is read as note names; otherwise as symbols.
+A text with any note name is read as note names; otherwise as symbols. A
+text that is neither and looks like ABC (``|:GABc dedB|``) is read by
+`lstmuse_core.music.abc_seed` once the request's key is known.
 Errors name the bad token and its position (1-based).
 """
 
