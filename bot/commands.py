@@ -121,7 +121,8 @@ COMMANDS: dict[str, CommandSpec] = {
             MELODY_OPTIONS,
             aliases=("m",),
             details=(
-                f"Attach a .mid file to start from it (/melody: seed_midi). A melody is at most "
+                "Attach a MIDI, MusicXML or ABC file (.mid, .musicxml, .mxl, .abc) to start "
+                f"from its melody (/melody: seed_file). A melody is at most "
                 f"{MAX_TOTAL_STEPS} 16th notes, seed included, and its audio at most "
                 f"{MAX_AUDIO_SECONDS / 60:g} minutes. /melody takes the first options as "
                 "parameters and the rest in `options:`."

@@ -246,10 +246,12 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
 
     _add_option_flags(parser, MELODY_OPTIONS, exclusive=_ONE_OF)
     parser.add_argument(
+        "--seed-file",
         "--seed-midi",
+        dest="seed_file",
         type=Path,
-        help="a MIDI file whose melody starts the piece, in its key and tempo unless "
-        "--key or --bpm says otherwise",
+        help="a MIDI, MusicXML or ABC file whose melody starts the piece, in its key and "
+        "tempo unless --key or --bpm says otherwise",
     )
     parser.add_argument("--models-dir", type=Path)
     _add_output_options(parser)
@@ -547,9 +549,9 @@ def melody_request(args: argparse.Namespace, style: str) -> Any:
     """The `MelodyRequest` that ``lstmuse generate``'s flags ask for, in ``style`` (a name).
 
     Each table flag's text becomes the field's value as a chat option's does;
-    a ``--seed-midi`` file brings its melody, key and tempo (the flags win).
+    a ``--seed-file`` (MIDI, MusicXML or ABC) brings its melody, key and tempo (the
+    flags win).
     """
-    from lstmuse_core.limits import MAX_SEED_STEPS
     from lstmuse_core.options import MELODY_OPTIONS, typed_values
     from lstmuse_core.request import MelodyRequest
 
@@ -558,18 +560,17 @@ def melody_request(args: argparse.Namespace, style: str) -> Any:
         for spec in MELODY_OPTIONS
         if spec.name != "style" and getattr(args, spec.field) is not None
     }
-    if args.seed_midi is not None and "seed" in given:
+    if args.seed_file is not None and "seed" in given:
         raise InvalidParameter(
-            "seed-midi", str(args.seed_midi), "give --seed-melody or --seed-midi, not both"
+            "seed-file", str(args.seed_file), "give --seed-melody or --seed-file, not both"
         )
     request = MelodyRequest(style=style, **typed_values(MELODY_OPTIONS, given))
-    if args.seed_midi is None:
+    if args.seed_file is None:
         return request
-    from lstmuse_core.music.midi import read_midi_seed
+    from lstmuse_core.music.seed_file import read_seed_path
 
     return request.with_seed_file(
-        read_midi_seed(args.seed_midi, max_steps=MAX_SEED_STEPS),
-        {name for name in ("key", "bpm") if name in given},
+        read_seed_path(args.seed_file), {name for name in ("key", "bpm") if name in given}
     )
 
 

@@ -22,6 +22,7 @@ from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import LstmuseError
 from lstmuse_core.jobs.catalogue import Catalogue
 from lstmuse_core.music.seed_file import check_seed_file_size, read_seed_file
+from lstmuse_core.music.tune_file import TUNE_FILE_SUFFIXES
 from lstmuse_core.options import MELODY_OPTIONS, option_fields
 from lstmuse_core.request import MelodyRequest
 
@@ -274,15 +275,15 @@ class Melodies(commands.Cog):
         """Generate a melody (the help text is the command table's: `bot.commands`)."""
         typed = parse_options(options)
         request = MelodyRequest.from_options(typed)
-        midi = next(
-            (a for a in ctx.message.attachments if a.filename.lower().endswith((".mid", ".midi"))),
+        seed_file = next(
+            (a for a in ctx.message.attachments if a.filename.lower().endswith(TUNE_FILE_SUFFIXES)),
             None,
         )
         status = StatusMessage(lambda text: ctx.reply(text, mention_author=False))
-        if midi is not None:
-            await status.update("Reading your MIDI seed...")
+        if seed_file is not None:
+            await status.update(f"Reading your seed {_format_name(seed_file.filename)}...")
             try:
-                request = await self._seed_from(midi, request, typed)
+                request = await self._seed_from(seed_file, request, typed)
             except LstmuseError as error:
                 await status.update(f"Sorry: {error}")
                 return
@@ -292,7 +293,8 @@ class Melodies(commands.Cog):
     async def _seed_from(
         attachment: discord.Attachment, request: MelodyRequest, typed: dict[str, str]
     ) -> MelodyRequest:
-        """``request`` starting with the attachment's top voice, in its key and tempo
+        """``request`` starting with the attachment's melody (a MIDI, MusicXML or ABC
+        file: its melody part, else its top voice), in its key and tempo
         where the member typed none (``typed``: their options); read in a child
         process with time and size limits."""
         check_seed_file_size(attachment.size, attachment.filename)  # before downloading it
@@ -315,7 +317,7 @@ class Melodies(commands.Cog):
         count: int | None = None,
         random_seed: int | None = None,
         options: str | None = None,
-        seed_midi: discord.Attachment | None = None,
+        seed_file: discord.Attachment | None = None,
     ) -> None:
         """/melody: the common options as parameters, every other one in ``options``."""
         typed = {
@@ -335,10 +337,10 @@ class Melodies(commands.Cog):
         request = MelodyRequest.from_options(given)
         await interaction.response.defer(thinking=True)  # within Discord's 3 s
         status = StatusMessage(lambda text: interaction.followup.send(text, wait=True))
-        if seed_midi is not None:
-            await status.update("Reading your MIDI seed...")
+        if seed_file is not None:
+            await status.update(f"Reading your seed {_format_name(seed_file.filename)}...")
             try:
-                request = await self._seed_from(seed_midi, request, given)
+                request = await self._seed_from(seed_file, request, given)
             except LstmuseError as error:
                 await status.update(f"Sorry: {error}")
                 return
@@ -408,11 +410,19 @@ class Melodies(commands.Cog):
         await ctx.send(await self.service.cancel(ctx.author.id))
 
 
+def _format_name(file_name: str) -> str:
+    """``MIDI file``, ``ABC tune``, ``MusicXML score``: what a seed file is, by its suffix."""
+    suffix = file_name.lower().rsplit(".", 1)[-1]
+    if suffix == "abc":
+        return "ABC tune"
+    return "MIDI file" if suffix in ("mid", "midi") else "MusicXML score"
+
+
 apply_to_slash(
     Melodies.melody_slash,
     MELODY,
     options="any other option as name=value, e.g. top_p=0.9 audio=ogg steps=256",
-    seed_midi="a MIDI file to start from",
+    seed_file="a MIDI, MusicXML or ABC file to start from",
 )
 
 

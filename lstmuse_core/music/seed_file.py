@@ -11,6 +11,9 @@ states none, so the request's own key applies) and its tempo.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.limits import MAX_SEED_STEPS
 from lstmuse_core.music.midi import MidiSeed
 from lstmuse_core.music.tune_file import (
@@ -19,7 +22,9 @@ from lstmuse_core.music.tune_file import (
     MAX_TUNE_FILE_NOTES,
     TUNE_FILE_MEMORY_BYTES,
     TUNE_FILE_SECONDS,
+    Tune,
     check_tune_file_size,
+    read_tune,
     read_tune_file,
 )
 
@@ -31,6 +36,8 @@ __all__ = [
     "SEED_FILE_SECONDS",
     "check_seed_file_size",
     "read_seed_file",
+    "read_seed_path",
+    "seed_of",
 ]
 
 # A seed file's limits are a tune file's: one reader, one set of limits.
@@ -57,6 +64,22 @@ async def read_seed_file(
     tune = await read_tune_file(
         data, name, parameter="seed", max_steps=max_steps, cut=True, timeout=timeout
     )
+    return seed_of(tune)
+
+
+def read_seed_path(path: Path, *, max_steps: int = MAX_SEED_STEPS) -> MidiSeed:
+    """`read_seed_file` in this process, for a file the user named on the command line."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidParameter("seed-file", str(path), "a readable file", hint=str(error)) from None
+    check_seed_file_size(len(data), path.name)
+    return seed_of(read_tune(data, path.name, parameter="seed", max_steps=max_steps, cut=True))
+
+
+def seed_of(tune: Tune) -> MidiSeed:
+    """A read tune as a seed: its symbols, the key the file states (None where it states
+    none, so the request's own key applies) and its tempo."""
     return MidiSeed(tune.melody.symbols, tune.melody.key if tune.key_stated else None, tune.bpm)
 
 

@@ -78,6 +78,8 @@ _SUFFIX_FORMATS = {
     ".mxl": "mxl",
     ".abc": "abc",
 }
+TUNE_FILE_SUFFIXES = tuple(_SUFFIX_FORMATS)  # what front ends pick from a message's files
+
 # A part named with one of these words (or a longer word they start: Sopran,
 # Melodie, Vocals) is the melody; otherwise the highest-sounding part is.
 MELODY_PART_WORDS = (

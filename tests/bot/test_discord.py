@@ -325,6 +325,29 @@ async def test_melody_starts_from_an_attached_midi_seed(discord_bot: LstmuseBot,
     assert [note.pitch for note in notes[:4]] == [60, 62, 64, 65]
 
 
+async def test_melody_starts_from_an_attached_abc_tune(discord_bot: LstmuseBot, tmp_path) -> None:
+    """An attached .abc tune is a seed as a MIDI file is: its notes start the melody, in
+    the key its K: states (E dorian: the F is sharp), read in the limited child."""
+    import io
+
+    import pretty_midi
+
+    seed = tmp_path / "start.abc"
+    seed.write_text("X:1\nT:Start\nM:4/4\nL:1/4\nK:Edor\nE F G A|\n", encoding="utf-8")
+    with recorded_edits() as edits:
+        await dpytest.message(
+            "!melody style=tinyfolk bars=2 random_seed=3 audio=none image=none",
+            attachments=[str(seed)],
+        )
+    (status, post) = sent_messages()
+    assert status.content == "Reading your seed ABC tune..."
+    assert all("Sorry" not in text for _, text in edits)
+    assert "E dorian" in str(post.embeds[0].to_dict())
+    (midi,) = [a for a in post.attachments if a.filename.endswith(".mid")]
+    notes = pretty_midi.PrettyMIDI(io.BytesIO(await midi.read())).instruments[0].notes
+    assert [note.pitch for note in notes[:4]] == [64, 66, 67, 69]
+
+
 async def test_a_dense_midi_seed_is_refused_by_name(discord_bot: LstmuseBot, tmp_path) -> None:
     """A MIDI seed with too many notes gets one reply naming the file; nothing is queued."""
     from lstmuse_core.music.seed_file import MAX_SEED_FILE_NOTES
@@ -333,7 +356,7 @@ async def test_a_dense_midi_seed_is_refused_by_name(discord_bot: LstmuseBot, tmp
     with recorded_edits() as edits:
         await dpytest.message("!melody style=tinyfolk bars=2", attachments=[seed])
     (status,) = sent_messages()
-    assert status.content == "Reading your MIDI seed..."
+    assert status.content == "Reading your seed MIDI file..."
     ((message_id, text),) = edits
     assert message_id == status.id and text.startswith("Sorry: seed='dense.mid' is not allowed")
     assert f"at most {MAX_SEED_FILE_NOTES} notes" in text

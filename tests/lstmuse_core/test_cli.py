@@ -383,3 +383,23 @@ def test_harmonize_refuses_a_file_without_a_melody_in_one_line(tmp_path: Path) -
         "lstmuse: tune='drums.mid' is not allowed: a standard MIDI file (.mid) "
         "(the file has no pitched (non-drum) notes)"
     ]
+
+
+def test_a_seed_abc_file_starts_the_melody_in_its_key(
+    tiny_training: StyleTrainingResult, tmp_path: Path
+) -> None:
+    """``--seed-file tune.abc``: an ABC tune is a seed as a MIDI file is, in its K: (E
+    dorian: the F is sharp) and Q: (a quarter at 90); --bpm would win."""
+    (tmp_path / "start.abc").write_text(
+        "X:1\nT:Start\nM:4/4\nL:1/4\nQ:1/4=90\nK:Edor\nE F G A|\n", encoding="utf-8"
+    )
+    result = lstmuse(
+        "generate", "--style", str(tiny_training.bundle.path), "--seed-file",
+        str(tmp_path / "start.abc"), "--bars", "1", "--meter", "4/4", "--random-seed", "3",
+        "--audio", "none", "--image", "none", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["key"], report["bpm"]) == ("E dorian", 90.0)
+    symbols = report["melodies"][0]["symbols"].split()
+    assert [int(s) for s in symbols[:16] if s.isdigit()] == [64, 66, 67, 69]
