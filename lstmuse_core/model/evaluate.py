@@ -213,10 +213,12 @@ def evaluate_bundle(
     ``musical_melodies``: also sample that many melodies per setting and
     measure them against the same songs (`musical_evaluation`), under ``musical``.
     """
+    from lstmuse_core.model.held_out import reading_report
     from lstmuse_core.model.ngram import NGramModel
 
     bundle = style if isinstance(style, Bundle) else resolve_bundle(style, models_dir, version)
     split = _trained_split(bundle, cache_dir)
+    reading = None
     if input_path is not None:
         songs, dropped = _read_songs(input_path, options, cache_dir)
         evaluated_on = str(input_path)
@@ -227,6 +229,7 @@ def evaluate_bundle(
             )
         songs, dropped = split["test"], {}
         evaluated_on = "test split"
+        reading = reading_report(bundle, cache_dir)
     if not songs:
         raise CorpusError(f"no songs to evaluate in {evaluated_on} (dropped: {dropped})")
     score = score_model(bundle.load_model(), bundle.vocabulary, bundle.conditioning, songs)
@@ -236,6 +239,7 @@ def evaluate_bundle(
         "evaluated_on": evaluated_on,
         **score.to_json(),
         "songs_dropped_by_reader": dropped,
+        "test_songs_read_today": reading.to_json() if reading is not None else None,
         "ngram_bits_per_symbol": None,
     }
     if split is not None:
@@ -254,34 +258,11 @@ def evaluate_bundle(
 
 
 def _trained_split(bundle: Bundle, cache_dir: Path | None = None) -> dict[str, list[Song]] | None:
-    """The songs of each split (train, validation, test) the bundle was trained on, if its
-    corpus is here. The split ids recorded in the bundle win over a fresh split, so a
-    corpus that grew since still gives the exact songs used (those still there)."""
-    from lstmuse_core.music.corpus import STYLES
-    from lstmuse_core.music.dataset import build_dataset
+    """The songs of each split the bundle was trained on, by its recorded ids, from the
+    corpus it recorded (`held_out.trained_split`); None if that corpus is not here."""
+    from lstmuse_core.model.held_out import trained_split
 
-    info = bundle.config_json.get("dataset", {})
-    name = info.get("name", bundle.style)
-    try:
-        if name in STYLES and str(info.get("source", "")).startswith("music21"):
-            dataset = build_dataset(name, split_seed=info.get("split_seed", 0), cache_dir=cache_dir)
-        elif Path(info.get("source", "")).is_dir():
-            dataset = build_dataset(
-                input_dir=Path(info["source"]),
-                name=name,
-                split_seed=info.get("split_seed", 0),
-                cache_dir=cache_dir,
-            )
-        else:
-            return None
-    except CorpusError:
-        return None
-    recorded: dict[str, list[str]] = info.get("split_ids") or dataset.split
-    by_id = {song.song_id: song for song in dataset.songs}
-    return {
-        part: [by_id[song_id] for song_id in ids if song_id in by_id]
-        for part, ids in recorded.items()
-    }
+    return trained_split(bundle, cache_dir)
 
 
 def _read_songs(

@@ -21,6 +21,7 @@ MusicXML, kern or ABC files works the same way.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 import re
@@ -32,7 +33,13 @@ from typing import Any, Literal
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
 from lstmuse_core.music.encoding import HOLD, STEPS_PER_QUARTER, NoteEvent, encode_notes
-from lstmuse_core.music.keys import parse_mode
+from lstmuse_core.music.keys import (
+    HEPTATONIC_MODES,
+    MODE_TONICS,
+    PENTATONIC_MODES,
+    PENTATONIC_SCALE,
+    parse_mode,
+)
 from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
 from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
 from lstmuse_core.music.uploads import UploadLimits, compressed_musicxml_size
@@ -52,6 +59,11 @@ class Style:
     corpus_folder: str
     patterns: tuple[str, ...]
     part: str | None = None
+    pentatonic: bool = False
+
+    def read_options(self) -> ReadOptions:
+        """How this style's files are read (its part, its modes)."""
+        return ReadOptions(part=self.part, pentatonic=self.pentatonic)
 
     def files(self) -> list[Path]:
         root = music21_corpus_root() / self.corpus_folder
@@ -78,11 +90,17 @@ STYLES: dict[str, Style] = {
                 "boehme*.abc",
                 "dva0.abc",
                 "erk*.abc",
-                "han*.abc",
                 "zuccal0.abc",
                 "lot.abc",
                 "lux.abc",
             ),
+        ),
+        Style(
+            "chinese",
+            "Han Chinese folk songs (Essen collection, ESAC: Shaanxi, Sichuan, Hunan, ...)",
+            "essenFolksong",
+            ("han*.abc",),
+            pentatonic=True,
         ),
         Style(
             "irish",
@@ -124,10 +142,13 @@ class ReadOptions:
     ...), counting it; "quantize" rounds onsets and ends to the nearest 16th.
     part: the part to read from polyphonic scores (matched against part names
     and ids, case-insensitively); None reads the top part.
+    pentatonic: a tune of exactly the five notes of a pentatonic scale is in a
+    pentatonic mode named by its final (gong, shang, jue, zhi, yu; `keys.PENTATONIC_MODES`).
     """
 
     off_grid: OffGridPolicy = "drop"
     part: str | None = None
+    pentatonic: bool = False
 
     def __post_init__(self) -> None:
         if self.off_grid not in ("drop", "quantize"):
@@ -137,12 +158,45 @@ class ReadOptions:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A part of a tune as written: steps ``start``-``end`` of its song (its pickup included).
+
+    ``repeated``: played twice (``|: ... :|``, or a ``:|`` back to the tune's start or
+    the last double bar); ``endings``: the (start, end) steps of its first, second, ...
+    endings, which follow the body in the song. ``label``: a letter, the same for
+    sections whose bodies are note for note the same.
+    """
+
+    label: str
+    start: int
+    end: int
+    repeated: bool = False
+    endings: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def stop(self) -> int:
+        """The step after the section's last ending (or its body)."""
+        return self.endings[-1][1] if self.endings else self.end
+
+    def to_json(self) -> list[Any]:
+        return [self.label, self.start, self.end, self.repeated, [list(e) for e in self.endings]]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Section:
+        label, start, end, repeated, endings = data
+        return cls(label, start, end, repeated, tuple((a, b) for a, b in endings))
+
+
+@dataclass(frozen=True)
 class Song:
     """One melody in the model's key space (C's scale), starting on a bar line.
 
     ``mode``: one of `lstmuse_core.music.keys.MODES` (its tonic in C's scale is
     `MODE_TONICS`); ``pickup``: steps of leading rest before the first note
-    (0: the song starts on the downbeat).
+    (0: the song starts on the downbeat). ``sections``: the tune's parts as written
+    (`Section`; `form` spells them out, ``AABB``); ``end``: the step where the tune
+    really ends (after the note under ``Fine``, or the first part's last ending for a
+    ``D.C.`` without ``Fine``); None: at the end of ``symbols``.
     """
 
     song_id: str
@@ -153,6 +207,23 @@ class Song:
     transposition: int
     mode: str = "major"
     pickup: int = 0
+    sections: tuple[Section, ...] = ()
+    end: int | None = None
+
+    @property
+    def final_step(self) -> int:
+        """The step after the tune's real end (`end`, else the whole song)."""
+        return len(self.symbols) if self.end is None else self.end
+
+    @property
+    def ending_symbols(self) -> list[str]:
+        """The symbols up to the tune's real end: what its cadence is read from."""
+        return self.symbols[: self.final_step]
+
+    @property
+    def form(self) -> str:
+        """The parts as played: ``AABB`` for two repeated parts, ``AAB`` for a repeated first."""
+        return "".join(s.label * (2 if s.repeated else 1) for s in self.sections)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -164,6 +235,8 @@ class Song:
             "transposition": self.transposition,
             "mode": self.mode,
             "pickup": self.pickup,
+            "sections": [s.to_json() for s in self.sections],
+            "end": self.end,
         }
 
     @classmethod
@@ -177,6 +250,8 @@ class Song:
             data["transposition"],
             data["mode"],
             data["pickup"],
+            tuple(Section.from_json(s) for s in data.get("sections", ())),
+            data.get("end"),
         )
 
 
@@ -268,8 +343,51 @@ def read_abc_tunes(
     with without_beaming():
         for number, tune in enumerate(tunes, start=first_number):
             tune_label = f"{label}#{number}"
-            results += _read_parsed(lambda tune=tune: _parse_text(tune, "abc"), tune_label, options)
+            marked, directions = prepare_abc_tune(tune)
+            results += _read_parsed(
+                lambda marked=marked: _parse_text(marked, "abc"), tune_label, options, directions
+            )
     return results
+
+
+# ABC writes "Fine" and "D.C." as annotations ("Fine", "^Fine", "_D.C.") or decorations
+# (!fine!, !D.C.!); music21's ABC reader drops both.
+_FINE = re.compile(r'"[\^_<>@]?\s*fine\.?\s*"|!fine!', re.IGNORECASE)
+_DA_CAPO = re.compile(r'"[\^_<>@]?\s*D\.\s*C\.?[^"]*"|!D\.C\.!|!dacapo!', re.IGNORECASE)
+
+
+def prepare_abc_tune(tune: str) -> tuple[str, Directions]:
+    """An ABC tune as music21 should read it, and its `Directions` (``D.C.``, ``Fine``).
+
+    Its first ``Fine`` becomes a no-chord sign (``"N.C."``: music21 keeps it, on the
+    note it marks, and it sounds nothing); the fermata shorthand ``H`` becomes
+    ``!fermata!`` and text placed beside a note (``">"``) goes (music21 drops the note
+    after either: O'Neill's ``Hd3`` lost its d, and the bar came out short).
+    """
+    body_start = tune.find("\nK:")
+    head, body = (tune, "") if body_start < 0 else (tune[:body_start], tune[body_start:])
+    body = "\n".join(
+        line if _FIELD_LINE.match(line) else _FERMATA_OUTSIDE_TEXT.sub(_music21_safe, line)
+        for line in body.split("\n")
+    )
+    fine = _FINE.search(body)
+    marked = _FINE.sub('"N.C."', body, count=1)
+    after_note = fine is not None and bool(re.match(r"\s*[|:\]]", body[fine.end() :]))
+    return head + marked, Directions(bool(_DA_CAPO.search(body)), after_note)
+
+
+_FIELD_LINE = re.compile(r"^[A-Za-z]:|^%")
+# An H outside quoted text, decorations (!...!) and inline fields ([K:...]).
+_FERMATA_OUTSIDE_TEXT = re.compile(r'"[^"]*"|![^!\n]*!|\[[A-Za-z]:[^\]]*\]|H')
+
+
+def _music21_safe(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text == "H":
+        return "!fermata!"
+    # Text placed left or right of a note (">" for an accent, "<(" ...): music21 drops
+    # the note it is written on.
+    return "" if text.startswith(('"<', '">')) else text
 
 
 @contextlib.contextmanager
@@ -326,7 +444,9 @@ def parse_errors() -> tuple[type[Exception], ...]:
     )
 
 
-def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadResult]:
+def _read_parsed(
+    parse: Any, label: str, options: ReadOptions, directions: Directions | None = None
+) -> Iterator[ReadResult]:
     from music21 import stream
 
     errors = parse_errors()
@@ -339,34 +459,52 @@ def _read_parsed(parse: Any, label: str, options: ReadOptions) -> Iterator[ReadR
     for number, score in enumerate(scores, start=1):
         song_label = label if len(scores) == 1 else f"{label}#{number}"
         try:
-            yield song_from_score(score, song_label, options)
+            yield song_from_score(score, song_label, options, directions=directions)
         except errors as error:
             yield DroppedSong(
                 song_label, "not readable as music", f"{type(error).__name__}: {error}"[:300]
             )
 
 
-def song_from_score(score: Any, label: str, options: ReadOptions) -> ReadResult:
-    """One music21 score -> a bar-aligned `Song` in C's scale, or the reason it was dropped."""
+@dataclass(frozen=True)
+class Directions:
+    """Playing directions found in an ABC tune's text (music21 drops the words).
+
+    ``da_capo``: it says ``D.C.``: without a ``Fine`` it ends with its first part;
+    ``fine_after_note``: its ``Fine`` stands after a note, before a bar line.
+    """
+
+    da_capo: bool = False
+    fine_after_note: bool = False
+
+
+def song_from_score(
+    score: Any, label: str, options: ReadOptions, *, directions: Directions | None = None
+) -> ReadResult:
+    """One music21 score -> a bar-aligned `Song` in C's scale, or the reason it was dropped.
+
+    ``directions``: what `prepare_abc_tune` found in an ABC tune's text.
+    """
     part = _choose_part(score, options.part)
     if part is None:
         return DroppedSong(label, "no such part", f"no part named {options.part!r}")
     meter = _single_meter(part)
     if isinstance(meter, DroppedSong):
         return DroppedSong(label, meter.reason, meter.detail)
-    timed = _top_line(part.flatten().notes)
+    flat_notes = part.flatten().notes
+    if options.off_grid == "drop" and _off_grid(flat_notes):
+        # Before the bars are laid out: a tune with triplets counts as one, not as the
+        # irregular bar a miscounted triplet makes.
+        return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
+    layout = _lay_out_bars(part, meter)
+    if isinstance(layout, DroppedSong):
+        return DroppedSong(label, layout.reason, layout.detail)
+    timed = _top_line(layout.placed(flat_notes))
     if not timed:
         return DroppedSong(label, "no notes")
-    pickup = _pickup_quarters(part)
-    if not _full_bars_on_grid(part, meter, pickup):
-        return DroppedSong(
-            label, "irregular bar lines", f"a full bar of {meter} falls off the bar grid"
-        )
-    notes = _on_grid(timed, options.off_grid, origin=-pickup)
+    notes = _on_grid(timed, options.off_grid, origin=Fraction(0))
     if notes is None:
-        return DroppedSong(
-            label, "off-grid duration", "a duration is not a multiple of a 16th (triplet, ...)"
-        )
+        return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
     if not notes:
         return DroppedSong(label, "no notes")
     sharps, mode = _key_and_mode(part, score)
@@ -374,13 +512,41 @@ def song_from_score(score: Any, label: str, options: ReadOptions) -> ReadResult:
     shifted = [
         NoteEvent(n.pitch + shift, n.start, n.duration) for n in notes if n.pitch is not None
     ]
-    final = shifted[-1].pitch
-    assert final is not None  # only notes were kept
-    mode = _mode_by_final_note(mode, final)
     symbols = encode_notes(shifted)
     symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
+    sections = layout.sections(symbols)
+    end = _real_end(layout, part, shifted, sections, directions or Directions())
+    final = next(n.pitch for n in reversed(shifted) if n.start < (end or len(symbols)))
+    assert final is not None  # only notes were kept
+    if options.pentatonic and (gong := _pentatonic_gong(shifted)) is not None:
+        # The five notes name the mode, not the signature: move gong to C, so each
+        # pentatonic mode has one tonic in the model's scale (yu on A, zhi on G).
+        move = (-gong + 6) % 12 - 6
+        shifted = [NoteEvent(n.pitch + move, n.start, n.duration) for n in shifted]  # type: ignore[operator]
+        symbols = [str(int(x) + move) if x.isdigit() else x for x in symbols]
+        shift += move
+        mode = PENTATONIC_BY_FINAL[(final + move) % 12]
+    else:
+        mode = _mode_by_final_note(mode, final)
     title = (score.metadata.title if score.metadata is not None else None) or ""
-    return Song(label, str(title), symbols, meter, sharps, shift, mode, shifted[0].start)
+    return Song(
+        label, str(title), symbols, meter, sharps, shift, mode, shifted[0].start, sections, end
+    )
+
+
+OFF_GRID_DETAIL = "a duration is not a multiple of a 16th (triplet, ...)"
+
+
+def _off_grid(notes: Iterable[Any]) -> bool:
+    """Whether a sounding note starts or lasts off the 16th grid (grace notes do not count)."""
+    for element in notes:
+        length = Fraction(element.duration.quarterLength)
+        if length > 0 and (
+            (length * STEPS_PER_QUARTER).denominator != 1
+            or (Fraction(element.offset) * STEPS_PER_QUARTER).denominator != 1
+        ):
+            return True
+    return False
 
 
 def transposition_to_c(key_sharps: int) -> int:
@@ -415,15 +581,17 @@ class _TimedNote:
     pitch: int
 
 
-def _top_line(notes: Iterable[Any]) -> list[_TimedNote]:
-    """Monophonic top line in quarter lengths: ties merged, chords -> top note, skyline."""
+def _top_line(notes: Iterable[tuple[Fraction, Any]]) -> list[_TimedNote]:
+    """Monophonic top line in quarter lengths: ties merged, chords -> top note, skyline.
+
+    ``notes``: (start in quarters, music21 note or chord), in time order.
+    """
     line: list[_TimedNote] = []
     open_ties: dict[int, _TimedNote] = {}
-    for element in notes:
+    for start, element in notes:
         length = Fraction(element.duration.quarterLength)
-        if length <= 0:  # grace notes
+        if length <= 0:  # grace notes, chord symbols
             continue
-        start = Fraction(element.offset)
         pitch = max(p.midi for p in element.pitches)
         tie = element.tie.type if element.tie is not None else None
         held = open_ties.get(pitch)
@@ -498,58 +666,296 @@ def _key_and_mode(part: Any, score: Any) -> tuple[int, str]:
     return int(analysed.sharps), "minor" if analysed.mode == "minor" else "major"
 
 
-# A "major" tune (its key signature's major) ending on the signature's 6th or
-# 2nd degree is in minor or dorian: ESAC and many ABC books write only the
-# signature (every ESAC tune reads as major), and a folk tune ends on its tonic.
-_FINAL_NOTE_MODES = {9: "minor", 2: "dorian"}
+# A tune whose file states no mode, or only "major" (ABC's K:G is a signature more than a
+# mode: O'Neill's writes G mixolydian and A dorian tunes so), takes the mode of its
+# signature's scale that ends on its final: a K:G tune ending on A is A dorian, on D is D
+# mixolydian, on E is E minor (in C's scale: the final's pitch class names the mode). Every
+# ESAC tune reads as major. A final off the signature's scale keeps the stated mode.
+_FINAL_NOTE_MODES = {tonic: mode for mode, tonic in MODE_TONICS.items() if mode in HEPTATONIC_MODES}
+PENTATONIC_BY_FINAL = {MODE_TONICS[mode]: mode for mode in PENTATONIC_MODES}
 
 
 def _mode_by_final_note(mode: str, final_pitch: int) -> str:
-    """The mode, corrected by the last note for a tune read as major (in C's scale)."""
+    """The mode, named by the last note for a tune read as major (in C's scale)."""
     if mode != "major":
         return mode
     return _FINAL_NOTE_MODES.get(final_pitch % 12, mode)
 
 
-def _single_meter(part: Any) -> Meter | DroppedSong:
-    """The song's one time signature (4/4 if it states none), or why it cannot be used."""
-    from music21 import meter
+def _pentatonic_gong(notes: list[NoteEvent]) -> int | None:
+    """The pitch class of gong when the tune's notes are exactly one pentatonic scale's five."""
+    classes = {n.pitch % 12 for n in notes if n.pitch is not None}
+    if len(classes) != len(PENTATONIC_SCALE):
+        return None
+    return next((g for g in range(12) if {(c - g) % 12 for c in classes} == PENTATONIC_SCALE), None)
 
-    stated = {str(s.ratioString) for s in part.recurse().getElementsByClass(meter.TimeSignature)}
-    if len(stated) > 1:
-        return DroppedSong("", "changes meter", ", ".join(sorted(stated)))
-    text = stated.pop() if stated else "4/4"
+
+def _single_meter(part: Any) -> Meter | DroppedSong:
+    """The song's one time signature (4/4 if it states none), or why it cannot be used.
+
+    music21 writes a bar longer than its meter (a slip of the pen: 9 16ths in a 2/4
+    bar) as a bar of the meter plus a one-bar meter of the overflow; such a tune is
+    dropped as an "overfull bar", a real change of meter as "changes meter".
+    """
+    from music21 import meter, stream
+
+    measures = list(part.getElementsByClass(stream.Measure))
+    if measures:
+        stated = [
+            (number, str(s.ratioString))
+            for number, measure in enumerate(measures)
+            for s in measure.getElementsByClass(meter.TimeSignature)
+        ]
+    else:
+        stated = [
+            (0, str(s.ratioString)) for s in part.recurse().getElementsByClass(meter.TimeSignature)
+        ]
+    text = stated[0][1] if stated else "4/4"
+    others = [(number, ratio) for number, ratio in stated if ratio != text]
+    if others:
+        restored = {number for number, ratio in stated if ratio == text}
+        main = meter.TimeSignature(text).barDuration.quarterLength
+
+        def overflow(number: int, ratio: str) -> bool:
+            # The overflow of a full bar, for one bar, then the meter again.
+            return (
+                number > 0
+                and meter.TimeSignature(ratio).barDuration.quarterLength < main
+                and measures[number - 1].duration.quarterLength == main
+                and (number + 1 in restored or number == len(measures) - 1)
+            )
+
+        overfull = all(overflow(number, ratio) for number, ratio in others)
+        reason = "overfull bar" if overfull else "changes meter"
+        return DroppedSong("", reason, ", ".join(sorted({text, *(r for _, r in others)})))
     try:
         parsed = Meter.parse(text)
     except InvalidParameter:
         return DroppedSong("", "unsupported meter", text)
     if not parsed.fits_model:
         return DroppedSong(
-            "", "unsupported meter", f"{text}: bars of at most {MAX_BAR_STEPS} 16th notes"
+            "", "unsupported meter", f"{text}: bars of at most {MAX_BAR_STEPS} 16ths"
         )
     return parsed
 
 
-def _pickup_quarters(part: Any) -> Fraction:
-    """How much of the first bar is missing before the first note (its anacrusis)."""
-    from music21 import stream
-
-    first = next(iter(part.getElementsByClass(stream.Measure)), None)
-    return Fraction(first.paddingLeft) if first is not None else Fraction(0)
+# Bar lines that end a run of bars: a section's short last bar may follow them, and a
+# pickup may start after them.
+_SECTION_BAR_LINES = frozenset({"double", "final", "heavy", "heavy-light", "light-heavy"})
 
 
-def _full_bars_on_grid(part: Any, meter: Meter, pickup: Fraction) -> bool:
-    """Whether every complete bar starts on the bar grid that the pickup sets.
+@dataclass
+class _Run:
+    """Written bars between section bar lines (repeat signs, double bars, endings)."""
 
-    Incomplete bars are allowed (a section's short last bar and the next
-    section's pickup make one bar between them); a complete bar off the grid
-    means the written bars do not add up, and the bar positions would lie.
+    first: int  # index of its first measure
+    last: int  # index of its last measure
+    start: Fraction = Fraction(0)  # where its first bar is placed (quarters)
+    stop: Fraction = Fraction(0)  # where its music ends once placed
+    repeat_start: bool = False
+    repeat_end: bool = False
+    ending: int = 0  # 1, 2, ... for a first, second ... ending
+    closes: bool = False  # a double bar or final bar after it
+    pickup_only: bool = False  # a lone pickup bar: it belongs to the section after it
+
+
+@dataclass
+class _Layout:
+    """Where each written bar is placed on the song's bar grid (quarters from bar line 0)."""
+
+    offsets: list[Fraction]  # each measure's written offset, in order
+    starts: list[Fraction]  # where each measure is placed
+    runs: list[_Run]
+    bar: Fraction
+
+    def place(self, offset: Fraction) -> Fraction:
+        """Where a written offset (quarters in the part) is placed."""
+        if not self.offsets:
+            return offset
+        index = max(bisect.bisect_right(self.offsets, offset) - 1, 0)
+        return offset - self.offsets[index] + self.starts[index]
+
+    def placed(self, notes: Iterable[Any]) -> list[tuple[Fraction, Any]]:
+        """Each note or chord of a flat stream with its placed start, in time order."""
+        found = [(self.place(Fraction(element.offset)), element) for element in notes]
+        return sorted(found, key=lambda pair: pair[0])
+
+    def step(self, quarters: Fraction) -> int:
+        return int(quarters * STEPS_PER_QUARTER)
+
+    def sections(self, symbols: list[str]) -> tuple[Section, ...]:
+        """The runs grouped into sections, each with its body, endings and repeat."""
+        if not self.runs:
+            return (Section("A", 0, len(symbols)),)
+        built: list[tuple[int, int, bool, list[tuple[int, int]]]] = []
+        body: list[_Run] = []
+        endings: list[_Run] = []
+
+        def close(repeated: bool) -> None:
+            nonlocal body, endings
+            if body or endings:
+                first = body[0] if body else endings[0]
+                last_body = body[-1] if body else first
+                built.append(
+                    (
+                        self.step(first.start),
+                        self.step(last_body.stop) if body else self.step(first.start),
+                        repeated or any(r.repeat_end for r in endings),
+                        [(self.step(r.start), self.step(r.stop)) for r in endings],
+                    )
+                )
+            body, endings = [], []
+
+        for number, run in enumerate(self.runs):
+            later = self.runs[number + 1] if number + 1 < len(self.runs) else None
+            if run.ending:
+                endings.append(run)
+                if later is None or not later.ending:
+                    close(False)
+                continue
+            if endings or (run.repeat_start and not all(r.pickup_only for r in body)):
+                close(False)
+            body.append(run)
+            if run.pickup_only or (later is not None and later.ending):
+                continue
+            if run.repeat_end or run.closes or later is None:
+                close(run.repeat_end)
+        # Labels by content: a section whose body is the same notes as an earlier one's
+        # takes its letter.
+        labels: dict[tuple[str, ...], str] = {}
+        sections = []
+        for start, end, repeated, spans in built:
+            notes = tuple(symbols[start:end])
+            label = labels.setdefault(notes, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[min(len(labels), 25)])
+            sections.append(Section(label, start, end, repeated, tuple(spans)))
+        last = sections[-1]
+        if last.stop < len(symbols):  # the last note held to its bar line
+            if last.endings:
+                held = (*last.endings[:-1], (last.endings[-1][0], len(symbols)))
+                sections[-1] = Section(last.label, last.start, last.end, last.repeated, held)
+            else:
+                sections[-1] = Section(last.label, last.start, len(symbols), last.repeated)
+        return tuple(sections)
+
+
+def _lay_out_bars(part: Any, meter: Meter) -> _Layout | DroppedSong:
+    """Place every written bar on one bar grid, as the music is played.
+
+    A tune is runs of bars between section bar lines (repeat signs, double bars,
+    first and second endings). Inside a run every bar is whole; a run may start
+    with a short bar (a pickup: it ends on a bar line, a rest before it fills its
+    bar) and end with a short one (a section's last bar, which the next pickup
+    completes). Where the written bars do not add up to a bar across a section
+    line (a first ending that leaves its bar to the repeat's pickup, then a whole
+    second ending; a double bar, then a pickup), the bar is completed with rest,
+    so every bar of the song is whole and the next run starts where it is played.
+    Inside a run, short bars must add up to whole ones (a bar split across two lines);
+    bars that do not are a real irregularity: dropped.
     """
-    from music21 import stream
+    from music21 import bar as barline
+    from music21 import spanner, stream
 
-    bar = Fraction(meter.bar_steps, STEPS_PER_QUARTER)
-    return all(
-        (Fraction(m.offset) + pickup) % bar == 0
-        for m in part.getElementsByClass(stream.Measure)
-        if Fraction(m.duration.quarterLength) == bar
-    )
+    measures = [m for m in part.getElementsByClass(stream.Measure)]
+    size = Fraction(meter.bar_steps, STEPS_PER_QUARTER)
+    if not measures:
+        return _Layout([], [], [], size)
+    # id of an ending's first bar -> its number. An ending goes on to the next section bar
+    # line (:| or ||), as ABC players read it; music21's bracket may cover its first bar only.
+    brackets: dict[int, int] = {}
+    index_of = {id(m): i for i, m in enumerate(measures)}
+    for bracket in part.spannerBundle.getByClass(spanner.RepeatBracket):
+        spanned = [m for m in bracket.getSpannedElements() if id(m) in index_of]
+        numbers = [int(n) for n in re.findall(r"\d+", str(bracket.number or "1"))] or [1]
+        if spanned:
+            brackets[id(spanned[0])] = numbers[-1]
+    runs: list[_Run] = []
+    for index, measure in enumerate(measures):
+        left = measure.leftBarline
+        previous = measures[index - 1].rightBarline if index else None
+        starts_repeat = isinstance(left, barline.Repeat) and left.direction == "start"
+        new_run = (
+            not runs
+            or starts_repeat
+            or id(measure) in brackets
+            or (left is not None and left.type in _SECTION_BAR_LINES)
+            or (
+                previous is not None
+                and (isinstance(previous, barline.Repeat) or previous.type in _SECTION_BAR_LINES)
+            )
+        )
+        if new_run:
+            runs.append(_Run(index, index, repeat_start=starts_repeat))
+            runs[-1].ending = brackets.get(id(measure), 0)
+        run = runs[-1]
+        run.last = index
+        right = measure.rightBarline
+        run.repeat_end = isinstance(right, barline.Repeat) and right.direction == "end"
+        run.closes = right is not None and right.type in _SECTION_BAR_LINES
+    offsets = [Fraction(m.offset) for m in measures]
+    starts = [Fraction(0)] * len(measures)
+    position = Fraction(0)
+    for run in runs:
+        run_measures = range(run.first, run.last + 1)
+        for index in run_measures:
+            length = Fraction(measures[index].duration.quarterLength)
+            if length == 0:
+                starts[index] = position
+                continue
+            if length > size:
+                return DroppedSong("", "overfull bar", f"a bar of {length} quarters in {meter}")
+            phase = position % size
+            # A short first bar of a run is a pickup unless it is an ending (which goes on
+            # from the bar before it) or the last bar of the tune.
+            pickup = (
+                length < size
+                and index == run.first
+                and not run.ending
+                and index < len(measures) - 1
+            )
+            if pickup:
+                run.pickup_only = index == run.last
+                # A pickup: it ends on the bar line; rest fills what it leaves of its bar.
+                gap = (size - phase - length) % size
+                position += gap
+            elif phase and phase + length > size:
+                if index != run.first:
+                    # Inside a run, short bars must add up to whole ones (a bar split at
+                    # the end of a line); this one would cross the bar line.
+                    return DroppedSong(
+                        "", "irregular bar lines", f"bars that do not add up (bar {index})"
+                    )
+                position += size - phase  # the bar before stays short: rest completes it
+            if index == run.first:
+                run.start = position
+            starts[index] = position
+            position += length
+        run.stop = position
+    return _Layout(offsets, starts, runs, size)
+
+
+def _real_end(
+    layout: _Layout,
+    part: Any,
+    notes: list[NoteEvent],
+    sections: tuple[Section, ...],
+    directions: Directions,
+) -> int | None:
+    """The step after the tune's last note as played, when that is not the song's end.
+
+    ``Fine`` (marked by `prepare_abc_tune` as a no-chord sign): the end of the note
+    it is written before, or after (``G3"fine":|``: ``Directions.fine_after_note``).
+    A ``D.C.`` without ``Fine``: the end of the first part (its last ending).
+    Otherwise None: the song ends where it is written to.
+    """
+    from music21 import harmony
+
+    mark = next(iter(part.recurse().getElementsByClass(harmony.NoChord)), None)
+    if mark is not None:
+        at = layout.step(layout.place(Fraction(mark.getOffsetInHierarchy(part))))
+        if directions.fine_after_note:
+            return max((n.start + n.duration for n in notes if n.start < at), default=None)
+        note = next((n for n in notes if n.start >= at), None)
+        return note.start + note.duration if note is not None else None
+    if directions.da_capo and len(sections) > 1:
+        return sections[0].stop
+    return None

@@ -33,17 +33,21 @@ from lstmuse_core.music.corpus import (
     ReadOptions,
     ReadResult,
     Song,
+    Style,
     find_music_files,
     read_abc_tunes,
     read_file,
     split_abc_tunes,
 )
 from lstmuse_core.music.encoding import SONG_END, Vocabulary
+from lstmuse_core.music.variants import variant_groups
 
 # Bump when the reader's output changes, so old cache entries are not reused.
 # 2: bar-aligned songs with meter, mode and pickup; 3: final-note modes; 4: "meter", not
-# "time_signature", in a cached song
-PIPELINE_VERSION = 4
+# "time_signature", in a cached song; 5: bars laid out across repeats, endings and
+# pickups after a double bar, sections and the real end (Fine, D.C.), modes by the final
+# for every tune, pentatonic modes, overfull bars named
+PIPELINE_VERSION = 5
 SPLIT_NAMES = ("train", "validation", "test")
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 DEFAULT_SPLIT_SEED = 2024
@@ -63,6 +67,7 @@ class Dataset:
     files: int = 0
     cached_files: int = 0
     seconds: float = 0.0
+    variants: list[list[str]] = field(default_factory=list)  # groups of 2+ variant songs
     _by_id: dict[str, Song] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +107,8 @@ class Dataset:
             "steps": self.steps,
             "vocab_size": len(self.vocabulary()),
             "split": {name: len(ids) for name, ids in self.split.items()},
+            "variant_groups": len(self.variants),
+            "songs_in_variant_groups": sum(len(g) for g in self.variants),
             "split_seed": self.split_seed,
             "off_grid": self.options.off_grid,
             "seconds": round(self.seconds, 2),
@@ -115,6 +122,7 @@ class Dataset:
             "split_seed": self.split_seed,
             "options": asdict(self.options),
             "split": self.split,
+            "variants": self.variants,
             "songs": [s.to_json() for s in self.songs],
             "dropped": [d.to_json() for d in self.dropped],
         }
@@ -131,34 +139,48 @@ class Dataset:
             ReadOptions(**data["options"]),
             data["split_seed"],
             data["source"],
+            variants=data.get("variants", []),
         )
 
 
 def split_songs(
-    song_ids: Sequence[str], seed: int, fractions: tuple[float, float, float] = DEFAULT_SPLIT
+    song_ids: Sequence[str],
+    seed: int,
+    fractions: tuple[float, float, float] = DEFAULT_SPLIT,
+    groups: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, list[str]]:
-    """Deterministic train/validation/test split by song id.
+    """Deterministic train/validation/test split by song id, variants kept together.
 
-    Each set other than train gets at least one song once there are three.
+    ``groups``: songs that must share a split (`variants.variant_groups`); songs in no
+    group are groups of one. Groups are ordered by a hash of the seed and their first
+    id; test, then validation, take groups from the end of that order while a group
+    fits in what they still need (a group too big for a held-out set stays in train),
+    so with no variants the split is the plain per-song one. Each set other than
+    train gets at least one song once there are three.
     """
-    order = sorted(song_ids, key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
-    total = len(order)
+    grouped = {song_id for group in groups or () for song_id in group}
+    units = [list(g) for g in groups or () if g] + [[i] for i in song_ids if i not in grouped]
+    order = sorted(units, key=lambda g: hashlib.sha256(f"{seed}:{min(g)}".encode()).hexdigest())
+    total = sum(len(g) for g in order)
     held_out = [round(total * f) for f in fractions[1:]]
     if total >= 3:
         held_out = [max(1, n) for n in held_out]
     n_validation, n_test = held_out
-    return {
-        "train": order[: total - n_validation - n_test],
-        "validation": order[total - n_validation - n_test : total - n_test],
-        "test": order[total - n_test :],
-    }
+    chosen: dict[str, list[str]] = {"test": [], "validation": [], "train": []}
+    needs = {"test": n_test, "validation": n_validation}
+    for group in reversed(order):
+        target = next((name for name, need in needs.items() if 0 < len(group) <= need), "train")
+        if target != "train":
+            needs[target] -= len(group)
+        chosen[target] = group + chosen[target]
+    return {"train": chosen["train"], "validation": chosen["validation"], "test": chosen["test"]}
 
 
 Progress = Callable[[int, int], None]
 
 
 def build_dataset(
-    style: str | None = None,
+    style: str | Style | None = None,
     *,
     input_dir: Path | None = None,
     name: str | None = None,
@@ -170,21 +192,22 @@ def build_dataset(
 ) -> Dataset:
     """Read a style (or any folder of music files) into a `Dataset`.
 
-    Exactly one of ``style`` and ``input_dir`` is given. ``workers`` defaults
+    Exactly one of ``style`` (a name in `STYLES`, or a `Style`: a bundle's corpus as it
+    recorded it) and ``input_dir`` is given. ``workers`` defaults
     to the cores this process may use; ``progress`` shows a tqdm bar on stderr.
     """
     started = time.perf_counter()
     if (style is None) == (input_dir is None):
         raise CorpusError("give either a style or an input folder")
     if style is not None:
-        if style not in STYLES:
+        if isinstance(style, str) and style not in STYLES:
             raise InvalidParameter("style", style, f"use one of {', '.join(STYLES)}")
-        chosen = STYLES[style]
-        options = options or ReadOptions(part=chosen.part)
+        chosen = style if isinstance(style, Style) else STYLES[style]
+        options = options or chosen.read_options()
         root, paths = chosen.root, chosen.files()
         dropped: list[DroppedSong] = []
         name, source = (
-            name or style,
+            name or chosen.name,
             f"music21 corpus: {chosen.corpus_folder}/{','.join(chosen.patterns)}",
         )
     else:
@@ -207,7 +230,8 @@ def build_dataset(
         raise CorpusError(
             f"no usable songs in {source}: {dict(Counter(d.reason for d in dropped))}"
         )
-    split = split_songs([s.song_id for s in songs], split_seed)
+    groups = [g for g in variant_groups(songs) if len(g) > 1]
+    split = split_songs([s.song_id for s in songs], split_seed, groups=groups)
     return Dataset(
         name,
         songs,
@@ -219,6 +243,7 @@ def build_dataset(
         files=len(paths),
         cached_files=cached,
         seconds=time.perf_counter() - started,
+        variants=groups,
     )
 
 

@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music import pitch
 
-# The church modes in the order of their tonic in C's scale.
-MODES = ("major", "dorian", "phrygian", "lydian", "mixolydian", "minor", "locrian")
+# The church modes in the order of their tonic in C's scale, then the five modes of the
+# Chinese pentatonic scale (gong C D E G A) by their final. A network's mode input is
+# the index in this tuple: new modes go at the end, so committed bundles keep their ids.
+HEPTATONIC_MODES = ("major", "dorian", "phrygian", "lydian", "mixolydian", "minor", "locrian")
+PENTATONIC_MODES = ("gong", "shang", "jue", "zhi", "yu")
+MODES = HEPTATONIC_MODES + PENTATONIC_MODES
 MODE_TONICS = {  # the tonic's pitch class in the model's scale (white keys)
     "major": 0,
     "dorian": 2,
@@ -30,7 +34,22 @@ MODE_TONICS = {  # the tonic's pitch class in the model's scale (white keys)
     "mixolydian": 7,
     "minor": 9,
     "locrian": 11,
+    "gong": 0,
+    "shang": 2,
+    "jue": 4,
+    "zhi": 7,
+    "yu": 9,
 }
+# A pentatonic mode read as the heptatonic mode on the same final whose scale holds it
+# (zhi, G A C D E, in G mixolydian): what the harmonizer and key signatures use.
+PENTATONIC_PARENTS = {
+    "gong": "major",
+    "shang": "dorian",
+    "jue": "phrygian",
+    "zhi": "mixolydian",
+    "yu": "minor",
+}
+PENTATONIC_SCALE = frozenset({0, 2, 4, 7, 9})  # gong on C
 _MODE_NAMES = {
     **{mode: mode for mode in MODES},
     **{mode[:3]: mode for mode in MODES},
@@ -40,7 +59,10 @@ _MODE_NAMES = {
     "m": "minor",
     "min": "minor",
 }
-MODE_HELP = f"one of {', '.join(MODES)} (ionian and aeolian are major and minor)"
+MODE_HELP = (
+    f"one of {', '.join(MODES)} (ionian and aeolian are major and minor;"
+    " gong to yu are the pentatonic modes)"
+)
 _KEY = re.compile(
     r"^\s*(?P<letter>[A-Ga-g])(?P<accidental>[#♯b♭]?)\s*(?P<mode>[a-z]+)?\s*$",
     re.IGNORECASE,
@@ -57,10 +79,16 @@ def parse_mode(text: str, parameter: str = "mode") -> str:
     return mode
 
 
+def heptatonic_mode(mode: str) -> str:
+    """The mode itself, or a pentatonic mode's heptatonic parent (`PENTATONIC_PARENTS`)."""
+    return PENTATONIC_PARENTS.get(mode, mode)
+
+
 def scale_pitch_classes(tonic_pitch_class: int, mode: str) -> frozenset[int]:
-    """The seven pitch classes of ``mode`` on a tonic (0 = C)."""
+    """The seven pitch classes of ``mode`` on a tonic (0 = C); five for a pentatonic mode."""
     shift = tonic_pitch_class - MODE_TONICS[mode]
-    return frozenset((pc + shift) % 12 for pc in _SCALE)
+    scale = PENTATONIC_SCALE if mode in PENTATONIC_PARENTS else _SCALE
+    return frozenset((pc + shift) % 12 for pc in scale)
 
 
 @dataclass(frozen=True)
@@ -127,7 +155,8 @@ class Key:
         """
         pitch_class = midi_pitch % 12
         tonic = self.tonic_pitch_class
-        if pitch_class in scale_pitch_classes(tonic, self.mode):
+        # A pentatonic key spells the notes of its heptatonic parent's scale.
+        if pitch_class in scale_pitch_classes(tonic, heptatonic_mode(self.mode)):
             letter = next(
                 letter
                 for letter, alteration in self.signature_alterations.items()

@@ -46,6 +46,13 @@ MODE_FIFTHS: Mapping[str, int] = {
     "mixolydian": 1,
     "minor": 3,
     "locrian": 5,
+    # The pentatonic modes are written with their heptatonic parent's signature
+    # (`keys.PENTATONIC_PARENTS`): yu on A like A minor.
+    "gong": 0,
+    "shang": 2,
+    "jue": 4,
+    "zhi": 1,
+    "yu": 3,
 }
 LETTERS_IN_FIFTHS = "FCGDAEB"  # F is one fifth below C, B five above
 
