@@ -96,7 +96,13 @@ def _chord_symbols(part: Any, chords: tuple[ChordSpan, ...], skipped: int) -> No
             continue
         offset = (chord.start - skipped) / STEPS_PER_QUARTER
         measure = next(m for m in reversed(measures) if m.offset <= offset)
-        measure.insert(offset - measure.offset, harmony.ChordSymbol(chord.symbol))
+        measure.insert(offset - measure.offset, harmony.ChordSymbol(music21_figure(chord.symbol)))
+
+
+def music21_figure(symbol: str) -> str:
+    """A chord symbol as music21 reads it: flats as ``-`` (``Bb`` -> ``B-``, ``Ebm`` ->
+    ``E-m``). music21 refuses ``Bb`` and reads ``Eb7`` as E7, the ``b`` left out."""
+    return re.sub(r"^([A-G])b", r"\1-", symbol)
 
 
 def _pickup_bar(part: Any, rest_quarters: float) -> None:

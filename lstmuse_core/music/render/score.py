@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,6 +47,8 @@ def render_score(
         work = Path(tmp)
         score.write("musicxml", fp=str(work / "melody.musicxml"))
         _run_tool([musicxml2ly, "--output=melody.ly", "melody.musicxml"], work, "musicxml2ly")
+        lily = work / "melody.ly"
+        lily.write_text(triads_as_named(lily.read_text(encoding="utf-8")), encoding="utf-8")
         _run_tool(
             [
                 lilypond,
@@ -64,6 +67,23 @@ def render_score(
             raise RenderError("lilypond finished but wrote no picture")
         shutil.copyfile(engraved, path)
     return path
+
+
+# musicxml2ly writes a MusicXML triad (kind major, minor, ...) as ``d4:5``, ``e4:m5``, and
+# LilyPond names ``:5`` a power chord: the sheet music said D5 and E5 for D and Em.
+_TRIAD_AS_POWER_CHORD = re.compile(r":(m|dim|aug)?5(?![\d.])")
+_CHORD_MODE = re.compile(r"\\chordmode\s*\{[^}]*\}")
+
+
+def triads_as_named(lilypond_source: str) -> str:
+    """``lilypond_source`` with its chord names' triads as LilyPond names them: ``d4``,
+    ``e4:m``, ``b4:dim``, ``c4:aug`` (sevenths and the melody are left as written)."""
+    return _CHORD_MODE.sub(
+        lambda block: _TRIAD_AS_POWER_CHORD.sub(
+            lambda kind: f":{kind.group(1)}" if kind.group(1) else "", block.group(0)
+        ),
+        lilypond_source,
+    )
 
 
 def _run_tool(command: list[str], cwd: Path, name: str) -> None:

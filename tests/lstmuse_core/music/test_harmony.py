@@ -30,6 +30,8 @@ from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.render.abc import abc_tune
 from lstmuse_core.music.render.musicxml import write_musicxml
+from lstmuse_core.music.render.notation import music21_figure
+from lstmuse_core.music.render.score import triads_as_named
 from lstmuse_core.request import MelodyRequest
 
 # The most chords a bar has in each of erk5's meters: two where the bar halves into whole
@@ -86,11 +88,6 @@ def _musicxml_chords(path: Path) -> list[list[str]]:
     ]
 
 
-def _figure(symbol: str) -> str:
-    """How music21 writes a symbol's flat (B- for Bb)."""
-    return symbol[0] + symbol[1:].replace("b", "-", 1) if symbol[1:2] == "b" else symbol
-
-
 def test_musicxml_has_a_harmony_in_every_bar_that_reads_back(tmp_path: Path) -> None:
     """A harmonized erk5 tune's MusicXML: a harmony element in every harmonized bar, the same
     chord symbols read back by music21."""
@@ -104,7 +101,39 @@ def test_musicxml_has_a_harmony_in_every_bar_that_reads_back(tmp_path: Path) -> 
         harmonized = per_measure[1:] if pickup else per_measure
         assert all(harmonized), per_measure
         read_back = [figure for measure in per_measure for figure in measure]
-        assert read_back == [_figure(c.symbol) for c in chords]
+        assert read_back == [music21_figure(c.symbol) for c in chords]
+
+
+def test_flat_chords_are_the_chords_named_in_musicxml_and_on_the_score(tmp_path: Path) -> None:
+    """Bb, Eb, Ebm, Bbm (flat keys): the MusicXML's chord symbols sound the chord's own
+    pitch classes (music21 refused "Bb" and read "Eb7" as E7), and LilyPond names the
+    triads as written (musicxml2ly's "d4:5" is a power chord, "D5" on the page)."""
+    import shutil
+    import subprocess
+
+    from music21 import converter, harmony
+
+    tune = "70 _ _ _ 74 _ _ _ 75 _ _ _ 72 _ _ _ 70 _ _ _ 73 _ _ _ 70 _ _ _ _ _ _ _"
+    melody = Melody(tune.split(), "4/4", "Bb")  # a chord on every note
+    spans = (
+        ChordSpan(0, 4, "Bb", 10, (10, 2, 5)),
+        ChordSpan(4, 4, "Gm", 7, (7, 10, 2)),
+        ChordSpan(8, 4, "Eb", 3, (3, 7, 10)),
+        ChordSpan(12, 4, "F7", 5, (5, 9, 0, 3)),
+        ChordSpan(16, 4, "Bbm", 10, (10, 1, 5)),
+        ChordSpan(20, 4, "Ebm", 3, (3, 6, 10)),
+    )
+    path = write_musicxml(melody, tmp_path / "flats.musicxml", chords=spans)
+    read = converter.parse(str(path)).flatten().getElementsByClass(harmony.ChordSymbol)
+    assert [sorted(p.pitchClass for p in c.pitches) for c in read] == [
+        sorted(span.pitch_classes) for span in spans
+    ]
+    assert shutil.which("musicxml2ly"), "apt-get install lilypond"
+    subprocess.run(["musicxml2ly", "--output=flats.ly", path.name], cwd=tmp_path, check=True)
+    lily = triads_as_named((tmp_path / "flats.ly").read_text(encoding="utf-8"))
+    chord_mode = lily[lily.index("\\chordmode") :].split("}")[0]
+    names = [token for token in chord_mode.split()[2:] if token[0] in "abcdefg"]
+    assert names == ["bes4", "g4:m", "es4", "f4:7", "bes4:m", "es4:m"]
 
 
 def _abc_chords(text: str) -> list[str]:
@@ -127,7 +156,7 @@ def test_abc_has_a_chord_symbol_in_every_bar_that_reads_back() -> None:
         bars = [bar for bar in bars if bar.strip()]
         pickup = chords[0].start > melody.notes[0].start
         assert all('"' in bar for bar in bars[1 if pickup else 0 :]), text
-        assert _abc_chords(text) == [_figure(c.symbol) for c in chords]
+        assert _abc_chords(text) == [music21_figure(c.symbol) for c in chords]
         plain = converter.parse(abc_tune(melody, title="erk5"), format="abc")
         with_chords = converter.parse(text, format="abc")
         notes = [(n.pitch.midi, n.quarterLength) for n in _notes(plain)]
@@ -237,6 +266,6 @@ def test_compose_with_chords_writes_them_into_the_abc_and_its_result(
     assert with_chords.chords == harmonize(with_chords.melody) != ()
     assert with_chords.to_json()["chords"][0][2] == with_chords.chords[0].symbol
     abc = with_chords.files.by_kind["abc"].read_text(encoding="utf-8")
-    assert _abc_chords(abc) == [_figure(c.symbol) for c in with_chords.chords]
+    assert _abc_chords(abc) == [music21_figure(c.symbol) for c in with_chords.chords]
     (without,) = compose(MelodyRequest(**settings), tmp_path / "no", generator=generator)
     assert without.chords == () and '"' not in without.files.by_kind["abc"].read_text()
