@@ -78,6 +78,8 @@ __all__ = [
 ]
 
 BUNDLE_FILES = (MODEL_FILE, "vocab.json", "config.json", "metrics.json")
+# Each test song's digest as read for training (`lstmuse_core.model.held_out`); optional.
+TEST_SONGS_FILE = "test_songs.json"
 # 2: the network reads meter, mode, bar position, bars remaining and lookbacks.
 BUNDLE_FORMAT = 2
 ACTIVE_FILE = "ACTIVE"
@@ -322,8 +324,13 @@ def write_bundle(
     config: dict[str, Any],
     metrics: dict[str, Any],
     models_dir: Path | None = None,
+    test_songs: Mapping[str, str] | None = None,
 ) -> Bundle:
-    """Write a new version atomically (not yet active) and return it."""
+    """Write a new version atomically (not yet active) and return it.
+
+    ``test_songs``: each test song's digest as read for training (`held_out.song_digest`),
+    kept as ``test_songs.json`` so a later reader can tell which read differently.
+    """
     folder = style_folder(style, models_dir)
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
@@ -340,6 +347,8 @@ def write_bundle(
         }
         _write_json(staging / "config.json", full_config)
         _write_json(staging / "metrics.json", metrics)
+        if test_songs is not None:
+            _write_json(staging / TEST_SONGS_FILE, {"songs": dict(test_songs)})
         load_bundle(staging).sampler_weights()
         while True:  # another writer may take the same number: retry with the next
             existing = versions(style, folder.parent)

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmuse_core.errors import CorpusError
+from lstmuse_core.model.bundle import TEST_SONGS_FILE
 
 if TYPE_CHECKING:
     from lstmuse_core.model.bundle import Bundle
     from lstmuse_core.music.corpus import Song
     from lstmuse_core.music.dataset import Dataset
 
-TEST_SONGS_FILE = "test_songs.json"
 MUSIC21_SOURCE = "music21 corpus: "
 
 

@@ -240,6 +240,7 @@ def train_style(
     """
     from lstmuse_core.model.bundle import write_bundle
     from lstmuse_core.model.evaluate import score_model
+    from lstmuse_core.model.held_out import song_digest
     from lstmuse_core.model.ngram import NGramModel
     from lstmuse_core.model.promotion import promote
     from lstmuse_core.music.dataset import build_dataset
@@ -311,7 +312,10 @@ def train_style(
         "samples": samples,
         "history": [p.to_json() for p in trained.history],
     }
-    bundle = write_bundle(style, trained.model, vocabulary, run_config, metrics, models_dir)
+    test_songs = {song.song_id: song_digest(song) for song in dataset.songs_in("test")}
+    bundle = write_bundle(
+        style, trained.model, vocabulary, run_config, metrics, models_dir, test_songs
+    )
     held_out = {song.song_id: song for song in dataset.songs_in("test")}
     promoted, note = promote(bundle, force=force, models_dir=models_dir, held_out_songs=held_out)
     return StyleTrainingResult(bundle, promoted, note, trained)

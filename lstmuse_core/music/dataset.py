@@ -111,6 +111,7 @@ class Dataset:
             "songs_in_variant_groups": sum(len(g) for g in self.variants),
             "split_seed": self.split_seed,
             "off_grid": self.options.off_grid,
+            "pentatonic": self.options.pentatonic,
             "seconds": round(self.seconds, 2),
         }
 
