@@ -351,6 +351,7 @@ def run_preprocess(args: argparse.Namespace) -> int:
 
 def run_styles(args: argparse.Namespace) -> int:
     from lstmuse_core.model.bundle import active_version, load_bundle, trained_styles
+    from lstmuse_core.model.held_out import previous_reading
     from lstmuse_core.music.corpus import STYLES
 
     root = args.models_dir
@@ -365,8 +366,9 @@ def run_styles(args: argparse.Namespace) -> int:
             "active_version": version,
         }
         if version:
-            metrics = load_bundle(root / name / version).metrics
-            row["test_bits_per_symbol"] = metrics.get("test", {}).get("bits_per_symbol")
+            bundle = load_bundle(root / name / version)
+            row["test_bits_per_symbol"] = bundle.metrics.get("test", {}).get("bits_per_symbol")
+            row["previous_reading"] = previous_reading(bundle)
         rows.append(row)
     if args.json:
         _print_json(args, rows)
@@ -376,6 +378,8 @@ def run_styles(args: argparse.Namespace) -> int:
         print(f"{row['style']:<10} {row['description']} [{model}]")
         if row["corpus"]:
             print(f"{'':<10} music21 corpus: {row['corpus']}")
+        if row.get("previous_reading"):
+            print(f"{'':<10} model {row['previous_reading']}; retrain for today's")
     return 0
 
 

@@ -140,3 +140,23 @@ def reading_report(bundle: Bundle, cache_dir: Path | None = None) -> ReadingRepo
         digests = json.loads(digests_path.read_text(encoding="utf-8"))["songs"]
         same = sum(digests.get(song.song_id) == song_digest(song) for song in found)
     return ReadingReport(len(recorded), len(found), same, dict(sorted(not_kept.items())))
+
+
+def previous_reading(bundle: Bundle) -> str | None:
+    """How the bundle's songs were read, when not as today's reader reads its style; else None.
+
+    A bundle records the reader's ``pipeline_version`` (bundles from before it record
+    none: they are older than version 5) and the corpus it read.
+    """
+    from lstmuse_core.music.corpus import STYLES
+    from lstmuse_core.music.dataset import PIPELINE_VERSION
+
+    info = bundle.config_json.get("dataset", {})
+    version = int(info.get("pipeline_version", 4))
+    style = STYLES.get(str(info.get("name", bundle.style)))
+    source = str(info.get("source", ""))
+    today = f"{MUSIC21_SOURCE}{style.corpus_folder}/{','.join(style.patterns)}" if style else None
+    if version == PIPELINE_VERSION and (today is None or today == source):
+        return None
+    corpus = f", from {source[len(MUSIC21_SOURCE) :]}" if today and source != today else ""
+    return f"trained on the previous reading of its corpus (reader version {version}{corpus})"

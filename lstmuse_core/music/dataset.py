@@ -112,6 +112,7 @@ class Dataset:
             "split_seed": self.split_seed,
             "off_grid": self.options.off_grid,
             "pentatonic": self.options.pentatonic,
+            "pipeline_version": PIPELINE_VERSION,
             "seconds": round(self.seconds, 2),
         }
 

@@ -58,3 +58,20 @@ def test_scottish_is_scored_on_its_recorded_test_songs_only(tmp_path: Path) -> N
     assert report.found + sum(report.not_kept.values()) == report.recorded
     assert report.same is not None and 0 < report.same < report.found  # the reader changed
     assert "recorded test songs read today" in report.describe()
+
+
+def test_styles_shows_chinese_without_a_model_and_what_folk_was_trained_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lstmuse_core.cli import main
+
+    assert main(["styles", "--json"]) == 0
+    rows = {row["style"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["chinese"]["active_version"] is None
+    assert rows["chinese"]["corpus"] == "essenFolksong/han*.abc"
+    assert "han*.abc" in rows["folk"]["previous_reading"]
+    assert "han" not in rows["folk"]["corpus"]
+    assert "reader version 4" in rows["irish"]["previous_reading"]
+    assert main(["styles"]) == 0
+    text = capsys.readouterr().out
+    assert "chinese" in text and "[no model yet]" in text
