@@ -313,7 +313,9 @@ def train_style(
         "history": [p.to_json() for p in trained.history],
     }
     digests = {song.song_id: song_digest(song) for song in dataset.songs_in("test")}
-    bundle = write_bundle(style, trained.model, vocabulary, run_config, metrics, models_dir, digests)
+    bundle = write_bundle(
+        style, trained.model, vocabulary, run_config, metrics, models_dir, test_songs=digests
+    )
     held_out = {song.song_id: song for song in dataset.songs_in("test")}
     promoted, note = promote(bundle, force=force, models_dir=models_dir, held_out_songs=held_out)
     return StyleTrainingResult(bundle, promoted, note, trained)
