@@ -72,7 +72,9 @@ def evaluate_musically(
             free_caps[:] = [plan.last_step for plan in plans]
         return generator.sample_plans(plans, controls, candidates)
 
-    reference = musical_report([(s.symbols, s.meter, s.mode) for s in corpus])
+    reference = musical_report(
+        [(s.symbols, s.meter, s.mode) for s in corpus], endings=[s.end for s in corpus]
+    )
     style = generator.conditioning
     reference = replace(
         reference,

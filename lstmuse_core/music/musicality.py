@@ -182,11 +182,15 @@ class MusicalReport:
         return asdict(self)
 
 
-def musical_report(melodies: Sequence[MelodyEntry]) -> MusicalReport:
+def musical_report(
+    melodies: Sequence[MelodyEntry], endings: Sequence[int | None] | None = None
+) -> MusicalReport:
     """The `MusicalReport` of ``(symbols, meter, mode)`` melodies (at least one).
 
     Meters are keyed by their text (``"6/8"``), modes by their name in `MODES`
-    (``"aeolian"`` -> ``"minor"``).
+    (``"aeolian"`` -> ``"minor"``). ``endings``: per melody, the step where the tune
+    really ends when it is not its last (a corpus tune's ``Fine``, `Song.end`): its
+    cadence is read there.
     """
     if not melodies:
         raise InvalidParameter("melodies", "[]", "give at least one melody")
@@ -195,12 +199,13 @@ def musical_report(melodies: Sequence[MelodyEntry]) -> MusicalReport:
     meters: Counter[str] = Counter()
     modes: Counter[str] = Counter()
     bars: list[float] = []
-    for symbols, meter, mode_text in melodies:
+    ends = list(endings) if endings is not None else [None] * count
+    for (symbols, meter, mode_text), end in zip(melodies, ends, strict=True):
         mode = parse_mode(mode_text)
         strong, long = long_notes_on_strong_beats(symbols, meter)
         on_strong += strong
         long_notes += long
-        tonic_endings += ends_on_tonic(symbols, meter, mode)
+        tonic_endings += ends_on_tonic(symbols[:end] if end is not None else symbols, meter, mode)
         repeats += repeats_a_figure(symbols, meter)
         meters[meter.text] += 1
         modes[mode] += 1

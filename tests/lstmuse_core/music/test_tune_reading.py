@@ -28,6 +28,7 @@ from lstmuse_core.music.keys import (
 )
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import Meter
+from lstmuse_core.music.musicality import musical_report
 from lstmuse_core.music.variants import variant_groups
 
 
@@ -206,3 +207,12 @@ def test_a_pentatonic_song_is_harmonized_in_its_parent_mode() -> None:
     assert {chord.symbol[0] for chord in chords} <= set("CDEFGAB")
     assert Key("G", "zhi").signature_sharps == 0 and Key("E", "yu").signature_sharps == 1
     assert Key("D", "zhi").spell(66) == ("F", 1)  # F# in D's signature
+
+
+def test_the_cadence_of_a_corpus_tune_is_read_where_it_really_ends() -> None:
+    """'I'm the Boy for Bewitching Them' ends at Fine on E, its tonic as read (E minor);
+    its written last note, an A, is not: the report reads the cadence at `Song.end`."""
+    boy = _read("oneills1850/1136-1175.abc", 16)
+    entry = [(boy.symbols, boy.meter, boy.mode)]
+    assert musical_report(entry, endings=[boy.end]).tonic_endings == 1.0
+    assert musical_report(entry).tonic_endings == 0.0
