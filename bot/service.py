@@ -103,16 +103,20 @@ class MelodyPost:
     @property
     def facts(self) -> dict[str, str]:
         r = self.request
-        return {
-            "Style": self.style,
-            "Temperature": f"{self.temperature:g}",
-            "Key": self.key,
-            "Tempo": self.tempo.text,
-            "Length": self.length,
-            "Random seed": str(self.random_seed),
-            "Model": self.model_version,
-            "Instrument": r.instrument,
-        } | ({"Chords": "\n".join(self.chord_chart)} if self.melody.chords else {})
+        return (
+            {
+                "Style": self.style,
+                "Temperature": f"{self.temperature:g}",
+                "Key": self.key,
+                "Tempo": self.tempo.text,
+                "Length": self.length,
+                "Random seed": str(self.random_seed),
+                "Model": self.model_version,
+                "Instrument": r.instrument,
+            }
+            | backing_fact(r.backing)
+            | ({"Chords": "\n".join(self.chord_chart)} if self.melody.chords else {})
+        )
 
     @property
     def chord_chart(self) -> list[str]:
@@ -121,6 +125,12 @@ class MelodyPost:
 
     def caption(self) -> str:
         return ", ".join(f"{k.lower()} {v}" for k, v in self.facts.items())
+
+
+def backing_fact(backing: str) -> dict[str, str]:
+    """``{"Backing": "guitar (the MIDI's 2nd track)"}``; nothing without one: a member
+    with the MIDI file learns where the melody alone is."""
+    return {} if backing == "none" else {"Backing": f"{backing} (the MIDI's 2nd track)"}
 
 
 @dataclass(frozen=True)
@@ -162,7 +172,7 @@ class TunePost:
             "Tempo": request.tempo.text,
             "Length": self.length,
             "Instrument": request.instrument,
-        }
+        } | backing_fact(request.backing)
 
     def text(self, markdown: bool = True) -> str:
         """The reply: the facts on one line, then the chord chart, one line per eight bars."""

@@ -179,6 +179,7 @@ async def test_console_harmonizes_a_local_abc_file(
     assert "Harmonized: tune jig.abc, key G major" in text, text
     assert "tempo dotted quarter = 100 (150 bpm)" in text
     assert "4 bars of 6/8 after a 1-eighth pickup" in text
+    assert "backing guitar (the MIDI's 2nd track)" in text  # where the melody alone is
     (chart,) = [line for line in text.splitlines() if line.startswith("| ")]
     assert chart.count("|") == 5 and chart.endswith(" G |"), chart  # the tonic last
     (abc,) = out.glob("jig-harmonized-*.abc")
