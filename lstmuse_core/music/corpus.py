@@ -34,7 +34,6 @@ from typing import Any, Literal
 from lstmuse_core.errors import CorpusError, InvalidParameter
 from lstmuse_core.music.encoding import HOLD, STEPS_PER_QUARTER, NoteEvent, encode_notes
 from lstmuse_core.music.keys import (
-    HEPTATONIC_MODES,
     MODE_TONICS,
     PENTATONIC_MODES,
     PENTATONIC_SCALE,
@@ -670,8 +669,11 @@ def _key_and_mode(part: Any, score: Any) -> tuple[int, str]:
 # mode: O'Neill's writes G mixolydian and A dorian tunes so), takes the mode of its
 # signature's scale that ends on its final: a K:G tune ending on A is A dorian, on D is D
 # mixolydian, on E is E minor (in C's scale: the final's pitch class names the mode). Every
-# ESAC tune reads as major. A final off the signature's scale keeps the stated mode.
-_FINAL_NOTE_MODES = {tonic: mode for mode, tonic in MODE_TONICS.items() if mode in HEPTATONIC_MODES}
+# ESAC tune reads as major. A final on the signature's 3rd, 4th or 7th degree keeps major:
+# 797 German ESAC songs end on the third of a major tune (a ballad's last line), which
+# is no phrygian; so does a final off the signature's scale.
+FINAL_NOTE_MODES = ("major", "dorian", "mixolydian", "minor")
+_FINAL_NOTE_MODES = {MODE_TONICS[mode]: mode for mode in FINAL_NOTE_MODES}
 PENTATONIC_BY_FINAL = {MODE_TONICS[mode]: mode for mode in PENTATONIC_MODES}
 
 

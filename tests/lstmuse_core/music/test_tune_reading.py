@@ -216,3 +216,9 @@ def test_the_cadence_of_a_corpus_tune_is_read_where_it_really_ends() -> None:
     entry = [(boy.symbols, boy.meter, boy.mode)]
     assert musical_report(entry, endings=[boy.end]).tonic_endings == 1.0
     assert musical_report(entry).tonic_endings == 0.0
+
+
+def test_a_major_song_ending_on_its_third_stays_major() -> None:
+    """ESAC ballad10 #3 (K:G) ends on B, the third: G major, not B phrygian."""
+    song = _read("essenFolksong/ballad10.abc", 3)
+    assert (song.key_sharps, song.mode, _final_pitch_class(song)) == (1, "major", 4)
