@@ -6,6 +6,7 @@
     lstmuse instruments [--json]
     lstmuse train --style folk [--preset default] [--epochs N] [--minutes M]
     lstmuse evaluate --style folk [--input PATH] --json
+    lstmuse evaluate --folds 10 --dataset idyom-chorales [--preset chorale] [--minutes M]
     lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
     lstmuse harmonize TUNE.abc --out DIR [--backing guitar] [--score-format musicxml] ...
     lstmuse export-weights [--style folk]
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from lstmuse_core.compose import ComposedMelody
 
 EXIT_USER_ERROR = 2
+
+# `lstmuse_core.model.cross_validation.DATASETS`, here so --help needs no import.
+DATASET_CHOICES = ("idyom-chorales",)
 
 # Where the CLI can say more than the shared error message: parameter -> hint.
 _HINTS = {"instrument": "see `lstmuse instruments` for every name"}
@@ -153,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a style and write a model bundle")
     train.add_argument("--style", required=True, help="style name (a new name needs --input)")
     train.add_argument("--input", type=Path, help="train from this folder of music files")
-    train.add_argument("--preset", default="default", help="model preset: seed, default, tiny")
+    train.add_argument(
+        "--preset", default="default", help="model preset: seed, default, chorale, tiny"
+    )
     train.add_argument("--epochs", type=int, help="most epochs (early stopping ends sooner)")
     train.add_argument("--minutes", type=float, help="wall-clock budget (default: the preset's)")
     train.add_argument("--seed", type=int, default=0, help="random seed (deterministic runs)")
@@ -166,11 +172,41 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true")
     train.set_defaults(run=run_train)
 
-    evaluate = commands.add_parser("evaluate", help="held-out loss and accuracy of a model")
-    evaluate.add_argument("--style", required=True, help="style name or bundle folder")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="held-out loss (bits per symbol and per note) and accuracy of a model; with "
+        "--folds, k-fold cross-validation of a new model on a corpus",
+    )
+    evaluate.add_argument(
+        "--style",
+        help="style name or bundle folder; with --folds, the style whose corpus is cross-validated",
+    )
     evaluate.add_argument("--version", help="bundle version (default: the active one)")
     evaluate.add_argument(
-        "--input", type=Path, help="evaluate on these songs instead (file/folder)"
+        "--input",
+        type=Path,
+        help="evaluate on these songs instead (file/folder); with --folds, the folder "
+        "cross-validated",
+    )
+    evaluate.add_argument(
+        "--folds",
+        type=int,
+        help="K: cross-validate instead (IDyOM's protocol): train a model on K-1 folds of "
+        "the songs and score the K-th, K times; report bits per note, mean and spread",
+    )
+    evaluate.add_argument(
+        "--dataset",
+        choices=DATASET_CHOICES,
+        help="with --folds: a named dataset (idyom-chorales: the soprano lines of BWV "
+        "253-438, Pearce 2005's dataset 2)",
+    )
+    evaluate.add_argument(
+        "--preset", default="chorale", help="with --folds: model preset (default: chorale)"
+    )
+    evaluate.add_argument("--epochs", type=int, help="with --folds: most epochs a fold")
+    evaluate.add_argument("--minutes", type=float, help="with --folds: wall-clock budget a fold")
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="with --folds: random seed of folds and training"
     )
     evaluate.add_argument("--models-dir", type=Path)
     evaluate.add_argument(
@@ -468,6 +504,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lstmuse_core.model.bundle import bundle_from_path
     from lstmuse_core.model.evaluate import evaluate_bundle
 
+    if args.folds is not None:
+        return run_cross_validation(args)
+    if args.dataset is not None:
+        raise InvalidParameter("dataset", args.dataset, "only with --folds")
+    if not args.style:
+        raise InvalidParameter("style", "(none)", "a style name or bundle folder to evaluate")
     path = _bundle_path(args.style)
     report = evaluate_bundle(
         bundle_from_path(path) if path is not None else args.style,
@@ -483,11 +525,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         print(
             f"{report['style']} {report['version']} on {report['evaluated_on']}: "
-            f"{report['bits_per_symbol']:.3f} bits/symbol (n-gram "
-            f"{report['ngram_bits_per_symbol']:.3f}), accuracy {report['accuracy']:.3f}, "
-            f"onset accuracy {report['onset_accuracy']:.3f}, {report['songs']} songs, "
-            f"{report['symbols']} symbols"
+            f"{report['songs']} songs, {report['symbols']} symbols, {report['notes']} notes"
         )
+        print(
+            f"  model:   {_bits_text(report)}, accuracy {report['accuracy']:.3f}, "
+            f"onset accuracy {report['onset_accuracy']:.3f}"
+        )
+        if report["ngram_bits_per_symbol"] is not None:
+            print(f"  9-gram:  {_bits_text(report, 'ngram_')}")
         if report["unknown_symbols"]:
             print(
                 f"  skipped {report['songs_skipped']} songs with symbols the model does not "
@@ -496,6 +541,115 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if "musical" in report:
             _print_musical(report["musical"])
     return 0
+
+
+def _bits_text(figures: dict[str, Any], prefix: str = "") -> str:
+    """``1.234 bits/symbol, 5.678 bits/note (pitch only 2.345)`` from a report's figures."""
+    return (
+        f"{figures[prefix + 'bits_per_symbol']:.3f} bits/symbol, "
+        f"{figures[prefix + 'bits_per_note']:.3f} bits/note "
+        f"(pitch only {figures[prefix + 'pitch_bits_per_note']:.3f})"
+    )
+
+
+def run_cross_validation(args: argparse.Namespace) -> int:
+    """``evaluate --folds K``: train and score a new model on each fold of a corpus (a named
+    dataset, a style's corpus or a folder), and print each fold and the spread."""
+    from tqdm import tqdm
+
+    from lstmuse_core.model.cross_validation import (
+        IDYOM_CHORALE_BITS,
+        cross_validate,
+        dataset_songs,
+        fold_song_ids,
+    )
+    from lstmuse_core.model.train import TrainingProgress, training_config
+    from lstmuse_core.music.dataset import build_dataset
+
+    given = [name for name in ("style", "input", "dataset") if getattr(args, name)]
+    if len(given) != 1:
+        raise InvalidParameter(
+            "folds", args.folds, "with exactly one of --dataset, --style and --input"
+        )
+    if args.version or args.musical:
+        raise InvalidParameter("folds", args.folds, "without --version and --musical")
+    config = training_config(
+        "crossvalidation",
+        preset_name=args.preset,
+        max_epochs=args.epochs,
+        max_minutes=args.minutes,
+        seed=args.seed,
+    )
+    fold_song_ids([str(n) for n in range(max(args.folds, 2))], args.folds)  # checks --folds
+    if args.dataset:
+        songs, selected = dataset_songs(args.dataset, args.cache_dir)
+    else:
+        dataset = build_dataset(
+            args.style if args.style else None,
+            input_dir=args.input,
+            options=_read_options(args) if args.input else None,
+            cache_dir=args.cache_dir,
+            progress=not args.json,
+        )
+        songs, selected = dataset.songs, {"name": dataset.name, "songs": len(dataset.songs)}
+    print(
+        f"{selected['name']}: {len(songs)} songs, {args.folds} folds, preset {config.preset}",
+        file=sys.stderr,
+    )
+    bar = tqdm(unit="epoch", disable=args.json, leave=False)
+
+    def fold_starts(number: int, folds: int) -> None:
+        bar.reset(total=config.max_epochs)
+        bar.set_description(f"fold {number}/{folds}")
+
+    def show(progress: TrainingProgress) -> None:
+        bar.set_postfix(
+            val=f"{progress.val_loss_bits:.3f}", best=f"{progress.best_val_loss_bits:.3f}"
+        )
+        bar.update(1)
+
+    def fold_done(fold: Any) -> None:
+        # On stderr, --json or not: a long run shows each fold as it ends.
+        bar.write(
+            f"fold {fold.fold}/{args.folds}: {fold.test_songs} songs, {fold.notes} notes: "
+            f"model {_bits_text(fold.to_json())}; 9-gram "
+            f"{_bits_text(fold.to_json(), 'ngram_')}; {fold.epochs} epochs "
+            f"({fold.stopped_by}), {fold.seconds:.0f} s",
+            file=sys.stderr,
+        )
+
+    with bar:
+        report = cross_validate(
+            songs,
+            config,
+            folds=args.folds,
+            seed=args.seed,
+            on_fold_start=fold_starts,
+            on_progress=show,
+            on_fold=fold_done,
+        )
+    report = {"dataset": selected, **report}
+    if args.dataset == "idyom-chorales":
+        report["idyom_pitch_bits_per_note"] = IDYOM_CHORALE_BITS
+    if args.json:
+        _print_json(args, report)
+        return 0
+    summary = report["summary"]
+    print(f"{selected['name']}, {args.folds}-fold cross-validation, {len(songs)} songs:")
+    print("  bits           model mean (sd, min-max)      9-gram mean (sd, min-max)")
+    for figure, label in (
+        ("pitch_bits_per_note", "pitch/note"),
+        ("bits_per_note", "joint/note"),
+        ("bits_per_symbol", "per symbol"),
+    ):
+        print(f"  {label:<14} {_spread(summary[figure])}   {_spread(summary['ngram_' + figure])}")
+    for system, bits in report.get("idyom_pitch_bits_per_note", {}).items():
+        print(f"  IDyOM, {system}: {bits} bits/note (pitch; Pearce 2005, dataset 2)")
+    return 0
+
+
+def _spread(figure: dict[str, float]) -> str:
+    return f"{figure['mean']:.3f} ({figure['sd']:.3f}, {figure['min']:.3f}-{figure['max']:.3f})"
 
 
 def _print_musical(musical: dict[str, Any]) -> None:

@@ -1,9 +1,20 @@
-"""Held-out evaluation of a model: next-symbol loss, accuracy, onset accuracy.
+"""Held-out evaluation of a model: next-symbol loss, bits per note, accuracy, onset accuracy.
 
 Scored exactly as trained: each song is read from a fresh state with input
 ``["/"] + song`` and every symbol of ``song + ["/"]`` is predicted. Songs with
 symbols the model does not know (pitches outside its range) cannot be scored;
 they are skipped and counted, never a crash.
+
+Bits per 16th-note symbol depend on the encoding (a half note is eight
+symbols, seven of them easy holds), so two per-note figures sit beside it,
+comparable across encodings and with IDyOM's (Pearce 2005):
+
+* ``bits_per_note`` (joint): the bits of every predicted symbol of the songs
+  (onsets, holds, rests and the closing ``"/"``) divided by their notes
+  (pitch onsets): what a note costs with its duration and the rests around it;
+* ``pitch_bits_per_note`` (pitch only): the mean over notes of
+  -log2 p(the onset's pitch | a note starts at that step), the model's
+  distribution at the onset renormalised over the pitch symbols.
 """
 
 from __future__ import annotations
@@ -35,6 +46,9 @@ class HeldOutScore:
     symbols: int
     songs_skipped: int
     unknown_symbols: dict[str, int]
+    notes: int  # pitch onsets among the targets
+    bits_per_note: float  # every symbol's bits over the notes (module docstring)
+    pitch_bits_per_note: float  # -log2 p(pitch | an onset), averaged over the notes
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,7 +91,7 @@ def score_model(
     usable, unknown = known_songs(vocabulary, conditioning, songs)
     delimiter = vocabulary.index[SONG_END]
     is_onset = np.array([is_pitch(s) for s in vocabulary.symbols])
-    total_bits = correct = onsets = onsets_correct = symbols = 0.0
+    total_bits = correct = onsets = onsets_correct = symbols = pitch_bits = 0.0
     batches = song_batches(
         training_songs(vocabulary, usable), conditioning, batch_size, 64, delimiter
     )
@@ -89,6 +103,11 @@ def score_model(
         hits = (logits.argmax(-1) == batch.targets) & mask
         onset_mask = is_onset[batch.targets] & mask
         total_bits -= float(target_log_probs[mask].sum()) / math.log(2)
+        if onset_mask.any():
+            # log p(pitch | onset) = log p(pitch) - log of the sum of p over pitch symbols.
+            pitch_log_total = _logsumexp(log_probs[onset_mask][:, is_onset])[:, 0]
+            pitch_log_probs = target_log_probs[onset_mask] - pitch_log_total
+            pitch_bits -= float(pitch_log_probs.sum()) / math.log(2)
         correct += float(hits.sum())
         onsets += float(onset_mask.sum())
         onsets_correct += float((hits & onset_mask).sum())
@@ -101,6 +120,9 @@ def score_model(
         symbols=int(symbols),
         songs_skipped=len(songs) - len(usable),
         unknown_symbols=unknown,
+        notes=int(onsets),
+        bits_per_note=total_bits / onsets if onsets else math.nan,
+        pitch_bits_per_note=pitch_bits / onsets if onsets else math.nan,
     )
 
 
@@ -241,13 +263,16 @@ def evaluate_bundle(
         "songs_dropped_by_reader": dropped,
         "test_songs_read_today": reading.to_json() if reading is not None else None,
         "ngram_bits_per_symbol": None,
+        "ngram_bits_per_note": None,
+        "ngram_pitch_bits_per_note": None,
     }
-    if split is not None:
-        usable, _ = known_songs(bundle.vocabulary, bundle.conditioning, songs)
+    usable, _ = known_songs(bundle.vocabulary, bundle.conditioning, songs)
+    if split is not None and usable:
         ngram = NGramModel().fit([song.symbols for song in split["train"]])
-        report["ngram_bits_per_symbol"] = (
-            ngram.score([s.symbols for s in usable]).bits_per_symbol if usable else None
-        )
+        ngram_score = ngram.score([s.symbols for s in usable])
+        report["ngram_bits_per_symbol"] = ngram_score.bits_per_symbol
+        report["ngram_bits_per_note"] = ngram_score.bits_per_note
+        report["ngram_pitch_bits_per_note"] = ngram_score.pitch_bits_per_note
     if musical_melodies:
         from lstmuse_core.model.generate import load_generator_from_path
         from lstmuse_core.model.musical_evaluation import evaluate_musically

@@ -31,6 +31,7 @@ codes. Order 9 on the erk training split (212k symbols) fits in ~0.2 s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,12 +49,22 @@ MIN_DISCOUNT = 0.05
 
 @dataclass(frozen=True)
 class NGramScore:
-    """Cross-entropy of a model on some songs, in bits per predicted symbol."""
+    """Cross-entropy of a model on some songs: bits per predicted symbol, and per note.
+
+    ``bits_per_note`` is the bits of every target (holds, rests and ``"/"``
+    included) over the notes (pitch onsets); ``pitch_bits_per_note`` the mean
+    -log2 p(the onset's pitch | a note starts there), the model's distribution
+    renormalised over the pitches it knows and the unknown slot (as
+    `lstmuse_core.model.evaluate.score_model` defines both for the LSTM).
+    """
 
     bits_per_symbol: float
     targets: int
     unknown_targets: int
     order: int
+    notes: int = 0
+    bits_per_note: float = float("nan")
+    pitch_bits_per_note: float = float("nan")
 
 
 @dataclass
@@ -182,13 +193,51 @@ class NGramModel:
         return log2p
 
     def score(self, songs: Sequence[Sequence[str]]) -> NGramScore:
-        """Mean -log2 p over every target of ``songs``, with the count of unknown targets."""
+        """Mean -log2 p over every target of ``songs``, with the count of unknown targets,
+        and the same bits per note and pitch-only bits per note (`NGramScore`)."""
         _check_songs(songs)
         if not songs:
             raise InvalidParameter("songs", "[]", "give at least one song to score")
         log2p, unknown = self._score(songs)
         self.last_unknown = unknown
-        return NGramScore(float(-log2p.mean()), int(log2p.size), unknown, self.order)
+        pitch_log2p = self.pitch_log2_probabilities(songs)
+        notes = int(pitch_log2p.size)
+        return NGramScore(
+            float(-log2p.mean()),
+            int(log2p.size),
+            unknown,
+            self.order,
+            notes,
+            float(-log2p.sum() / notes) if notes else math.nan,
+            float(-pitch_log2p.mean()) if notes else math.nan,
+        )
+
+    def pitch_log2_probabilities(self, songs: Sequence[Sequence[str]]) -> np.ndarray:
+        """log2 p(pitch | a note starts here) at every note onset of ``songs``, in order.
+
+        The model's distribution at the onset, renormalised over the pitches of
+        its vocabulary and the unknown slot (which stands for any pitch it never
+        saw, so an unseen pitch is scored too).
+        """
+        _check_songs(songs)
+        if not self._tables:
+            raise RuntimeError("fit the model before scoring")
+        stream, history, is_target = self._encode(songs)
+        targets = np.flatnonzero(is_target)
+        # Targets are each song's symbols then its closing "/", in stream order.
+        onset = np.fromiter(
+            (is_pitch(symbol) for song in songs for symbol in (*song, SONG_END)),
+            dtype=bool,
+            count=len(targets),
+        )
+        positions = targets[onset]
+        pitch_codes = [code for code, symbol in enumerate(self.symbols) if is_pitch(symbol)]
+        candidates = np.asarray([*pitch_codes, len(self.symbols)], dtype=np.int64)
+        query = np.concatenate(
+            [stream[positions][:, None], np.tile(candidates, (len(positions), 1))], 1
+        )
+        probability = self._probabilities(stream, history, positions, query)
+        return np.log2(probability[:, 0] / probability[:, 1:].sum(1))
 
     def bits_per_symbol(self, songs: Sequence[Sequence[str]]) -> float:
         """Cross-entropy in bits per target; sets ``last_unknown`` to the unknown targets."""
@@ -210,16 +259,26 @@ class NGramModel:
             raise RuntimeError("fit the model before scoring")
         stream, history, is_target = self._encode(songs)
         targets = np.flatnonzero(is_target)
-        alphabet = self._alphabet
         symbol = stream[targets]
-        probability = np.full(len(targets), 1.0 / alphabet)
+        probability = self._probabilities(stream, history, targets, symbol[:, None])[:, 0]
+        unknown = int(np.count_nonzero(symbol == len(self.symbols)))
+        return np.log2(probability), unknown
+
+    def _probabilities(
+        self, stream: np.ndarray, history: np.ndarray, targets: np.ndarray, query: np.ndarray
+    ) -> np.ndarray:
+        """p(query[i, j] | the context before stream position targets[i]): shape of ``query``."""
+        alphabet = self._alphabet
+        symbol = query
+        probability = np.full(query.shape, 1.0 / alphabet)
         # context[i]: id of the (k-1)-gram before target i, -1 if unseen/crossing a song.
-        context = np.zeros(len(targets), dtype=np.int64)
+        context = np.zeros((len(targets), 1), dtype=np.int64)
         # ids[t]: id in the order-(k-1) table of the n-gram ending at position t.
         ids = np.zeros(len(stream), dtype=np.int64)
         for k, table in enumerate(self._tables, start=1):
             if k > 1:
-                context = ids[targets - 1]  # -1 where the context would cross the song start
+                # -1 where the context would cross the song start
+                context = ids[targets - 1][:, None]
             total = np.where(context >= 0, table.context_total[np.maximum(context, 0)], 0.0)
             found, ngram = _lookup(table.keys, context, symbol, alphabet)
             seen = total > 0
@@ -234,8 +293,7 @@ class NGramModel:
                 found_here, index = _lookup(table.keys, prefix, stream[positions], alphabet)
                 ids = np.full(len(stream), -1, dtype=np.int64)
                 ids[positions] = np.where(found_here, index, -1)
-        unknown = int(np.count_nonzero(symbol == len(self.symbols)))
-        return np.log2(probability), unknown
+        return probability
 
 
 def _lookup(

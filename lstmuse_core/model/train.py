@@ -307,6 +307,8 @@ def train_style(
         "ngram": {
             "order": ngram.order,
             "bits_per_symbol": ngram.bits_per_symbol,
+            "bits_per_note": ngram.bits_per_note,
+            "pitch_bits_per_note": ngram.pitch_bits_per_note,
             "unknown_targets": ngram.unknown_targets,
         },
         "samples": samples,

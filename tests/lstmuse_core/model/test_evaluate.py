@@ -15,6 +15,11 @@ REQUIRED = {
     "accuracy",
     "onset_accuracy",
     "ngram_bits_per_symbol",
+    "bits_per_note",
+    "pitch_bits_per_note",
+    "ngram_bits_per_note",
+    "ngram_pitch_bits_per_note",
+    "notes",
     "songs",
     "symbols",
 }
@@ -31,6 +36,13 @@ def test_test_split_matches_training_metrics(tiny_training: StyleTrainingResult)
         tiny_training.bundle.metrics["ngram"]["bits_per_symbol"]
     )
     assert 0 <= report["onset_accuracy"] <= 1 and 0 <= report["accuracy"] <= 1
+    assert report["bits_per_note"] == pytest.approx(stored["bits_per_note"], rel=1e-5)
+    assert report["bits_per_note"] == pytest.approx(
+        report["bits_per_symbol"] * report["symbols"] / report["notes"]
+    )
+    assert report["ngram_pitch_bits_per_note"] == pytest.approx(
+        tiny_training.bundle.metrics["ngram"]["pitch_bits_per_note"]
+    )
 
 
 def test_given_songs_with_unknown_pitches(
