@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def checked(melodies: list[list[str]]) -> list[list[str]]:
-        assert all(len(m) == steps for m in melodies)
+        # A chosen candidate may open with a pickup bar before its bars (`MelodyPlan.pickup`).
+        assert all(len(m) in (steps, steps + COMMON_TIME.bar_steps) for m in melodies)
         return melodies
 
     def after(n: int, candidates: int = 1) -> list[list[str]]:
