@@ -101,6 +101,12 @@ class MelodyPost:
         return f"{bars} ({self.melody.seconds(self.tempo.quarter_bpm):.0f} s)"
 
     @property
+    def form(self) -> str:
+        """Its form: ``AABB, 2 x 8 bars of 6/8, 16 bars played twice``."""
+        assert self.melody.form is not None
+        return self.melody.form.summary(self.melody.meter.text)
+
+    @property
     def facts(self) -> dict[str, str]:
         r = self.request
         return (
@@ -110,6 +116,7 @@ class MelodyPost:
                 "Key": self.key,
                 "Tempo": self.tempo.text,
                 "Length": self.length,
+                **({"Form": self.form} if self.melody.form is not None else {}),
                 "Random seed": str(self.random_seed),
                 "Model": self.model_version,
                 "Instrument": r.instrument,

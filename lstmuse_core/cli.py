@@ -862,7 +862,8 @@ def _length_text(request: Any, melody: ComposedMelody) -> str:
     pickup = pickup_steps(melody.symbols, meter)
     bars = describe_length(steps, len(request.seed_melody), meter, pickup)
     seconds = steps * step_seconds(melody.tempo.quarter_bpm)
-    return f"{bars}, {seconds:.0f} s at {melody.tempo.text}"
+    form = f"; form {melody.form.summary(meter.text)}" if melody.form is not None else ""
+    return f"{bars}, {seconds:.0f} s at {melody.tempo.text}{form}"
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from lstmuse_core.model.generate import (
     load_generator,
 )
 from lstmuse_core.music.encoding import transpose_symbols
+from lstmuse_core.music.form import Form, TuneForm
+from lstmuse_core.music.form_tables import draw_form
 from lstmuse_core.music.harmony import ChordSpan, harmonize
 from lstmuse_core.music.keys import model_key, parse_key
 from lstmuse_core.music.melody import Melody
@@ -40,6 +42,7 @@ class ComposedMelody:
     files: RenderResult
     tempo: Tempo
     chords: tuple[ChordSpan, ...] = ()  # empty unless the request asked for chords
+    form: TuneForm | None = None  # its parts, repeats and endings; None: one line
 
     @property
     def symbols(self) -> list[str]:
@@ -64,6 +67,7 @@ class ComposedMelody:
             "files": {kind: str(path) for kind, path in self.files.by_kind.items()},
             "problems": list(self.files.problems),
             "chords": [[c.start, c.steps, c.symbol] for c in self.chords],
+            "form": self.form.to_json() if self.form is not None else None,
         }
 
 
@@ -84,7 +88,9 @@ def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[S
     `lstmuse_core.model.generate`). The seed, moved into the model's key
     space, is also moved by octaves into the pitches the model knows: a seed
     cut from a melody its instrument moved up (Continue) is still one it can
-    continue, and `render_composed` places the whole melody again.
+    continue, and `render_composed` places the whole melody again. A form the
+    request leaves open is drawn per melody from the style's tunes' forms that
+    it can afford (`MelodyRequest.affordable_forms`), from the melody's seed.
     """
     assert request.random_seed is not None and request.temperature is not None, (
         "resolve the request first (resolve_request)"
@@ -99,6 +105,10 @@ def sample_request(generator: MelodyGenerator, request: MelodyRequest) -> list[S
             bars=request.bars,
             meters_allowed=meters,
         )
+        form = request.form or draw_form(request.affordable_forms(plan.meter), seed)
+        if Form.parse(form) is not None:
+            formed = request.replace(form=form, meter=plan.meter)
+            plan = replace(plan, form=Form.parse(form), bars=formed.part_bars)
         primer = seed_for_model(
             transpose_symbols(request.seed_melody, -request.transposition_for(plan.mode)),
             generator.vocabulary.pitches,
@@ -151,7 +161,7 @@ def render_composed(
     for number, (sampled, seed) in enumerate(zip(melodies, seeds, strict=True), start=1):
         key = parse_key(request.key, sampled.mode) if request.key else model_key(sampled.mode)
         melody = in_register(
-            Melody.from_model(sampled.symbols, sampled.meter, key), options.program, request.octave
+            Melody.from_model(sampled.played, sampled.meter, key), options.program, request.octave
         )
         tempo = melody_tempo(generator.style, sampled.meter, request.bpm)
         title = (
@@ -159,6 +169,8 @@ def render_composed(
             f"{tempo.quarter_bpm:g} bpm, temperature {request.temperature:g}"
         )
         chords = harmonize(melody) if request.chords or request.backing != "none" else ()
+        if sampled.form is not None:
+            chords = sampled.form.repeat_chords(chords)
         files = render_melody(
             melody,
             out_dir,
@@ -167,6 +179,7 @@ def render_composed(
             options=replace(options, bpm=tempo.quarter_bpm),
             seed_steps=len(request.seed_melody),
             chords=chords,
+            form=sampled.form,
         )
         composed.append(
             ComposedMelody(
@@ -177,6 +190,7 @@ def render_composed(
                 files,
                 tempo,
                 chords if request.chords else (),
+                sampled.form,
             )
         )
     return composed

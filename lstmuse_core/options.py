@@ -43,6 +43,7 @@ from lstmuse_core.limits import (
     RETRAIN_PRESETS,
 )
 from lstmuse_core.music.abc_seed import AbcSeed, looks_like_abc
+from lstmuse_core.music.form import form_text
 from lstmuse_core.music.formats import AUDIO_FORMATS, BACKINGS, EXPORT_FORMATS, IMAGE_KINDS
 from lstmuse_core.music.keys import MODES
 from lstmuse_core.music.meter import Meter
@@ -158,7 +159,11 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                help="keep only the seed's first bars (of meter, else 4/4), typed or a MIDI file"),
     OptionSpec(name="bars", field="bars", kind="whole number", default="until the song ends",
                example="8", low=1, high=MAX_BARS, aliases=("length",),
-               help="bars after the seed melody"),
+               help="bars after the seed melody; with a form, the bars of one part"),
+    OptionSpec(name="form", field="form", kind="text", default="drawn from the style's tunes",
+               example="AABB", convert=form_text, common=False,
+               help="the parts in play order: AABB, AAB, ABA, A1A2BB (first and second "
+                    "endings) or none (one line)"),
     OptionSpec(name="meter", field="meter", kind="text",
                default="drawn from the style's songs", example="6/8",
                aliases=("time_signature", "timesig"), convert=Meter.parse,

@@ -39,6 +39,8 @@ from lstmuse_core.limits import (
 )
 from lstmuse_core.music.abc_seed import AbcSeed
 from lstmuse_core.music.encoding import validate_melody
+from lstmuse_core.music.form import FORM_NONE, Form, form_text
+from lstmuse_core.music.form_tables import part_bars, style_forms
 from lstmuse_core.music.formats import (
     AUDIO_BYTES_PER_SECOND,
     AUDIO_FORMATS,
@@ -98,7 +100,11 @@ class MelodyRequest:
     and the scores; ``backing`` plays those chords under it (guitar, piano,
     accordion; `lstmuse_core.music.harmony.accompaniment`) in the audio and as
     the MIDI file's second track: it harmonizes the melody too, without
-    putting the chart in the reply unless ``chords`` asks for it.
+    putting the chart in the reply unless ``chords`` asks for it. ``form``: the
+    tune's parts (``AABB``; `lstmuse_core.music.form` has the grammar), ``none``
+    for one line, None for a form drawn per melody from the style's tunes
+    (`lstmuse_core.music.form_tables`); with a form, ``bars`` is one part's
+    length (the style's for that form if not given) and the seed opens the first part.
     """
 
     style: str = "folk"
@@ -122,6 +128,7 @@ class MelodyRequest:
     export: str = "none"
     chords: bool = False
     backing: str = "guitar"  # heard by default: README "Chords" has the measured cost
+    form: str | None = None
 
     def __post_init__(self) -> None:
         if self.temperature is not None:
@@ -182,10 +189,69 @@ class MelodyRequest:
             raise InvalidParameter("chords", self.chords, "yes or no")
         if self.backing not in BACKINGS:
             raise InvalidParameter("backing", self.backing, f"one of {', '.join(BACKINGS)}")
+        if self.form is not None:
+            object.__setattr__(self, "form", form_text(self.form))
         self._check_cost()
+
+    @property
+    def parsed_form(self) -> Form | None:
+        """The asked form (None: one line, or a form still to draw: see ``form``)."""
+        return Form.parse(self.form) if self.form not in (None, FORM_NONE) else None
+
+    @property
+    def part_bars(self) -> int:
+        """One part's bars with a form: ``bars``, else the style's for the form."""
+        return self.bars if self.bars is not None else part_bars(self.style, str(self.form))
+
+    def _check_form_cost(self, form: Form) -> None:
+        """Refuse a form whose parts (written once, a pickup bar before them) exceed the
+        step limit, or whose first part the seed fills; name ``bars`` (or ``form``)."""
+        bar = (self.meter or COST_METER).bar_steps
+        part = self.part_bars
+        written = (form.sampled_bars(part) + 1) * bar
+        parameter, value = ("bars", self.bars) if self.bars is not None else ("form", self.form)
+        if written > MAX_TOTAL_STEPS:
+            raise InvalidParameter(
+                parameter,
+                value,
+                f"at most {MAX_TOTAL_STEPS} 16th notes of parts written once; {form.text} "
+                f"of {part}-bar parts writes {written} in {self.meter or COST_METER} "
+                "(ask for fewer bars a part, or fewer parts)",
+            )
+        if -(-len(self.seed_melody) // bar) >= part:
+            raise InvalidParameter(
+                "seed",
+                f"{len(self.seed_melody)} steps",
+                f"a seed shorter than the first part ({part} bars of "
+                f"{self.meter or COST_METER}: it opens the part)",
+            )
+        check_files_cost(
+            (form.played_bars(part) + 1) * bar,
+            self.costed_bpm,
+            shown_bpm=self.bpm if self.bpm is not None else f"the style's ({self.costed_bpm:g})",
+            audio=self.audio,
+            export=self.export,
+            shorter="ask for fewer bars a part",
+        )
+
+    def affordable_forms(self, meter: Meter) -> dict[str, int]:
+        """The style's forms (`style_forms`, with their counts) this request can afford in
+        ``meter``: those a melody whose ``form`` is left open draws from."""
+        affordable = {}
+        for form, count in style_forms(self.style).items():
+            try:
+                self.replace(meter=meter, form=form)
+            except InvalidParameter:
+                continue
+            affordable[form] = count
+        return affordable
 
     def _check_cost(self) -> None:
         """Refuse a request whose melodies would be too long, or whose files too large."""
+        form = self.parsed_form
+        if form is not None:
+            self._check_form_cost(form)
+            return
         most_new_steps = self.length[0]
         total = len(self.seed_melody) + most_new_steps
         if total > MAX_TOTAL_STEPS:

@@ -31,6 +31,7 @@ from lstmuse_core.jobs.json_form import (
     whole_number,
 )
 from lstmuse_core.limits import MAX_RANDOM_SEED
+from lstmuse_core.music.form import TuneForm
 from lstmuse_core.music.formats import EXPORT_FORMATS
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.midi import step_seconds
@@ -49,7 +50,8 @@ class GeneratedMelody:
     melody included; files: artifact references by kind (``midi``, ``audio``,
     ``image``, an export's format; a kind the request turned off is absent); problems: what the
     renderer could not do (e.g. no sheet music), for the member to read; chords: the
-    melody's chords as (start step, steps, symbol), empty unless the request asked for them.
+    melody's chords as (start step, steps, symbol), empty unless the request asked for them;
+    form: its parts (`TuneForm`; the symbols are the tune as played), None for one line.
     """
 
     symbols: tuple[str, ...]
@@ -59,9 +61,14 @@ class GeneratedMelody:
     files: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     chords: tuple[tuple[int, int, str], ...] = ()
+    form: TuneForm | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbols", tuple(self.symbols))
+        if self.form is not None and self.form.played_steps != len(self.symbols):
+            raise MalformedResult(
+                "form", f"plays {self.form.played_steps} steps, not the {len(self.symbols)} given"
+            )
         object.__setattr__(self, "chords", tuple(tuple(chord) for chord in self.chords))
         object.__setattr__(self, "files", dict(self.files))
         object.__setattr__(self, "problems", tuple(self.problems))
@@ -92,12 +99,13 @@ class GeneratedMelody:
             "files": dict(self.files),
             "problems": list(self.problems),
             "chords": [list(chord) for chord in self.chords],
+            **({"form": self.form.to_json()} if self.form is not None else {}),
         }
 
     @classmethod
     def from_json(cls, data: Any, where: str = "melody") -> GeneratedMelody:
         fields = ("symbols", "steps", "random_seed", "key", "meter", "files", "problems")
-        data = json_object(data, where, fields, ("chords",))
+        data = json_object(data, where, fields, ("chords", "form"))
         symbols = tuple(text(data, "symbols", where).split())
         if whole_number(data, "steps", where) != len(symbols):
             raise MalformedResult(f"{where}.steps", f"is {data['steps']}, not {len(symbols)}")
@@ -111,10 +119,11 @@ class GeneratedMelody:
             if "chords" in data
             else ()
         )
+        form = _form(data["form"], f"{where}.form", meter) if "form" in data else None
         return _built(
             where,
             lambda: cls(
-                symbols, random_seed, key, Meter.parse(meter), references, problems, chords
+                symbols, random_seed, key, Meter.parse(meter), references, problems, chords, form
             ),
         )
 
@@ -329,6 +338,19 @@ JobResult = MelodyResult | RetrainResult | RollbackResult | HarmonizeResult
 
 
 T = TypeVar("T")
+
+
+def _form(data: Any, where: str, meter: str) -> TuneForm:
+    """A melody's `TuneForm` from its JSON form (its bar from the melody's meter)."""
+    data = json_object(data, where, ("form", "part_bars", "pickup"))
+    form, part_bars = text(data, "form", where), whole_number(data, "part_bars", where)
+    pickup = flag(data, "pickup", where)
+    return _built(
+        where,
+        lambda: TuneForm.from_json(
+            {"form": form, "part_bars": part_bars, "pickup": pickup}, Meter.parse(meter).bar_steps
+        ),
+    )
 
 
 def _built(where: str, build: Callable[[], T]) -> T:

@@ -75,6 +75,7 @@ from lstmuse_core.model.conditioning import (
 from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary, is_pitch
+from lstmuse_core.music.form import Form, TuneForm
 from lstmuse_core.music.keys import MODE_TONICS, MODES
 from lstmuse_core.music.meter import Meter
 
@@ -131,6 +132,9 @@ class MelodyPlan:
     ``min_bars`` bars and at most ``max_steps`` steps, primer included.
     pickup: the first bar is a pickup bar, one more than ``bars`` (a melody
     without a primer whose ``bars`` are counted after its anacrusis).
+    form: the parts to write (`Form`), each ``bars`` long (the primer opens the
+    first); the network writes each part once, its endings after it, and is
+    told at every bar the bars left in its part (`tune_form`).
     """
 
     meter: Meter
@@ -141,10 +145,18 @@ class MelodyPlan:
     max_steps: int = DEFAULT_MAX_STEPS
     min_bars: int = MIN_FREE_BARS
     pickup: bool = False
+    form: Form | None = None
 
     @property
     def bar_steps(self) -> int:
         return self.meter.bar_steps
+
+    @property
+    def tune_form(self) -> TuneForm | None:
+        """The form laid out for this plan's bars, meter and pickup (None: one line)."""
+        if self.form is None or self.bars is None:
+            return None
+        return TuneForm(self.form, self.bars, self.bar_steps, self.pickup)
 
     @property
     def primer_bars(self) -> int:
@@ -154,6 +166,9 @@ class MelodyPlan:
     def last_step(self) -> int:
         """Where the melody ends at the latest (its exact length with ``bars``)."""
         bar = self.bar_steps
+        tune_form = self.tune_form
+        if tune_form is not None:
+            return tune_form.written_steps
         if self.bars is not None:
             return (self.primer_bars + self.bars + self.pickup) * bar
         return max(self.max_steps // bar, self.primer_bars + 1, self.min_bars) * bar
@@ -193,11 +208,21 @@ class MelodyPlan:
 
 
 class SampledMelody(NamedTuple):
-    """A sampled melody: its symbols (model key space, primer included), meter and mode."""
+    """A sampled melody: its symbols (model key space, primer included), meter and mode.
+
+    With a ``form``, ``symbols`` are the tune as the network wrote it (each part once,
+    endings after it); `played` is the tune as heard.
+    """
 
     symbols: list[str]
     meter: Meter
     mode: str
+    form: TuneForm | None = None
+
+    @property
+    def played(self) -> list[str]:
+        """The symbols as played: repeats played out (the same as ``symbols`` without a form)."""
+        return self.form.play(self.symbols) if self.form is not None else list(self.symbols)
 
 
 def musical_score(symbols: Sequence[str], meter: Meter, mode: str) -> int:
@@ -206,6 +231,16 @@ def musical_score(symbols: Sequence[str], meter: Meter, mode: str) -> int:
     from lstmuse_core.music.musicality import cadence_and_repeat
 
     return cadence_and_repeat(symbols, meter, mode)
+
+
+def _score(plan: MelodyPlan, symbols: Sequence[str]) -> int:
+    """`musical_score`, or for a tune with a form `form_score` (its parts)."""
+    tune_form = plan.tune_form
+    if tune_form is None:
+        return musical_score(symbols, plan.meter, plan.mode)
+    from lstmuse_core.music.form_measures import form_score
+
+    return form_score(symbols, tune_form, plan.meter, plan.mode)
 
 
 def _has_note(symbols: Sequence[str]) -> bool:
@@ -226,7 +261,7 @@ def _best(options: Sequence[Candidate]) -> Candidate:
         key=lambda option: (
             _has_note(option[1]),
             option[0].counts_bars(option[1]),
-            musical_score(option[1], option[0].meter, option[0].mode),
+            _score(option[0], option[1]),
         ),
     )
 
@@ -307,6 +342,7 @@ class MelodyGenerator:
         max_steps: int = DEFAULT_MAX_STEPS,
         min_bars: int = MIN_FREE_BARS,
         meters_allowed: Sequence[Meter] | None = None,
+        form: Form | None = None,
     ) -> MelodyPlan:
         """A plan for one melody; a meter or mode not given is drawn from the style's songs.
 
@@ -324,7 +360,9 @@ class MelodyGenerator:
                 meters=None if meter is not None else meters_allowed,
             )
             meter, mode = meter or drawn_meter, mode or drawn_mode
-        return MelodyPlan(meter, mode, seed, tuple(primer), bars, max_steps, min_bars)
+        if form is not None and bars is None:
+            raise InvalidParameter("bars", bars, "a part length in bars with a form")
+        return MelodyPlan(meter, mode, seed, tuple(primer), bars, max_steps, min_bars, form=form)
 
     def sample(
         self,
@@ -403,7 +441,9 @@ class MelodyGenerator:
                 best = _best(options + list(zip(extra_plans, extra_melodies, strict=True)))
             if not _has_note(best[1]):
                 best = (plan, _tonic_held(best[1], plan, self.vocabulary.pitches))
-            chosen.append(SampledMelody(best[1], plan.meter, plan.mode))
+            tune_form = best[0].tune_form
+            symbols = tune_form.clean_starts(best[1]) if tune_form is not None else best[1]
+            chosen.append(SampledMelody(symbols, plan.meter, plan.mode, tune_form))
         return chosen
 
     def _sample_rows(
@@ -464,6 +504,14 @@ class MelodyGenerator:
         bars_done = song_steps // bar
         told = np.where(free, bars_done >= last // bar - COUNTDOWN_BARS, True)
         remaining = np.where(told, remaining_class(bars_done, last // bar), REMAINING_UNKNOWN)
+        for row, plan in enumerate(plans):
+            # A tune with a form: each bar is told the bars left in its own part.
+            tune_form = plan.tune_form
+            if tune_form is not None:
+                left = np.array([tune_form.told(b)[0] for b in range(len(tune_form.written))])
+                remaining[: plan.last_step, row] = np.repeat(
+                    remaining_class(np.zeros_like(left), left + 1), bar[row]
+                )
 
         def at(offset: np.ndarray, before: int) -> np.ndarray:
             return row_starts + np.where(offset >= 0, offset, before)  # flat indices

@@ -90,6 +90,7 @@ def _render_and_store(
                     artifacts,
                     tuple(melody.files.problems),
                     tuple((c.start, c.steps, c.symbol) for c in melody.chords),
+                    melody.form,
                 )
             )
     return MelodyResult(job_id, generator.style, generator.version, request, tuple(results))

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from lstmuse_core.errors import LstmuseError, RenderError
 from lstmuse_core.file_names import validate_stem
+from lstmuse_core.music.form import TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.harmony.accompaniment import accompany
 from lstmuse_core.music.melody import Melody
@@ -61,6 +62,7 @@ def render_melody(
     options: RenderOptions | None = None,
     seed_steps: int = 0,
     chords: tuple[ChordSpan, ...] = (),
+    form: TuneForm | None = None,
 ) -> RenderResult:
     """Write ``<stem>.mid`` and, as ``options`` ask, ``<stem>.<mp3|ogg|wav>``, ``<stem>.png``
     and ``<stem>.<musicxml|abc>``.
@@ -72,7 +74,9 @@ def render_melody(
     accompaniment ``options.backing`` names (a second MIDI track, mixed
     under the melody in the audio) and, with ``options.chord_symbols``,
     written as chord symbols above the piano roll's bars and in the
-    MusicXML, ABC and sheet music. A bad
+    MusicXML, ABC and sheet music; ``form``: the melody's parts (it is given played
+    out): the scores and the ABC write each repeat once, with repeat signs, volta
+    brackets and a rehearsal mark per part, the piano roll labels the parts. A bad
     stem or a melody without a note raises `InvalidParameter` before any file
     is written. A missing tool only adds a line to ``problems``. If the files
     together exceed ``options.max_bytes`` they are deleted and `RenderError`
@@ -96,7 +100,7 @@ def render_melody(
     midi_path = out_dir / f"{stem}.mid"
     midi.write(str(midi_path))
     shown = chords if options.chord_symbols else ()
-    job = RenderJob(melody, midi, options, title, seed_steps, shown)
+    job = RenderJob(melody, midi, options, title, seed_steps, shown, form)
     asked = [renderer for renderer in RENDERERS if renderer.asked(options)]
 
     # Audio runs in a thread while the picture is drawn here. That hides the

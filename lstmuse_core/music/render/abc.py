@@ -23,6 +23,11 @@ A melody's leading rests are not written: the tune starts at its first note,
 and when that note is not on a bar line its bar is a short first bar (the
 pickup, as ABC allows), so the bars after it are whole.
 
+A tune with a form (`lstmuse_core.music.form.TuneForm`; the melody is given as
+played) is written as players write it: each repeat once between ``|:`` and
+``:|``, first and second endings as ``[1`` and ``[2``, the form and part
+lengths in an ``N:`` line.
+
 Plain text and arithmetic only: no music library is needed to write ABC.
 """
 
@@ -33,8 +38,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
+from typing import Any
 
 from lstmuse_core.music.encoding import NoteEvent
+from lstmuse_core.music.form import ScoreBar, TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.keys import Key, key_with_signature
 from lstmuse_core.music.melody import Melody
@@ -60,7 +67,9 @@ _TITLE_UNSAFE = re.compile(r"[%\\\x00-\x1f\x7f]")
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return write_abc(job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords)
+    return write_abc(
+        job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords, form=job.form
+    )
 
 
 def write_abc(
@@ -70,18 +79,31 @@ def write_abc(
     title: str = "",
     bpm: float = 120.0,
     chords: tuple[ChordSpan, ...] = (),
+    form: TuneForm | None = None,
 ) -> Path:
     """Write the melody as an ABC tune at ``path`` (see `abc_tune`)."""
-    path.write_text(abc_tune(melody, title=title, bpm=bpm, chords=chords), encoding="utf-8")
+    text = abc_tune(melody, title=title, bpm=bpm, chords=chords, form=form)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
 def abc_tune(
-    melody: Melody, *, title: str = "", bpm: float = 120.0, chords: tuple[ChordSpan, ...] = ()
+    melody: Melody,
+    *,
+    title: str = "",
+    bpm: float = 120.0,
+    chords: tuple[ChordSpan, ...] = (),
+    form: TuneForm | None = None,
 ) -> str:
     """The melody as one ABC 2.1 tune; ``bpm``: quarter notes a minute, written in the
-    meter's beat; ``chords`` written as chord symbols. A melody in the model's key space
-    (no key) is written in C."""
+    meter's beat; ``chords`` written as chord symbols; ``form``: the melody's parts
+    (it is given played out), written with repeats and endings. A melody in the model's
+    key space (no key) is written in C."""
+    marks: tuple[ScoreBar, ...] = ()
+    if form is not None:
+        marks = form.score
+        chords = tuple(form.score_chords(chords))
+        melody = Melody(form.score_symbols(melody.symbols), melody.meter, melody.key)
     key = _writable(melody.key) if melody.key is not None else Key("C")
     meter = melody.meter
     beat_steps = meter.beat_steps
@@ -95,7 +117,9 @@ def abc_tune(
         f"Q:{beat}={round(bpm * 4 / beat_steps)}",
         f"K:{key.tonic}{_MODE_SUFFIXES[key.mode]}",
     ]
-    return "\n".join(header + _body(melody, key, chords)) + "\n"
+    if form is not None:
+        header.insert(-1, f"N:{form.summary(meter.text)}")
+    return "\n".join(header + _body(melody, key, chords, marks)) + "\n"
 
 
 @dataclass(frozen=True)
@@ -110,8 +134,32 @@ class _Piece:
     chord: str = ""  # the chord symbol that starts here, if one does
 
 
-def _body(melody: Melody, key: Key, chords: tuple[ChordSpan, ...]) -> list[str]:
-    """The tune's lines: bars of notes, four whole bars a line, ``|]`` at the end."""
+def _bar_line(marks: tuple[ScoreBar, ...], before: int | None, after: int | None) -> str:
+    """The bar line between score bars ``before`` and ``after`` (None: the tune's start or
+    end): ``|``, ``|:``, ``:|``, ``::``, ``|]``, then ``[1``/``[2`` where a volta opens."""
+    ends = before is not None and before < len(marks) and marks[before].repeat_end
+    starts = after is not None and after < len(marks) and marks[after].repeat_start
+    if after is None:
+        return ":|" if ends else "|]"
+    # ``::`` where one repeat ends and the next starts: music21 reads ``:|:`` as a
+    # start only (it played the first part three times).
+    if ends or starts:
+        line = "::" if ends and starts else (":|" if ends else "|:")
+    else:
+        line = "|" if before is not None else ""
+    volta = marks[after].volta if after < len(marks) else 0
+    if volta and (after == 0 or marks[after - 1].volta != volta):
+        line += f"[{volta}"
+    return line
+
+
+def _body(
+    melody: Melody, key: Key, chords: tuple[ChordSpan, ...], marks: tuple[ScoreBar, ...] = ()
+) -> list[str]:
+    """The tune's lines: bars of notes, four whole bars a line, ``|]`` at the end; with
+    ``marks`` (a form's score bars), repeat signs and endings."""
+    if marks:
+        return _marked_body(melody, key, chords, marks)
     bar_steps, beat_steps = melody.meter.bar_steps, melody.meter.beat_steps
     signature = key.signature_alterations
     lines: list[str] = []
@@ -140,13 +188,57 @@ def _body(melody: Melody, key: Key, chords: tuple[ChordSpan, ...]) -> list[str]:
     return lines
 
 
-def _bars(melody: Melody, chords: tuple[ChordSpan, ...]) -> Iterator[list[_Piece]]:
+def _bar_text(pieces: list[_Piece], key: Key, beat_steps: int) -> str:
+    """One bar's notes and rests, a space at each beat, accidentals to its bar line."""
+    in_force = dict(key.signature_alterations)
+    tokens: list[str] = []
+    for piece in pieces:
+        token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
+        token += _length(piece.length) + ("-" if piece.tied else "")
+        if piece.chord:
+            token = f'"{piece.chord}"' + token
+        gap = " " if tokens and piece.position % beat_steps == 0 else ""
+        tokens.append(gap + token)
+    return "".join(tokens)
+
+
+def _marked_body(
+    melody: Melody, key: Key, chords: tuple[ChordSpan, ...], marks: tuple[ScoreBar, ...]
+) -> list[str]:
+    """The lines of a tune with a form: each bar line as `_bar_line` writes it."""
+    bar_steps = melody.meter.bar_steps
+    # A repeat that opens the tune goes back to its first bar line: its rests are written.
+    bars = list(_bars(melody, chords, numbered=True, from_start=marks[0].repeat_start))
+    lines, line = [], ""
+    whole = 0
+    for number, (index, pieces) in enumerate(bars):
+        before = bars[number - 1][0] if number else None
+        opening = _bar_line(marks, before, index) if number == 0 else ""
+        after = bars[number + 1][0] if number + 1 < len(bars) else None
+        line += opening + _bar_text(pieces, key, melody.meter.beat_steps) + " "
+        line += _bar_line(marks, index, after)
+        whole += sum(p.length for p in pieces) == bar_steps
+        if whole == BARS_PER_LINE and after is not None:
+            # A volta opens on the next line: a line ends on its bar line.
+            volta = line[-2:] if line.endswith(("[1", "[2")) else ""
+            lines.append(line[: len(line) - len(volta)])
+            line, whole = volta + (" " if volta else ""), 0
+        else:
+            line += " "
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _bars(
+    melody: Melody, chords: tuple[ChordSpan, ...], numbered: bool = False, from_start: bool = False
+) -> Iterator[Any]:
     """The pieces of each written bar, from the bar of the first note on, cut where a
     chord starts."""
     bar_steps = melody.meter.bar_steps
     chord_starts = {chord.start: chord.symbol for chord in chords}
     events = _merged_rests(melody.notes)
-    while events and events[0].pitch is None:
+    while events and events[0].pitch is None and not from_start:
         events.pop(0)  # the tune starts at its first note
     pieces: list[_Piece] = []
     bar_start = events[0].start - events[0].start % bar_steps if events else 0
@@ -154,7 +246,7 @@ def _bars(melody: Melody, chords: tuple[ChordSpan, ...]) -> Iterator[list[_Piece
         start = event.start
         while start < event.end:
             if start >= bar_start + bar_steps:
-                yield pieces
+                yield (bar_start // bar_steps, pieces) if numbered else pieces
                 pieces, bar_start = [], bar_start + bar_steps
             end = min(
                 [event.end, bar_start + bar_steps]
@@ -167,7 +259,7 @@ def _bars(melody: Melody, chords: tuple[ChordSpan, ...]) -> Iterator[list[_Piece
                 pieces.append(_Piece(event.pitch, start - bar_start + offset, length, tied, chord))
             start = end
     if pieces:
-        yield pieces
+        yield (bar_start // bar_steps, pieces) if numbered else pieces
 
 
 def _merged_rests(events: tuple[NoteEvent, ...]) -> list[NoteEvent]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmuse_core.errors import InvalidParameter
+from lstmuse_core.music.form import TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render.options import RenderOptions
@@ -35,6 +36,7 @@ class RenderJob:
     title: str = ""
     seed_steps: int = 0
     chords: tuple[ChordSpan, ...] = ()
+    form: TuneForm | None = None  # the melody's parts: scores write repeats, rolls mark parts
 
 
 @dataclass(frozen=True)

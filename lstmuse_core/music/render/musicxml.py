@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lstmuse_core.music.form import TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render.base import RenderJob
@@ -11,7 +12,9 @@ from lstmuse_core.music.render.notation import music21_score
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return write_musicxml(job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords)
+    return write_musicxml(
+        job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords, form=job.form
+    )
 
 
 def write_musicxml(
@@ -21,12 +24,15 @@ def write_musicxml(
     title: str = "",
     bpm: float = 120.0,
     chords: tuple[ChordSpan, ...] = (),
+    form: TuneForm | None = None,
 ) -> Path:
     """Write the melody as a MusicXML score at ``path``, for MuseScore and other notation programs.
 
     The score carries the melody's meter, key signature (`music21_score`),
     ``bpm`` as its metronome mark, ``title`` (plain text only) as its name and
-    ``chords`` as harmony symbols.
+    ``chords`` as harmony symbols, a ``form``'s repeats, endings and parts as repeat
+    barlines, volta brackets and rehearsal marks.
     """
-    music21_score(melody, title=title, bpm=bpm, chords=chords).write("musicxml", fp=str(path))
+    score = music21_score(melody, title=title, bpm=bpm, chords=chords, form=form)
+    score.write("musicxml", fp=str(path))
     return path

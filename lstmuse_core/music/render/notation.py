@@ -12,6 +12,7 @@ from typing import Any
 
 from lstmuse_core.errors import MissingToolError
 from lstmuse_core.music.encoding import STEPS_PER_QUARTER
+from lstmuse_core.music.form import ScoreBar, TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.keys import Key
 from lstmuse_core.music.melody import Melody
@@ -23,7 +24,12 @@ _TITLE_UNSAFE = re.compile(r"[^\w .,:;=()/+-]")
 
 
 def music21_score(
-    melody: Melody, *, title: str, bpm: float, chords: tuple[ChordSpan, ...] = ()
+    melody: Melody,
+    *,
+    title: str,
+    bpm: float,
+    chords: tuple[ChordSpan, ...] = (),
+    form: TuneForm | None = None,
 ) -> Any:
     """One part in the melody's meter and key, bar lines and ties made, titled ``title``,
     with a chord symbol (``harmony.ChordSymbol``) where each of ``chords`` starts.
@@ -33,8 +39,14 @@ def music21_score(
     for modes; a melody in the model's key space (no key) gets no signature,
     as its MIDI file does, and whichever of C major or A minor analysis hears.
     A pickup is written as a short first bar, numbered 0, as the ABC tune writes
-    it (`_pickup_bar`); whole bars of rest before it are not written.
+    it (`_pickup_bar`); whole bars of rest before it are not written. With a
+    ``form`` (the melody given as played), each repeat is written once between
+    repeat barlines, endings under volta brackets, each part with a rehearsal
+    mark (`_form_marks`).
     """
+    if form is not None:
+        chords = tuple(form.score_chords(chords))
+        melody = Melody(form.score_symbols(melody.symbols), melody.meter, melody.key)
     try:
         from music21 import clef, key, metadata, meter, note, stream, tempo
     except ImportError as error:  # pragma: no cover - music21 is a core dependency
@@ -47,6 +59,8 @@ def music21_score(
     part.append(tempo.MetronomeMark(number=round(bpm / beat), referent=beat))
     bar = melody.meter.bar_steps
     first_note = next((e.start for e in melody.notes if e.pitch is not None), 0)
+    if form is not None and form.score[0].repeat_start:
+        first_note = 0  # a repeat back to the first bar line: its rests are written
     skipped = first_note - first_note % bar  # whole bars of rest before the first note's
     for event in melody.notes:
         if event.end <= skipped:
@@ -77,7 +91,33 @@ def music21_score(
     _chord_symbols(notated.parts[0], chords, skipped)
     if first_note % bar:
         _pickup_bar(notated.parts[0], (first_note % bar) / STEPS_PER_QUARTER)
+    if form is not None:
+        _form_marks(notated.parts[0], form.score[skipped // bar :])
     return notated
+
+
+def _form_marks(part: Any, marks: tuple[ScoreBar, ...]) -> None:
+    """Repeat barlines, volta brackets (``spanner.RepeatBracket``) and rehearsal marks on
+    the part's measures, one `ScoreBar` each, in order."""
+    from music21 import bar, expressions, spanner
+
+    measures = list(part.getElementsByClass("Measure"))
+    brackets: dict[tuple[int, int], list[Any]] = {}
+    run = 0
+    for number, (measure, mark) in enumerate(zip(measures, marks, strict=False)):
+        if mark.repeat_start:
+            measure.leftBarline = bar.Repeat(direction="start")
+            run += 1
+        if mark.repeat_end:
+            measure.rightBarline = bar.Repeat(direction="end")
+        if mark.label:
+            measure.insert(0, expressions.RehearsalMark(mark.label))
+        if mark.volta:
+            brackets.setdefault((run, mark.volta), []).append(measure)
+        if number == len(measures) - 1 and not mark.repeat_end:
+            measure.rightBarline = bar.Barline("final")
+    for (_, volta), bracketed in brackets.items():
+        part.insert(0, spanner.RepeatBracket(bracketed, number=volta))
 
 
 def _chord_symbols(part: Any, chords: tuple[ChordSpan, ...], skipped: int) -> None:

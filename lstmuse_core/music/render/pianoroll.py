@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmuse_core.errors import MissingToolError
+from lstmuse_core.music.form import PlayedPart
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.meter import Meter
@@ -51,7 +52,12 @@ MIN_BEAT_LINE_GAP_PX = 4
 
 def render_job(job: RenderJob, path: Path) -> Path:
     return render_pianoroll(
-        job.melody, path, title=job.title, seed_steps=job.seed_steps, chords=job.chords
+        job.melody,
+        path,
+        title=job.title,
+        seed_steps=job.seed_steps,
+        chords=job.chords,
+        parts=job.form.parts if job.form is not None else (),
     )
 
 
@@ -62,6 +68,7 @@ def render_pianoroll(
     title: str = "",
     seed_steps: int = 0,
     chords: Sequence[ChordSpan] = (),
+    parts: Sequence[PlayedPart] = (),
 ) -> Path:
     """Draw the melody as a piano roll PNG (`PIANOROLL_SIZE`, 1200 x 500 px) at ``path``.
 
@@ -74,7 +81,9 @@ def render_pianoroll(
     where it starts, as on a lead sheet (one that would run into the symbol
     before it is left out, `MIN_CHORD_GAP_PX`). Drawn
     with Pillow straight onto pixels (~5 ms; the matplotlib figure it
-    replaces took ~60 ms for the same picture).
+    replaces took ~60 ms for the same picture). Each of ``parts`` (a form's parts as
+    played) is labelled inside the plot's top left corner, ``A``, ``A2`` for a repeat's
+    second time, after a heavier line where it starts.
     """
     try:
         from PIL import Image, ImageDraw
@@ -143,6 +152,12 @@ def render_pianoroll(
         draw.line((x, bottom + 1, x, bottom + 5), text)
         draw.text((x, bottom + 8), str(bar + 1), text, label_font, anchor="mt")
     draw.text(((left + right) // 2, PIANOROLL_SIZE[1] - 10), "bar", text, label_font, anchor="mb")
+    for part in parts:
+        x = x_at(part.start)
+        if part.start:
+            draw.rectangle((x - 2, top, x + 1, bottom), colours["seed_line"])
+        name = part.label + ("2" if part.time == 2 else "")
+        draw.text((x + 5, top + 3), name, colours["seed_line"], label_font, anchor="la")
     _draw_chord_symbols(draw, chords, x_at, top - 4)
     if title:
         title_font = _font(PIANOROLL_FONT_PX["title"])

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from lstmuse_core.errors import MissingToolError, RenderError
+from lstmuse_core.music.form import TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.render.base import RenderJob, last_line
@@ -19,7 +20,9 @@ TOOL_TIMEOUT_SECONDS = 60
 
 
 def render_job(job: RenderJob, path: Path) -> Path:
-    return render_score(job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords)
+    return render_score(
+        job.melody, path, title=job.title, bpm=job.options.bpm, chords=job.chords, form=job.form
+    )
 
 
 def render_score(
@@ -29,8 +32,10 @@ def render_score(
     title: str = "",
     bpm: float = 120.0,
     chords: tuple[ChordSpan, ...] = (),
+    form: TuneForm | None = None,
 ) -> Path:
-    """Engrave the melody as sheet music PNG at ``path`` with LilyPond.
+    """Engrave the melody as sheet music PNG at ``path`` with LilyPond (a ``form``'s
+    repeats as repeat signs and volta brackets: musicxml2ly writes them).
 
     ``bpm`` (checked before, as `RenderOptions` does) is the metronome mark.
     music21 builds the score (`music21_score`) and writes MusicXML;
@@ -42,7 +47,7 @@ def render_score(
     lilypond, musicxml2ly = shutil.which("lilypond"), shutil.which("musicxml2ly")
     if lilypond is None or musicxml2ly is None:
         raise MissingToolError("LilyPond", "install it with apt-get install lilypond")
-    score = music21_score(melody, title=title, bpm=bpm, chords=chords)
+    score = music21_score(melody, title=title, bpm=bpm, chords=chords, form=form)
     with tempfile.TemporaryDirectory(prefix="lstmuse-score-") as tmp:
         work = Path(tmp)
         score.write("musicxml", fp=str(work / "melody.musicxml"))
