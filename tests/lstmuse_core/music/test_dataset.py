@@ -103,11 +103,14 @@ def test_bad_inputs_are_named(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_folk_style_reads_the_german_essen_books(folk_dataset: Dataset) -> None:
-    """The folk style is 7,538 German ESAC songs in many meters, bar-aligned, split 80/10/10."""
+    """The folk style is 6,314 German-language ESAC songs (no han) in many meters,
+    bar-aligned, split 80/10/10 with variants kept together."""
     summary = folk_dataset.summary()
-    assert summary["songs_loaded"] == 7538
-    assert summary["songs_kept"] > 6000
-    assert summary["vocab_size"] == 45
+    assert summary["songs_loaded"] == 6314
+    assert summary["songs_kept"] > 5000
+    assert summary["vocab_size"] == 42
+    assert not any(song.song_id.startswith("han") for song in folk_dataset.songs)
+    assert summary["variant_groups"] > 100
     meters = {song.meter.text for song in folk_dataset.songs}
     assert {"2/4", "3/4", "4/4", "6/8", "3/8", "6/4"} <= meters
     assert {song.mode for song in folk_dataset.songs} >= {"major", "minor"}

@@ -222,3 +222,20 @@ def test_a_major_song_ending_on_its_third_stays_major() -> None:
     """ESAC ballad10 #3 (K:G) ends on B, the third: G major, not B phrygian."""
     song = _read("essenFolksong/ballad10.abc", 3)
     assert (song.key_sharps, song.mode, _final_pitch_class(song)) == (1, "major", 4)
+
+
+def test_a_variant_group_goes_to_one_split_and_singletons_split_as_before() -> None:
+    """200 songs, two groups of five: each group lands whole in one split, the sizes stay
+    160/20/20, and songs in no group are cut where the plain per-song split cut them."""
+    import hashlib
+
+    ids = [f"song{i:03d}" for i in range(200)]
+    groups = [ids[0:5], ids[100:105]]
+    for seed in range(20):
+        split = split_songs(ids, seed, groups=groups)
+        assert sorted(i for part in split.values() for i in part) == ids
+        for group in groups:
+            assert sum(set(group) <= set(part) for part in split.values()) == 1
+        assert [len(split[k]) for k in ("train", "validation", "test")] == [160, 20, 20]
+    order = sorted(ids, key=lambda i: hashlib.sha256(f"7:{i}".encode()).hexdigest())
+    assert split_songs(ids, 7)["test"] == order[-20:]
