@@ -359,16 +359,15 @@ def prepare_abc_tune(tune: str) -> tuple[str, Directions]:
     """An ABC tune as music21 should read it, and its `Directions` (``D.C.``, ``Fine``).
 
     Its first ``Fine`` becomes a no-chord sign (``"N.C."``: music21 keeps it, on the
-    note it marks, and it sounds nothing); the fermata shorthand ``H`` becomes
-    ``!fermata!`` and text placed beside a note (``">"``) goes (music21 drops the note
-    after either: O'Neill's ``Hd3`` lost its d, and the bar came out short).
+    note it marks, and it sounds nothing). Where music21 misreads ABC (`_MUSIC21_FIXES`):
+    the fermata shorthand ``H`` becomes ``!fermata!`` and text placed beside a note
+    (``">"``) goes (music21 drops the note after either: O'Neill's ``Hd3`` lost its d,
+    and the bar came out short); an accidental holds to the bar line on its pitch, as
+    ABC says, so ``^F3F`` is written ``^F3^F`` (music21 read the second F natural).
     """
     body_start = tune.find("\nK:")
     head, body = (tune, "") if body_start < 0 else (tune[:body_start], tune[body_start:])
-    body = "\n".join(
-        line if _FIELD_LINE.match(line) else _FERMATA_OUTSIDE_TEXT.sub(_music21_safe, line)
-        for line in body.split("\n")
-    )
+    body = "\n".join(_music21_safe_lines(body.split("\n")))
     fine = _FINE.search(body)
     marked = _FINE.sub('"N.C."', body, count=1)
     after_note = fine is not None and bool(re.match(r"\s*[|:\]]", body[fine.end() :]))
@@ -376,17 +375,37 @@ def prepare_abc_tune(tune: str) -> tuple[str, Directions]:
 
 
 _FIELD_LINE = re.compile(r"^[A-Za-z]:|^%")
-# An H outside quoted text, decorations (!...!) and inline fields ([K:...]).
-_FERMATA_OUTSIDE_TEXT = re.compile(r'"[^"]*"|![^!\n]*!|\[[A-Za-z]:[^\]]*\]|H')
+# The tokens of an ABC music line the fixes look at; the rest passes through as written.
+_MUSIC21_FIXES = re.compile(
+    r'(?P<text>"[^"]*")|(?P<decoration>![^!\n]*!)|(?P<field>\[[A-Za-z]:[^\]]*\])'
+    r"|(?P<comment>%.*)|(?P<bar>[|:]+)|(?P<fermata>H)"
+    r"|(?P<note>(?P<accidental>\^\^|\^|__|_|=)?(?P<pitch>[A-Ga-g][,']*))"
+)
 
 
-def _music21_safe(match: re.Match[str]) -> str:
-    text = match.group(0)
-    if text == "H":
-        return "!fermata!"
-    # Text placed left or right of a note (">" for an accent, "<(" ...): music21 drops
-    # the note it is written on.
-    return "" if text.startswith(('"<', '">')) else text
+def _music21_safe_lines(lines: list[str]) -> list[str]:
+    """The tune's music lines with music21's misreadings written around (`prepare_abc_tune`)."""
+    held: dict[str, str] = {}  # a pitch (letter and octave marks) -> its accidental in the bar
+
+    def fix(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if match.group("fermata"):
+            return "!fermata!"
+        if match.group("text"):
+            # Text placed left or right of a note (">" for an accent, "<(" ...).
+            return "" if text.startswith(('"<', '">')) else text
+        if match.group("bar"):
+            held.clear()
+        elif match.group("note"):
+            pitch, accidental = match.group("pitch"), match.group("accidental")
+            if accidental:
+                held[pitch] = accidental
+            elif pitch in held:
+                return held[pitch] + text
+        return text
+
+    # A bar may run on over a line break (ESAC writes a phrase a line): held carries on.
+    return [line if _FIELD_LINE.match(line) else _MUSIC21_FIXES.sub(fix, line) for line in lines]
 
 
 @contextlib.contextmanager

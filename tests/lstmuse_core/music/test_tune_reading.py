@@ -239,3 +239,14 @@ def test_a_variant_group_goes_to_one_split_and_singletons_split_as_before() -> N
         assert [len(split[k]) for k in ("train", "validation", "test")] == [160, 20, 20]
     order = sorted(ids, key=lambda i: hashlib.sha256(f"7:{i}".encode()).hexdigest())
     assert split_songs(ids, 7)["test"] == order[-20:]
+
+
+def test_an_accidental_holds_to_the_bar_line() -> None:
+    """``^F3F``: both Fs are sharp (music21 read the second natural); the next bar's F is
+    natural again, and a sharp on f (an octave up) leaves F alone."""
+    (song,) = read_abc_tunes(
+        ["X:1\nM:6/8\nL:1/8\nK:C\n^F3F ^f F | F3 f3 |]\n"], "t.abc", ReadOptions()
+    )
+    assert isinstance(song, Song)
+    onsets = [int(s) for s in song.symbols if s not in (HOLD, REST)]
+    assert onsets == [66, 66, 78, 66, 65, 77]
