@@ -75,7 +75,7 @@ from lstmuse_core.model.conditioning import (
 from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary, is_pitch
-from lstmuse_core.music.form import Form, TuneForm
+from lstmuse_core.music.form import Form, TuneForm, tune_form
 from lstmuse_core.music.keys import MODE_TONICS, MODES
 from lstmuse_core.music.meter import Meter
 
@@ -156,7 +156,7 @@ class MelodyPlan:
         """The form laid out for this plan's bars, meter and pickup (None: one line)."""
         if self.form is None or self.bars is None:
             return None
-        return TuneForm(self.form, self.bars, self.bar_steps, self.pickup)
+        return tune_form(self.form, self.bars, self.bar_steps, self.pickup)
 
     @property
     def primer_bars(self) -> int:

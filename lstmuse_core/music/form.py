@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from lstmuse_core.errors import InvalidParameter
@@ -403,9 +403,20 @@ class TuneForm:
     def to_json(self) -> dict[str, Any]:
         return {"form": self.form.text, "part_bars": self.part_bars, "pickup": self.pickup}
 
+    def closing(self, written: Sequence[str]) -> Sequence[str]:
+        """The written symbols up to the end of the bar the tune is played to (ABA closes
+        on A's last bar): what its last cadence is read from, on the same bar grid."""
+        return written[: (self.played[-1] + 1) * self.bar_steps]
+
     @classmethod
     def from_json(cls, data: dict[str, Any], bar_steps: int) -> TuneForm:
         form = Form.parse(str(data["form"]))
         if form is None:
             raise InvalidParameter("form", data["form"], "a form with parts")
         return cls(form, int(data["part_bars"]), bar_steps, bool(data["pickup"]))
+
+
+@cache
+def tune_form(form: Form, part_bars: int, bar_steps: int, pickup: bool) -> TuneForm:
+    """The `TuneForm` of these values, made once: the sampler asks for it per candidate."""
+    return TuneForm(form, part_bars, bar_steps, pickup)

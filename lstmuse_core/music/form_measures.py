@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from lstmuse_core.music.encoding import HOLD
 from lstmuse_core.music.form import FIRST_ENDING, SECOND_ENDING, TuneForm
 from lstmuse_core.music.meter import Meter
-from lstmuse_core.music.musicality import cadence_and_repeat, ends_on_tonic
+from lstmuse_core.music.musicality import ends_on_tonic, repeats_a_figure
 
 # B contrasts with A when at most this share of its bars are bars of the parts before it.
 MAX_SHARED_BARS = 0.5
@@ -72,11 +72,12 @@ def parts_end_on_bar_lines(played: Sequence[str], form: TuneForm) -> float:
 
 def form_score(written: Sequence[str], form: TuneForm, meter: Meter, mode: str) -> int:
     """How the sampler chooses among a tune's candidates (0-4): the tune as played ends
-    on the tonic (and repeats a figure, as `cadence_and_repeat` scores a single line),
-    its first endings lead back, and each new part contrasts with those before it."""
-    played = form.play(written)
+    on the tonic, it repeats a figure (as `cadence_and_repeat` scores a single line, read
+    once over the parts as written), its first endings lead back, and each new part
+    contrasts with those before it."""
     return (
-        cadence_and_repeat(played, meter, mode)
+        int(ends_on_tonic(form.closing(written), meter, mode))
+        + int(repeats_a_figure(written, meter))
         + int(first_endings_lead_on(written, form, meter, mode))
         + int(shared_bars(written_parts(written, form)) <= MAX_SHARED_BARS)
     )

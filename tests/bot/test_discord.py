@@ -376,3 +376,40 @@ async def test_files_follow_the_servers_upload_limit(
     (note,) = [message for message in messages if "Left out" in message.content]
     assert "over the upload limit here (4 KiB)" in note.content
     assert ".mp3 (" in note.content and ".png (" in note.content
+
+
+async def test_melody_with_a_form_says_it_and_writes_its_repeats(discord_bot: LstmuseBot) -> None:
+    """!melody form=A1A2BB bars=2: the reply says the form, the ABC writes each part once
+    with repeat signs and endings, the MIDI plays it through (3 + 2 bars a part, twice)."""
+    import io
+
+    import pretty_midi
+
+    await dpytest.message(
+        "!melody style=tinyfolk form=a1a2bb bars=2 meter=4/4 bpm=120 random_seed=5 audio=none "
+        "export=abc"
+    )
+    post = sent_messages()[-1]
+    fields = {field.name: field.value for field in post.embeds[0].fields}
+    assert fields["Form"] == "A1A2BB, 2 x 2 bars of 4/4, 4 bars played twice"
+    (abc,) = [a for a in post.attachments if a.filename.endswith(".abc")]
+    text = (await abc.read()).decode()
+    assert "N:A1A2BB, 2 x 2 bars of 4/4" in text
+    assert text.count("|:") == 2 and text.count(":|") == 2 and "[1" in text and "[2" in text
+    (midi,) = [a for a in post.attachments if a.filename.endswith(".mid")]
+    notes = pretty_midi.PrettyMIDI(io.BytesIO(await midi.read())).instruments[0].notes
+    bar_seconds = 2.0  # 4/4 at 120 quarters a minute
+    # 8 bars played after the first note's bar line (a pickup bar, if any, before them).
+    assert max(note.end for note in notes) > 7 * bar_seconds
+
+
+async def test_an_unknown_form_is_refused_by_name_before_queued(discord_bot: LstmuseBot) -> None:
+    """form=AAAB and a form too long for the step limit are answered naming the option."""
+    with pytest.raises(commands.CommandInvokeError):
+        await dpytest.message("!melody form=AAAB")
+    (reply,) = sent_messages()
+    assert reply.content.startswith("Sorry: form='AAAB' is not allowed: a part played at most")
+    with pytest.raises(commands.CommandInvokeError):
+        await dpytest.message("!melody form=AABBCCDD bars=64")
+    assert sent_messages()[-1].content.startswith("Sorry: bars=64 is not allowed: at most 1024")
+    assert await discord_bot.service.limits.jobs_of(dpytest.get_config().members[0].id) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import pretty_midi
 import pytest
 from music21 import bar, converter, spanner
 
