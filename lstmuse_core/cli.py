@@ -671,12 +671,34 @@ def _print_musical(musical: dict[str, Any]) -> None:
                 f"    {name}: {shown} (corpus {corpus_shown}{distance}); "
                 f"target {measure['target']}: {verdict}"
             )
+    if "form" in musical:
+        _print_form(musical["form"])
     if "asked" in musical:
         asked = musical["asked"]
         print(
             f"  asked {asked['meter']} {asked['mode']}: {asked['share_in_meter']:.0%} in "
             f"{asked['meter']}, {asked['mean_share_of_pitches_in_mode']:.0%} of pitches in the "
             f"mode, {asked['tonic_endings']:.0%} end on the tonic"
+        )
+
+
+def _print_form(form: dict[str, Any]) -> None:
+    """The form figures: generated tunes in the style's forms, its corpus's, one line's."""
+    generated, corpus = form["generated"], form["corpus"]
+    print(
+        f"  tunes in the style's forms ({generated['tunes']}; corpus: "
+        f"{corpus['tunes_with_parts']} of {corpus['of_songs']} test songs in parts):"
+    )
+    if not generated["tunes"]:
+        print(f"    none: {generated['why']}")
+        return
+    line = form["one_line"]
+    print(f"    forms drawn: {', '.join(f'{k} {v}' for k, v in generated['forms'].items())}")
+    print(f"    adherence (parts, repeats, endings): {generated['adherence']:.2f}")
+    for name in ("contrast", "parts_end_on_bar_lines", "tonic_endings"):
+        print(
+            f"    {name.replace('_', ' ')}: {generated[name]:.2f} (corpus {corpus[name]:.2f}, "
+            f"one line {line[name]:.2f})"
         )
 
 

@@ -6,7 +6,8 @@ two settings, ``bars=8`` and free length, and measures them next to the
 style's held-out test songs with `lstmuse_core.music.musicality`: metric
 alignment, cadences, repeated figures, meters, modes, lengths. It also asks
 for one meter and mode on purpose (6/8 dorian where the style knows both) and
-checks that they came. ``lstmuse evaluate --musical`` prints it;
+checks that they came; and tunes in the style's own forms
+(`lstmuse_core.model.form_evaluation`). ``lstmuse evaluate --musical`` prints it;
 ``bench/musical_bench.py`` tabulates it for every style.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from lstmuse_core.model.form_evaluation import evaluate_forms
 from lstmuse_core.model.generate import (
     CANDIDATES,
     MelodyGenerator,
@@ -107,6 +109,9 @@ def evaluate_musically(
             "against_corpus": compare_reports(free_report, reference, fixed_length=False),
         },
     }
+    result["form"] = evaluate_forms(
+        generator, corpus, count=count, seed=seed, temperature=controls.temperature
+    )
     meter, mode = ASKED
     known = generator.conditioning
     if meter in known.meters and mode in known.modes:

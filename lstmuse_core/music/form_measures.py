@@ -71,12 +71,13 @@ def parts_end_on_bar_lines(played: Sequence[str], form: TuneForm) -> float:
 
 
 def form_score(written: Sequence[str], form: TuneForm, meter: Meter, mode: str) -> int:
-    """How the sampler chooses among a tune's candidates (0-4): the tune as played ends
-    on the tonic, it repeats a figure (as `cadence_and_repeat` scores a single line, read
-    once over the parts as written), its first endings lead back, and each new part
-    contrasts with those before it."""
+    """How the sampler chooses among a tune's candidates (0-5): the tune as played ends
+    on the tonic (counted twice: it outweighs any one of the others; measured, 100 irish
+    tunes: 0.65 tonic endings, 0.54 counted once), it repeats a figure (as
+    `cadence_and_repeat` scores a single line, read once over the parts as written), its
+    first endings lead back, and each new part contrasts with those before it."""
     return (
-        int(ends_on_tonic(form.closing(written), meter, mode))
+        2 * int(ends_on_tonic(form.closing(written), meter, mode))
         + int(repeats_a_figure(written, meter))
         + int(first_endings_lead_on(written, form, meter, mode))
         + int(shared_bars(written_parts(written, form)) <= MAX_SHARED_BARS)
