@@ -44,16 +44,19 @@ def test_loss_goes_down(tiny_training: StyleTrainingResult) -> None:
 
 
 def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> None:
-    """The bundle has its five files (the sampler's weights.npz written at training time),
-    names its dataset and split, and is ACTIVE."""
+    """The bundle has its six files (the sampler's weights.npz written at training time,
+    the test songs as read in test_songs.json), names its dataset and split, and is ACTIVE."""
     bundle = tiny_training.bundle
     assert sorted(p.name for p in bundle.path.iterdir()) == [
         "config.json",
         "metrics.json",
         "model.keras",
+        "test_songs.json",
         "vocab.json",
         "weights.npz",
     ]
+    tested = json.loads((bundle.path / "test_songs.json").read_text())["songs"]
+    assert sorted(tested) == sorted(bundle.config_json["dataset"]["split_ids"]["test"])
     assert bundle.sampler_weights().symbols == len(bundle.vocabulary)
     assert tiny_training.promoted
     assert active_version("tinyfolk", bundle.path.parent.parent) == bundle.version
