@@ -435,6 +435,7 @@ class LstmuseService:
             meter=meter,
             key=post.key,
             mode=None,
+            form="none",  # ``bars`` more as one line: the tail is no tune's first part
         )
 
     async def styles(self) -> str:
