@@ -257,10 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--off-grid",
-        choices=("drop", "quantize"),
+        choices=("drop", "quantize", "triplets"),
         default=None,
-        help="songs with durations off the 16th grid (triplets): drop (default) "
-        "or quantize to the nearest 16th",
+        help="songs with durations off the 16th grid (triplets): drop (default), "
+        "quantize to the nearest 16th, or keep triplets of 8ths exactly",
     )
     parser.add_argument("--part", help="part to read from polyphonic files (default: the top one)")
 

@@ -43,7 +43,8 @@ from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
 from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
 from lstmuse_core.music.uploads import UploadLimits, compressed_musicxml_size
 
-OffGridPolicy = Literal["drop", "quantize"]
+OffGridPolicy = Literal["drop", "quantize", "triplets"]
+OFF_GRID_POLICIES = ("drop", "quantize", "triplets")
 # A .mxl in a folder the CLI reads is checked as an upload is (a zip bomb of 200 MiB
 # inflated took 120 s and 1.25 GB of music21), with room for a whole score.
 FOLDER_ARCHIVE_LIMITS = UploadLimits(max_file_bytes=64 * 1024 * 1024)
@@ -138,7 +139,9 @@ class ReadOptions:
     """How files become melodies; part of every cache key.
 
     off_grid: "drop" skips a song with a duration off the 16th grid (triplets,
-    ...), counting it; "quantize" rounds onsets and ends to the nearest 16th.
+    ...), counting it; "quantize" rounds onsets and ends to the nearest 16th;
+    "triplets" keeps triplets of 8ths exactly (`encoding.TRIPLET`) and drops
+    a song with any other off-grid time.
     part: the part to read from polyphonic scores (matched against part names
     and ids, case-insensitively); None reads the top part.
     pentatonic: a tune of exactly the five notes of a pentatonic scale is in a
@@ -150,10 +153,10 @@ class ReadOptions:
     pentatonic: bool = False
 
     def __post_init__(self) -> None:
-        if self.off_grid not in ("drop", "quantize"):
-            from lstmuse_core.errors import InvalidParameter
-
-            raise InvalidParameter("off_grid", self.off_grid, "use 'drop' or 'quantize'")
+        if self.off_grid not in OFF_GRID_POLICIES:
+            raise InvalidParameter(
+                "off_grid", self.off_grid, "use 'drop', 'quantize' or 'triplets'"
+            )
 
 
 @dataclass(frozen=True)
@@ -530,7 +533,10 @@ def song_from_score(
     shifted = [
         NoteEvent(n.pitch + shift, n.start, n.duration) for n in notes if n.pitch is not None
     ]
-    symbols = encode_notes(shifted)
+    try:
+        symbols = encode_notes(shifted)
+    except ValueError:  # off the grid in no triplet of 8ths ("triplets" keeps only those)
+        return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
     symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
     sections = layout.sections(symbols)
     end = _real_end(layout, part, shifted, sections, directions or Directions())
@@ -648,11 +654,14 @@ def _on_grid(
             (note.start - first) * STEPS_PER_QUARTER,
             (note.end - first) * STEPS_PER_QUARTER,
         )
-        if start.denominator != 1 or end.denominator != 1:
+        exact = policy == "triplets"
+        if (start.denominator != 1 or end.denominator != 1) and not exact:
             if policy == "drop":
                 return None
             start, end = Fraction(round(start)), Fraction(round(end))
-        begin, finish = int(start), int(end)
+        # Triplet times stay exact Fractions (encode_notes writes them as groups).
+        begin: Any = start if exact and start.denominator != 1 else int(start)
+        finish: Any = end if exact and end.denominator != 1 else int(end)
         if events and begin < events[-1].end:
             last = events.pop()
             if begin > last.start:

@@ -5,7 +5,15 @@ One symbol per 16th-note step:
 * a MIDI pitch number (``"60"``) at a note's onset,
 * ``"_"`` (HOLD) while the previous note or rest sounds on,
 * ``"r"`` (REST) at the onset of a rest,
-* ``"/"`` (SONG_END) between songs.
+* ``"/"`` (SONG_END) between songs,
+* ``"(3"`` (TRIPLET), opt-in by the vocabulary: three equal notes in the time of
+  one quarter (4 steps), ABC's ``(3abc`` of 8ths. The marker takes the group's
+  first step and the next three symbols are its three slots (a pitch, ``"r"``
+  or ``"_"`` each), sounding at 0, 4/3 and 8/3 steps into the group; so bar
+  positions stay 16th steps and a bar has as many symbols as before.
+  `decode_symbols` times them exactly (`NoteEvent` times are then `Fraction`
+  steps); a marker without three slots after it (a sampler's slip) is read as a
+  hold. README "Triplets" gives the measurements that chose this encoding.
 
 This is the seed's encoding, kept compatible; what the seed got wrong (ties
 split into onsets, vocabulary order from ``set()``) is fixed in the corpus
@@ -14,9 +22,11 @@ reader and in `Vocabulary`.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +38,44 @@ HOLD = "_"
 REST = "r"
 SONG_END = "/"
 SPECIAL_SYMBOLS = (SONG_END, HOLD, REST)
+TRIPLET = "(3"
+# The steps a triplet group lasts and its slots: three 8th-note triplets in one quarter.
+TRIPLET_STEPS = 4
+TRIPLET_SLOTS = 3
+TRIPLET_SLOT = Fraction(TRIPLET_STEPS, TRIPLET_SLOTS)  # 4/3 of a 16th
+# A step time: an int on the 16th grid, a Fraction inside a triplet group.
+StepTime = int | Fraction
 
 
 @dataclass(frozen=True)
 class NoteEvent:
-    """A note (or a rest when ``pitch`` is None), timed in 16th-note steps."""
+    """A note (or a rest when ``pitch`` is None), timed in 16th-note steps.
+
+    ``start`` and ``duration`` are ints on the 16th grid; a note of a triplet
+    group has `Fraction` times (thirds of a step), exact.
+    """
 
     pitch: int | None
-    start: int
-    duration: int
+    start: StepTime
+    duration: StepTime
 
     @property
-    def end(self) -> int:
+    def end(self) -> StepTime:
         return self.start + self.duration
+
+    @property
+    def in_tuplet(self) -> bool:
+        """Whether it starts or ends off the 16th grid (inside a triplet group)."""
+        return _off_grid(self.start) or _off_grid(self.end)
+
+
+def _off_grid(time: StepTime) -> bool:
+    return isinstance(time, Fraction) and time.denominator != 1
+
+
+def _exact(time: StepTime) -> StepTime:
+    """An int for a time on the grid (so untupleted melodies keep int times)."""
+    return int(time) if isinstance(time, Fraction) and time.denominator == 1 else time
 
 
 def is_pitch(symbol: str) -> bool:
@@ -52,20 +87,79 @@ def encode_notes(notes: Iterable[NoteEvent]) -> list[str]:
     """Encode notes that follow each other (sorted, non-overlapping) as symbols.
 
     A gap between two notes becomes a rest; a note shorter than one step
-    cannot be represented and raises.
+    cannot be represented and raises. Notes timed off the 16th grid are
+    written as triplet groups (`TRIPLET`) where they fit one: each off-grid
+    time must be 4/3 or 8/3 steps into a group that starts on a step and holds
+    no other onset; anything else raises ValueError.
     """
+    events = list(notes)
+    if any(e.in_tuplet for e in events):
+        return _encode_with_triplets(events)
     symbols: list[str] = []
     position = 0
-    for event in notes:
+    for event in events:
         if event.duration < 1:
             raise ValueError(f"note {event} is shorter than one 16th-note step")
         if event.start < position:
             raise ValueError(f"note {event} overlaps the previous one (ends at step {position})")
         if event.start > position:
-            symbols += [REST] + [HOLD] * (event.start - position - 1)
+            symbols += [REST] + [HOLD] * int(event.start - position - 1)
         onset = REST if event.pitch is None else str(event.pitch)
-        symbols += [onset] + [HOLD] * (event.duration - 1)
-        position = event.end
+        symbols += [onset] + [HOLD] * int(event.duration - 1)
+        position = int(event.end)
+    return symbols
+
+
+def triplet_group_start(time: Fraction) -> int | None:
+    """The step a triplet group starts on when ``time`` (off the grid) is one of its slots."""
+    for slot in range(1, TRIPLET_SLOTS):
+        start = time - slot * TRIPLET_SLOT
+        if start.denominator == 1:
+            return int(start)
+    return None
+
+
+def _encode_with_triplets(events: list[NoteEvent]) -> list[str]:
+    onsets: dict[Fraction, str] = {}
+    position = Fraction(0)
+    for event in events:
+        if event.duration <= 0:
+            raise ValueError(f"note {event} has no duration")
+        if event.start < position:
+            raise ValueError(f"note {event} overlaps the previous one (ends at step {position})")
+        if event.start > position:
+            onsets[Fraction(position)] = REST
+        onsets[Fraction(event.start)] = REST if event.pitch is None else str(event.pitch)
+        position = Fraction(event.end)
+    if position.denominator != 1:
+        raise ValueError(f"the melody ends off the 16th grid, at step {position}")
+    groups: set[int] = set()
+    for time in onsets:
+        if time.denominator == 1:
+            continue
+        start = triplet_group_start(time)
+        slots = (
+            {start + k * TRIPLET_SLOT for k in range(TRIPLET_SLOTS)} if start is not None else set()
+        )
+        inside = [t for t in onsets if start is not None and start < t < start + TRIPLET_STEPS]
+        if start is None or not slots.issuperset(inside):
+            raise ValueError(f"an onset at step {time} is in no triplet of 8ths")
+        groups.add(start)
+    ordered = sorted(groups)
+    if any(b - a < TRIPLET_STEPS for a, b in itertools.pairwise(ordered)):
+        raise ValueError("triplet groups overlap")
+    symbols: list[str] = []
+    step = 0
+    while step < position:
+        if step in groups:
+            slots = [onsets.get(step + k * TRIPLET_SLOT, HOLD) for k in range(TRIPLET_SLOTS)]
+            symbols += [TRIPLET, *slots]
+            step += TRIPLET_STEPS
+        else:
+            symbols.append(onsets.get(Fraction(step), HOLD))
+            step += 1
+    # A hold straight after a group's rest has nothing else to continue: fine, it holds
+    # the rest. A group's first slot "_" holds the note before the group.
     return symbols
 
 
@@ -81,6 +175,8 @@ def decode_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
 
 def decode_checked_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
     """`decode_symbols` for symbols `validate_melody` has passed (a `Melody`'s): no second check."""
+    if TRIPLET in symbols:
+        return _decode_with_triplets(symbols)
     onsets = [step for step, symbol in enumerate(symbols) if symbol != HOLD]
     ends = [*onsets[1:], len(symbols)]
     return [
@@ -89,8 +185,54 @@ def decode_checked_symbols(symbols: Sequence[str]) -> list[NoteEvent]:
     ]
 
 
+def triplet_groups(symbols: Sequence[str]) -> list[int]:
+    """The steps of the well-formed triplet markers: three slots follow, none a marker."""
+    found = []
+    for step, symbol in enumerate(symbols):
+        if symbol == TRIPLET:
+            slots = symbols[step + 1 : step + TRIPLET_STEPS]
+            if len(slots) == TRIPLET_SLOTS and all(s != TRIPLET and s != SONG_END for s in slots):
+                found.append(step)
+    # Markers inside an earlier group's slots were excluded above; groups never overlap.
+    return found
+
+
+def symbol_times(symbols: Sequence[str]) -> list[tuple[StepTime, str]]:
+    """(time in steps, symbol) of every onset symbol (a pitch or a rest), in order.
+
+    A triplet group's slots sound at thirds of its quarter; a malformed marker
+    is read as a hold.
+    """
+    groups = set(triplet_groups(symbols))
+    timed: list[tuple[StepTime, str]] = []
+    step = 0
+    while step < len(symbols):
+        if step in groups:
+            for k in range(TRIPLET_SLOTS):
+                slot = symbols[step + 1 + k]
+                if slot != HOLD:
+                    timed.append((_exact(step + k * TRIPLET_SLOT), slot))
+            step += TRIPLET_STEPS
+            continue
+        if symbols[step] not in (HOLD, TRIPLET):
+            timed.append((step, symbols[step]))
+        step += 1
+    return timed
+
+
+def _decode_with_triplets(symbols: Sequence[str]) -> list[NoteEvent]:
+    timed = symbol_times(symbols)
+    if timed and timed[0][0] != 0:  # a malformed marker first: the melody starts with a rest
+        timed.insert(0, (0, REST))
+    ends = [t for t, _ in timed[1:]] + [len(symbols)]
+    return [
+        NoteEvent(None if symbol == REST else int(symbol), start, _exact(end - start))
+        for (start, symbol), end in zip(timed, ends, strict=True)
+    ]
+
+
 # Every symbol a melody may hold; anything else gets `validate_melody`'s detailed message.
-_MELODY_SYMBOLS = frozenset([HOLD, REST, *map(str, range(128))])
+_MELODY_SYMBOLS = frozenset([HOLD, REST, TRIPLET, *map(str, range(128))])
 
 
 def validate_melody(symbols: Sequence[str], parameter: str = "melody") -> None:
@@ -123,7 +265,7 @@ def validate_melody(symbols: Sequence[str], parameter: str = "melody") -> None:
                 "the song delimiter '/' cannot appear inside a melody",
                 hint=f"symbol {position}",
             )
-        elif symbol != REST and not (is_pitch(symbol) and 0 <= int(symbol) <= 127):
+        elif symbol not in (REST, TRIPLET) and not (is_pitch(symbol) and 0 <= int(symbol) <= 127):
             raise InvalidParameter(
                 parameter,
                 symbol,
@@ -145,9 +287,14 @@ def melody_pitches(symbols: Iterable[str]) -> list[int]:
 
 
 def symbol_sort_key(symbol: str) -> tuple[int, int]:
-    """Index order of a vocabulary: delimiter, hold, rest, then pitches upwards."""
+    """Index order of a vocabulary: delimiter, hold, rest, pitches upwards, then the triplet.
+
+    The triplet marker sorts last, so a vocabulary without it keeps its indices.
+    """
     if symbol in SPECIAL_SYMBOLS:
         return (0, SPECIAL_SYMBOLS.index(symbol))
+    if symbol == TRIPLET:
+        return (2, 0)
     return (1, int(symbol))
 
 

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from lstmuse_core.music.harmony.accompaniment import BackingNote
 
 NOTE_VELOCITY = 100
+DEFAULT_RESOLUTION = 220  # pretty_midi's ticks a quarter
+TRIPLET_RESOLUTION = 480  # divisible by 3 (triplets) and 4 (16ths)
 # The accompaniment is played lighter than the melody: its chords softer
 # still than its bass, which carries the beat and sounds quieter down there.
 # Its level in the mix is its channel volume (`formats.BACKING_VOLUMES`).
@@ -244,7 +246,11 @@ def melody_to_midi(
 
     seconds_per_step = step_seconds(bpm)
     meter = melody.meter
-    midi = pretty_midi.PrettyMIDI(initial_tempo=float(bpm))
+    # pretty_midi's 220 ticks a quarter cannot hold a third of one: a melody with
+    # triplets gets 480 (a triplet 8th is 160 ticks), so its notes fall on exact ticks.
+    triplets = any(event.in_tuplet for event in melody.notes)
+    resolution = TRIPLET_RESOLUTION if triplets else DEFAULT_RESOLUTION
+    midi = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=float(bpm))
     midi.time_signature_changes.append(
         pretty_midi.TimeSignature(meter.numerator, meter.denominator, 0.0)
     )
@@ -257,8 +263,8 @@ def melody_to_midi(
             pretty_midi.Note(
                 velocity=NOTE_VELOCITY,
                 pitch=event.pitch,
-                start=event.start * seconds_per_step,
-                end=event.end * seconds_per_step,
+                start=float(event.start * seconds_per_step),
+                end=float(event.end * seconds_per_step),
             )
         )
     midi.instruments.append(instrument)

@@ -33,14 +33,16 @@ Plain text and arithmetic only: no music library is needed to write ABC.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from math import gcd
 from pathlib import Path
 from typing import Any
 
-from lstmuse_core.music.encoding import NoteEvent
+from lstmuse_core.music.encoding import TRIPLET_STEPS, NoteEvent, triplet_groups
 from lstmuse_core.music.form import ScoreBar, TuneForm
 from lstmuse_core.music.harmony import ChordSpan
 from lstmuse_core.music.keys import Key, key_with_signature
@@ -128,10 +130,18 @@ class _Piece:
     bar line; ``tied``: the same pitch goes on after it."""
 
     pitch: int | None
-    position: int
-    length: int
+    position: int | Fraction
+    length: int | Fraction
     tied: bool
     chord: str = ""  # the chord symbol that starts here, if one does
+    # In a triplet group (`encoding.TRIPLET`): its length is thirds of a quarter, written
+    # as 8ths under ``(3``; ``tuplet_notes``: on a group's first piece, its pieces.
+    group: int | None = None  # the step its triplet group starts on
+    tuplet_notes: int = 0
+
+    @property
+    def in_triplet(self) -> bool:
+        return self.group is not None
 
 
 def _bar_line(marks: tuple[ScoreBar, ...], before: int | None, after: int | None) -> str:
@@ -169,10 +179,7 @@ def _body(
         in_force = dict(signature)  # accidentals last until the bar line
         tokens: list[str] = []
         for piece in pieces:
-            token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
-            token += _length(piece.length) + ("-" if piece.tied else "")
-            if piece.chord:
-                token = f'"{piece.chord}"' + token
+            token = _token(piece, key, in_force)
             # A space at each beat: notes within a beat are beamed together.
             gap = " " if tokens and piece.position % beat_steps == 0 else ""
             tokens.append(gap + token)
@@ -193,13 +200,29 @@ def _bar_text(pieces: list[_Piece], key: Key, beat_steps: int) -> str:
     in_force = dict(key.signature_alterations)
     tokens: list[str] = []
     for piece in pieces:
-        token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
-        token += _length(piece.length) + ("-" if piece.tied else "")
-        if piece.chord:
-            token = f'"{piece.chord}"' + token
+        token = _token(piece, key, in_force)
         gap = " " if tokens and piece.position % beat_steps == 0 else ""
         tokens.append(gap + token)
     return "".join(tokens)
+
+
+def _token(piece: _Piece, key: Key, in_force: dict[str, int]) -> str:
+    """One note or rest as ABC: chord symbol, ``(3`` opening a triplet group, pitch, length, tie.
+
+    A triplet group writes its notes as 8ths; ``(3:2:n``: three in the time of two,
+    over its ``n`` notes (``(3A2B``, a quarter-triplet and an 8th-triplet, is two).
+    """
+    token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
+    if piece.in_triplet:
+        token += _length(int(piece.length * Fraction(3, 2)))
+    else:
+        token += _length(int(piece.length))
+    token += "-" if piece.tied else ""
+    if piece.tuplet_notes:
+        token = ("(3" if piece.tuplet_notes == 3 else f"(3:2:{piece.tuplet_notes}") + token
+    if piece.chord:
+        token = f'"{piece.chord}"' + token
+    return token
 
 
 def _marked_body(
@@ -241,17 +264,31 @@ def _bars(
     while events and events[0].pitch is None and not from_start:
         events.pop(0)  # the tune starts at its first note
     pieces: list[_Piece] = []
-    bar_start = events[0].start - events[0].start % bar_steps if events else 0
+    bar_start = int(events[0].start - events[0].start % bar_steps) if events else 0
+    # Triplet groups are cut out of the notes that cross their edges (tied on).
+    groups = triplet_groups(melody.symbols)
+    edges = sorted({edge for group in groups for edge in (group, group + TRIPLET_STEPS)})
     for event in events:
         start = event.start
         while start < event.end:
             if start >= bar_start + bar_steps:
-                yield (bar_start // bar_steps, pieces) if numbered else pieces
+                yield (bar_start // bar_steps, _opened(pieces)) if numbered else _opened(pieces)
                 pieces, bar_start = [], bar_start + bar_steps
             end = min(
                 [event.end, bar_start + bar_steps]
                 + [s for s in chord_starts if start < s < event.end]
+                + [edge for edge in edges if start < edge < event.end]
             )
+            group = next((g for g in groups if g <= start < g + TRIPLET_STEPS), None)
+            if group is not None:
+                tied = event.pitch is not None and end != event.end
+                chord = chord_starts.get(start, "") if start == int(start) else ""
+                pieces.append(
+                    _Piece(event.pitch, start - bar_start, end - start, tied, chord, group)
+                )
+                start = end
+                continue
+            start, end = int(start), int(end)
             for offset, length in _note_lengths(start - bar_start, end - start):
                 last = start + offset + length == event.end
                 tied = event.pitch is not None and not last
@@ -259,7 +296,17 @@ def _bars(
                 pieces.append(_Piece(event.pitch, start - bar_start + offset, length, tied, chord))
             start = end
     if pieces:
-        yield (bar_start // bar_steps, pieces) if numbered else pieces
+        yield (bar_start // bar_steps, _opened(pieces)) if numbered else _opened(pieces)
+
+
+def _opened(pieces: list[_Piece]) -> list[_Piece]:
+    """The bar's pieces, each triplet group's first told how many pieces the group has."""
+    opened = list(pieces)
+    for number, piece in enumerate(pieces):
+        if piece.group is not None and (number == 0 or pieces[number - 1].group != piece.group):
+            count = sum(1 for p in pieces[number:] if p.group == piece.group)
+            opened[number] = dataclasses.replace(piece, tuplet_notes=count)
+    return opened
 
 
 def _merged_rests(events: tuple[NoteEvent, ...]) -> list[NoteEvent]:
