@@ -25,6 +25,7 @@ Plain Python: the bot validates forms without numpy or music21.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -302,11 +303,18 @@ class TuneForm:
 
     def jump_targets(self) -> set[int]:
         """Written bars that some played bar reaches from a bar other than the one written
-        before it (a repeat's first bar, an ending, a part that comes back)."""
+        before it (a repeat's first bar, an ending, a part that comes back), first endings
+        and bars after a repeat sign in the score: a note tied over ``:|`` would be tied
+        back to the repeat's start too (music21 read such an ABC tune so, and played a note
+        8 bars long)."""
         targets = set()
-        for before, after in zip(self.played, self.played[1:], strict=False):
+        for before, after in itertools.pairwise(self.played):
             if after != before + 1:
                 targets.add(after)
+        for before_bar, after_bar in itertools.pairwise(self.score):
+            # A note tied into a first ending would be tied into the second as well.
+            if before_bar.repeat_end or after_bar.volta:
+                targets.add(self.played[after_bar.played_bar])
         return targets
 
     def clean_starts(self, written: Sequence[str]) -> list[str]:
