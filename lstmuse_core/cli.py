@@ -671,6 +671,8 @@ def _print_musical(musical: dict[str, Any]) -> None:
                 f"    {name}: {shown} (corpus {corpus_shown}{distance}); "
                 f"target {measure['target']}: {verdict}"
             )
+    if "triplets" in musical:
+        _print_triplets(musical["triplets"])
     if "form" in musical:
         _print_form(musical["form"])
     if "asked" in musical:
@@ -680,6 +682,26 @@ def _print_musical(musical: dict[str, Any]) -> None:
             f"{asked['meter']}, {asked['mean_share_of_pitches_in_mode']:.0%} of pitches in the "
             f"mode, {asked['tonic_endings']:.0%} end on the tonic"
         )
+
+
+def _print_triplets(triplets: dict[str, Any]) -> None:
+    """Bars with a triplet in reels and hornpipes, generated beside the corpus."""
+    generated, corpus = triplets["generated"], triplets["corpus"]
+
+    def share(figures: dict[str, Any]) -> str:
+        if figures["share"] is None:
+            return f"no {'/'.join(triplets['meters'])} bars"
+        return (
+            f"{figures['share']:.3f} ({figures['bars_with_triplets']} of {figures['bars']} bars,"
+            f" {figures['melodies']} melodies)"
+        )
+
+    ratio = f"{triplets['ratio']:.2f}x" if triplets["ratio"] is not None else "no ratio"
+    verdict = "met" if triplets["met"] else "NOT met"
+    print(
+        f"  bars with a triplet in {'/'.join(triplets['meters'])}: {share(generated)}; "
+        f"corpus {share(corpus)}; {ratio}, target {triplets['target']}: {verdict}"
+    )
 
 
 def _print_form(form: dict[str, Any]) -> None:

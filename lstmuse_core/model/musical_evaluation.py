@@ -30,8 +30,10 @@ from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.musicality import (
     MelodyEntry,
     compare_reports,
+    compare_triplet_rates,
     musical_report,
     share_in_scale,
+    triplet_bars,
 )
 
 FIXED_BARS = 8
@@ -109,6 +111,12 @@ def evaluate_musically(
             "against_corpus": compare_reports(free_report, reference, fixed_length=False),
         },
     }
+    # Triplets in reels and hornpipes (4/4, 2/2): bars with one, generated (bars=8 and
+    # free) beside the held-out songs. A model without the triplet marker has none.
+    corpus_triplets = triplet_bars([(s.symbols, s.meter, s.mode) for s in corpus])
+    result["triplets"] = compare_triplet_rates(
+        triplet_bars(_entries(fixed) + _entries(free)), corpus_triplets
+    )
     result["form"] = evaluate_forms(
         generator, corpus, count=count, seed=seed, temperature=controls.temperature
     )

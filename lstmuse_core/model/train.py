@@ -29,7 +29,7 @@ from lstmuse_core.music.encoding import SONG_END, Vocabulary
 from lstmuse_core.names import check_style_name
 
 if TYPE_CHECKING:
-    from lstmuse_core.music.corpus import Song
+    from lstmuse_core.music.corpus import ReadOptions, Song
     from lstmuse_core.music.dataset import Dataset
 
 LN2 = math.log(2.0)
@@ -232,11 +232,14 @@ def train_style(
     force: bool = False,
     on_progress: ProgressCallback | None = None,
     show_progress: bool = False,
+    read_options: ReadOptions | None = None,
 ) -> StyleTrainingResult:
     """The whole training job for one style; the active model changes only on success.
 
     A built-in style reads its music21 corpus; ``input_dir`` trains a style of
-    that name from a folder of music files instead.
+    that name from a folder of music files instead. ``read_options``: how its files
+    are read (``ReadOptions(off_grid="triplets")`` keeps triplets: the bundle's
+    vocabulary then has `encoding.TRIPLET`); the style's own by default.
     """
     from lstmuse_core.model.bundle import write_bundle
     from lstmuse_core.model.evaluate import score_model
@@ -255,10 +258,16 @@ def train_style(
         raise InvalidParameter("input_dir", str(input_dir), "an existing folder of music files")
     if input_dir is not None:
         dataset = build_dataset(
-            input_dir=input_dir, name=style, cache_dir=cache_dir, progress=show_progress
+            input_dir=input_dir,
+            name=style,
+            cache_dir=cache_dir,
+            progress=show_progress,
+            options=read_options,
         )
     else:
-        dataset = build_dataset(style, cache_dir=cache_dir, progress=show_progress)
+        dataset = build_dataset(
+            style, cache_dir=cache_dir, progress=show_progress, options=read_options
+        )
     vocabulary = dataset.vocabulary()
     conditioning = Conditioning.from_songs(dataset.songs, metrical=config.metrical)
     train_songs, test_songs = dataset.songs_in("train"), dataset.songs_in("test")

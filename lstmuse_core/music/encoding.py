@@ -152,8 +152,8 @@ def _encode_with_triplets(events: list[NoteEvent]) -> list[str]:
     step = 0
     while step < position:
         if step in groups:
-            slots = [onsets.get(step + k * TRIPLET_SLOT, HOLD) for k in range(TRIPLET_SLOTS)]
-            symbols += [TRIPLET, *slots]
+            written = [onsets.get(step + k * TRIPLET_SLOT, HOLD) for k in range(TRIPLET_SLOTS)]
+            symbols += [TRIPLET, *written]
             step += TRIPLET_STEPS
         else:
             symbols.append(onsets.get(Fraction(step), HOLD))

@@ -20,6 +20,7 @@ a trained model should meet.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.encoding import NoteEvent, decode_symbols, melody_pitches
+from lstmuse_core.music.encoding import NoteEvent, decode_symbols, melody_pitches, triplet_groups
 from lstmuse_core.music.keys import MODE_TONICS, parse_mode, scale_pitch_classes
 from lstmuse_core.music.meter import Meter
 
@@ -46,6 +47,48 @@ MAX_TOTAL_VARIATION = 0.15
 
 # One melody of a set: its symbols, its time signature ("6/8") and its mode.
 MelodyEntry = tuple[Sequence[str], Meter, str]
+
+# Reels and hornpipes: where a triplet is the commonest ornament (issue 21).
+REEL_METERS = (Meter(4, 4), Meter(2, 2))
+# Generated triplets per bar within this ratio of the corpus's.
+TRIPLET_RATE_RATIOS = (0.5, 1.5)
+
+
+def triplet_bars(
+    entries: Sequence[MelodyEntry], meters: Sequence[Meter] = REEL_METERS
+) -> dict[str, Any]:
+    """Bars with a triplet (`encoding.TRIPLET` group starting in them) among the melodies
+    in ``meters``: ``{"melodies", "bars", "bars_with_triplets", "share"}`` (share None
+    without bars). Bars counted from step 0, a bar line; a last short bar counts."""
+    melodies = bars = with_triplets = 0
+    for symbols, meter, _ in entries:
+        if meter not in meters:
+            continue
+        melodies += 1
+        bars += -(-len(symbols) // meter.bar_steps)
+        with_triplets += len({step // meter.bar_steps for step in triplet_groups(symbols)})
+    share = with_triplets / bars if bars else None
+    return {"melodies": melodies, "bars": bars, "bars_with_triplets": with_triplets, "share": share}
+
+
+def compare_triplet_rates(
+    generated: Mapping[str, Any], corpus: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Generated triplet bars against the corpus's: their ratio, met in `TRIPLET_RATE_RATIOS`."""
+    ratio = (
+        generated["share"] / corpus["share"]
+        if corpus["share"] and generated["share"] is not None
+        else None
+    )
+    low, high = TRIPLET_RATE_RATIOS
+    return {
+        "meters": [m.text for m in REEL_METERS],
+        "generated": generated,
+        "corpus": dict(corpus),
+        "ratio": ratio,
+        "target": f"{low:g}-{high:g}x the corpus's share of bars",
+        "met": ratio is not None and low <= ratio <= high,
+    }
 
 
 def _notes(symbols: Sequence[str]) -> list[NoteEvent]:
@@ -106,9 +149,10 @@ def _ends_on_tonic(notes: Sequence[NoteEvent], meter: Meter, mode: str) -> bool:
 def _repeats_a_figure(symbols: Sequence[str], notes: Sequence[NoteEvent], meter: Meter) -> bool:
     symbols = list(symbols)
     for i in range(len(notes) - FIGURE_NOTES + 1):
-        start = notes[i].start
+        # Steps of the symbols (a figure in a triplet group: from its marker's step on).
+        start = math.floor(notes[i].start)
         after = i + FIGURE_NOTES
-        end = notes[after].start if after < len(notes) else notes[after - 1].end
+        end = math.ceil(notes[after].start if after < len(notes) else notes[after - 1].end)
         figure = symbols[start:end]
         for bars in REPEAT_DISTANCES_IN_BARS:
             shift = bars * meter.bar_steps

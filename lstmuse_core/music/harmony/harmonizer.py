@@ -25,6 +25,7 @@ NumPy only: about 1-2 ms for a 32-bar tune.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -163,10 +164,10 @@ def harmony_window(melody: Melody) -> tuple[int, int] | None:
     if not notes:
         return None
     bar = melody.meter.bar_steps
-    first = -(-notes[0].start // bar) * bar
-    last = notes[-1].end
+    first = math.ceil(notes[0].start / bar) * bar
+    last = math.ceil(notes[-1].end)  # a triplet's end is a step: ceil keeps it whole
     if first >= last:  # a tune shorter than its pickup bar: harmonize from its first note
-        first = notes[0].start - notes[0].start % bar
+        first = math.floor(notes[0].start / bar) * bar
     return first, last
 
 

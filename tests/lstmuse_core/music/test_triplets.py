@@ -1,0 +1,147 @@
+"""Triplets (issue 21): the 16th grid with a triplet marker, read, learnt, sampled, rendered."""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pretty_midi
+import pytest
+from music21 import converter
+
+from lstmuse_core.music.corpus import STYLES, ReadOptions, Song, read_abc_tunes, split_abc_tunes
+from lstmuse_core.music.encoding import (
+    TRIPLET,
+    NoteEvent,
+    Vocabulary,
+    decode_symbols,
+    encode_notes,
+)
+from lstmuse_core.music.melody import Melody
+from lstmuse_core.music.midi import write_midi
+from lstmuse_core.music.musicality import triplet_bars
+from lstmuse_core.music.render.abc import abc_tune
+from lstmuse_core.music.render.musicxml import write_musicxml
+
+# A 4/4 bar: a dotted 8th and a 16th, a triplet of 8ths (G F E), a quarter, two 8ths.
+BAR = ["72", "_", "_", "71", "(3", "67", "65", "64", "65", "_", "_", "_", "64", "_", "65", "_"]
+# A second bar: a quarter-triplet and an 8th-triplet, a tie into a group, a rest in one.
+BAR_2 = ["(3", "60", "_", "64", "65", "_", "_", "_", "67", "_", "_", "(3", "_", "64", "r", "_"]
+
+
+def test_triplet_notes_decode_to_exact_thirds_and_encode_back() -> None:
+    notes = decode_symbols(BAR + BAR_2)
+    thirds = [(n.pitch, n.start, n.duration) for n in notes if n.in_tuplet]
+    third = Fraction(4, 3)
+    assert thirds[:3] == [(67, 4, third), (65, 4 + third, third), (64, 4 + 2 * third, third)]
+    assert (60, 16, 2 * third) in thirds  # the quarter-note triplet: two slots
+    assert (67, 24, 3 + third) in thirds  # held into the first slot of the group at 27
+    assert (64, 27 + third, third) in thirds
+    assert (None, 27 + 2 * third, 5 - 2 * third) in thirds  # a rest in the last slot
+    assert encode_notes(notes) == BAR + BAR_2
+
+
+def test_a_marker_without_its_slots_reads_as_a_hold() -> None:
+    notes = decode_symbols(["60", "_", "_", TRIPLET, "62"])
+    assert notes == [NoteEvent(60, 0, 4), NoteEvent(62, 4, 1)]
+
+
+def test_onsets_off_the_grid_in_no_triplet_of_8ths_are_refused() -> None:
+    with pytest.raises(ValueError, match="no triplet"):
+        # A 16th-note triplet (three in an 8th): 2/3 of a step each.
+        sixteenth_triplet = NoteEvent(60, 0, Fraction(2, 3))
+        encode_notes([sixteenth_triplet, NoteEvent(62, Fraction(2, 3), Fraction(10, 3))])
+
+
+def test_the_marker_sorts_after_every_pitch_so_old_vocabularies_keep_their_indices() -> None:
+    old = Vocabulary.from_songs([["60", "_", "62"]])
+    new = Vocabulary.from_songs([["60", "_", "62", TRIPLET, "64", "65", "67"]])
+    assert new.symbols[-1] == TRIPLET
+    assert [new.index[s] for s in old.symbols] == list(range(len(old)))
+
+
+def _oneill_tunes(count: int) -> list[str]:
+    path = STYLES["irish"].root / "0001-0050.abc"
+    return split_abc_tunes(path.read_text(encoding="utf-8"))[:count]
+
+
+def test_a_real_oneill_triplet_tune_keeps_its_triplets() -> None:
+    tune = _oneill_tunes(2)[1]  # O'Neill's #2, in 2/4, with two (3 groups
+    dropped = read_abc_tunes([tune], "oneill", ReadOptions())
+    assert [getattr(r, "reason", None) for r in dropped] == ["off-grid duration"]
+    [song] = read_abc_tunes([tune], "oneill", ReadOptions(off_grid="triplets"))
+    assert isinstance(song, Song)
+    written = converter.parse(tune, format="abc")
+    tuplet_notes = [n for n in written.flatten().notes if n.duration.tuplets]
+    decoded = [n for n in decode_symbols(song.symbols) if n.in_tuplet and n.pitch is not None]
+    assert song.symbols.count(TRIPLET) == len(tuplet_notes) // 3 == 2
+    # The same notes, a third of a quarter each, in C (the tune is moved by its shift).
+    assert [n.pitch for n in decoded] == [n.pitch.midi + song.transposition for n in tuplet_notes]
+    assert {n.duration for n in decoded} == {Fraction(4, 3)}
+
+
+def test_a_triplet_renders_to_midi_musicxml_and_abc_exactly(tmp_path: Path) -> None:
+    melody = Melody(BAR + BAR_2, "4/4", "G")
+    midi = pretty_midi.PrettyMIDI(str(write_midi(melody, tmp_path / "t.mid", bpm=90)))
+    ticks = [(midi.time_to_tick(n.start), n.pitch) for n in midi.instruments[0].notes]
+    per_quarter = midi.resolution
+    assert ticks[2:5] == [
+        (per_quarter, 67),
+        (per_quarter + per_quarter // 3, 65),
+        (per_quarter + 2 * per_quarter // 3, 64),
+    ]
+    write_musicxml(melody, tmp_path / "t.musicxml", title="triplets")
+    read = converter.parse(tmp_path / "t.musicxml")
+    bracketed = [n for n in read.recurse().notesAndRests if n.duration.tuplets]
+    assert [n.duration.tuplets[0].type for n in bracketed[:3]] == ["start", None, "stop"]
+    assert all(n.duration.tuplets[0].bracket is not False for n in bracketed[:3])
+    assert "<tuplet " in (tmp_path / "t.musicxml").read_text()
+    text = abc_tune(melody, title="triplets")
+    assert "(3" in text
+    from_abc = converter.parse(text, format="abc").stripTies().flatten().notes
+    assert [(Fraction(n.offset), n.pitch.midi) for n in from_abc] == [
+        (Fraction(n.start, 4), n.pitch) for n in melody.notes if n.pitch is not None
+    ]
+
+
+def test_triplet_bars_counts_bars_with_a_group_in_reel_meters() -> None:
+    from lstmuse_core.music.meter import Meter
+
+    entries = [(BAR + BAR_2 + BAR, Meter(4, 4), "major"), (BAR, Meter(6, 8), "major")]
+    counted = triplet_bars(entries)
+    assert counted == {"melodies": 1, "bars": 3, "bars_with_triplets": 3, "share": 1.0}
+
+
+def test_a_tiny_model_learns_oneills_triplets_and_samples_them(tmp_path: Path) -> None:
+    from lstmuse_core.model.generate import SamplingControls, load_generator
+    from lstmuse_core.model.train import train_style
+    from lstmuse_core.music.meter import Meter
+
+    folder = tmp_path / "oneill"
+    folder.mkdir()
+    for name in ("0001-0050.abc", "0051-0100.abc", "0101-0200.abc"):
+        shutil.copy(STYLES["irish"].root / name, folder / name)
+    result = train_style(
+        "tinyreels",
+        preset_name="tiny",
+        max_epochs=6,
+        input_dir=folder,
+        models_dir=tmp_path / "models",
+        cache_dir=tmp_path / "cache",
+        read_options=ReadOptions(off_grid="triplets"),
+        seed=1,
+    )
+    assert TRIPLET in result.bundle.vocabulary
+    generator = load_generator("tinyreels", models_dir=tmp_path / "models")
+    plans = [generator.plan(seed, meter=Meter(4, 4), bars=8) for seed in range(40)]
+    melodies = generator.sample_plans(plans, SamplingControls(1.0))
+    counted = triplet_bars([(m.symbols, m.meter, m.mode) for m in melodies])
+    assert counted["bars_with_triplets"] > 0
+    with_triplet = next(m for m in melodies if TRIPLET in m.symbols)
+    melody = Melody(with_triplet.symbols, with_triplet.meter)
+    notes = [n for n in melody.notes if n.in_tuplet and n.pitch is not None]
+    midi = pretty_midi.PrettyMIDI(str(write_midi(melody, tmp_path / "g.mid", bpm=120)))
+    starts = {round(n.start * 12, 9) for n in midi.instruments[0].notes}  # 12 per 16th at 120
+    # Each triplet note starts on its exact third of a 16th-note step (1/8 s a step at 120).
+    assert {round(float(n.start) * 0.125 * 12, 9) for n in notes} <= starts
