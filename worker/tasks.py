@@ -209,70 +209,67 @@ def _within_time_limit(task: Task, time_limit: str) -> Iterator[None]:
         raise
 
 
-@app.task(
-    bind=True,
-    name=GENERATE_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=settings.generate_soft_time_limit,
-    time_limit=settings.generate_time_limit,
-    Request=JobRequest,
-)
+# What a melody's and a tune's task share: acknowledged after the work, redelivered
+# if its worker dies, and the render queue's time limits.
+_RENDER_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": settings.generate_soft_time_limit,
+    "time_limit": settings.generate_time_limit,
+    "Request": JobRequest,
+}
+
+
+def _render_job(
+    task: Task,
+    doing: str,
+    runner: Callable[..., JobResult],
+    job_request: Callable[[str], Any],
+) -> dict[str, Any]:
+    """Run one render job once: not if cancelled, its stored result on a redelivery,
+    else ``runner`` on ``job_request(job_id)`` with its heartbeat and time limit
+    (``doing``: what a member is told ran past it), the result remembered."""
+    job_id = task.request.id
+    _not_cancelled(task)
+    stored = _first_delivery_or_stored(job_id)
+    if stored is not None:
+        return stored
+    with (
+        delivery_kept_fresh(task),
+        _within_time_limit(task, f"{doing} ran past its time limit ({{limit}} s) and was stopped"),
+    ):
+        result = runner(
+            job_id,
+            job_request(job_id),
+            store_from_settings(settings, redis_client()),
+            settings,
+            _published(task),
+            interrupts=(SoftTimeLimitExceeded,),
+        )
+    return _remember(job_id, result)
+
+
+@app.task(name=GENERATE_TASK, **_RENDER_TASK_OPTIONS)
 def generate(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any]:
     """Sample, render and store one request's melodies (``request``: `MelodyRequest` JSON)."""
-    job_id = self.request.id
-    _not_cancelled(self)
-    stored = _first_delivery_or_stored(job_id)
-    if stored is not None:
-        return stored
-    with (
-        delivery_kept_fresh(self),
-        _within_time_limit(
-            self, "generating the melody ran past its time limit ({limit} s) and was stopped"
-        ),
-    ):
-        result = run_generate_job(
-            job_id,
-            melody_request_from_payload(job_id, request),
-            store_from_settings(settings, redis_client()),
-            settings,
-            _published(self),
-            interrupts=(SoftTimeLimitExceeded,),
-        )
-    return _remember(job_id, result)
+    return _render_job(
+        self,
+        "generating the melody",
+        run_generate_job,
+        lambda job_id: melody_request_from_payload(job_id, request),
+    )
 
 
-@app.task(
-    bind=True,
-    name=HARMONIZE_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=settings.generate_soft_time_limit,
-    time_limit=settings.generate_time_limit,
-    Request=JobRequest,
-)
+@app.task(name=HARMONIZE_TASK, **_RENDER_TASK_OPTIONS)
 def harmonize(self: Task, request: dict[str, Any] | None = None) -> dict[str, Any]:
     """Harmonize, render and store a member's tune (``request``: `HarmonizeRequest` JSON)."""
-    job_id = self.request.id
-    _not_cancelled(self)
-    stored = _first_delivery_or_stored(job_id)
-    if stored is not None:
-        return stored
-    with (
-        delivery_kept_fresh(self),
-        _within_time_limit(
-            self, "harmonizing the tune ran past its time limit ({limit} s) and was stopped"
-        ),
-    ):
-        result = run_harmonize_job(
-            job_id,
-            request_from_payload(HarmonizeRequest, request),
-            store_from_settings(settings, redis_client()),
-            settings,
-            _published(self),
-            interrupts=(SoftTimeLimitExceeded,),
-        )
-    return _remember(job_id, result)
+    return _render_job(
+        self,
+        "harmonizing the tune",
+        run_harmonize_job,
+        lambda job_id: request_from_payload(HarmonizeRequest, request),
+    )
 
 
 @app.task(
