@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import itertools
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -554,7 +555,7 @@ def song_from_score(
         mode = _mode_by_final_note(mode, final)
     title = (score.metadata.title if score.metadata is not None else None) or ""
     return Song(
-        label, str(title), symbols, meter, sharps, shift, mode, shifted[0].start, sections, end
+        label, str(title), symbols, meter, sharps, shift, mode, int(shifted[0].start), sections, end
     )
 
 
@@ -983,9 +984,10 @@ def _real_end(
     if mark is not None:
         at = layout.step(layout.place(Fraction(mark.getOffsetInHierarchy(part))))
         if directions.fine_after_note:
-            return max((n.start + n.duration for n in notes if n.start < at), default=None)
+            last = max((n.start + n.duration for n in notes if n.start < at), default=None)
+            return math.ceil(last) if last is not None else None  # a triplet's end: its step
         note = next((n for n in notes if n.start >= at), None)
-        return note.start + note.duration if note is not None else None
+        return math.ceil(note.start + note.duration) if note is not None else None
     if directions.da_capo and len(sections) > 1:
         return sections[0].stop
     return None

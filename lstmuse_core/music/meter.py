@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
 from lstmuse_core.errors import InvalidParameter
@@ -100,7 +101,7 @@ class Meter:
         """The shortest note whose placement shows the meter (see the module docstring)."""
         return self.beat_steps if self.compound else min(2 * self.beat_steps, self.bar_steps)
 
-    def is_strong(self, step: int) -> bool:
+    def is_strong(self, step: int | Fraction) -> bool:
         """Whether song step ``step`` (0: a bar line) falls on a strong position."""
         return step % self.bar_steps in self.strong_positions
 

@@ -282,7 +282,7 @@ def _bars(
             group = next((g for g in groups if g <= start < g + TRIPLET_STEPS), None)
             if group is not None:
                 tied = event.pitch is not None and end != event.end
-                chord = chord_starts.get(start, "") if start == int(start) else ""
+                chord = chord_starts.get(int(start), "") if start == int(start) else ""
                 pieces.append(
                     _Piece(event.pitch, start - bar_start, end - start, tied, chord, group)
                 )

@@ -88,9 +88,9 @@ def music21_score(
     safe_title = _TITLE_UNSAFE.sub("", title).strip()[:80]
     score.insert(0, metadata.Metadata(movementName=safe_title, composer=""))
     notated = score.makeNotation()
-    _chord_symbols(notated.parts[0], chords, skipped)
+    _chord_symbols(notated.parts[0], chords, int(skipped))
     if first_note % bar:
-        _pickup_bar(notated.parts[0], (first_note % bar) / STEPS_PER_QUARTER)
+        _pickup_bar(notated.parts[0], float(first_note % bar) / STEPS_PER_QUARTER)
     if form is not None:
         _form_marks(notated.parts[0], form.score[skipped // bar :])
     return notated

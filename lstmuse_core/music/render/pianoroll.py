@@ -126,10 +126,10 @@ def render_pianoroll(
     for pitch, start, duration in notes:
         draw.rectangle(
             (
-                x_at(start),
+                x_at(float(start)),
                 y_at(pitch + 0.4),
                 # at least one pixel wide: a 16th is under a pixel in a long melody
-                max(x_at(start), x_at(start + duration) - 1),
+                max(x_at(float(start)), x_at(float(start + duration)) - 1),
                 y_at(pitch - 0.4),
             ),
             fill=colours["note"],
