@@ -636,13 +636,14 @@ def run_cross_validation(args: argparse.Namespace) -> int:
         return 0
     summary = report["summary"]
     print(f"{selected['name']}, {args.folds}-fold cross-validation, {len(songs)} songs:")
-    print("  bits           model mean (sd, min-max)      9-gram mean (sd, min-max)")
+    print(f"  {'bits':<12} {'model: mean (sd, min-max)':<34} 9-gram: mean (sd, min-max)")
     for figure, label in (
         ("pitch_bits_per_note", "pitch/note"),
         ("bits_per_note", "joint/note"),
         ("bits_per_symbol", "per symbol"),
     ):
-        print(f"  {label:<14} {_spread(summary[figure])}   {_spread(summary['ngram_' + figure])}")
+        model, ngram = _spread(summary[figure]), _spread(summary["ngram_" + figure])
+        print(f"  {label:<12} {model:<34} {ngram}")
     for system, bits in report.get("idyom_pitch_bits_per_note", {}).items():
         print(f"  IDyOM, {system}: {bits} bits/note (pitch; Pearce 2005, dataset 2)")
     return 0
