@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="make the new version active even if its held-out loss is worse",
     )
     train.add_argument("--models-dir", type=Path, help="bundle root (default: trained_models/)")
+    _add_read_options(train, "default: as the style's active version was read, else drop")
     train.add_argument("--json", action="store_true")
     train.set_defaults(run=run_train)
 
@@ -254,13 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_read_options(parser: argparse.ArgumentParser) -> None:
+def _add_read_options(parser: argparse.ArgumentParser, off_grid_default: str = "") -> None:
     parser.add_argument(
         "--off-grid",
         choices=("drop", "quantize", "triplets"),
         default=None,
-        help="songs with durations off the 16th grid (triplets): drop (default), "
-        "quantize to the nearest 16th, or keep triplets of 8ths exactly",
+        help="songs with durations off the 16th grid (triplets): drop, quantize to the "
+        "nearest 16th, or keep triplets of 8ths exactly ("
+        + (off_grid_default or "default: drop")
+        + ")",
     )
     parser.add_argument("--part", help="part to read from polyphonic files (default: the top one)")
 
@@ -319,10 +322,14 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _read_options(args: argparse.Namespace, default_part: str | None = None) -> Any:
-    from lstmuse_core.music.corpus import ReadOptions
+def _read_options(args: argparse.Namespace, style: str | None = None) -> Any:
+    """The flags' reading over the built-in ``style``'s own (its part, its pentatonic modes)."""
+    from dataclasses import replace
 
-    return ReadOptions(off_grid=args.off_grid or "drop", part=args.part or default_part)
+    from lstmuse_core.music.corpus import STYLES, ReadOptions
+
+    own = STYLES[style].read_options() if style in STYLES else ReadOptions()
+    return replace(own, off_grid=args.off_grid or own.off_grid, part=args.part or own.part)
 
 
 def _bundle_path(style: str) -> Path | None:
@@ -340,11 +347,9 @@ def _bundle_path(style: str) -> Path | None:
 
 
 def run_preprocess(args: argparse.Namespace) -> int:
-    from lstmuse_core.music.corpus import STYLES
     from lstmuse_core.music.dataset import build_dataset
 
-    default_part = STYLES[args.style].part if args.style in STYLES else None
-    options = _read_options(args, default_part)
+    options = _read_options(args, args.style)
     if args.style:
         dataset = build_dataset(
             args.style,
@@ -472,6 +477,12 @@ def run_train(args: argparse.Namespace) -> int:
             force=args.force,
             on_progress=show,
             show_progress=not args.json,
+            # Unflagged: train_style reads as the style's active version was read.
+            read_options=(
+                _read_options(args, None if args.input else args.style)
+                if args.off_grid or args.part
+                else None
+            ),
         )
     metrics = result.bundle.metrics
     summary = {

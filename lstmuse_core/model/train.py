@@ -239,7 +239,8 @@ def train_style(
     A built-in style reads its music21 corpus; ``input_dir`` trains a style of
     that name from a folder of music files instead. ``read_options``: how its files
     are read (``ReadOptions(off_grid="triplets")`` keeps triplets: the bundle's
-    vocabulary then has `encoding.TRIPLET`); the style's own by default.
+    vocabulary then has `encoding.TRIPLET`); by default the style's own, off the
+    16th grid as its active version was read (`retrain_reading`).
     """
     from lstmuse_core.model.bundle import write_bundle
     from lstmuse_core.model.evaluate import score_model
@@ -256,6 +257,8 @@ def train_style(
         raise InvalidParameter("force", force, "true or false")
     if input_dir is not None and not Path(input_dir).is_dir():
         raise InvalidParameter("input_dir", str(input_dir), "an existing folder of music files")
+    if read_options is None:
+        read_options = retrain_reading(style, models_dir, built_in=input_dir is None)
     if input_dir is not None:
         dataset = build_dataset(
             input_dir=input_dir,
@@ -330,6 +333,31 @@ def train_style(
     held_out = {song.song_id: song for song in dataset.songs_in("test")}
     promoted, note = promote(bundle, force=force, models_dir=models_dir, held_out_songs=held_out)
     return StyleTrainingResult(bundle, promoted, note, trained)
+
+
+def retrain_reading(style: str, models_dir: Path | None, *, built_in: bool) -> ReadOptions | None:
+    """How a retrain reads its files when not told: the style's own reading, with triplets
+    kept (or quantized) if its active version was trained so; None: the plain default.
+
+    A retrain (`!retrain`, `lstmuse train` without ``--off-grid``) may replace the active
+    model: reading the corpus as that model did keeps what it can play (a model trained
+    with triplets, retrained without, would lose them and train on other songs).
+    """
+    from dataclasses import replace
+
+    from lstmuse_core.errors import BundleError
+    from lstmuse_core.model.bundle import resolve_bundle
+    from lstmuse_core.music.corpus import STYLES, ReadOptions
+
+    try:
+        active = resolve_bundle(style, models_dir)
+    except (InvalidParameter, BundleError):
+        return None  # no active version (a new style), or one that does not load
+    off_grid = active.config_json.get("dataset", {}).get("off_grid", "drop")
+    if off_grid == "drop":
+        return None
+    own = STYLES[style].read_options() if built_in and style in STYLES else ReadOptions()
+    return replace(own, off_grid=off_grid)
 
 
 def check_max_epochs(max_epochs: object) -> int:

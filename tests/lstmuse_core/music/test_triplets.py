@@ -145,3 +145,59 @@ def test_a_tiny_model_learns_oneills_triplets_and_samples_them(tmp_path: Path) -
     starts = {round(n.start * 12, 9) for n in midi.instruments[0].notes}  # 12 per 16th at 120
     # Each triplet note starts on its exact third of a 16th-note step (1/8 s a step at 120).
     assert {round(float(n.start) * 0.125 * 12, 9) for n in notes} <= starts
+
+
+def test_train_keeps_triplets_when_told_and_a_retrain_reads_as_the_active_version(
+    tmp_path: Path,
+) -> None:
+    """``lstmuse train --off-grid triplets`` trains a vocabulary with the marker; a retrain
+    not told how to read (``!retrain``, ``lstmuse train`` unflagged) reads as the active
+    version was read, so it keeps triplets; ``--off-grid drop`` drops them again."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from lstmuse_core.model.bundle import resolve_bundle
+    from lstmuse_core.model.train import retrain_reading, train_style
+
+    folder, models, cache = tmp_path / "oneill", tmp_path / "models", tmp_path / "cache"
+    folder.mkdir()
+    shutil.copy(STYLES["irish"].root / "0001-0050.abc", folder / "0001-0050.abc")
+    assert retrain_reading("tinyreels", models, built_in=False) is None  # no version yet
+
+    def cli_train(*flags: str) -> dict[str, object]:
+        command = [sys.executable, "-m", "lstmuse_core.cli", "train", "--style", "tinyreels"]
+        command += ["--preset", "tiny", "--epochs", "1", "--input", str(folder), "--json"]
+        env = {**os.environ, "LSTMUSE_CACHE_DIR": str(cache)}
+        done = subprocess.run(
+            [*command, "--models-dir", str(models), *flags],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
+
+    assert cli_train("--off-grid", "triplets")["version"] == "v001"
+    first = resolve_bundle("tinyreels", models)
+    assert TRIPLET in first.vocabulary and first.config_json["dataset"]["off_grid"] == "triplets"
+    assert retrain_reading("tinyreels", models, built_in=False) == ReadOptions(off_grid="triplets")
+
+    again = train_style(
+        "tinyreels",
+        preset_name="tiny",
+        max_epochs=1,
+        input_dir=folder,
+        models_dir=models,
+        cache_dir=cache,
+    )
+    assert TRIPLET in again.bundle.vocabulary
+    assert again.bundle.config_json["dataset"]["off_grid"] == "triplets"
+
+    assert cli_train("--off-grid", "drop", "--force")["version"] == "v003"
+    dropped = resolve_bundle("tinyreels", models, "v003")
+    assert TRIPLET not in dropped.vocabulary
+    assert dropped.config_json["dataset"]["off_grid"] == "drop"
+    assert dropped.config_json["dataset"]["songs_kept"] < first.config_json["dataset"]["songs_kept"]
