@@ -35,7 +35,8 @@ MIN_OCTAVE, MAX_OCTAVE = -2, 2  # octaves from the instrument's comfortable regi
 MAX_AUDIO_SECONDS = 360.0  # audio per melody, its tail included
 MAX_RETRAIN_EPOCHS = 1000  # an admin's retrain: hours on a CPU, never days
 MIN_RETRAIN_MINUTES, MAX_RETRAIN_MINUTES = 0.1, 24 * 60.0
-RETRAIN_PRESETS = ("default", "seed", "tiny", "chorale")  # lstmuse_core.model.PRESETS, without Keras
+# lstmuse_core.model.PRESETS, without Keras
+RETRAIN_PRESETS = ("default", "seed", "tiny", "chorale")
 
 # --- library capacity: what the sampler, trainer and MIDI reader can do --------------------
 
