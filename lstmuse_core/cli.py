@@ -146,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     styles = commands.add_parser("styles", help="list the styles, their corpora and models")
     styles.add_argument("--json", action="store_true")
+    styles.add_argument("--models-dir", type=Path, help="where the bundles are (default: ours)")
     styles.set_defaults(run=run_styles)
 
     instruments = commands.add_parser(

@@ -325,6 +325,10 @@ def _run_jobs(
     from tqdm import tqdm
 
     workers = workers or len(os.sched_getaffinity(0))
+    if multiprocessing.current_process().daemon:
+        # A Celery worker's child (a retrain) is a daemon, and a daemon may not start
+        # processes: a pool there failed every retrain of more than one file's chunk.
+        workers = 1
     bar = tqdm(
         total=sum(j.size for j in jobs),
         unit="song",

@@ -4,6 +4,7 @@ Redis restarted under a working worker. Each test runs its own redis-server and 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -17,6 +18,7 @@ from tests_support import wait_for_state
 
 from lstmuse_core.jobs.keys import CATALOGUE_KEY, attempts_key, cancelled_key
 from lstmuse_core.jobs.queue import JSON_ONLY, TASK_ROUTES, retrain_payload
+from lstmuse_core.music.corpus import music21_corpus_root
 from lstmuse_core.request import RetrainRequest
 from lstmuse_core.settings import Settings
 
@@ -115,10 +117,15 @@ def test_a_melody_job_longer_than_the_visibility_timeout_is_delivered_once(
 
 
 def test_a_running_retrain_is_not_redelivered_by_a_short_generate_sweep(
-    worker_env, worker_process_starter, erk5_folder: Path, tmp_path: Path
+    worker_env, worker_process_starter, tmp_path: Path
 ) -> None:
     """Beside a generate worker that redelivers after 3 s, a retrain running for longer is
-    neither put back on its queue nor started a second time."""
+    neither put back on its queue nor started a second time. The retrain reads a book of
+    313 songs (ESAC altdeu10): reading and a tiny network's epochs on it outlast the 10 s
+    watched, where erk5's 27 songs stopped early, sometimes within them."""
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    shutil.copy(music21_corpus_root() / "essenFolksong" / "altdeu10.abc", songs)
     with RedisServer(tmp_path / "redis", persistent=False) as server:
         app = client_app(server.url())
         env = {**worker_env, "LSTMUSE_REDIS_URL": server.url()}
@@ -133,7 +140,7 @@ def test_a_running_retrain_is_not_redelivered_by_a_short_generate_sweep(
                 "lstmuse.retrain",
                 kwargs=retrain_payload(
                     RetrainRequest("tinyonce", preset="tiny", epochs=200, force=True),
-                    dataset_dir=str(erk5_folder),
+                    dataset_dir=str(songs),
                 ),
             )
             wait_for_state(retrain, {"STARTED", "PROGRESS"}, 120)

@@ -64,14 +64,17 @@ def test_styles_shows_chinese_without_a_model_and_what_folk_was_trained_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from lstmuse_core.cli import main
+    from lstmuse_core.model.bundle import default_models_dir
 
-    assert main(["styles", "--json"]) == 0
+    # The committed bundles, whatever models folder an earlier test's settings left.
+    committed = ["--models-dir", str(default_models_dir())]
+    assert main(["styles", "--json", *committed]) == 0
     rows = {row["style"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["chinese"]["active_version"] is None
     assert rows["chinese"]["corpus"] == "essenFolksong/han*.abc"
     assert "han*.abc" in rows["folk"]["previous_reading"]
     assert "han" not in rows["folk"]["corpus"]
     assert "reader version 4" in rows["irish"]["previous_reading"]
-    assert main(["styles"]) == 0
+    assert main(["styles", *committed]) == 0
     text = capsys.readouterr().out
     assert "chinese" in text and "[no model yet]" in text
