@@ -22,7 +22,7 @@ from bot.service import LstmuseService, MelodyPost
 from lstmuse_core.errors import LstmuseError
 from lstmuse_core.jobs.catalogue import Catalogue
 from lstmuse_core.music.seed_file import check_seed_file_size, read_seed_file
-from lstmuse_core.music.tune_file import TUNE_FILE_SUFFIXES
+from lstmuse_core.music.tune_file import FORMAT_NAMES, TUNE_FILE_SUFFIXES, format_by_suffix
 from lstmuse_core.options import MELODY_OPTIONS, option_fields
 from lstmuse_core.request import MelodyRequest
 
@@ -411,11 +411,9 @@ class Melodies(commands.Cog):
 
 
 def _format_name(file_name: str) -> str:
-    """``MIDI file``, ``ABC tune``, ``MusicXML score``: what a seed file is, by its suffix."""
-    suffix = file_name.lower().rsplit(".", 1)[-1]
-    if suffix == "abc":
-        return "ABC tune"
-    return "MIDI file" if suffix in ("mid", "midi") else "MusicXML score"
+    """``MIDI file``, ``ABC tune``, ``MusicXML score``: what a seed file is, by its suffix
+    (a seed attachment is picked by `TUNE_FILE_SUFFIXES`)."""
+    return FORMAT_NAMES[format_by_suffix(file_name) or "midi"]
 
 
 apply_to_slash(

@@ -79,6 +79,13 @@ _SUFFIX_FORMATS = {
     ".abc": "abc",
 }
 TUNE_FILE_SUFFIXES = tuple(_SUFFIX_FORMATS)  # what front ends pick from a message's files
+# What a member is told is being read ("Reading your seed ABC tune...").
+FORMAT_NAMES = {
+    "midi": "MIDI file",
+    "musicxml": "MusicXML score",
+    "mxl": "MusicXML score",
+    "abc": "ABC tune",
+}
 
 # A part named with one of these words (or a longer word they start: Sopran,
 # Melodie, Vocals) is the melody; otherwise the highest-sounding part is.
@@ -194,10 +201,16 @@ def check_tune_file_size(size: int, name: str, parameter: str = "tune") -> None:
         )
 
 
+def format_by_suffix(name: str) -> str | None:
+    """``"midi"``, ``"musicxml"``, ``"mxl"`` or ``"abc"`` by the name's suffix; None if
+    the suffix is none of `TUNE_FILE_SUFFIXES`."""
+    return _SUFFIX_FORMATS.get(PurePosixPath(name).suffix.lower())
+
+
 def tune_file_format(data: bytes, name: str, parameter: str = "tune") -> str:
     """``"midi"``, ``"musicxml"``, ``"mxl"`` or ``"abc"``: by the name's suffix, else by
     how the file starts (a chat attachment may be called anything)."""
-    by_suffix = _SUFFIX_FORMATS.get(PurePosixPath(name).suffix.lower())
+    by_suffix = format_by_suffix(name)
     if by_suffix is not None:
         return by_suffix
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
