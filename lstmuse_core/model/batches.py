@@ -7,22 +7,24 @@ padded to a multiple of ``pad_multiple`` steps (few distinct shapes, little
 padding); padding has weight 0 so the loss is exactly the mean over real
 symbols.
 
-The ``remaining`` input comes twice: with the length known and unknown;
-`Batch.with_lengths_known` picks per song, so the training loop can draw anew
-each epoch which songs are told their length.
+The ``remaining`` and ``part`` inputs come twice: with the length (and form)
+known and unknown; `Batch.with_lengths_known` picks per song, so the training
+loop can draw anew each epoch which songs are told their length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from lstmuse_core.model.conditioning import (
+    PART_NONE,
     REMAINING_UNKNOWN,
     Conditioning,
-    known_remaining,
+    form_inputs,
     song_inputs,
 )
 from lstmuse_core.music.meter import Meter
@@ -30,26 +32,29 @@ from lstmuse_core.music.meter import Meter
 
 @dataclass(frozen=True)
 class TrainingSong:
-    """A song as the network sees it: symbol indices, its meter and its mode."""
+    """A song as the network sees it: symbol indices, its meter, mode and sections
+    (`lstmuse_core.music.corpus.Section`: its form)."""
 
     indices: np.ndarray
     meter: Meter
     mode: str
+    sections: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
 class Batch:
-    inputs: dict[str, np.ndarray]  # (batch, steps) int32 each; ``remaining`` as if unknown
+    inputs: dict[str, np.ndarray]  # (batch, steps) int32 each; length and form as if unknown
     targets: np.ndarray  # (batch, steps) int32
     weights: np.ndarray  # (batch, steps) float32, 0 on padding
-    known_remaining: np.ndarray | None  # (batch, steps) int32: ``remaining`` with lengths known
+    known: dict[str, np.ndarray]  # ``remaining`` and ``part`` (those read) with lengths known
 
     def with_lengths_known(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The inputs with the length told to the songs of ``rows`` (bool per song)."""
-        if self.known_remaining is None:
-            return self.inputs
-        remaining = np.where(rows[:, None], self.known_remaining, self.inputs["remaining"])
-        return {**self.inputs, "remaining": remaining.astype(np.int32)}
+        told = {
+            name: np.where(rows[:, None], values, self.inputs[name]).astype(np.int32)
+            for name, values in self.known.items()
+        }
+        return {**self.inputs, **told}
 
 
 def song_batches(
@@ -68,7 +73,11 @@ def song_batches(
         longest = max(len(s.indices) for s in members) + 1
         steps = -(-longest // pad_multiple) * pad_multiple
         inputs = {name: np.zeros((len(members), steps), dtype=np.int32) for name in names}
-        known = np.full((len(members), steps), REMAINING_UNKNOWN, dtype=np.int32)
+        told = [name for name in ("remaining", "part") if name in names]
+        unknown = {"remaining": REMAINING_UNKNOWN, "part": PART_NONE}
+        known: dict[str, np.ndarray] = {
+            n: np.full((len(members), steps), unknown[n], dtype=np.int32) for n in told
+        }
         targets = np.full((len(members), steps), delimiter, dtype=np.int32)
         weights = np.zeros((len(members), steps), dtype=np.float32)
         for row, song in enumerate(members):
@@ -84,9 +93,12 @@ def song_batches(
             )
             for name in names:
                 inputs[name][row, :length] = features[name]
-            if "remaining" in names:
-                known[row, :length] = known_remaining(len(song.indices), bar_steps)
+            if told:
+                remaining, part = form_inputs(song.sections, len(song.indices), bar_steps)
+                for name, values in zip(("remaining", "part"), (remaining, part), strict=True):
+                    if name in known:
+                        known[name][row, :length] = values
             targets[row, : length - 1] = song.indices
             weights[row, :length] = 1.0
-        batches.append(Batch(inputs, targets, weights, known if "remaining" in names else None))
+        batches.append(Batch(inputs, targets, weights, known))
     return batches

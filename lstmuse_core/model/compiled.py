@@ -321,6 +321,7 @@ def sample_rows(
     end_allowed: np.ndarray,
     uniforms: np.ndarray,
     constant: np.ndarray,
+    fixed_rows: np.ndarray,
     state: State,
     network: Network,
     top_k: int,
@@ -336,8 +337,9 @@ def sample_rows(
     lookbacks ``lookbacks[:, t, r]`` and the repeat tests at ``earlier[:, t,
     r]``; a row past its primer then draws its ``k``-th new symbol with
     ``uniforms[k, r]``. ``end_allowed[t, r]``: the delimiter may be drawn.
-    ``constant``: each row's meter, mode and bias rows; ``network``'s output
-    layer already divided by the temperature.
+    ``constant``: each row's meter, mode, form part and bias rows, row
+    ``r`` reading ``constant[fixed_rows[t, r]]``; ``network``'s output layer
+    already divided by the temperature.
     """
     rows = song.shape[0] // width
     symbols = network.dense_bias.shape[0]
@@ -352,7 +354,8 @@ def sample_rows(
             if not alive[r]:
                 continue
             symbol = song[previous[t, r]]
-            row, fixed, played = state.looked_up[r], constant[r], network.symbol_table[symbol]
+            row, fixed = state.looked_up[r], constant[fixed_rows[t, r]]
+            played = network.symbol_table[symbol]
             if not network.metrical:
                 for j in range(row.shape[0]):
                     row[j] = fixed[j] + played[j]

@@ -19,9 +19,19 @@ Every step feeds the network eight small integers (all embedded; see
   and two bars before it (Magenta's Lookback RNN): repeating a figure a bar
   later is one copy for the network, not a pattern to rediscover.
 
+* ``part``: where the step stands in the tune's form (`part_class`): which part
+  (A, B, C or later), and whether in its body, its first ending or a later
+  ending; 0 for a tune of one line or one not told its length. With a form,
+  ``remaining`` counts the bars left in the *part* as played the last time
+  (a body is followed by its last ending; a first ending leads on, so it is
+  told one bar more), so the network learns to close each part and to
+  leave a first ending open: the cadences of a tune's form, learnt from the
+  repeat signs and endings of the tunes it reads (`Song.sections`).
+
 ``position``, ``remaining``, the lookbacks and ``repeats`` are the *metrical*
 inputs; a network without them (``ModelConfig.metrical=False``) reads only
-the symbol, meter and mode, which `bench/musical_bench.py` compares.
+the symbol, meter and mode, which `bench/musical_bench.py` compares. ``part``
+is the *form* input (``ModelConfig.form``; bundles trained before it lack it).
 
 `song_inputs` computes a whole song's inputs at once for training and
 scoring; the sampler (`lstmuse_core.model.generate`) computes the same
@@ -32,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +59,12 @@ INPUT_NAMES = (
     "repeats",
     "position",
     "remaining",
+    "part",
     "meter",
     "mode",
 )
 METRICAL_INPUTS = frozenset({"lookback_1", "lookback_2", "repeats", "position", "remaining"})
+FORM_INPUTS = frozenset({"part"})
 SYMBOL_INPUTS = ("symbol", "lookback_1", "lookback_2")  # they share the symbol embedding
 
 # `remaining`: 0 unknown; 1 the song is over (the delimiter is next); 2 in the
@@ -72,6 +84,63 @@ def known_remaining(song_steps: int, bar_steps: int) -> np.ndarray:
     return remaining_class(t // bar_steps, math.ceil(song_steps / bar_steps)).astype(np.int64)
 
 
+# `part`: 0 one line (or the length not told); else 1 + 3 * part + role, the part
+# A, B or C-and-later (0-2) and the role body, first ending, later ending (0-2).
+PART_NONE, PART_CLASSES = 0, 10
+BODY_ROLE, FIRST_ENDING_ROLE, LATER_ENDING_ROLE = 0, 1, 2
+
+
+def part_class(part_number: int, role: int) -> int:
+    """The ``part`` input of a step in part ``part_number`` (0: A) in ``role``."""
+    return 1 + 3 * min(part_number, 2) + role
+
+
+def has_form(sections: Sequence[Any]) -> bool:
+    """Whether a song's sections (`Song.sections`) make a form: more than one part,
+    or one part repeated or with endings (else it is one line)."""
+    return len(sections) > 1 or any(s.repeated or s.endings for s in sections)
+
+
+def form_inputs(
+    sections: Sequence[Any], song_steps: int, bar_steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``remaining`` and ``part`` of every step of a song told its length, from its
+    sections (`lstmuse_core.music.corpus.Section`: label, start, end, endings).
+
+    A body is told the bars left to its end and then its last ending's bars
+    (the part as played the last time); a first ending the bars left in it
+    plus one (it leads on); a last ending the bars left in it. A song without a
+    form gets `known_remaining` and `PART_NONE`.
+    """
+    remaining = known_remaining(song_steps, bar_steps)
+    part = np.full(song_steps + 1, PART_NONE, dtype=np.int64)
+    if not has_form(sections):
+        return remaining, part
+    bar_of = np.arange(song_steps + 1) // bar_steps
+
+    def fill(start: int, end: int, last_bar: int, number: int, role: int) -> None:
+        span = slice(max(start, 0), min(end, song_steps))
+        remaining[span] = remaining_class(bar_of[span], last_bar + 1)
+        part[span] = part_class(number, role)
+
+    for section in sections:
+        number = ord(section.label[0]) - ord("A") if section.label else 0
+        endings = list(section.endings)
+        closing_bars = 0
+        if endings:
+            last_start, last_end = endings[-1]
+            closing_bars = (last_end - 1) // bar_steps - last_start // bar_steps + 1
+        fill(section.start, section.end, (section.end - 1) // bar_steps + closing_bars, number, 0)
+        for k, (start, end) in enumerate(endings):
+            later = k == len(endings) - 1 and k > 0
+            lead_on = 0 if later else 1
+            role = LATER_ENDING_ROLE if later else FIRST_ENDING_ROLE
+            fill(start, end, (end - 1) // bar_steps + lead_on, number, role)
+    part[song_steps] = part[song_steps - 1] if song_steps else PART_NONE
+    remaining[song_steps] = REMAINING_OVER
+    return remaining, part
+
+
 @dataclass(frozen=True)
 class Conditioning:
     """A style's meters and modes with their song counts (its distribution), and the inputs used.
@@ -83,6 +152,7 @@ class Conditioning:
     meters: Mapping[Meter, int]
     modes: Mapping[str, int]
     metrical: bool = True
+    form: bool = False
     _meter_ids: dict[Meter, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -94,16 +164,24 @@ class Conditioning:
         object.__setattr__(self, "_meter_ids", {m: i for i, m in enumerate(ordered)})
 
     @classmethod
-    def from_songs(cls, songs: Iterable[Any], metrical: bool = True) -> Conditioning:
+    def from_songs(
+        cls, songs: Iterable[Any], metrical: bool = True, form: bool = False
+    ) -> Conditioning:
         """From `Song`-like values (``meter``, ``mode``)."""
         songs = list(songs)
         meters = Counter(song.meter for song in songs)
         modes = Counter(song.mode for song in songs)
-        return cls(dict(meters), dict(modes), metrical)
+        return cls(dict(meters), dict(modes), metrical, form)
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return tuple(n for n in INPUT_NAMES if self.metrical or n not in METRICAL_INPUTS)
+        return tuple(
+            n
+            for n in INPUT_NAMES
+            if (self.metrical or n not in METRICAL_INPUTS)
+            # The part input refines the bars remaining: it is read with them only.
+            and ((self.form and self.metrical) or n not in FORM_INPUTS)
+        )
 
     def categories(self, vocab_size: int) -> dict[str, int]:
         """How many values each input takes (its embedding's rows)."""
@@ -114,6 +192,7 @@ class Conditioning:
             "repeats": 4,
             "position": MAX_BAR_STEPS,
             "remaining": REMAINING_CLASSES,
+            "part": PART_CLASSES,
             "meter": len(self.meters),
             "mode": len(MODES),
         }
@@ -154,12 +233,20 @@ class Conditioning:
 
     def to_json(self) -> dict[str, Any]:
         meters = {meter.text: count for meter, count in self.meters.items()}
-        return {"meters": meters, "modes": dict(self.modes), "metrical": self.metrical}
+        return {
+            "meters": meters,
+            "modes": dict(self.modes),
+            "metrical": self.metrical,
+            "form": self.form,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Conditioning:
         meters = {Meter.parse(text): count for text, count in data["meters"].items()}
-        return cls(meters, dict(data["modes"]), bool(data["metrical"]))
+        # Bundles trained before the form input have no "form" key.
+        return cls(
+            meters, dict(data["modes"]), bool(data["metrical"]), bool(data.get("form", False))
+        )
 
 
 def song_inputs(
@@ -170,12 +257,14 @@ def song_inputs(
     mode_id: int,
     delimiter: int,
     length_known: bool,
+    sections: Sequence[Any] = (),
 ) -> dict[str, np.ndarray]:
     """Every input of a whole song (symbol indices): ``len(song) + 1`` steps each.
 
     Step ``t`` predicts ``song[t]`` (and step ``len(song)`` the delimiter).
     ``length_known``: feed the bars remaining (the song's length is a whole
-    number of bars); else "unknown".
+    number of bars) and its form (`form_inputs`, from ``sections``); else
+    "unknown" and no form.
     """
     song = np.asarray(song, dtype=np.int64)
     steps = len(song) + 1
@@ -193,9 +282,9 @@ def song_inputs(
         earlier = t - 1 - bars * bar_steps
         repeats += flag * ((earlier >= 0) & (previous == at(earlier)))
     if length_known:
-        remaining = known_remaining(len(song), bar_steps)
+        remaining, part = form_inputs(sections, len(song), bar_steps)
     else:
-        remaining = np.full(steps, REMAINING_UNKNOWN)
+        remaining, part = np.full(steps, REMAINING_UNKNOWN), np.full(steps, PART_NONE)
     return {
         "symbol": previous,
         "lookback_1": at(t - bar_steps),
@@ -203,6 +292,7 @@ def song_inputs(
         "repeats": repeats,
         "position": t % bar_steps,
         "remaining": remaining.astype(np.int64),
+        "part": part.astype(np.int64),
         "meter": np.full(steps, meter_id, dtype=np.int64),
         "mode": np.full(steps, mode_id, dtype=np.int64),
     }

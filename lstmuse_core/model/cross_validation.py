@@ -170,7 +170,7 @@ def cross_validate(
     by_id = {song.song_id: song for song in songs}
     test_folds = fold_song_ids(list(by_id), folds, seed)
     vocabulary = Vocabulary.from_songs(song.symbols for song in songs)
-    conditioning = Conditioning.from_songs(songs, metrical=config.metrical)
+    conditioning = Conditioning.from_songs(songs, metrical=config.metrical, form=config.form)
     results: list[FoldResult] = []
     for number, test_ids in enumerate(test_folds, start=1):
         if on_fold_start is not None:

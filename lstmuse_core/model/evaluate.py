@@ -74,8 +74,11 @@ def known_songs(
 
 
 def training_songs(vocabulary: Vocabulary, songs: Sequence[Song]) -> list[TrainingSong]:
-    """Songs as the network reads them (symbol indices, meter, mode)."""
-    return [TrainingSong(vocabulary.encode(song.symbols), song.meter, song.mode) for song in songs]
+    """Songs as the network reads them (symbol indices, meter, mode, sections)."""
+    return [
+        TrainingSong(vocabulary.encode(song.symbols), song.meter, song.mode, song.sections)
+        for song in songs
+    ]
 
 
 def score_model(

@@ -39,6 +39,7 @@ class ModelConfig:
     patience: int = 6
     max_minutes: float = 20.0
     metrical: bool = True  # position, remaining bars and lookback inputs (conditioning)
+    form: bool = True  # the part input: where a step stands in the tune's form
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, Any, bool, str]] = [
@@ -84,6 +85,7 @@ class ModelConfig:
     def from_json(cls, data: dict[str, Any]) -> ModelConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("form", False)  # trained before the form input
         values["lstm_units"] = tuple(values.get("lstm_units", (256,)))
         return cls(**values)
 

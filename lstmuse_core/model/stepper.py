@@ -6,7 +6,7 @@ Every input of a step is an embedding followed by the first LSTM layer's
 input projection, so each becomes a table lookup: ``table[value] =
 embedding[value] @ kernel_block`` (`LstmStepper.tables`). The meter and mode
 are fixed for a melody, so their rows and the layer's bias are added once per
-melody (`LstmStepper.constant`); the two lookbacks are looked up as one pair
+melody and form part (`LstmStepper.constant`); the two lookbacks are looked up as one pair
 and position, bars remaining and repeat flags as one context (tables of sums,
 made once). A step is then three lookups, one matrix product per layer and
 the cell updates, compiled (`lstmuse_core.model.compiled.advance_layers`).
@@ -117,11 +117,19 @@ class LstmStepper:
         """Read a Keras model directly (training's sample statistics, benches and tests)."""
         return cls.from_weights(NetworkWeights.from_keras(model), conditioning)
 
+    @property
+    def part_classes(self) -> int:
+        """Values of the ``part`` input (1 for a network without it)."""
+        return self.tables["part"].shape[0] if "part" in self.tables else 1
+
     def constant(self, meter_ids: np.ndarray, mode_ids: np.ndarray) -> np.ndarray:
-        """Each melody's fixed part of the first layer's input: meter, mode and bias rows."""
+        """Each melody's fixed part of the first layer's input, for each value of the
+        ``part`` input: meter, mode, part and bias rows. Melody ``r`` in part ``p`` reads
+        row ``r * part_classes + p`` (`part_classes` is 1 without a form input)."""
+        fixed = self.tables["meter"][meter_ids] + self.tables["mode"][mode_ids] + self.first_bias
+        parts = self.tables.get("part", np.zeros((1, fixed.shape[1]), np.float32))
         return np.ascontiguousarray(
-            self.tables["meter"][meter_ids] + self.tables["mode"][mode_ids] + self.first_bias,
-            dtype=np.float32,
+            (fixed[:, None, :] + parts[None, :, :]).reshape(-1, fixed.shape[1]), dtype=np.float32
         )
 
     def initial_state(self, rows: int) -> State:

@@ -272,7 +272,9 @@ def train_style(
             style, cache_dir=cache_dir, progress=show_progress, options=read_options
         )
     vocabulary = dataset.vocabulary()
-    conditioning = Conditioning.from_songs(dataset.songs, metrical=config.metrical)
+    conditioning = Conditioning.from_songs(
+        dataset.songs, metrical=config.metrical, form=config.form
+    )
     train_songs, test_songs = dataset.songs_in("train"), dataset.songs_in("test")
     trained = fit(
         config,
