@@ -194,7 +194,9 @@ def ablation(style: str, minutes: float) -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for metrical in (True, False):
         config = PRESETS["default"].with_overrides(max_minutes=minutes, metrical=metrical)
-        conditioning = Conditioning.from_songs(dataset.songs, metrical=metrical)
+        conditioning = Conditioning.from_songs(
+            dataset.songs, metrical=config.metrical, form=config.form
+        )
         trained = fit(
             config,
             vocabulary,
