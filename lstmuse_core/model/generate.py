@@ -68,27 +68,16 @@ from lstmuse_core.limits import (
 from lstmuse_core.model.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
 from lstmuse_core.model.compiled import sample_rows
 from lstmuse_core.model.conditioning import (
-    BODY_ROLE,
-    FIRST_ENDING_ROLE,
-    LATER_ENDING_ROLE,
     PART_NONE,
     REMAINING_UNKNOWN,
     Conditioning,
-    part_class,
+    form_inputs,
     remaining_class,
 )
 from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
 from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary, is_pitch
-from lstmuse_core.music.form import (
-    BODY,
-    FIRST_ENDING,
-    PICKUP,
-    SECOND_ENDING,
-    Form,
-    TuneForm,
-    tune_form,
-)
+from lstmuse_core.music.form import Form, TuneForm, tune_form
 from lstmuse_core.music.keys import MODE_TONICS, MODES
 from lstmuse_core.music.meter import Meter
 
@@ -103,22 +92,6 @@ COUNTDOWN_BARS = 2  # a free melody is told this many bars remain before its cap
 CANDIDATES = 6
 EXTRA_CANDIDATES = 12  # drawn only for a melody none of whose candidates fits (see above)
 _DRAW_STREAM = 1  # random stream of a melody's meter and mode draw (0: its notes)
-# A written bar's role as the ``part`` input reads it: a pickup bar opens its part's body,
-# as the pickup of a tune read from the corpus does.
-_PART_ROLES = {
-    PICKUP: BODY_ROLE,
-    BODY: BODY_ROLE,
-    FIRST_ENDING: FIRST_ENDING_ROLE,
-    SECOND_ENDING: LATER_ENDING_ROLE,
-}
-
-
-def written_parts(form: TuneForm) -> np.ndarray:
-    """The ``part`` input of each bar the network writes (`TuneForm.written`)."""
-    return np.array(
-        [part_class(ord(bar.label) - ord("A"), _PART_ROLES[bar.role]) for bar in form.written],
-        dtype=np.int64,
-    )
 
 
 @dataclass(frozen=True)
@@ -535,16 +508,14 @@ class MelodyGenerator:
         remaining = np.where(told, remaining_class(bars_done, last // bar), REMAINING_UNKNOWN)
         part = np.full((steps, n), PART_NONE, dtype=np.int64)
         for row, plan in enumerate(plans):
-            # A tune with a form: each bar is told the bars left in its own part and,
-            # a network with the form input, which part and role it is in.
+            # A tune with a form is told the bars left in its part and (a network with
+            # the form input) which part and role, as training told the tunes it read.
             tune_form = plan.tune_form
             if tune_form is not None:
-                left = np.array([tune_form.told(b)[0] for b in range(len(tune_form.written))])
-                remaining[: plan.last_step, row] = np.repeat(
-                    remaining_class(np.zeros_like(left), left + 1), bar[row]
-                )
+                told, parts = form_inputs(tune_form.sections, plan.last_step, int(bar[row]))
+                remaining[: plan.last_step, row] = told[:-1]
                 if stepper.part_classes > 1:
-                    part[: plan.last_step, row] = np.repeat(written_parts(tune_form), bar[row])
+                    part[: plan.last_step, row] = parts[:-1]
 
         def at(offset: np.ndarray, before: int) -> np.ndarray:
             return row_starts + np.where(offset >= 0, offset, before)  # flat indices

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
 from lstmuse_core.music.encoding import HOLD, STEPS_PER_QUARTER, NoteEvent, encode_notes
+from lstmuse_core.music.form import Section
 from lstmuse_core.music.keys import (
     MODE_TONICS,
     PENTATONIC_MODES,
@@ -158,36 +159,6 @@ class ReadOptions:
             raise InvalidParameter(
                 "off_grid", self.off_grid, "use 'drop', 'quantize' or 'triplets'"
             )
-
-
-@dataclass(frozen=True)
-class Section:
-    """A part of a tune as written: steps ``start``-``end`` of its song (its pickup included).
-
-    ``repeated``: played twice (``|: ... :|``, or a ``:|`` back to the tune's start or
-    the last double bar); ``endings``: the (start, end) steps of its first, second, ...
-    endings, which follow the body in the song. ``label``: a letter, the same for
-    sections whose bodies are note for note the same.
-    """
-
-    label: str
-    start: int
-    end: int
-    repeated: bool = False
-    endings: tuple[tuple[int, int], ...] = ()
-
-    @property
-    def stop(self) -> int:
-        """The step after the section's last ending (or its body)."""
-        return self.endings[-1][1] if self.endings else self.end
-
-    def to_json(self) -> list[Any]:
-        return [self.label, self.start, self.end, self.repeated, [list(e) for e in self.endings]]
-
-    @classmethod
-    def from_json(cls, data: list[Any]) -> Section:
-        label, start, end, repeated, endings = data
-        return cls(label, start, end, repeated, tuple((a, b) for a, b in endings))
 
 
 @dataclass(frozen=True)

@@ -166,19 +166,46 @@ def form_text(text: str) -> str:
     return form.text if form is not None else FORM_NONE
 
 
+@dataclass(frozen=True)
+class Section:
+    """A part of a tune as written: steps ``start``-``end`` of its song (its pickup included).
+
+    ``repeated``: played twice (``|: ... :|``, or a ``:|`` back to the tune's start or
+    the last double bar); ``endings``: the (start, end) steps of its first, second, ...
+    endings, which follow the body in the song. ``label``: a letter, the same for
+    sections whose bodies are note for note the same.
+    """
+
+    label: str
+    start: int
+    end: int
+    repeated: bool = False
+    endings: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def stop(self) -> int:
+        """The step after the section's last ending (or its body)."""
+        return self.endings[-1][1] if self.endings else self.end
+
+    def to_json(self) -> list[Any]:
+        return [self.label, self.start, self.end, self.repeated, [list(e) for e in self.endings]]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Section:
+        label, start, end, repeated, endings = data
+        return cls(label, start, end, repeated, tuple((a, b) for a, b in endings))
+
+
 # Roles of a bar as the network writes it.
 PICKUP, BODY, FIRST_ENDING, SECOND_ENDING = "pickup", "body", "first", "second"
 
 
 @dataclass(frozen=True)
 class WrittenBar:
-    """One bar as the network writes it: its part, its role and where it stands in the
-    part as the network is told (``bar_in_part`` of ``part_bars``; a first ending is
-    told it is the part's last bar but one, a pickup bar that it comes before bar 0)."""
+    """One bar as the network writes it: its part and its role."""
 
     label: str
     role: str
-    bar_in_part: int
 
 
 @dataclass(frozen=True)
@@ -221,15 +248,30 @@ class TuneForm:
     @cached_property
     def written(self) -> tuple[WrittenBar, ...]:
         """The bars the network writes, in its order: each part once, body then endings."""
-        bars = [WrittenBar("A", PICKUP, -1)] if self.pickup else []
+        bars = [WrittenBar("A", PICKUP)] if self.pickup else []
         for label in self.form.labels:
             endings = self.form.has_endings(label) and self.part_bars >= 2
-            body = self.part_bars - endings
-            bars += [WrittenBar(label, BODY, b) for b in range(body)]
+            bars += [WrittenBar(label, BODY)] * (self.part_bars - endings)
             if endings:
-                bars.append(WrittenBar(label, FIRST_ENDING, self.part_bars - 2))
-                bars.append(WrittenBar(label, SECOND_ENDING, self.part_bars - 1))
+                bars += [WrittenBar(label, FIRST_ENDING), WrittenBar(label, SECOND_ENDING)]
         return tuple(bars)
+
+    @cached_property
+    def sections(self) -> tuple[Section, ...]:
+        """The parts as written, laid out as the reader keeps a tune's (`Section`): each
+        part once, its body (the pickup bar in the first) then its endings. The network
+        is told where it stands from these, as it was told of the tunes it learnt from
+        (`lstmuse_core.model.conditioning.form_inputs`)."""
+        step, sections = self.bar_steps, []
+        for label in self.form.labels:
+            bars = [i for i, b in enumerate(self.written) if b.label == label]
+            body = [i for i in bars if self.written[i].role in (PICKUP, BODY)]
+            endings = tuple((i * step, (i + 1) * step) for i in bars if i not in body)
+            repeated = any(run.label == label and run.times == 2 for run in self.form.runs)
+            sections.append(
+                Section(label, body[0] * step, (body[-1] + 1) * step, repeated, endings)
+            )
+        return tuple(sections)
 
     def _part_bars(self, label: str, time: int, of: int) -> list[int]:
         """Written bar indices of part ``label`` played the ``time``-th of ``of`` times."""
@@ -295,11 +337,6 @@ class TuneForm:
                     )
                 )
         return tuple(bars)
-
-    def told(self, bar: int) -> tuple[int, int]:
-        """(bars left in its part after written bar ``bar``, part bars): what the network
-        is told of where it is in the form (a pickup bar: the whole part is still to come)."""
-        return self.part_bars - 1 - self.written[bar].bar_in_part, self.part_bars
 
     def jump_targets(self) -> set[int]:
         """Written bars that some played bar reaches from a bar other than the one written

@@ -4,7 +4,6 @@ repeat signs and endings for training, and the same numbers for a form the sampl
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from lstmuse_core.model.conditioning import (
     PART_NONE,
@@ -15,16 +14,14 @@ from lstmuse_core.model.conditioning import (
     remaining_class,
     song_inputs,
 )
-from lstmuse_core.model.generate import written_parts
 from lstmuse_core.music.corpus import (
     ReadOptions,
-    Section,
     Song,
     music21_corpus_root,
     read_abc_tunes,
     split_abc_tunes,
 )
-from lstmuse_core.music.form import BODY, Form, tune_form
+from lstmuse_core.music.form import Form, Section, tune_form
 from lstmuse_core.music.meter import Meter
 
 
@@ -93,28 +90,23 @@ def test_a_tune_of_one_line_reads_as_before() -> None:
     assert (part == PART_NONE).all() and (plain["part"] == PART_NONE).all()
 
 
-@pytest.mark.parametrize(
-    ("form_text", "pickup"), [("A1A2B1B2", True), ("AABB", False), ("AABA", True), ("ABC", False)]
-)
-def test_the_sampler_tells_a_form_what_training_read_from_its_sections(
-    form_text: str, pickup: bool
-) -> None:
-    """Sections laid out as the reader keeps a tune (each part once, its endings after its
-    body, the pickup in the first part) give the sampler's numbers bar for bar."""
-    form = Form.parse(form_text)
+def test_a_form_the_sampler_writes_is_laid_out_as_the_reader_keeps_a_tune() -> None:
+    """A1A2B with a pickup bar, parts of 4 bars of 6/8: A's body holds the pickup bar and
+    three bars, its endings follow; B has none. Told as training tells a read tune: the
+    bars count down to each part's end, the first ending leads on, the second closes."""
+    form = Form.parse("A1A2B")
     assert form is not None
     bar = Meter(6, 8).bar_steps
-    layout = tune_form(form, 8, bar, pickup)
-    sections = []
-    for label in form.labels:
-        bars = [i for i, b in enumerate(layout.written) if b.label == label]
-        body = [i for i in bars if layout.written[i].role == BODY or i == 0]
-        endings = tuple((i * bar, (i + 1) * bar) for i in bars if i not in body)
-        sections.append(Section(label, body[0] * bar, (body[-1] + 1) * bar, True, endings))
-    remaining, part = form_inputs(tuple(sections), layout.written_steps, bar)
-    told = [_left(layout.told(b)[0]) for b in range(len(layout.written))]
-    assert _bars(remaining, bar) == told
-    assert _bars(part, bar) == written_parts(layout).tolist()
+    layout = tune_form(form, 4, bar, True)
+    assert layout.sections == (
+        Section("A", 0, 4 * bar, True, ((4 * bar, 5 * bar), (5 * bar, 6 * bar))),
+        Section("B", 6 * bar, 10 * bar, False),
+    )
+    remaining, part = form_inputs(layout.sections, layout.written_steps, bar)
+    # Pickup, A's 3 body bars, first ending, second ending, then B's 4 bars.
+    assert _bars(remaining, bar) == [_left(n) for n in (4, 3, 2, 1, 1, 0, 3, 2, 1, 0)]
+    a_body, a_first, a_second, b_body = (part_class(*p) for p in ((0, 0), (0, 1), (0, 2), (1, 0)))
+    assert _bars(part, bar) == [a_body] * 4 + [a_first, a_second] + [b_body] * 4
     assert remaining[-1] == REMAINING_OVER
 
 

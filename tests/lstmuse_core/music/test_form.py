@@ -71,12 +71,12 @@ def test_aabb_is_written_once_and_played_twice_after_its_pickup() -> None:
 
 
 def test_endings_are_written_after_the_body_and_bracketed() -> None:
-    """A1A2: the first ending is told it is the part's last bar but one (it leads back),
-    the second its last; the score brackets them 1 and 2, the repeat sign on the first."""
+    """A1A2: the endings follow the body, as the reader keeps a tune's; the score
+    brackets them 1 and 2, the repeat sign on the first."""
     tune = TuneForm(Form.parse("A1A2B"), 4, 8)  # type: ignore[arg-type]
     roles = [(b.label, b.role) for b in tune.written]
     assert roles[3:5] == [("A", "first"), ("A", "second")]
-    assert [tune.told(b)[0] for b in range(5)] == [3, 2, 1, 1, 0]
+    assert tune.sections[0].endings == ((24, 32), (32, 40))
     assert tune.played == (0, 1, 2, 3, 0, 1, 2, 4, 5, 6, 7, 8)
     volta = [(b.volta, b.repeat_end) for b in tune.score]
     assert volta[3:5] == [(1, True), (2, False)]
