@@ -735,6 +735,16 @@ def _print_form(form: dict[str, Any]) -> None:
             f"    {name.replace('_', ' ')}: {generated[name]:.2f} (corpus {corpus[name]:.2f}, "
             f"one line {line[name]:.2f})"
         )
+    alone = form["network_alone"]
+
+    def figure(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    for name in ("parts_close_on_tonic", "first_endings_on_tonic", "b_above_a_semitones"):
+        print(
+            f"    {name.replace('_', ' ')}: {figure(generated[name])} (network alone, one "
+            f"candidate: {figure(alone[name])}; corpus {figure(corpus[name])})"
+        )
 
 
 def run_export_weights(args: argparse.Namespace) -> int:

@@ -9,7 +9,13 @@ a player checks a tune in parts:
   a first and a second ending differ and only they do;
 * contrast: each new part shares at most half its bars with the parts before it;
 * each part ends on a bar line (no note held into the next part);
-* the tune ends on the tonic.
+* the tune ends on the tonic;
+* how its parts close (`PartCadences`): each part on the tonic as played the
+  last time, first endings on the tonic (they usually lead back), and B's
+  register above A's. These are also measured for the network alone (one
+  candidate a tune, as `candidates=1` samples): the reply's choice among
+  candidates prefers first endings that lead on, the network alone shows what
+  it learnt from its form input.
 
 Beside them: the corpus's tunes with parts (from `Song.sections`) and the same
 plans sampled as one line of as many bars (today's reply), cut into parts of
@@ -29,6 +35,8 @@ from lstmuse_core.music.encoding import HOLD
 from lstmuse_core.music.form import FORM_NONE, Form, TuneForm
 from lstmuse_core.music.form_measures import (
     MAX_SHARED_BARS,
+    PartCadences,
+    part_cadences,
     parts_end_on_bar_lines,
     shared_bars,
     written_parts,
@@ -60,6 +68,27 @@ def adheres(played: Sequence[str], form: TuneForm) -> bool:
         elif a != b:
             return False
     return True
+
+
+def _cadence_figures(cadences: Sequence[PartCadences]) -> dict[str, Any]:
+    """Shares over every part and first ending of ``cadences``; B above A, mean."""
+    climbs = [c.b_above_a for c in cadences if c.b_above_a is not None]
+    return {
+        "parts_close_on_tonic": _share([x for c in cadences for x in c.closes]),
+        "first_endings_on_tonic": _share([x for c in cadences for x in c.first_endings]),
+        "first_endings": sum(len(c.first_endings) for c in cadences),
+        "b_above_a_semitones": sum(climbs) / len(climbs) if climbs else None,
+    }
+
+
+def _tune_cadences(tunes: Sequence[Any]) -> dict[str, Any]:
+    return _cadence_figures(
+        [
+            part_cadences(t.symbols, t.form.sections, t.meter, t.mode)
+            for t in tunes
+            if t.form is not None
+        ]
+    )
 
 
 def _line_parts(symbols: Sequence[str], bar: int, part: int) -> list[list[tuple[str, ...]]]:
@@ -94,6 +123,7 @@ def _corpus_figures(corpus: Sequence[Song]) -> dict[str, Any]:
         "contrast": _share(contrast),
         "parts_end_on_bar_lines": _share(bar_lines),
         "tonic_endings": _share(tonic),
+        **_cadence_figures([part_cadences(s.symbols, s.sections, s.meter, s.mode) for s in formed]),
     }
 
 
@@ -121,6 +151,7 @@ def evaluate_forms(
             )
         )
     tunes = generator.sample_plans(plans, controls, CANDIDATES)
+    alone = generator.sample_plans(plans, controls, 1)
     lines = generator.sample_plans(
         [replace(p, form=None, bars=p.form.sampled_bars(p.bars or 1)) for p in plans if p.form],
         controls,
@@ -157,7 +188,9 @@ def evaluate_forms(
         "contrast": _share(contrast),
         "parts_end_on_bar_lines": _share(bar_lines),
         "tonic_endings": _share(tonic),
+        **_tune_cadences(tunes),
     }
+    result["network_alone"] = {"tunes": len(alone), **_tune_cadences(alone)}
     result["one_line"] = {
         "tunes": len(lines),
         "contrast": _share(line_contrast),

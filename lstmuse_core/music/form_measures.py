@@ -9,9 +9,10 @@ Melodies are symbols, one per 16th note, bar-aligned (step 0 is a bar line).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from lstmuse_core.music.encoding import HOLD
-from lstmuse_core.music.form import FIRST_ENDING, SECOND_ENDING, TuneForm
+from lstmuse_core.music.encoding import HOLD, REST, is_pitch
+from lstmuse_core.music.form import FIRST_ENDING, SECOND_ENDING, Section, TuneForm
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.musicality import ends_on_tonic, repeats_a_figure
 
@@ -60,6 +61,54 @@ def first_endings_lead_on(written: Sequence[str], form: TuneForm, meter: Meter, 
         if _bars(written, step, [first]) == _bars(written, step, [second]):
             return False
     return True
+
+
+@dataclass(frozen=True)
+class PartCadences:
+    """How a tune's parts close, read from its sections as written (a read tune's
+    `Section`s or a generated one's `TuneForm.sections`).
+
+    ``closes``: per part, whether it ends on the tonic as played the last time (its
+    body, then its last ending); ``first_endings``: per first ending, whether it ends on
+    the tonic (a first ending usually leads back instead); ``b_above_a``: the mean pitch
+    of B's body above A's in semitones (None without a B): a B strain often climbs.
+    """
+
+    closes: list[bool]
+    first_endings: list[bool]
+    b_above_a: float | None
+
+
+def part_cadences(
+    symbols: Sequence[str], sections: Sequence[Section], meter: Meter, mode: str
+) -> PartCadences:
+    """`PartCadences` of a tune written as ``symbols`` (bar-aligned) in ``sections``."""
+    bar = meter.bar_steps
+    closes: list[bool] = []
+    first_endings: list[bool] = []
+    means: dict[str, float] = {}
+    for section in sections:
+        # From the bar line before the part (a pickup's bar), so beats read true; a note
+        # held over that bar line from the part before is heard as a rest here.
+        body = list(symbols[section.start - section.start % bar : section.end])
+        if body and body[0] == HOLD:
+            body[0] = REST
+        whole = [(a, b) for a, b in section.endings if a % bar == 0]
+        if whole:
+            first, last = whole[0], whole[-1]
+            if len(whole) > 1:
+                first_endings.append(
+                    ends_on_tonic(body + list(symbols[first[0] : first[1]]), meter, mode)
+                )
+            body_then_last = body + list(symbols[last[0] : last[1]])
+        else:
+            body_then_last = body
+        closes.append(ends_on_tonic(body_then_last, meter, mode))
+        pitches = [int(s) for s in symbols[section.start : section.end] if is_pitch(s)]
+        if pitches:
+            means.setdefault(section.label, sum(pitches) / len(pitches))
+    b_above_a = means["B"] - means["A"] if "A" in means and "B" in means else None
+    return PartCadences(closes, first_endings, b_above_a)
 
 
 def parts_end_on_bar_lines(played: Sequence[str], form: TuneForm) -> float:
