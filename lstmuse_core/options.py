@@ -161,7 +161,7 @@ MELODY_OPTIONS: tuple[OptionSpec, ...] = (
                example="8", low=1, high=MAX_BARS, aliases=("length",),
                help="bars after the seed melody; with a form, the bars of one part"),
     OptionSpec(name="form", field="form", kind="text", default="drawn from the style's tunes",
-               example="AABB", convert=form_text, common=False,
+               example="AABB", convert=form_text,
                help="the parts in play order: AABB, AAB, ABA, A1A2BB (first and second "
                     "endings) or none (one line)"),
     OptionSpec(name="meter", field="meter", kind="text",
