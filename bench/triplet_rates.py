@@ -4,9 +4,11 @@
 style's temperature, meters drawn as the sampler draws them). This splits it: for
 each reel meter, the share of bars with a triplet in the bundle's recorded training
 and test songs, and in 100 tunes of 8 bars sampled in that meter at temperatures
-0.8, 0.9 and 1.0, by the network alone (1 candidate) and as replies are (best of 6).
+0.8, 0.9 and 1.0, by the network alone (1 candidate) and as replies are (best of 6),
+with the triplet marker drawn at its temperature-1 chance (today's sampler) and
+tempered like every other symbol (before), in the same run.
 
-    .venv/bin/python bench/triplet_rates.py /tmp/irish_trip/models/irish/v002
+    .venv/bin/python bench/triplet_rates.py trained_models/irish/v002
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ def main() -> None:
         plans = [generator.plan(seed, meter=meter, bars=8) for seed in range(args.tunes)]
         for temperature in TEMPERATURES:
             for candidates in (1, 6):
-                melodies = generator.sample_plans(plans, SamplingControls(temperature), candidates)
-                counted = triplet_bars([(m.symbols, m.meter, m.mode) for m in melodies])
-                print(f"{meter.text} T {temperature} best of {candidates}: {counted}")
+                for untempered in (True, False):
+                    controls = SamplingControls(temperature, triplets_untempered=untempered)
+                    melodies = generator.sample_plans(plans, controls, candidates)
+                    counted = triplet_bars([(m.symbols, m.meter, m.mode) for m in melodies])
+                    marker = "marker at T 1" if untempered else "marker tempered"
+                    print(f"{meter.text} T {temperature} best of {candidates}, {marker}: {counted}")
 
 
 if __name__ == "__main__":

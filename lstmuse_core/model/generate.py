@@ -76,7 +76,7 @@ from lstmuse_core.model.conditioning import (
 )
 from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
-from lstmuse_core.music.encoding import HOLD, SONG_END, Vocabulary, is_pitch
+from lstmuse_core.music.encoding import HOLD, SONG_END, TRIPLET, Vocabulary, is_pitch
 from lstmuse_core.music.form import Form, TuneForm, tune_form
 from lstmuse_core.music.keys import MODE_TONICS, MODES
 from lstmuse_core.music.meter import Meter
@@ -101,6 +101,9 @@ class SamplingControls:
     temperature: float = 1.0
     top_k: int = 0  # 0: off
     top_p: float = 1.0  # 1.0: off
+    # The triplet marker drawn at its temperature-1 chance (`sample_rows`); False tempers
+    # it like every symbol, as the sampler did before (bench/triplet_rates.py compares).
+    triplets_untempered: bool = True
 
     def __post_init__(self) -> None:
         if not SAMPLER_MIN_TEMPERATURE <= self.temperature <= SAMPLER_MAX_TEMPERATURE:
@@ -545,6 +548,8 @@ class MelodyGenerator:
             controls.top_p,
             self._hold,
             self._end,
+            self.vocabulary.index.get(TRIPLET, -1) if controls.triplets_untempered else -1,
+            controls.temperature,
         )
         return [
             [

@@ -68,3 +68,32 @@ def test_sampling_needs_no_scipy() -> None:
         for c in (1, 4)
     ]
     assert report["melodies"] == [m.symbols for m in expected]
+
+
+def test_the_triplet_marker_keeps_its_own_chance_at_any_temperature() -> None:
+    """Drawn over an even grid of uniforms, symbol 2 (the marker) comes at its
+    temperature-1 probability when it is the ``untempered`` one, at the sharpened one
+    otherwise; the other symbols keep their tempered proportions."""
+    from lstmuse_core.model.compiled import pick
+
+    raw = np.array([2.0, 1.0, 0.0, -1.0], dtype=np.float32)
+    bias = np.zeros(4, dtype=np.float32)
+    allowed = np.ones(4, dtype=np.bool_)
+    weights = np.empty(4, dtype=np.float32)
+    temperature = 0.5
+
+    def shares(untempered: int) -> np.ndarray:
+        grid = (np.arange(20_000) + 0.5) / 20_000
+        drawn = [
+            pick(raw / temperature, bias, allowed, u, 0, 1.0, weights, untempered, temperature)
+            for u in grid
+        ]
+        return np.bincount(drawn, minlength=4) / len(grid)
+
+    at_one = np.exp(raw) / np.exp(raw).sum()
+    sharpened = np.exp(raw / temperature) / np.exp(raw / temperature).sum()
+    kept = shares(2)
+    assert kept[2] == pytest.approx(at_one[2], abs=1e-3)
+    others = sharpened[[0, 1, 3]] / sharpened[[0, 1, 3]].sum() * (1 - at_one[2])
+    np.testing.assert_allclose(kept[[0, 1, 3]], others, atol=1e-3)
+    np.testing.assert_allclose(shares(-1), sharpened, atol=1e-3)
