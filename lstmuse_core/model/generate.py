@@ -261,14 +261,14 @@ def _best(options: Sequence[Candidate]) -> Candidate:
     equals, so with no better one the plain seed's melody (one candidate: that one)."""
     if len(options) == 1:
         return options[0]
-    return max(
-        options,
-        key=lambda option: (
-            _has_note(option[1]),
-            option[0].counts_bars(option[1]),
-            _score(option[0], option[1]),
-        ),
-    )
+    # Only the candidates that fit as well as the best one does are scored (a quarter of
+    # them are not, in 6/8 irish bars=16 and AABB): no other could win.
+    fits = [(_has_note(melody), plan.counts_bars(melody)) for plan, melody in options]
+    best_fit = max(fits)
+    contenders = [option for option, fit in zip(options, fits, strict=True) if fit == best_fit]
+    if len(contenders) == 1:
+        return contenders[0]
+    return max(contenders, key=lambda option: _score(option[0], option[1]))
 
 
 def _fits(option: Candidate) -> bool:

@@ -354,12 +354,17 @@ class TuneForm:
                 targets.add(self.played[after_bar.played_bar])
         return targets
 
+    @cached_property
+    def _sorted_jump_targets(self) -> tuple[int, ...]:
+        """`jump_targets` in order, found once: every chosen melody is cleaned with them."""
+        return tuple(sorted(self.jump_targets()))
+
     def clean_starts(self, written: Sequence[str]) -> list[str]:
         """``written`` with every jump target's leading hold struck again as the note (or
         rest) it held, so a bar reached by a repeat never holds a note it does not follow;
         written order, unchanged elsewhere."""
         symbols = list(written)
-        for bar in sorted(self.jump_targets()):
+        for bar in self._sorted_jump_targets:
             at = bar * self.bar_steps
             if 0 < at < len(symbols) and symbols[at] == HOLD:
                 held = next(symbols[i] for i in range(at - 1, -1, -1) if symbols[i] != HOLD)
@@ -451,7 +456,12 @@ class TuneForm:
     def closing(self, written: Sequence[str]) -> Sequence[str]:
         """The written symbols up to the end of the bar the tune is played to (ABA closes
         on A's last bar): what its last cadence is read from, on the same bar grid."""
-        return written[: (self.played[-1] + 1) * self.bar_steps]
+        return written[: self.closing_steps]
+
+    @property
+    def closing_steps(self) -> int:
+        """How many written steps `closing` keeps."""
+        return (self.played[-1] + 1) * self.bar_steps
 
     @classmethod
     def from_json(cls, data: dict[str, Any], bar_steps: int) -> TuneForm:

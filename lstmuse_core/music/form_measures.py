@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from lstmuse_core.music.encoding import HOLD, REST, is_pitch
 from lstmuse_core.music.form import FIRST_ENDING, SECOND_ENDING, Section, TuneForm
 from lstmuse_core.music.meter import Meter
-from lstmuse_core.music.musicality import ends_on_tonic, repeats_a_figure
+from lstmuse_core.music.musicality import MelodyNotes, ends_on_tonic
 
 # B contrasts with A when at most this share of its bars are bars of the parts before it.
 MAX_SHARED_BARS = 0.5
@@ -35,28 +36,49 @@ def shared_bars(parts: Sequence[Sequence[tuple[str, ...]]]) -> float:
     return worst
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where a `TuneForm`'s measures read its written bars: ``bodies``, each distinct
+    part's body bars; ``endings``, each (first, second) ending's bar."""
+
+    bodies: tuple[tuple[int, ...], ...]
+    endings: tuple[tuple[int, int], ...]
+
+
+@cache
+def _layout(form: TuneForm) -> _Layout:
+    """`_Layout` of a form, made once: the sampler scores every candidate with it."""
+    bodies, endings = [], []
+    for label in form.form.labels:
+        bodies.append(
+            tuple(
+                i for i, bar in enumerate(form.written) if bar.label == label and bar.role == "body"
+            )
+        )
+        roles = {b.role: i for i, b in enumerate(form.written) if b.label == label}
+        if FIRST_ENDING in roles:
+            endings.append((roles[FIRST_ENDING], roles[SECOND_ENDING]))
+    return _Layout(tuple(bodies), tuple(endings))
+
+
 def written_parts(written: Sequence[str], form: TuneForm) -> list[list[tuple[str, ...]]]:
     """Each distinct part's bars as written (body, no endings; pickup bar left out)."""
-    return [
-        _bars(
-            written,
-            form.bar_steps,
-            [i for i, bar in enumerate(form.written) if bar.label == label and bar.role == "body"],
-        )
-        for label in form.form.labels
-    ]
+    return [_bars(written, form.bar_steps, bars) for bars in _layout(form).bodies]
 
 
 def first_endings_lead_on(written: Sequence[str], form: TuneForm, meter: Meter, mode: str) -> bool:
     """Whether every first ending leads back rather than closes: it does not end on the
     tonic on a strong beat, and it differs from its second ending."""
+    return _first_endings_lead_on(MelodyNotes(written), written, form, meter, mode)
+
+
+def _first_endings_lead_on(
+    notes: MelodyNotes, written: Sequence[str], form: TuneForm, meter: Meter, mode: str
+) -> bool:
+    """`first_endings_lead_on`, ``notes`` being ``written``'s."""
     step = form.bar_steps
-    for label in form.form.labels:
-        roles = {b.role: i for i, b in enumerate(form.written) if b.label == label}
-        if FIRST_ENDING not in roles:
-            continue
-        first, second = roles[FIRST_ENDING], roles[SECOND_ENDING]
-        if ends_on_tonic(written[: (first + 1) * step], meter, mode):
+    for first, second in _layout(form).endings:
+        if notes.ends_on_tonic(meter, mode, (first + 1) * step):
             return False
         if _bars(written, step, [first]) == _bars(written, step, [second]):
             return False
@@ -124,10 +146,13 @@ def form_score(written: Sequence[str], form: TuneForm, meter: Meter, mode: str) 
     on the tonic (counted twice: it outweighs any one of the others; measured, 100 irish
     tunes: 0.65 tonic endings, 0.54 counted once), it repeats a figure (as
     `cadence_and_repeat` scores a single line, read once over the parts as written), its
-    first endings lead back, and each new part contrasts with those before it."""
+    first endings lead back, and each new part contrasts with those before it. The
+    notes are decoded once for all of these (the closing and each first ending are
+    openings of the tune as written)."""
+    notes = MelodyNotes(written)
     return (
-        2 * int(ends_on_tonic(form.closing(written), meter, mode))
-        + int(repeats_a_figure(written, meter))
-        + int(first_endings_lead_on(written, form, meter, mode))
+        2 * int(notes.ends_on_tonic(meter, mode, form.closing_steps))
+        + int(notes.repeats_a_figure(meter))
+        + int(_first_endings_lead_on(notes, written, form, meter, mode))
         + int(shared_bars(written_parts(written, form)) <= MAX_SHARED_BARS)
     )

@@ -20,6 +20,7 @@ a trained model should meet.
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections import Counter
@@ -28,7 +29,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lstmuse_core.errors import InvalidParameter
-from lstmuse_core.music.encoding import NoteEvent, decode_symbols, melody_pitches, triplet_groups
+from lstmuse_core.music.encoding import (
+    HOLD,
+    REST,
+    TRIPLET,
+    NoteEvent,
+    StepTime,
+    decode_symbols,
+    melody_pitches,
+    triplet_groups,
+    validate_melody,
+)
 from lstmuse_core.music.keys import MODE_TONICS, parse_mode, scale_pitch_classes
 from lstmuse_core.music.meter import Meter
 
@@ -115,7 +126,7 @@ def ends_on_tonic(symbols: Sequence[str], meter: Meter, mode: str) -> bool:
     (`MODE_TONICS`: C for major, D for dorian, A for minor), in any octave. A
     melody without notes does not end on the tonic.
     """
-    return _ends_on_tonic(_notes(symbols), meter, mode)
+    return MelodyNotes(symbols).ends_on_tonic(meter, mode)
 
 
 def repeats_a_figure(symbols: Sequence[str], meter: Meter) -> bool:
@@ -128,38 +139,96 @@ def repeats_a_figure(symbols: Sequence[str], meter: Meter) -> bool:
     same pitches on the same steps with the same holds and rests. Figures
     start on notes and hold 4 of them, so rests and holds alone never count.
     """
-    return _repeats_a_figure(symbols, _notes(symbols), meter)
+    return MelodyNotes(symbols).repeats_a_figure(meter)
 
 
 def cadence_and_repeat(symbols: Sequence[str], meter: Meter, mode: str) -> int:
     """`ends_on_tonic` plus `repeats_a_figure` (0-2), decoding the melody once: how the
     sampler chooses among candidates (`lstmuse_core.model.generate`)."""
-    notes = _notes(symbols)
-    return int(_ends_on_tonic(notes, meter, mode)) + int(_repeats_a_figure(symbols, notes, meter))
+    notes = MelodyNotes(symbols)
+    return int(notes.ends_on_tonic(meter, mode)) + int(notes.repeats_a_figure(meter))
 
 
-def _ends_on_tonic(notes: Sequence[NoteEvent], meter: Meter, mode: str) -> bool:
-    if not notes:
+class MelodyNotes:
+    """A melody's notes read once, for `ends_on_tonic` (of the melody or of its opening
+    steps) and `repeats_a_figure`: the sampler scores each of a tune's candidates with
+    several such measures (`form_measures.form_score`), and decoding was most of it.
+
+    Only the notes' onsets are kept (rests dropped) and the last note's end. Without a
+    triplet a note starts at each pitch symbol and lasts to the next symbol that is not
+    a hold, as `decode_checked_symbols` reads it, so no `NoteEvent` is made; a melody
+    with a triplet marker is decoded by `decode_symbols` (its notes have `Fraction` times).
+    """
+
+    __slots__ = ("_last_step", "_onsets", "_starts", "_symbols", "_triplets")
+
+    def __init__(self, symbols: Sequence[str]) -> None:
+        self._symbols = list(symbols)
+        self._triplets: list[NoteEvent] | None = None
+        # ``_starts``: the notes' onsets; ``_onsets``: the steps they fall in; ``_last_step``:
+        # the step after the last note (rounded up), where its figure ends.
+        if TRIPLET in self._symbols:
+            self._triplets = _notes(self._symbols)
+            self._starts: Sequence[StepTime] = [note.start for note in self._triplets]
+            self._onsets = [math.floor(start) for start in self._starts]
+            self._last_step = math.ceil(self._triplets[-1].end) if self._triplets else 0
+            return
+        validate_melody(self._symbols)  # as `decode_symbols` would: the same errors
+        self._onsets = [
+            step for step, symbol in enumerate(self._symbols) if symbol != HOLD and symbol != REST
+        ]
+        self._starts = self._onsets
+        self._last_step = 0
+        if self._onsets:
+            last = self._onsets[-1]
+            following = (s for s in range(last + 1, len(self._symbols)) if self._symbols[s] != HOLD)
+            self._last_step = next(following, len(self._symbols))
+
+    def ends_on_tonic(self, meter: Meter, mode: str, end: int | None = None) -> bool:
+        """`ends_on_tonic` of the melody, or of ``symbols[:end]`` (its first ``end`` steps):
+        its last note there is the last note starting before ``end``."""
+        count = len(self._starts)
+        if end is not None and end < len(self._symbols):
+            if self._triplets is not None or end < 0:
+                # A triplet group cut at ``end`` reads otherwise: decode what is there.
+                return MelodyNotes(self._symbols[:end]).ends_on_tonic(meter, mode)
+            count = bisect.bisect_left(self._starts, end)
+        if count == 0:
+            return False
+        start = self._starts[count - 1]
+        pitch = (
+            self._triplets[count - 1].pitch
+            if self._triplets is not None
+            else int(self._symbols[self._onsets[count - 1]])
+        )
+        tonic = MODE_TONICS[parse_mode(mode)]
+        return pitch is not None and pitch % 12 == tonic and meter.is_strong(start)
+
+    def repeats_a_figure(self, meter: Meter) -> bool:
+        """`repeats_a_figure` of the melody."""
+        symbols, starts, length = self._symbols, self._onsets, len(self._symbols)
+        if len(starts) < FIGURE_NOTES:
+            return False
+        # Figure i: from note i's step to note i+4's onset rounded up (a figure in a
+        # triplet group: from its marker's step on), or to the last note's end.
+        ends = (
+            [*starts[FIGURE_NOTES:], self._last_step]
+            if self._triplets is None
+            else [*(math.ceil(t) for t in self._starts[FIGURE_NOTES:]), self._last_step]
+        )
+        shifts = [bars * meter.bar_steps for bars in REPEAT_DISTANCES_IN_BARS]
+        for start, end in zip(starts[: len(ends)], ends, strict=True):
+            first = symbols[start]
+            for shift in shifts:
+                # A repeat cut off by the melody's end is a shorter slice: never equal. Its
+                # first symbol is compared alone first: most figures differ there.
+                if (
+                    end + shift <= length
+                    and symbols[start + shift] == first
+                    and symbols[start + shift : end + shift] == symbols[start:end]
+                ):
+                    return True
         return False
-    last = notes[-1]
-    tonic = MODE_TONICS[parse_mode(mode)]
-    return last.pitch is not None and last.pitch % 12 == tonic and meter.is_strong(last.start)
-
-
-def _repeats_a_figure(symbols: Sequence[str], notes: Sequence[NoteEvent], meter: Meter) -> bool:
-    symbols = list(symbols)
-    for i in range(len(notes) - FIGURE_NOTES + 1):
-        # Steps of the symbols (a figure in a triplet group: from its marker's step on).
-        start = math.floor(notes[i].start)
-        after = i + FIGURE_NOTES
-        end = math.ceil(notes[after].start if after < len(notes) else notes[after - 1].end)
-        figure = symbols[start:end]
-        for bars in REPEAT_DISTANCES_IN_BARS:
-            shift = bars * meter.bar_steps
-            # A repeat cut off by the melody's end is a shorter slice: never equal.
-            if symbols[start + shift : end + shift] == figure:
-                return True
-    return False
 
 
 def share_in_scale(symbols: Sequence[str], tonic_pitch_class: int, mode: str) -> float:

@@ -10,6 +10,7 @@ import pytest
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.musicality import (
+    MelodyNotes,
     MusicalReport,
     compare_reports,
     ends_on_tonic,
@@ -97,6 +98,24 @@ def test_the_tonic_depends_on_the_mode() -> None:
 
 def test_a_melody_without_notes_has_no_cadence() -> None:
     assert not ends_on_tonic(tune((None, 16)), FOUR_FOUR, "major")
+
+
+@pytest.mark.parametrize("triplet", [False, True])
+def test_an_openings_cadence_is_read_from_the_melody_decoded_once(triplet: bool) -> None:
+    # The sampler reads the cadence of a tune's openings (where it closes, its first
+    # endings) from one decoding of the whole: each must read as the opening alone. The
+    # melody has tonics on and off strong beats, rests after notes and (once) a triplet.
+    group = ["(3", str(C), str(D), "_"] if triplet else tune((C, 2), (D, 2))
+    melody = [*tune((E, 4), (C, 4), (D, 4), (C, 4)), *tune((C, 8)), *group, *tune((None, 4))]
+    melody += tune((G, 6), (HIGH_C, 2), (None, 8), (C, 16))
+    notes = MelodyNotes(melody)
+    readings = [notes.ends_on_tonic(FOUR_FOUR, "major", end) for end in range(1, len(melody) + 2)]
+    assert readings == [
+        ends_on_tonic(melody[:end], FOUR_FOUR, "major") for end in range(1, len(melody) + 2)
+    ]
+    # Both answers occur (``readings[i]``: the first i + 1 steps): the C on beat 2 (step
+    # 4) is no cadence, the C of bar 2 is; the high C at step 38 is not, the last C is.
+    assert not any(readings[:16]) and readings[16] and not readings[47] and readings[48]
 
 
 # --- repetition ---------------------------------------------------------------------
