@@ -1,14 +1,25 @@
-"""The README's table of pre-trained styles, read from the committed bundles.
+"""The README's tables of pre-trained styles, read from the committed bundles.
 
-    python bench/styles_table.py
+    python bench/styles_table.py [--musical [--melodies N]]
 
 For each style's active bundle: songs (train/validation/test), held-out
 bits per symbol, accuracy and onset accuracy of the LSTM on the test split
 against the interpolated Kneser-Ney 9-gram on the same split, the preset,
 epochs, training time and the machine it was trained on.
+
+``--musical``: instead, each bundle's musical figures as ``lstmuse evaluate
+--style NAME --musical`` measures them (N melodies of 8 bars as replies sample
+them, at the style's temperature), each beside the same figure for its test
+songs: long notes on strong beats, tonic endings where the tune ends, a figure
+repeated a bar or two later, the distance of its meters and modes from the
+style's, bars with a triplet in 4/4 and 2/2, and tunes in the style's forms
+ending on the tonic.
 """
 
 from __future__ import annotations
+
+import argparse
+from typing import Any
 
 from lstmuse_core.model.bundle import (
     active_version,
@@ -18,7 +29,53 @@ from lstmuse_core.model.bundle import (
 )
 
 
+def _beside(measure: dict[str, Any]) -> str:
+    return f"{measure['generated']:.2f} ({measure['corpus']:.2f})"
+
+
+def musical_table(melodies: int) -> None:
+    from lstmuse_core.model.evaluate import evaluate_bundle
+
+    root = default_models_dir()
+    print(
+        "| style | long notes on strong beats | tonic endings, bars=8 | repeated figure "
+        "| meters, modes: distance | bars with a triplet (4/4, 2/2) | tunes in forms: "
+        "tonic endings |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for style in trained_styles(root):
+        bundle = load_bundle(root / style / str(active_version(style, root)))
+        musical = evaluate_bundle(bundle, musical_melodies=melodies)["musical"]
+        fixed = musical["fixed_bars"]["against_corpus"]
+        triplets = musical["triplets"]
+        generated, corpus = triplets["generated"], triplets["corpus"]
+        triplet_cell = (
+            f"{generated['share']:.3f} ({corpus['share']:.3f})"
+            if corpus["bars"] and generated["share"] is not None
+            else "-"
+        )
+        form = musical["form"]
+        form_cell = (
+            f"{form['generated']['tonic_endings']:.2f} ({form['corpus']['tonic_endings']:.2f})"
+            if form["generated"]["tunes"]
+            else "- (one line)"
+        )
+        print(
+            f"| {style} ({bundle.version}) | {_beside(fixed['metric_alignment'])} | "
+            f"{_beside(fixed['cadence'])} | {_beside(fixed['repetition'])} | "
+            f"{fixed['meters']['distance']:.2f}, {fixed['modes']['distance']:.2f} | "
+            f"{triplet_cell} | {form_cell} |"
+        )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--musical", action="store_true", help="the musical table instead")
+    parser.add_argument("--melodies", type=int, default=100, help="melodies a style (--musical)")
+    args = parser.parse_args()
+    if args.musical:
+        musical_table(args.melodies)
+        return
     root = default_models_dir()
     print(
         "| style | songs (train/val/test) | LSTM bits/symbol | 9-gram bits/symbol | accuracy "
