@@ -25,6 +25,8 @@ from typing import Any, NamedTuple, TypeVar, cast
 import numba
 import numpy as np
 
+from lstmuse_core.music.encoding import TRIPLET_STEPS
+
 _F = np.float32  # float32 constants: a float64 one would widen the arithmetic
 
 # Compiled once per machine and cached next to this file (the first call in a
@@ -338,6 +340,7 @@ def sample_rows(
     earlier: np.ndarray,
     context: np.ndarray,
     end_allowed: np.ndarray,
+    marker_room: np.ndarray,
     uniforms: np.ndarray,
     constant: np.ndarray,
     fixed_rows: np.ndarray,
@@ -347,7 +350,8 @@ def sample_rows(
     top_p: float,
     hold: int,
     end: int,
-    untempered: int,
+    marker: int,
+    untempered: bool,
     temperature: float,
 ) -> np.ndarray:
     """Sample every row to its end; returns each row's new symbols (delimiter excluded).
@@ -360,8 +364,14 @@ def sample_rows(
     ``uniforms[k, r]``. ``end_allowed[t, r]``: the delimiter may be drawn.
     ``constant``: each row's meter, mode, form part and bias rows, row
     ``r`` reading ``constant[fixed_rows[t, r]]``; ``network``'s output layer
-    already divided by ``temperature``. Symbol ``untempered`` (the triplet
-    marker; -1: none) is drawn at its temperature-1 probability: a
+    already divided by ``temperature``.
+
+    ``marker``: the triplet marker's index (-1: the vocabulary has none). It
+    may be drawn where its group fits (``marker_room[t, r]``: the group's 4
+    steps inside the bar and the melody) and not among the three slots of the
+    group before it: a group over a bar line has no written form (the ABC
+    and MusicXML writers split it into notes of no length, which music21
+    cannot read). ``untempered``: it is drawn at its temperature-1 chance: a
     temperature below 1 sharpens the choice of *pitch*, and took the rare,
     regular triplet with it (irish at 0.8: triplets in 0.39x the corpus's bars).
     """
@@ -399,6 +409,12 @@ def sample_rows(
             k = t - primer_lengths[r]
             allowed[end] = end_allowed[t, r]
             allowed[hold] = t > 0  # nothing to hold at the start of a song
+            if marker >= 0:
+                in_slots = False
+                for back in range(1, TRIPLET_STEPS):
+                    if t - back >= 0 and song[r * width + t - back] == marker:
+                        in_slots = True
+                allowed[marker] = marker_room[t, r] and not in_slots
             chosen = pick(
                 logits[r],
                 network.dense_bias,
@@ -407,7 +423,7 @@ def sample_rows(
                 top_k,
                 top_p,
                 weights,
-                untempered,
+                marker if untempered else -1,
                 temperature,
             )
             song[r * width + t] = chosen

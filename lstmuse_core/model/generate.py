@@ -76,7 +76,14 @@ from lstmuse_core.model.conditioning import (
 )
 from lstmuse_core.model.cores import on_every_core
 from lstmuse_core.model.stepper import LstmStepper, context_index
-from lstmuse_core.music.encoding import HOLD, SONG_END, TRIPLET, Vocabulary, is_pitch
+from lstmuse_core.music.encoding import (
+    HOLD,
+    SONG_END,
+    TRIPLET,
+    TRIPLET_STEPS,
+    Vocabulary,
+    is_pitch,
+)
 from lstmuse_core.music.form import Form, TuneForm, tune_form
 from lstmuse_core.music.keys import MODE_TONICS, MODES
 from lstmuse_core.music.meter import Meter
@@ -533,6 +540,8 @@ class MelodyGenerator:
             np.stack([at(song_steps - 1 - bar, never), at(song_steps - 1 - 2 * bar, never)]),
             context_index(song_steps % bar, remaining, 0),
             free & (song_steps % bar == 0) & (song_steps >= first_end),
+            # A triplet group's 4 steps stay inside its bar and the melody.
+            (song_steps % bar + TRIPLET_STEPS <= bar) & (song_steps + TRIPLET_STEPS <= last),
             uniforms,
             stepper.constant(
                 np.array([conditioning.meter_id(p.meter) for p in plans]),
@@ -548,7 +557,8 @@ class MelodyGenerator:
             controls.top_p,
             self._hold,
             self._end,
-            self.vocabulary.index.get(TRIPLET, -1) if controls.triplets_untempered else -1,
+            self.vocabulary.index.get(TRIPLET, -1),
+            controls.triplets_untempered,
             controls.temperature,
         )
         return [

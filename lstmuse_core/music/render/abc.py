@@ -45,7 +45,7 @@ from typing import Any
 from lstmuse_core.music.encoding import TRIPLET_STEPS, NoteEvent, triplet_groups
 from lstmuse_core.music.form import ScoreBar, TuneForm
 from lstmuse_core.music.harmony import ChordSpan
-from lstmuse_core.music.keys import Key, key_with_signature
+from lstmuse_core.music.keys import Key, heptatonic_mode, key_with_signature
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
 from lstmuse_core.music.render.base import RenderJob
@@ -117,7 +117,8 @@ def abc_tune(
         f"M:{meter.text}",
         f"L:{_fraction(STEPS_PER_UNIT, 16)}",
         f"Q:{beat}={round(bpm * 4 / beat_steps)}",
-        f"K:{key.tonic}{_MODE_SUFFIXES[key.mode]}",
+        # ABC's K: has no pentatonic modes: yu is written as its parent, minor.
+        f"K:{key.tonic}{_MODE_SUFFIXES[heptatonic_mode(key.mode)]}",
     ]
     if form is not None:
         header.insert(-1, f"N:{form.summary(meter.text)}")

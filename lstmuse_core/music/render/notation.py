@@ -14,7 +14,7 @@ from lstmuse_core.errors import MissingToolError
 from lstmuse_core.music.encoding import STEPS_PER_QUARTER
 from lstmuse_core.music.form import ScoreBar, TuneForm
 from lstmuse_core.music.harmony import ChordSpan
-from lstmuse_core.music.keys import Key
+from lstmuse_core.music.keys import Key, heptatonic_mode
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.pitch import LETTER_PITCH_CLASSES
 
@@ -79,7 +79,10 @@ def music21_score(
     for item in part.recurse().notes:
         for p in item.pitches:
             _spell(p, spelling)
-    score_key = key.Key(spelling.tonic[0] + spelling.tonic[1:].replace("b", "-"), spelling.mode)
+    # music21 has no pentatonic modes: yu is notated as its parent, minor.
+    score_key = key.Key(
+        spelling.tonic[0] + spelling.tonic[1:].replace("b", "-"), heptatonic_mode(spelling.mode)
+    )
     part.insert(0, score_key)
     part.insert(0, clef.bestClef(part, recurse=True))
     score = stream.Score([part])

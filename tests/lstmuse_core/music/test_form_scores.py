@@ -23,7 +23,7 @@ from lstmuse_core.music.midi import melody_to_midi
 from lstmuse_core.music.render.abc import abc_tune
 from lstmuse_core.music.render.musicxml import write_musicxml
 
-STYLES = ("folk", "irish", "scottish", "fiddle")
+STYLES = ("folk", "irish", "scottish", "fiddle", "chinese")
 FORMS = ("AABB", "AB", "AAB", "ABA", "AABA", "ABAB", "A1A2BB", "A1A2B1B2", "AABBCC", "AA")
 TONICS = ("C", "D", "G", "F", "Bb", "A", "E")
 BPM = 120.0
