@@ -53,6 +53,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -99,6 +100,14 @@ COUNTDOWN_BARS = 2  # a free melody is told this many bars remain before its cap
 CANDIDATES = 6
 EXTRA_CANDIDATES = 12  # drawn only for a melody none of whose candidates fits (see above)
 _DRAW_STREAM = 1  # random stream of a melody's meter and mode draw (0: its notes)
+
+
+@cache
+def _told_form(form: TuneForm) -> tuple[np.ndarray, np.ndarray]:
+    """`form_inputs` of a laid-out form, made once: a batch holds few layouts and many rows."""
+    remaining, part = form_inputs(form.sections, form.written_steps, form.bar_steps)
+    remaining.flags.writeable = part.flags.writeable = False
+    return remaining, part
 
 
 @dataclass(frozen=True)
@@ -522,7 +531,7 @@ class MelodyGenerator:
             # the form input) which part and role, as training told the tunes it read.
             tune_form = plan.tune_form
             if tune_form is not None:
-                told, parts = form_inputs(tune_form.sections, plan.last_step, int(bar[row]))
+                told, parts = _told_form(tune_form)
                 remaining[: plan.last_step, row] = told[:-1]
                 if stepper.part_classes > 1:
                     part[: plan.last_step, row] = parts[:-1]
