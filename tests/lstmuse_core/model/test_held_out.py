@@ -24,7 +24,7 @@ def test_the_folk_bundle_is_read_from_the_books_it_recorded(
         asked.update(style=style, **kwargs)
 
     monkeypatch.setattr("lstmuse_core.music.dataset.build_dataset", build)
-    bundle = resolve_bundle("folk")
+    bundle = resolve_bundle("folk", version="v001")
     held_out.recorded_dataset(bundle)
     style = asked["style"]
     assert "han*.abc" in style.patterns and "han*.abc" not in STYLES["folk"].patterns
@@ -33,7 +33,7 @@ def test_the_folk_bundle_is_read_from_the_books_it_recorded(
 
 
 def test_committed_bundles_keep_their_test_songs_as_read_for_training() -> None:
-    for style in ("folk", "irish", "fiddle", "scottish"):
+    for style in ("folk", "chinese", "irish", "fiddle", "scottish"):
         bundle = resolve_bundle(style)
         recorded = bundle.config_json["dataset"]["split_ids"]["test"]
         digests = json.loads((bundle.path / TEST_SONGS_FILE).read_text())["songs"]
@@ -60,7 +60,7 @@ def test_scottish_is_scored_on_its_recorded_test_songs_only(tmp_path: Path) -> N
     assert "recorded test songs read today" in report.describe()
 
 
-def test_styles_shows_chinese_without_a_model_and_what_folk_was_trained_on(
+def test_styles_shows_which_models_were_trained_on_an_earlier_reading(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from lstmuse_core.cli import main
@@ -70,11 +70,13 @@ def test_styles_shows_chinese_without_a_model_and_what_folk_was_trained_on(
     committed = ["--models-dir", str(default_models_dir())]
     assert main(["styles", "--json", *committed]) == 0
     rows = {row["style"]: row for row in json.loads(capsys.readouterr().out)}
-    assert rows["chinese"]["active_version"] is None
+    # folk v002, chinese v001, irish and fiddle v002 read as today; scottish v001 did not.
+    assert rows["chinese"]["active_version"] == "v001"
     assert rows["chinese"]["corpus"] == "essenFolksong/han*.abc"
-    assert "han*.abc" in rows["folk"]["previous_reading"]
     assert "han" not in rows["folk"]["corpus"]
-    assert "reader version 4" in rows["irish"]["previous_reading"]
+    for style in ("folk", "chinese", "irish", "fiddle"):
+        assert not rows[style].get("previous_reading"), style
+    assert "reader version 4" in rows["scottish"]["previous_reading"]
     assert main(["styles", *committed]) == 0
     text = capsys.readouterr().out
-    assert "chinese" in text and "[no model yet]" in text
+    assert "chinese" in text and "[no model yet]" not in text
