@@ -1,6 +1,6 @@
 """What the network reads at each step besides the previous note.
 
-Every step feeds the network eight small integers (all embedded; see
+Every step feeds the network nine small integers (all embedded; see
 `lstmuse_core.model.network`):
 
 * ``symbol``: the previous symbol (the song delimiter before the first);
