@@ -217,6 +217,8 @@ class ScoreBar:
     repeat_start: bool = False
     repeat_end: bool = False
     volta: int = 0  # 1 or 2: in a first or second ending's bracket
+    fine: bool = False  # the tune ends here after the D.C.
+    da_capo: bool = False  # D.C. al Fine: from here back to the start
 
 
 @dataclass(frozen=True)
@@ -315,10 +317,45 @@ class TuneForm:
     @cached_property
     def score(self) -> tuple[ScoreBar, ...]:
         """The bars a score writes, with repeat signs, volta brackets and part marks:
-        a repeated part once between repeat signs, its endings bracketed 1 and 2."""
+        a repeated part once between repeat signs, its endings bracketed 1 and 2. A part
+        that comes back is written out again (`da_capo_score` writes D.C. al Fine)."""
+        return self._score_bars(self.form.runs)
+
+    @cached_property
+    def da_capo_runs(self) -> int:
+        """How many runs at the end replay the tune's opening, so that a score may write
+        ``D.C. al Fine`` for them: ABA's last A (1), ABCAB's last AB (2); 0 where none
+        can. Only runs played once (a D.C. takes no repeats, and a return through a repeat
+        or ending would be written differently), never after a pickup (a D.C. would play
+        the pickup bar again, which the tune as played does not)."""
+        runs = self.form.runs
+        if self.pickup:
+            return 0
+        for count in range((len(runs) - 1) // 2, 0, -1):
+            opening = runs[:count]
+            if runs[-count:] == opening and all(r.times == 1 and not r.endings for r in opening):
+                return count
+        return 0
+
+    @cached_property
+    def da_capo_score(self) -> tuple[ScoreBar, ...]:
+        """`score`, with the parts that come back at the end written as a classical score
+        writes them: ``Fine`` after the opening parts, ``D.C. al Fine`` at the end of the
+        rest (ABA: A Fine, B D.C. al Fine). `score` where the form has none."""
+        count = self.da_capo_runs
+        if not count:
+            return self.score
+        opening = self._score_bars(self.form.runs[:count])
+        bars = list(self._score_bars(self.form.runs[:-count]))
+        bars[len(opening) - 1] = replace(bars[len(opening) - 1], fine=True)
+        bars[-1] = replace(bars[-1], da_capo=True)
+        return tuple(bars)
+
+    def _score_bars(self, runs: Sequence[Run]) -> tuple[ScoreBar, ...]:
+        """The score bars of the form's first ``runs``."""
         first_played = self.first_played()
         bars = [ScoreBar(0)] if self.pickup else []
-        for run in self.form.runs:
+        for run in runs:
             repeated = run.times == 2
             part = self._part_bars(run.label, 2, 2) if not repeated else []
             if repeated:
@@ -351,6 +388,9 @@ class TuneForm:
         for before_bar, after_bar in itertools.pairwise(self.score):
             # A note tied into a first ending would be tied into the second as well.
             if before_bar.repeat_end or after_bar.volta:
+                targets.add(self.played[after_bar.played_bar])
+        for before_bar, after_bar in itertools.pairwise(self.da_capo_score):
+            if before_bar.fine:  # the tune ends at Fine the last time: nothing tied over it
                 targets.add(self.played[after_bar.played_bar])
         return targets
 
@@ -407,24 +447,30 @@ class TuneForm:
                     pieces.append(replace(chord, start=at, steps=end - start))
         return tuple(pieces)
 
-    def score_symbols(self, played: Sequence[str]) -> list[str]:
-        """The symbols a score writes (`score`'s bars), from the melody as played."""
+    def score_symbols(
+        self, played: Sequence[str], bars: Sequence[ScoreBar] | None = None
+    ) -> list[str]:
+        """The symbols a score writes (``bars``, by default `score`), from the melody as
+        played."""
         step = self.bar_steps
         return [
             s
-            for bar in self.score
+            for bar in (self.score if bars is None else bars)
             for s in played[bar.played_bar * step : (bar.played_bar + 1) * step]
         ]
 
-    def score_chords(self, chords: Sequence[ChordSpan]) -> tuple[ChordSpan, ...]:
-        """Chords (in played steps) where the score writes them: each score bar's from its
-        played bar; a bar not written after the bar played before it starts with the chord
-        sounding there."""
+    def score_chords(
+        self, chords: Sequence[ChordSpan], bars: Sequence[ScoreBar] | None = None
+    ) -> tuple[ChordSpan, ...]:
+        """Chords (in played steps) where the score (``bars``, by default `score`) writes
+        them: each score bar's from its played bar; a bar not written after the bar played
+        before it starts with the chord sounding there."""
         step = self.bar_steps
+        score = self.score if bars is None else bars
         placed: list[ChordSpan] = []
-        for number, bar in enumerate(self.score):
+        for number, bar in enumerate(score):
             source = bar.played_bar * step
-            follows = number > 0 and self.score[number - 1].played_bar == bar.played_bar - 1
+            follows = number > 0 and score[number - 1].played_bar == bar.played_bar - 1
             for chord in chords:
                 end = chord.start + chord.steps
                 starts_here = source <= chord.start < source + step

@@ -26,7 +26,10 @@ pickup, as ABC allows), so the bars after it are whole.
 A tune with a form (`lstmuse_core.music.form.TuneForm`; the melody is given as
 played) is written as players write it: each repeat once between ``|:`` and
 ``:|``, first and second endings as ``[1`` and ``[2``, the form and part
-lengths in an ``N:`` line.
+lengths in an ``N:`` line. A part that comes back at the end (ABA) is written
+out again, where the MusicXML score writes ``D.C. al Fine``: music21's ABC
+reader and abc2midi 4.84 both ignore ``!D.C.!`` and ``!fine!`` (measured), so
+an ABA tune so written would play as AB.
 
 Plain text and arithmetic only: no music library is needed to write ABC.
 """

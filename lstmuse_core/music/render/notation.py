@@ -42,11 +42,13 @@ def music21_score(
     it (`_pickup_bar`); whole bars of rest before it are not written. With a
     ``form`` (the melody given as played), each repeat is written once between
     repeat barlines, endings under volta brackets, each part with a rehearsal
-    mark (`_form_marks`).
+    mark, and parts that come back at the end as ``D.C. al Fine``
+    (`TuneForm.da_capo_score`, `_form_marks`).
     """
+    marks = form.da_capo_score if form is not None else ()
     if form is not None:
-        chords = tuple(form.score_chords(chords))
-        melody = Melody(form.score_symbols(melody.symbols), melody.meter, melody.key)
+        chords = tuple(form.score_chords(chords, marks))
+        melody = Melody(form.score_symbols(melody.symbols, marks), melody.meter, melody.key)
     try:
         from music21 import clef, key, metadata, meter, note, stream, tempo
     except ImportError as error:  # pragma: no cover - music21 is a core dependency
@@ -59,8 +61,8 @@ def music21_score(
     part.append(tempo.MetronomeMark(number=round(bpm / beat), referent=beat))
     bar = melody.meter.bar_steps
     first_note = next((e.start for e in melody.notes if e.pitch is not None), 0)
-    if form is not None and form.score[0].repeat_start:
-        first_note = 0  # a repeat back to the first bar line: its rests are written
+    if marks and (marks[0].repeat_start or marks[-1].da_capo):
+        first_note = 0  # a repeat or D.C. back to the first bar line: its rests are written
     skipped = first_note - first_note % bar  # whole bars of rest before the first note's
     for event in melody.notes:
         if event.end <= skipped:
@@ -94,15 +96,16 @@ def music21_score(
     _chord_symbols(notated.parts[0], chords, int(skipped))
     if first_note % bar:
         _pickup_bar(notated.parts[0], float(first_note % bar) / STEPS_PER_QUARTER)
-    if form is not None:
-        _form_marks(notated.parts[0], form.score[skipped // bar :])
+    if marks:
+        _form_marks(notated.parts[0], marks[skipped // bar :])
     return notated
 
 
 def _form_marks(part: Any, marks: tuple[ScoreBar, ...]) -> None:
-    """Repeat barlines, volta brackets (``spanner.RepeatBracket``) and rehearsal marks on
-    the part's measures, one `ScoreBar` each, in order."""
-    from music21 import bar, expressions, spanner
+    """Repeat barlines, volta brackets (``spanner.RepeatBracket``), rehearsal marks and
+    ``Fine`` / ``D.C. al Fine`` on the part's measures, one `ScoreBar` each, in order.
+    music21 plays the D.C. back (``expandRepeats``) from its own repeat expressions."""
+    from music21 import bar, expressions, repeat, spanner
 
     measures = list(part.getElementsByClass("Measure"))
     brackets: dict[tuple[int, int], list[Any]] = {}
@@ -117,6 +120,19 @@ def _form_marks(part: Any, marks: tuple[ScoreBar, ...]) -> None:
             measure.insert(0, expressions.RehearsalMark(mark.label))
         if mark.volta:
             brackets.setdefault((run, mark.volta), []).append(measure)
+        signs = (
+            (mark.fine, repeat.Fine, "Fine"),
+            (mark.da_capo, repeat.DaCapoAlFine, "D.C. al Fine"),
+        )
+        for marked, sign, text in signs:
+            if marked:
+                # On the bar's last note: one after every note is dropped by musicxml2ly.
+                words = sign()
+                words.setText(text)  # as players write it (music21's: "Da Capo al fine")
+                last = max((n.offset for n in measure.notesAndRests), default=0.0)
+                measure.insert(last, words)
+        if mark.fine:
+            measure.rightBarline = bar.Barline("final")
         if number == len(measures) - 1 and not mark.repeat_end:
             measure.rightBarline = bar.Barline("final")
     for (_, volta), bracketed in brackets.items():

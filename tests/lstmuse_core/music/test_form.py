@@ -90,6 +90,47 @@ def test_a_bar_reached_by_a_repeat_strikes_its_note_again() -> None:
     assert tune.play(written) == ["r", "_", "60", "_", *["60", "62", "_", "_"] * 2]
 
 
+@pytest.mark.parametrize(
+    ("typed", "pickup", "returning"),
+    [
+        ("ABA", False, 1),
+        ("ABCA", False, 1),
+        ("ABCAB", False, 2),
+        ("ABA", True, 0),
+        ("AABA", False, 0),
+        ("ABAB", False, 0),
+        ("AABB", False, 0),
+        ("A1A2BA", False, 0),
+    ],
+)
+def test_parts_that_come_back_at_the_end_are_a_da_capo(
+    typed: str, pickup: bool, returning: int
+) -> None:
+    """Runs played once at the start and again at the end are D.C. al Fine; not after
+    a pickup (a D.C. would play it again) nor through a repeat (a D.C. takes none)."""
+    tune = TuneForm(Form.parse(typed), 2, 8, pickup=pickup)  # type: ignore[arg-type]
+    assert tune.da_capo_runs == returning
+    if not returning:
+        assert tune.da_capo_score == tune.score
+        assert not any(b.fine or b.da_capo for b in tune.score)
+
+
+def test_aba_writes_a_fine_b_and_da_capo() -> None:
+    """ABA of 2-bar parts: A (Fine), B (D.C. al Fine): 4 bars written, 6 played; the
+    bar after Fine strikes a held note again (the last time the tune ends at Fine)."""
+    tune = TuneForm(Form.parse("ABA"), 2, 4)  # type: ignore[arg-type]
+    score = tune.da_capo_score
+    assert [b.played_bar for b in score] == [0, 1, 2, 3]
+    assert [(b.fine, b.da_capo) for b in score] == [(0, 0), (1, 0), (0, 0), (0, 1)]
+    assert [b.label for b in score if b.label] == ["A", "B"]
+    assert len(tune.score) == 6  # written out again where D.C. is not written (ABC)
+    written = tune.clean_starts(
+        ["60", "_", "_", "_", "62", "_", "_", "_", "_", "_", "_", "_", "64", "_", "_", "_"]
+    )
+    assert written[8] == "62"
+    assert tune.score_symbols(tune.play(written), score) == written
+
+
 def test_chords_repeat_with_their_bars() -> None:
     """The second time through plays the first time's chords."""
     tune = TuneForm(Form.parse("AA"), 1, 4)  # type: ignore[arg-type]
