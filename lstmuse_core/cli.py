@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make the new version active even if its held-out loss is worse",
     )
+    train.add_argument(
+        "--continue-from",
+        metavar="VERSION",
+        help="train on from this version's weights (same network and songs), e.g. v002",
+    )
     train.add_argument("--models-dir", type=Path, help="bundle root (default: trained_models/)")
     _add_read_options(train, "default: as the style's active version was read, else drop")
     train.add_argument("--json", action="store_true")
@@ -478,6 +483,7 @@ def run_train(args: argparse.Namespace) -> int:
             force=args.force,
             on_progress=show,
             show_progress=not args.json,
+            continue_from=args.continue_from,
             # Unflagged: train_style reads as the style's active version was read.
             read_options=(
                 _read_options(args, None if args.input else args.style)

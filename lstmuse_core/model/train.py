@@ -94,12 +94,16 @@ def fit(
     seed: int = 0,
     on_progress: ProgressCallback | None = None,
     max_epochs: int | None = None,
+    initial_weights: Sequence[np.ndarray] | None = None,
 ) -> TrainedModel:
-    """Train a new network; keeps the weights of the best validation epoch.
+    """Train a network; keeps the weights of the best validation epoch.
 
     A plain loop over ``train_on_batch`` (batches differ in length, which
     Keras' dataset adapters do not all accept) with early stopping on the
     exact validation loss and a wall-clock budget (``config.max_minutes``).
+    ``initial_weights`` (a trained network of the same shape) continues its
+    training: an epoch must then beat its validation loss to be kept, and
+    ``best_epoch`` stays 0 when none does.
     """
     from lstmuse_core.model.evaluate import score_model, training_songs
 
@@ -117,10 +121,16 @@ def fit(
     # `max_epochs or config.max_epochs` would turn 0 into the preset's 200: check instead.
     epochs = config.max_epochs if max_epochs is None else check_max_epochs(max_epochs)
     model = build_model(config, len(vocabulary), conditioning)
+    best_bits = math.inf
+    if initial_weights is not None:
+        model.set_weights(list(initial_weights))
+        best_bits = score_model(
+            model, vocabulary, conditioning, validation_songs, config.batch_size
+        ).bits_per_symbol
     device = machine_description()
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    best_bits, best_epoch, best_weights = math.inf, 0, model.get_weights()
+    best_epoch, best_weights = 0, model.get_weights()
     history: list[TrainingProgress] = []
     stopped_by = "max epochs"
     for epoch in range(1, epochs + 1):
@@ -233,8 +243,13 @@ def train_style(
     on_progress: ProgressCallback | None = None,
     show_progress: bool = False,
     read_options: ReadOptions | None = None,
+    continue_from: str | None = None,
 ) -> StyleTrainingResult:
     """The whole training job for one style; the active model changes only on success.
+
+    ``continue_from`` (a version of the style, such as ``"v002"``) trains on from that
+    bundle's weights instead of new ones (`continued_weights`): a run stopped by its
+    time budget while still improving goes on where it stopped.
 
     A built-in style reads its music21 corpus; ``input_dir`` trains a style of
     that name from a folder of music files instead. ``read_options``: how its files
@@ -276,6 +291,13 @@ def train_style(
         dataset.songs, metrical=config.metrical, form=config.form
     )
     train_songs, test_songs = dataset.songs_in("train"), dataset.songs_in("test")
+    source = (
+        None
+        if continue_from is None
+        else continued_weights(
+            style, continue_from, models_dir, config, vocabulary, conditioning, dataset
+        )
+    )
     trained = fit(
         config,
         vocabulary,
@@ -284,7 +306,13 @@ def train_style(
         dataset.songs_in("validation"),
         seed=seed,
         on_progress=on_progress,
+        initial_weights=None if source is None else source.load_model().get_weights(),
     )
+    if source is not None and trained.best_epoch < 1:
+        raise LstmuseError(
+            f"no epoch improved on {style} {source.version}'s validation loss "
+            f"({trained.best_val_loss_bits:.3f} bits per symbol); nothing was written"
+        )
     if trained.best_epoch < 1 or not math.isfinite(trained.best_val_loss_bits):
         # No epoch improved on nothing (the loss was NaN or infinite throughout):
         # the weights are the untrained ones, and such a bundle is never written.
@@ -310,6 +338,7 @@ def train_style(
             "epochs": trained.epochs,
             "best_epoch": trained.best_epoch,
             "stopped_by": trained.stopped_by,
+            **({} if source is None else {"continued_from": _lineage(source)}),
             "seconds": round(trained.seconds, 1),
             "machine": machine_description(),
             "trained_at": timestamp(),
@@ -335,6 +364,68 @@ def train_style(
     held_out = {song.song_id: song for song in dataset.songs_in("test")}
     promoted, note = promote(bundle, force=force, models_dir=models_dir, held_out_songs=held_out)
     return StyleTrainingResult(bundle, promoted, note, trained)
+
+
+def continued_weights(
+    style: str,
+    version: str,
+    models_dir: Path | None,
+    config: ModelConfig,
+    vocabulary: Vocabulary,
+    conditioning: Conditioning,
+    dataset: Dataset,
+) -> Bundle:
+    """The bundle whose weights a run continues, checked to be the same network on the
+    same songs: its layers, symbols and inputs, and its dataset's fingerprint and split,
+    so that its validation and test songs were never its training songs either."""
+    from lstmuse_core.errors import BundleError
+    from lstmuse_core.model.bundle import resolve_bundle
+
+    try:
+        source = resolve_bundle(style, models_dir, version)
+    except (InvalidParameter, BundleError) as error:
+        raise InvalidParameter(
+            "continue_from", version, f"a version of {style} that loads ({error})"
+        ) from None
+    dataset_json = source.config_json.get("dataset", {})
+    differences = [
+        name
+        for name, same in (
+            ("layers", _shape(source.model_config) == _shape(config)),
+            ("symbols", source.vocabulary.symbols == vocabulary.symbols),
+            ("inputs", source.conditioning.to_json() == conditioning.to_json()),
+            ("songs", dataset_json.get("fingerprint") == dataset_fingerprint(dataset)),
+            ("split", dataset_json.get("split_ids") == dataset.split),
+        )
+        if not same
+    ]
+    if differences:
+        raise InvalidParameter(
+            "continue_from",
+            version,
+            f"a version of {style} with the same network and songs as this run "
+            f"(it differs in: {', '.join(differences)}); train anew instead",
+        )
+    return source
+
+
+def _shape(config: ModelConfig) -> tuple[Any, ...]:
+    return (config.embedding_dim, config.lstm_units, config.metrical, config.form)
+
+
+def _lineage(source: Bundle) -> dict[str, Any]:
+    """What a continued run started from: the version and the epochs behind it."""
+    training = source.config_json.get("training", {})
+    before = training.get("continued_from", {}).get("epochs_before", 0)
+    return {
+        "version": source.version,
+        "epochs_before": before + int(training.get("epochs", 0)),
+        "seconds_before": round(
+            training.get("continued_from", {}).get("seconds_before", 0.0)
+            + float(training.get("seconds", 0.0)),
+            1,
+        ),
+    }
 
 
 def retrain_reading(style: str, models_dir: Path | None, *, built_in: bool) -> ReadOptions | None:

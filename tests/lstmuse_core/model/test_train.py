@@ -218,3 +218,46 @@ def test_conditioning_keeps_its_meter_order_through_json() -> None:
     in_order = [two_four, six_eight, twelve_eight]
     assert list(shuffled.meters) == list(conditioning.meters) == in_order
     assert [shuffled.meter_id(m) for m in in_order] == [0, 1, 2]
+
+
+def test_a_run_continues_from_a_version_of_the_same_network_and_songs(
+    tiny_training: StyleTrainingResult, erk5_folder: Path, tmp_path: Path
+) -> None:
+    """``continue_from`` trains on from a bundle's weights: its first epoch starts where
+    the bundle stopped, the new bundle records what it continued; a version of another
+    network, or none, is refused naming ``continue_from``."""
+    models = tmp_path / "models"
+    shutil.copytree(tiny_training.bundle.path.parent, models / "tinyfolk")
+    source = tiny_training.bundle
+    continued = train_style(
+        "tinyfolk",
+        preset_name="tiny",
+        max_epochs=3,
+        input_dir=erk5_folder,
+        models_dir=models,
+        cache_dir=tmp_path / "cache",
+        seed=4,
+        continue_from=source.version,
+    )
+    history = continued.trained.history
+    # Fresh weights score far worse after one epoch than the bundle's did after eight.
+    assert history[0].val_loss_bits < tiny_training.trained.history[0].val_loss_bits
+    assert continued.trained.best_val_loss_bits < tiny_training.trained.best_val_loss_bits
+    lineage = continued.bundle.config_json["training"]["continued_from"]
+    assert lineage["version"] == source.version
+    assert lineage["epochs_before"] == tiny_training.trained.epochs
+    for version, preset_name, why in (
+        ("v099", "tiny", "a version of tinyfolk that loads"),
+        (source.version, "seed", "it differs in: layers"),
+    ):
+        with pytest.raises(InvalidParameter, match=re.escape(why)) as error:
+            train_style(
+                "tinyfolk",
+                preset_name=preset_name,
+                max_epochs=1,
+                input_dir=erk5_folder,
+                models_dir=models,
+                cache_dir=tmp_path / "cache",
+                continue_from=version,
+            )
+        assert error.value.parameter == "continue_from"
