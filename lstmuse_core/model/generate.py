@@ -446,24 +446,36 @@ class MelodyGenerator:
                 for j in range(candidates)
             ]
         sampled = self._sample_rows([p for p, _ in rows], [s for _, s in rows], controls)
+        options = [
+            list(zip([p for p, _ in rows[span]], sampled[span], strict=True))
+            for span in (slice(n * candidates, (n + 1) * candidates) for n in range(len(plans)))
+        ]
+        best = [_best(of_plan) for of_plan in options]
+        # Rare: 1-5 in 200 replies of bars=8 count their bars wrong. One candidate stands
+        # for the network alone: it gets more only when it has no note. The extra rows of
+        # every such melody are one batch (a melody depends only on its own rows' seeds).
+        short = [
+            number
+            for number, option in enumerate(best)
+            if not _has_note(option[1]) or (candidates > 1 and not _fits(option))
+        ]
+        extra = [
+            (_candidate_plan(plans[number], candidates + j), [plans[number].seed, candidates + j])
+            for number in short
+            for j in range(EXTRA_CANDIDATES)
+        ]
+        if extra:
+            melodies = self._sample_rows([p for p, _ in extra], [s for _, s in extra], controls)
+            for at, number in enumerate(short):
+                span = slice(at * EXTRA_CANDIDATES, (at + 1) * EXTRA_CANDIDATES)
+                more = zip([p for p, _ in extra[span]], melodies[span], strict=True)
+                best[number] = _best(options[number] + list(more))
         chosen: list[SampledMelody] = []
-        for number, plan in enumerate(plans):
-            span = slice(number * candidates, (number + 1) * candidates)
-            options = list(zip([p for p, _ in rows[span]], sampled[span], strict=True))
-            best = _best(options)
-            # Rare: 1-5 in 200 replies of bars=8 count their bars wrong. One candidate
-            # stands for the network alone: it gets more only when it has no note.
-            if not _has_note(best[1]) or (candidates > 1 and not _fits(best)):
-                extra_plans = [
-                    _candidate_plan(plan, candidates + j) for j in range(EXTRA_CANDIDATES)
-                ]
-                extra = [[plan.seed, candidates + j] for j in range(EXTRA_CANDIDATES)]
-                extra_melodies = self._sample_rows(extra_plans, extra, controls)
-                best = _best(options + list(zip(extra_plans, extra_melodies, strict=True)))
-            if not _has_note(best[1]):
-                best = (plan, _tonic_held(best[1], plan, self.vocabulary.pitches))
-            tune_form = best[0].tune_form
-            symbols = tune_form.clean_starts(best[1]) if tune_form is not None else best[1]
+        for plan, option in zip(plans, best, strict=True):
+            if not _has_note(option[1]):
+                option = (plan, _tonic_held(option[1], plan, self.vocabulary.pitches))
+            tune_form = option[0].tune_form
+            symbols = tune_form.clean_starts(option[1]) if tune_form is not None else option[1]
             chosen.append(SampledMelody(symbols, plan.meter, plan.mode, tune_form))
         return chosen
 
