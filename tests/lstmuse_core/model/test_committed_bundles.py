@@ -4,7 +4,7 @@ The melodies in ``data/committed_melodies.json`` were written by each committed
 bundle on main before issue 21's reader (new styles, modes and the pentatonic
 modes appended to `MODES`): a change to the mode list, the conditioning or the
 sampler that moved any committed model's output would show here. Retrained
-bundles replace their entries with their own melodies (folk, irish and fiddle v002,
+bundles replace their entries with their own melodies (folk, irish, fiddle and scottish v002,
 chinese v001: ``python`` the test's ``_melodies`` for those styles).
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def test_committed_bundles_keep_their_test_songs_as_read_for_training() -> None:
 def test_scottish_is_scored_on_its_recorded_test_songs_only(tmp_path: Path) -> None:
     """Reads Aird's six books: the test songs are the recorded ones (never a training
     song), and the report counts those read as for training, differently, or dropped."""
-    bundle = resolve_bundle("scottish")
+    bundle = resolve_bundle("scottish", version="v001")  # trained on reader version 4
     split_ids = bundle.config_json["dataset"]["split_ids"]
     split = held_out.trained_split(bundle, tmp_path)
     assert split is not None
@@ -61,16 +62,20 @@ def test_scottish_is_scored_on_its_recorded_test_songs_only(tmp_path: Path) -> N
 
 
 def test_styles_shows_which_models_were_trained_on_an_earlier_reading(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from lstmuse_core.cli import main
     from lstmuse_core.model.bundle import default_models_dir
 
-    # The committed bundles, whatever models folder an earlier test's settings left.
-    committed = ["--models-dir", str(default_models_dir())]
+    # The committed bundles, whatever models folder an earlier test's settings left, with
+    # scottish rolled back to v001 (trained before issue 21's reader).
+    models = tmp_path / "models"
+    shutil.copytree(default_models_dir(), models)
+    (models / "scottish" / "ACTIVE").write_text("v001\n")
+    committed = ["--models-dir", str(models)]
     assert main(["styles", "--json", *committed]) == 0
     rows = {row["style"]: row for row in json.loads(capsys.readouterr().out)}
-    # folk v002, chinese v001, irish and fiddle v002 read as today; scottish v001 did not.
+    # folk, irish, fiddle v002, chinese v001 read as today; scottish v001 did not.
     assert rows["chinese"]["active_version"] == "v001"
     assert rows["chinese"]["corpus"] == "essenFolksong/han*.abc"
     assert "han" not in rows["folk"]["corpus"]
