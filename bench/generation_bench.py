@@ -275,7 +275,7 @@ def matrix_products_seconds(generator: Any, batch: int, steps: int, runs: int) -
     def products(inputs: Any, gates: Any, kernels: Any, steps: int) -> None:
         for _ in range(steps):
             for layer in range(len(kernels)):
-                matmul(inputs[layer], kernels[layer], gates[layer])
+                matmul(inputs[layer], kernels[layer], gates[layer], len(inputs[layer]))
 
     kernels = generator.stepper.network.kernels
     # Each part's state, made before the timing (the parts `on_every_core` will cut).

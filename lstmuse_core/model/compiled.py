@@ -169,8 +169,9 @@ def matvec(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
 
 
 @compiled
-def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
-    """``out = x @ w_t.T`` for C-contiguous float32 arrays (weights stored transposed).
+def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray, rows: int) -> None:
+    """``out[:rows] = x[:rows] @ w_t.T`` for C-contiguous float32 arrays (weights stored
+    transposed); the rows past ``rows`` are left as they are.
 
     No BLAS: every product is computed here, so the sampler needs no SciPy
     (numba's route to BLAS) and a process that only generates never loads it.
@@ -186,8 +187,10 @@ def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
     through sgemm; a reply's 4 candidates 30-32 ms against 30-35 with the
     untiled 4-row loop before it).
     """
-    rows, inner = x.shape
-    if rows == 1:
+    inner = x.shape[1]
+    if x.shape[0] == 1:
+        # One row of one: a batch whose live rows fall to one stays in the loop below, so a
+        # row's products never depend on how many rows are still being sampled.
         matvec(x[0], w_t, out[0])
         return
     outputs = w_t.shape[0]
@@ -222,8 +225,9 @@ def matmul(x: np.ndarray, w_t: np.ndarray, out: np.ndarray) -> None:
 
 
 @compiled
-def advance_layers(state: State, network: Network) -> None:
-    """One step of every LSTM layer for every row, in place (Keras' gate order i, f, c, o).
+def advance_layers(state: State, network: Network, rows: int) -> None:
+    """One step of every LSTM layer for the first ``rows`` rows, in place (Keras' gate
+    order i, f, c, o).
 
     One matrix product per layer (`State.inputs`); each new hidden vector is
     written where it is read next. Layer 0 adds ``state.looked_up`` (its input
@@ -233,10 +237,10 @@ def advance_layers(state: State, network: Network) -> None:
     layers = len(network.kernels)
     for layer in range(layers):
         x, cell, g = inputs[layer], cells[layer], gates[layer]
-        matmul(x, network.kernels[layer], g)
+        matmul(x, network.kernels[layer], g, rows)
         units = cell.shape[1]
         own = x.shape[1] - units
-        for r in range(x.shape[0]):
+        for r in range(rows):
             extra = state.looked_up[r] if layer == 0 else network.biases[layer]
             # One slice per gate, read-only, and the outputs apart: the loop vectorises.
             gi, gf = g[r, :units], g[r, units : 2 * units]
@@ -382,7 +386,7 @@ def sample_rows(
     alive = np.ones(rows, np.bool_)
     allowed = np.ones(symbols, np.bool_)
     weights = np.empty(symbols, np.float32)
-    live = rows
+    live = computed = rows
     for t in range(previous.shape[0]):
         for r in range(rows):
             if not alive[r]:
@@ -401,8 +405,12 @@ def sample_rows(
             where = network.context_table[context[t, r] + repeats]
             for j in range(row.shape[0]):
                 row[j] = fixed[j] + played[j] + back[j] + where[j]
-        advance_layers(state, network)
-        matmul(state.top, network.dense_kernel, logits)
+        # Rows past the last live one are not stepped: with rows ordered longest first
+        # (`MelodyGenerator._sample_part`), those are the melodies already done.
+        while not alive[computed - 1]:
+            computed -= 1
+        advance_layers(state, network, computed)
+        matmul(state.top, network.dense_kernel, logits, computed)
         for r in range(rows):
             if not alive[r] or t < primer_lengths[r]:
                 continue

@@ -55,7 +55,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -174,7 +174,8 @@ class MelodyPlan:
     def bar_steps(self) -> int:
         return self.meter.bar_steps
 
-    @property
+    # Cached: the sampler reads these for every row many times (a plan is frozen).
+    @cached_property
     def tune_form(self) -> TuneForm | None:
         """The form laid out for this plan's bars, meter and pickup (None: one line)."""
         if self.form is None or self.bars is None:
@@ -185,7 +186,7 @@ class MelodyPlan:
     def primer_bars(self) -> int:
         return -(-len(self.primer) // self.bar_steps)
 
-    @property
+    @cached_property
     def last_step(self) -> int:
         """Where the melody ends at the latest (its exact length with ``bars``)."""
         bar = self.bar_steps
@@ -546,15 +547,33 @@ class MelodyGenerator:
         (`lstmuse_core.model.compiled.sample_rows`). Row ``r`` draws its
         uniforms up front from its own generator and uses the ``k``-th for its
         ``k``-th new symbol, so a melody does not depend on the rest of the batch.
+        The rows go longest first, so the loop stops stepping each melody once it and
+        every shorter one are done (a tune opening on the bar line is a bar shorter
+        than one with a pickup).
         """
+        order = sorted(range(len(plans)), key=lambda row: -plans[row].last_step)
+        if order != list(range(len(plans))):
+            melodies = self._sample_part(
+                [plans[row] for row in order],
+                [seeds[row] for row in order],
+                controls,
+                first_step_only,
+            )
+            in_place: list[list[str]] = [[] for _ in order]
+            for melody, row in zip(melodies, order, strict=True):
+                in_place[row] = melody
+            return in_place
         n = len(plans)
         stepper, conditioning = self.stepper, self.conditioning
         primer_lengths = np.array([len(p.primer) for p in plans], dtype=np.int64)
         bar = np.array([p.bar_steps for p in plans], dtype=np.int64)
-        last = np.array([p.last_step for p in plans], dtype=np.int64)
+        last = np.array([p.last_step for p in plans], dtype=np.int64)  # the inputs read it
+        # Where sampling stops: the first new symbol only, or the melody's end. The first
+        # uniform of a row's stream is the same however many are drawn.
+        stop = np.minimum(last, primer_lengths + 1) if first_step_only else last
         first_end = np.array([p.first_end for p in plans], dtype=np.int64)
         free = np.array([p.bars is None for p in plans])
-        new_steps = int((last - primer_lengths).max())
+        new_steps = int((stop - primer_lengths).max())
         uniforms = np.empty((new_steps, n), np.float32)
         for row, seed in enumerate(seeds):
             uniforms[:, row] = np.random.default_rng(seed).random(new_steps) * _BELOW_ONE
@@ -562,7 +581,7 @@ class MelodyGenerator:
         # The song so far, one row per melody (flat: the loop reads it by flat index);
         # two extra columns stand for "before the song": a lookback there reads the
         # delimiter, a repeat test there never matches.
-        steps = int(last.max())
+        steps = int(stop.max())
         width = steps + 2
         nothing, never = width - 1, width - 2
         history = np.zeros((n, width), dtype=np.int64)
@@ -582,9 +601,10 @@ class MelodyGenerator:
             tune_form = plan.tune_form
             if tune_form is not None:
                 told, parts = _told_form(tune_form)
-                remaining[: plan.last_step, row] = told[:-1]
+                written = min(plan.last_step, steps)
+                remaining[:written, row] = told[:written]
                 if stepper.part_classes > 1:
-                    part[: plan.last_step, row] = parts[:-1]
+                    part[:written, row] = parts[:written]
 
         def at(offset: np.ndarray, before: int) -> np.ndarray:
             return row_starts + np.where(offset >= 0, offset, before)  # flat indices
@@ -593,7 +613,7 @@ class MelodyGenerator:
             history.reshape(-1),
             width,
             primer_lengths,
-            np.minimum(last, primer_lengths + 1) if first_step_only else last,
+            stop,
             at(song_steps - 1, nothing),
             np.stack([at(song_steps - bar, nothing), at(song_steps - 2 * bar, nothing)]),
             np.stack([at(song_steps - 1 - bar, never), at(song_steps - 1 - 2 * bar, never)]),

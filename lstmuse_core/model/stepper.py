@@ -138,7 +138,7 @@ class LstmStepper:
     def advance(self, state: State) -> None:
         """One step from ``state.looked_up`` (the first layer's input projection and bias,
         from the tables), in place; the sampler does the same inside its compiled loop."""
-        advance_layers(state, self.network)
+        advance_layers(state, self.network, state.top.shape[0])
 
     def logits(self, state: State) -> np.ndarray:
         """The next-symbol logits of every row (a new array)."""

@@ -47,7 +47,7 @@ def test_matmul_equals_numpy(rows: int, outputs: int) -> None:
     x = generator.standard_normal((rows, inner), dtype=np.float32)
     w_t = generator.standard_normal((outputs, inner), dtype=np.float32)
     out = np.full((rows, outputs), np.nan, np.float32)
-    matmul(x, w_t, out)
+    matmul(x, w_t, out, rows)
     expected = x.astype(np.float64) @ w_t.T.astype(np.float64)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
