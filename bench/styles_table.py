@@ -13,7 +13,8 @@ them, at the style's temperature), each beside the same figure for its test
 songs: long notes on strong beats, tonic endings where the tune ends, a figure
 repeated a bar or two later, the distance of its meters and modes from the
 style's, bars with a triplet in 4/4 and 2/2, and tunes in the style's forms
-ending on the tonic.
+ending on the tonic; then, for the styles whose tunes come in parts, the README's
+form table (adherence, contrast and tonic endings beside the corpus's and one line's).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def musical_table(melodies: int) -> None:
         "tonic endings |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    form_rows = []
     for style in trained_styles(root):
         bundle = load_bundle(root / style / str(active_version(style, root)))
         musical = evaluate_bundle(bundle, musical_melodies=melodies)["musical"]
@@ -66,6 +68,19 @@ def musical_table(melodies: int) -> None:
             f"{fixed['meters']['distance']:.2f}, {fixed['modes']['distance']:.2f} | "
             f"{triplet_cell} | {form_cell} |"
         )
+        if form["generated"]["tunes"]:
+            generated, corpus, line = form["generated"], form["corpus"], form["one_line"]
+            form_rows.append(
+                f"| {style} ({bundle.version}) | {generated['adherence']:.2f} | "
+                f"{generated['contrast']:.2f} ({corpus['contrast']:.2f}, {line['contrast']:.2f}) | "
+                f"{generated['tonic_endings']:.2f} ({corpus['tonic_endings']:.2f}, "
+                f"{line['tonic_endings']:.2f}) |"
+            )
+    # The README's Form table, from the same run: the styles whose tunes come in parts.
+    print()
+    print("| style | adherence | contrast (corpus, one line) | tonic endings (corpus, one line) |")
+    print("| --- | --- | --- | --- |")
+    print("\n".join(form_rows))
 
 
 def main() -> None:
