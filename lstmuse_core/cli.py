@@ -264,12 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_read_options(parser: argparse.ArgumentParser, off_grid_default: str = "") -> None:
     parser.add_argument(
         "--off-grid",
-        choices=("drop", "quantize", "triplets"),
+        # `corpus.OFF_GRID_POLICIES`, written out: importing it loads NumPy for `--help`.
+        choices=("drop", "quantize", "triplets", "triplets-round"),
         default=None,
         help="songs with durations off the 16th grid (triplets): drop, quantize to the "
-        "nearest 16th, or keep triplets of 8ths exactly ("
-        + (off_grid_default or "default: drop")
-        + ")",
+        "nearest 16th, keep triplets of 8ths exactly (and drop a song with other off-grid "
+        "times), or keep them and round the rest (triplets-round: 16th-note triplets and "
+        "32nds read as the notes they ornament) (" + (off_grid_default or "default: drop") + ")",
     )
     parser.add_argument("--part", help="part to read from polyphonic files (default: the top one)")
 

@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
-from lstmuse_core.music.encoding import HOLD, STEPS_PER_QUARTER, NoteEvent, encode_notes
+from lstmuse_core.music.encoding import (
+    HOLD,
+    STEPS_PER_QUARTER,
+    NoteEvent,
+    encode_notes,
+    round_ornaments,
+)
 from lstmuse_core.music.form import Section
 from lstmuse_core.music.keys import (
     MODE_TONICS,
@@ -45,8 +51,9 @@ from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
 from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
 from lstmuse_core.music.uploads import UploadLimits, compressed_musicxml_size
 
-OffGridPolicy = Literal["drop", "quantize", "triplets"]
-OFF_GRID_POLICIES = ("drop", "quantize", "triplets")
+OffGridPolicy = Literal["drop", "quantize", "triplets", "triplets-round"]
+OFF_GRID_POLICIES = ("drop", "quantize", "triplets", "triplets-round")
+_KEEPS_TRIPLETS = ("triplets", "triplets-round")
 # A .mxl in a folder the CLI reads is checked as an upload is (a zip bomb of 200 MiB
 # inflated took 120 s and 1.25 GB of music21), with room for a whole score.
 FOLDER_ARCHIVE_LIMITS = UploadLimits(max_file_bytes=64 * 1024 * 1024)
@@ -143,7 +150,9 @@ class ReadOptions:
     off_grid: "drop" skips a song with a duration off the 16th grid (triplets,
     ...), counting it; "quantize" rounds onsets and ends to the nearest 16th;
     "triplets" keeps triplets of 8ths exactly (`encoding.TRIPLET`) and drops
-    a song with any other off-grid time.
+    a song with any other off-grid time; "triplets-round" keeps them and rounds
+    any other off-grid time to the grid (`encoding.round_ornaments`: 16th-note
+    triplets and 32nds, which no marker holds, read as the notes they ornament).
     part: the part to read from polyphonic scores (matched against part names
     and ids, case-insensitively); None reads the top part.
     pentatonic: a tune of exactly the five notes of a pentatonic scale is in a
@@ -157,7 +166,7 @@ class ReadOptions:
     def __post_init__(self) -> None:
         if self.off_grid not in OFF_GRID_POLICIES:
             raise InvalidParameter(
-                "off_grid", self.off_grid, "use 'drop', 'quantize' or 'triplets'"
+                "off_grid", self.off_grid, f"one of {', '.join(OFF_GRID_POLICIES)}"
             )
 
 
@@ -508,7 +517,13 @@ def song_from_score(
     try:
         symbols = encode_notes(shifted)
     except ValueError:  # off the grid in no triplet of 8ths ("triplets" keeps only those)
-        return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
+        if options.off_grid != "triplets-round":
+            return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
+        shifted = round_ornaments(shifted)
+        try:
+            symbols = encode_notes(shifted)
+        except ValueError:  # triplet groups that overlap: rare, and dropped
+            return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
     symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
     sections = layout.sections(symbols)
     end = _real_end(layout, part, shifted, sections, directions or Directions())
@@ -626,7 +641,7 @@ def _on_grid(
             (note.start - first) * STEPS_PER_QUARTER,
             (note.end - first) * STEPS_PER_QUARTER,
         )
-        exact = policy == "triplets"
+        exact = policy in _KEEPS_TRIPLETS
         if (start.denominator != 1 or end.denominator != 1) and not exact:
             if policy == "drop":
                 return None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -117,6 +118,44 @@ def triplet_group_start(time: Fraction) -> int | None:
         if start.denominator == 1:
             return int(start)
     return None
+
+
+def round_ornaments(events: Sequence[NoteEvent]) -> list[NoteEvent]:
+    """Notes as the triplet marker can write them: every triplet of 8ths kept exactly,
+    every other time off the 16th grid rounded to the nearest step (a half step up).
+
+    What no group holds is an ornament of a note beside it: three 16th-note triplets
+    in an 8th (O'Neill's `(3a/b/c/`) become two 16ths, the first and the last; a
+    32nd after a dotted 16th (`A3/B/`) gives its time to the note before. A note
+    rounded to no length is dropped. A group is a triplet of 8ths when it starts on
+    a step and every note start or end inside it is one of its slots.
+    """
+    times = sorted({time for event in events for time in (event.start, event.end)})
+    in_groups: set[StepTime] = set()
+    for time in times:
+        start = (
+            triplet_group_start(time) if isinstance(time, Fraction) and _off_grid(time) else None
+        )
+        if start is None:
+            continue
+        inside = {t for t in times if start < t < start + TRIPLET_STEPS}
+        if inside <= {start + k * TRIPLET_SLOT for k in range(1, TRIPLET_SLOTS)}:
+            in_groups |= inside
+
+    def placed(time: StepTime) -> StepTime:
+        if not _off_grid(time) or time in in_groups:
+            return time
+        return math.floor(time + Fraction(1, 2))
+
+    rounded = [
+        NoteEvent(
+            event.pitch,
+            _exact(placed(event.start)),
+            _exact(placed(event.end) - placed(event.start)),
+        )
+        for event in events
+    ]
+    return [event for event in rounded if event.duration > 0]
 
 
 def _encode_with_triplets(events: list[NoteEvent]) -> list[str]:

@@ -17,6 +17,7 @@ from lstmuse_core.music.encoding import (
     Vocabulary,
     decode_symbols,
     encode_notes,
+    round_ornaments,
 )
 from lstmuse_core.music.melody import Melody
 from lstmuse_core.music.midi import write_midi
@@ -52,6 +53,45 @@ def test_onsets_off_the_grid_in_no_triplet_of_8ths_are_refused() -> None:
         # A 16th-note triplet (three in an 8th): 2/3 of a step each.
         sixteenth_triplet = NoteEvent(60, 0, Fraction(2, 3))
         encode_notes([sixteenth_triplet, NoteEvent(62, Fraction(2, 3), Fraction(10, 3))])
+
+
+def test_ornaments_no_marker_holds_are_rounded_and_triplets_of_8ths_kept() -> None:
+    third = Fraction(2, 3)
+    notes = [
+        # A 16th-note triplet in an 8th (2 steps): the first and the last stay, as 16ths.
+        NoteEvent(60, 0, third),
+        NoteEvent(62, third, third),
+        NoteEvent(64, 2 * third, third),
+        # A dotted 16th and a 32nd: the 32nd gives its time to the note before.
+        NoteEvent(65, 2, Fraction(3, 2)),
+        NoteEvent(67, Fraction(7, 2), Fraction(1, 2)),
+        # A triplet of 8ths (a quarter, 4 steps): kept exactly.
+        NoteEvent(69, 4, Fraction(4, 3)),
+        NoteEvent(71, 4 + Fraction(4, 3), Fraction(4, 3)),
+        NoteEvent(72, 4 + Fraction(8, 3), Fraction(4, 3)),
+    ]
+    rounded = round_ornaments(notes)
+    assert rounded[:3] == [NoteEvent(60, 0, 1), NoteEvent(64, 1, 1), NoteEvent(65, 2, 2)]
+    assert rounded[3:] == notes[5:]
+    assert encode_notes(rounded) == ["60", "64", "65", "_", TRIPLET, "69", "71", "72"]
+
+
+def test_a_real_oneill_tune_with_a_16th_note_triplet_reads_it_as_two_16ths() -> None:
+    """O'Neill's #92, "The Burnt Old Man": bar 12 ends ``B2 ((3A/B/c/)``, a 16th-note
+    triplet leading to the next bar's d, which no marker holds: "triplets" drops the tune,
+    "triplets-round" reads the triplet's first and last notes as 16ths (A and c, in C's
+    scale G and B)."""
+    path = STYLES["irish"].root / "0051-0100.abc"
+    tune = split_abc_tunes(path.read_text(encoding="utf-8"))[41]
+    assert "T: THE BURNT OLD MAN" in tune
+    [dropped] = read_abc_tunes([tune], "oneill", ReadOptions(off_grid="triplets"))
+    assert getattr(dropped, "reason", None) == "off-grid duration"
+    [song] = read_abc_tunes([tune], "oneill", ReadOptions(off_grid="triplets-round"))
+    assert isinstance(song, Song)
+    assert song.transposition == -2 and len(song.symbols) == 16 * 12  # K:D, 16 bars of 6/8
+    bar_12 = song.symbols[11 * 12 : 12 * 12]
+    assert bar_12 == ["76", "_", "72", "_", "69", "_", "69", "_", "_", "_", "67", "71"]
+    assert song.symbols[12 * 12] == "72"  # the d it leads to
 
 
 def test_the_marker_sorts_after_every_pitch_so_old_vocabularies_keep_their_indices() -> None:
