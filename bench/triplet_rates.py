@@ -5,8 +5,9 @@ style's temperature, meters drawn as the sampler draws them). This splits it: fo
 each reel meter, the share of bars with a triplet in the bundle's recorded training
 and test songs, and in 100 tunes of 8 bars sampled in that meter at temperatures
 0.8, 0.9 and 1.0, by the network alone (1 candidate) and as replies are (best of 6),
-with the triplet marker drawn at its temperature-1 chance (today's sampler) and
-tempered like every other symbol (before), in the same run.
+with the triplet marker drawn at its temperature-1 chance and the bundle's calibrated
+offset (today's sampler, `triplet_calibration`), at that chance without the offset, and
+tempered like every other symbol without it (before both), in the same run.
 
     .venv/bin/python bench/triplet_rates.py trained_models/irish/v002
 """
@@ -24,6 +25,8 @@ from lstmuse_core.music.musicality import triplet_bars
 
 METERS = (Meter(4, 4), Meter(2, 2))
 TEMPERATURES = (0.8, 0.9, 1.0)
+# (marker at its temperature-1 chance, offset to its logit: None, the bundle's calibrated one)
+SETTINGS = ((True, None), (True, 0.0), (False, 0.0))
 
 
 def main() -> None:
@@ -41,12 +44,22 @@ def main() -> None:
         plans = [generator.plan(seed, meter=meter, bars=8) for seed in range(args.tunes)]
         for temperature in TEMPERATURES:
             for candidates in (1, 6):
-                for untempered in (True, False):
-                    controls = SamplingControls(temperature, triplets_untempered=untempered)
+                for untempered, bias in SETTINGS:
+                    controls = SamplingControls(
+                        temperature, triplets_untempered=untempered, triplet_bias=bias
+                    )
                     melodies = generator.sample_plans(plans, controls, candidates)
                     counted = triplet_bars([(m.symbols, m.meter, m.mode) for m in melodies])
                     marker = "marker at T 1" if untempered else "marker tempered"
-                    print(f"{meter.text} T {temperature} best of {candidates}, {marker}: {counted}")
+                    offset = (
+                        f"calibrated ({generator.triplet_bias:+.2f})"
+                        if bias is None
+                        else "no offset"
+                    )
+                    print(
+                        f"{meter.text} T {temperature} best of {candidates}, {marker}, {offset}: "
+                        f"{counted}"
+                    )
 
 
 if __name__ == "__main__":

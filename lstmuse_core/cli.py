@@ -10,6 +10,7 @@
     lstmuse generate --style folk --out DIR [--temperature 0.8] [--bars 8] [--key D] ...
     lstmuse harmonize TUNE.abc --out DIR [--backing guitar] [--score-format musicxml] ...
     lstmuse export-weights [--style folk]
+    lstmuse calibrate --style irish [--version v002] [--tunes 100] [--json]
 
 ``--style`` of evaluate and generate also takes a bundle folder path (one
 with a '/', e.g. ``trained_models/folk/v002`` or ``./mybundle``): the CLI is
@@ -248,6 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_option_flags(harmonize, _harmonize_options())
     _add_output_options(harmonize)
     harmonize.set_defaults(run=run_harmonize)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="measure the offset that brings a bundle's triplets to its training songs' rate "
+        "and keep it in the bundle (training does this for every new bundle)",
+    )
+    calibrate.add_argument("--style", required=True, help="style name or bundle folder")
+    calibrate.add_argument("--version", help="a version of the style (default: the active one)")
+    calibrate.add_argument("--models-dir", type=Path)
+    calibrate.add_argument(
+        "--tunes", type=int, default=100, help="replies of 8 bars per reel meter and round"
+    )
+    calibrate.add_argument("--json", action="store_true")
+    calibrate.set_defaults(run=run_calibrate)
 
     export = commands.add_parser(
         "export-weights",
@@ -774,6 +789,46 @@ def run_export_weights(args: argparse.Namespace) -> int:
         )
     for bundle in bundles:
         print(f"{bundle.export_weights()}")
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    """`triplet_calibration.calibrate_triplet_bias` of one bundle, kept in its config.json."""
+    from lstmuse_core.model.bundle import bundle_from_path, record_calibration, resolve_bundle
+    from lstmuse_core.model.generate import MelodyGenerator
+    from lstmuse_core.model.held_out import trained_split
+    from lstmuse_core.model.stepper import LstmStepper
+    from lstmuse_core.model.triplet_calibration import calibrate_triplet_bias
+
+    if not 1 <= args.tunes <= 10_000:
+        raise InvalidParameter("tunes", args.tunes, "a whole number from 1 to 10,000")
+    bundle = (
+        bundle_from_path(args.style)
+        if _bundle_path(args.style) is not None
+        else resolve_bundle(args.style, args.models_dir, args.version)
+    )
+    split = trained_split(bundle)
+    if split is None:
+        raise LstmuseError(f"{bundle.path}: its training songs cannot be read again")
+    # A generator of its own: the process's cached one would keep the old offset.
+    stepper = LstmStepper.from_weights(bundle.sampler_weights(), bundle.conditioning)
+    generator = MelodyGenerator(bundle.vocabulary, stepper, bundle.conditioning, bundle)
+    calibration = calibrate_triplet_bias(
+        generator, split["train"], temperature=bundle.default_temperature, tunes=args.tunes
+    )
+    if calibration is None:
+        print(f"{bundle.path}: nothing to calibrate (no triplet marker, reel meter or triplet)")
+        return 0
+    record_calibration(bundle, calibration)
+    if args.json:
+        _print_json(args, calibration)
+        return 0
+    print(
+        f"{bundle.path}: triplet_bias {calibration['triplet_bias']:+.3f}: bars with a triplet "
+        f"{calibration['reached']:.3f} (training songs {calibration['target']:.3f}; "
+        + ", ".join(f"{r['share']:.3f} at {r['bias']:+.2f}" for r in calibration["rounds"])
+        + ")"
+    )
     return 0
 
 

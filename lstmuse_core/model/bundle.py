@@ -141,6 +141,18 @@ class Bundle:
         """The temperature a request without one samples at (chosen by ear, per style)."""
         return float(self.config_json.get("default_temperature", 1.0))
 
+    @property
+    def triplet_bias(self) -> float:
+        """The offset to the triplet marker's logit its calibration measured (0: none;
+        `lstmuse_core.model.triplet_calibration`)."""
+        bias = self.config_json.get("triplet_bias", 0.0)
+        if isinstance(bias, bool) or not isinstance(bias, int | float) or not abs(bias) <= 3.0:
+            raise BundleError(
+                f"model bundle {str(self.path)!r}: config.json's triplet_bias {bias!r} is not "
+                "a number from -3 to 3 (`lstmuse calibrate` measures it again)"
+            )
+        return float(bias)
+
     @cached_property
     def metrics(self) -> dict[str, Any]:
         return dict(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")))
@@ -233,6 +245,7 @@ def load_bundle(path: Path) -> Bundle:
         bundle.conditioning  # noqa: B018
     except (TypeError, KeyError, InvalidParameter) as error:
         raise BundleError(f"model bundle {str(path)!r}: bad model config: {error}") from error
+    bundle.triplet_bias  # noqa: B018 - a bad calibration is reported here, not mid-sampling
     return bundle
 
 
@@ -570,6 +583,19 @@ def roll_back(
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def record_calibration(bundle: Bundle, calibration: Mapping[str, Any]) -> Bundle:
+    """The bundle with its triplet calibration (`triplet_calibration`) in ``config.json``:
+    the offset its sampler adds (``triplet_bias``) and how it was measured. Written to a
+    new file and moved over the old, so a reader sees one or the other."""
+    config = dict(bundle.config_json)
+    config["triplet_bias"] = calibration["triplet_bias"]
+    config["triplet_calibration"] = dict(calibration)
+    staged = bundle.path / ".config.json.new"
+    _write_json(staged, config)
+    staged.replace(bundle.path / "config.json")
+    return load_bundle(bundle.path)
 
 
 def _write_json(path: Path, data: Any) -> None:

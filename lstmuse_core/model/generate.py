@@ -112,6 +112,9 @@ def _told_form(form: TuneForm) -> tuple[np.ndarray, np.ndarray]:
     return remaining, part
 
 
+MAX_TRIPLET_BIAS = 3.0  # e**3: twenty times the marker's odds (`triplet_calibration`)
+
+
 @dataclass(frozen=True)
 class SamplingControls:
     """How to pick each next symbol; validated, so the message names the bad one."""
@@ -122,6 +125,8 @@ class SamplingControls:
     # The triplet marker drawn at its temperature-1 chance (`sample_rows`); False tempers
     # it like every symbol, as the sampler did before (bench/triplet_rates.py compares).
     triplets_untempered: bool = True
+    # Added to the marker's logit (`triplet_calibration`); None: the bundle's own offset.
+    triplet_bias: float | None = None
 
     def __post_init__(self) -> None:
         if not SAMPLER_MIN_TEMPERATURE <= self.temperature <= SAMPLER_MAX_TEMPERATURE:
@@ -136,6 +141,12 @@ class SamplingControls:
             )
         if not 0.0 < self.top_p <= 1.0:
             raise InvalidParameter("top_p", self.top_p, "a number above 0 and at most 1 (1: off)")
+        if self.triplet_bias is not None and not abs(self.triplet_bias) <= MAX_TRIPLET_BIAS:
+            raise InvalidParameter(
+                "triplet_bias",
+                self.triplet_bias,
+                f"a number from -{MAX_TRIPLET_BIAS:g} to {MAX_TRIPLET_BIAS:g}",
+            )
 
 
 # Below 1 by a margin float32 rounding cannot close: ``uniform * total`` stays
@@ -340,6 +351,11 @@ class MelodyGenerator:
     @property
     def default_temperature(self) -> float:
         return self.bundle.default_temperature if self.bundle else 1.0
+
+    @property
+    def triplet_bias(self) -> float:
+        """The bundle's calibrated offset to the triplet marker's logit (0: none)."""
+        return self.bundle.triplet_bias if self.bundle else 0.0
 
     def check_primer(self, primer: Sequence[str], parameter: str = "seed") -> None:
         """Raise naming the first symbol the model does not know (e.g. a pitch out of range)."""
@@ -630,7 +646,7 @@ class MelodyGenerator:
             stepper.initial_state(n),
             stepper.network._replace(
                 dense_kernel=stepper.network.dense_kernel / np.float32(controls.temperature),
-                dense_bias=stepper.network.dense_bias / np.float32(controls.temperature),
+                dense_bias=self._output_bias(controls) / np.float32(controls.temperature),
             ),
             controls.top_k,
             controls.top_p,
@@ -649,6 +665,16 @@ class MelodyGenerator:
             ]
             for row, plan in enumerate(plans)
         ]
+
+    def _output_bias(self, controls: SamplingControls) -> np.ndarray:
+        """The output layer's bias, the triplet marker's offset added (a copy if any)."""
+        bias = self.triplet_bias if controls.triplet_bias is None else controls.triplet_bias
+        marker = self.vocabulary.index.get(TRIPLET)
+        if not bias or marker is None:
+            return self.stepper.network.dense_bias
+        moved = self.stepper.network.dense_bias.copy()
+        moved[marker] += np.float32(bias)
+        return moved
 
 
 _cache_lock = threading.Lock()

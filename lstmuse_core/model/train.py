@@ -324,10 +324,16 @@ def train_style(
         NGramModel().fit([s.symbols for s in train_songs]).score([s.symbols for s in test_songs])
     )
     samples = _sample_statistics(trained.model, vocabulary, conditioning, train_songs, seed)
+    calibration = _calibrate_triplets(trained.model, vocabulary, conditioning, train_songs)
     run_config = {
         "model": config.to_json(),
         "conditioning": conditioning.to_json(),
         "default_temperature": DEFAULT_TEMPERATURE,
+        **(
+            {}
+            if calibration is None
+            else {"triplet_bias": calibration["triplet_bias"], "triplet_calibration": calibration}
+        ),
         "dataset": {
             **dataset.summary(),
             "fingerprint": dataset_fingerprint(dataset),
@@ -545,6 +551,20 @@ def _sample_statistics(
         "compared_with": "train split",
         "features": compare_sets(usable, reference, seed=seed) if len(usable) >= 2 else {},
     }
+
+
+def _calibrate_triplets(
+    model: Any, vocabulary: Vocabulary, conditioning: Conditioning, train_songs: Sequence[Song]
+) -> dict[str, Any] | None:
+    """The new network's triplet calibration (`triplet_calibration`), None without triplets."""
+    from lstmuse_core.model.generate import MelodyGenerator
+    from lstmuse_core.model.stepper import LstmStepper
+    from lstmuse_core.model.triplet_calibration import calibrate_triplet_bias
+
+    generator = MelodyGenerator(
+        vocabulary, LstmStepper.from_keras(model, conditioning), conditioning
+    )
+    return calibrate_triplet_bias(generator, train_songs, temperature=DEFAULT_TEMPERATURE)
 
 
 def timestamp() -> str:

@@ -7,7 +7,8 @@ sampler that moved any committed model's output would show here. Retrained
 bundles replace their entries with their own melodies (folk, irish, fiddle and scottish v002,
 chinese v001: ``python`` the test's ``_melodies`` for those styles), and so does a
 deliberate change to what the sampler draws (every entry was written again when
-candidates began to open as their network does: `MelodyGenerator._candidate_rows`).
+candidates began to open as their network does: `MelodyGenerator._candidate_rows`;
+irish and fiddle v002 when their triplet calibration was measured, `lstmuse calibrate`).
 """
 
 from __future__ import annotations

@@ -171,6 +171,8 @@ def test_bad_controls_are_named(generator: MelodyGenerator) -> None:
         generator.sample(primer=["20"])
     with pytest.raises(InvalidParameter, match="mode='locrian'"):
         generator.sample(mode="locrian")
+    with pytest.raises(InvalidParameter, match=r"triplet_bias=5.*-3 to 3"):
+        SamplingControls(triplet_bias=5.0)
 
 
 def test_compose_key_instrument_and_files(

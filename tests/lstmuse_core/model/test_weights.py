@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -106,3 +107,13 @@ def test_export_weights_covers_every_version_of_a_style(
         EXIT_USER_ERROR
     )
     assert "style='nosuch' is not allowed" in capsys.readouterr().err
+
+
+def test_a_bad_triplet_calibration_is_refused_by_name(bundle_copy: Path) -> None:
+    """A triplet_bias out of range (or not a number) is named with the command that mends it."""
+    config = json.loads((bundle_copy / "config.json").read_text(encoding="utf-8"))
+    for bad in (9.5, "high", True):
+        config["triplet_bias"] = bad
+        (bundle_copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        with pytest.raises(BundleError, match=r"triplet_bias .* -3 to 3 .*lstmuse calibrate"):
+            load_bundle(bundle_copy)

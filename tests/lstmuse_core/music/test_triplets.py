@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import shutil
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -185,6 +187,34 @@ def test_a_tiny_model_learns_oneills_triplets_and_samples_them(tmp_path: Path) -
     starts = {round(n.start * 12, 9) for n in midi.instruments[0].notes}  # 12 per 16th at 120
     # Each triplet note starts on its exact third of a 16th-note step (1/8 s a step at 120).
     assert {round(float(n.start) * 0.125 * 12, 9) for n in notes} <= starts
+
+    # Its triplet calibration, measured at training on the training songs: the offset
+    # moves the uncalibrated rate towards theirs, the one kept is the measured one nearest
+    # it, and replies on other seeds than the calibration's move the same way with it.
+    calibration = result.bundle.config_json["triplet_calibration"]
+    assert result.bundle.triplet_bias == calibration["triplet_bias"]
+    target, rounds = calibration["target"], calibration["rounds"]
+    assert target > 0 and rounds[0]["bias"] == 0.0
+    bias = calibration["triplet_bias"]
+    assert bias == 0.0 or (bias > 0) == (target > rounds[0]["share"])
+    nearest = min(rounds, key=lambda r: abs(math.log(max(r["share"], 1e-9) / target)))
+    assert (bias, calibration["reached"]) == (nearest["bias"], nearest["share"])
+    controls = SamplingControls(generator.default_temperature)
+    plans = [
+        generator.plan(seed, meter=meter, bars=8)
+        for seed in range(500, 600)
+        for meter in (Meter(4, 4), Meter(2, 2))
+        if meter.text in calibration["meters"]
+    ]
+
+    def share(bias: float | None) -> float:
+        replies = generator.sample_plans(plans, replace(controls, triplet_bias=bias), 6)
+        return float(triplet_bars([(m.symbols, m.meter, m.mode) for m in replies])["share"])
+
+    calibrated, uncalibrated = share(None), share(0.0)
+    print(f"target {target:.3f}: calibrated {calibrated:.3f}, uncalibrated {uncalibrated:.3f}")
+    if bias != 0.0:
+        assert (calibrated > uncalibrated) == (bias > 0)
 
 
 def test_train_keeps_triplets_when_told_and_a_retrain_reads_as_the_active_version(
