@@ -4,8 +4,8 @@ The melodies in ``data/committed_melodies.json`` were written by each committed
 bundle on main before issue 21's reader (new styles, modes and the pentatonic
 modes appended to `MODES`): a change to the mode list, the conditioning or the
 sampler that moved any committed model's output would show here. Retrained
-bundles replace their entries with their own melodies (folk, irish, fiddle and scottish v002,
-chinese v001: ``python`` the test's ``_melodies`` for those styles), and so does a
+bundles replace their entries with their own melodies (folk and scottish v002, irish and
+fiddle v003, chinese v001: ``python`` the test's ``_melodies`` for those styles), and so does a
 deliberate change to what the sampler draws (every entry was written again when
 candidates began to open as their network does: `MelodyGenerator._candidate_rows`;
 irish and fiddle v002 when their triplet calibration was measured, `lstmuse calibrate`).
