@@ -52,6 +52,21 @@ def test_matmul_equals_numpy(rows: int, outputs: int) -> None:
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_matmul_leaves_the_rows_past_its_count() -> None:
+    """``rows`` of 9: only the first ``rows`` are computed (the sampler's finished melodies are
+    not stepped), each as in the whole product; a row's products never depend on the count."""
+    generator = np.random.default_rng(5)
+    x = generator.standard_normal((9, 37), dtype=np.float32)
+    w_t = generator.standard_normal((13, 37), dtype=np.float32)
+    whole = np.empty((9, 13), np.float32)
+    matmul(x, w_t, whole, 9)
+    for rows in (1, 2, 5):
+        out = np.full((9, 13), np.nan, np.float32)
+        matmul(x, w_t, out, rows)
+        np.testing.assert_array_equal(out[:rows], whole[:rows])
+        assert np.isnan(out[rows:]).all()
+
+
 def test_sampling_needs_no_scipy() -> None:
     """With SciPy uninstallable, one melody of one candidate and one of four are sampled, the
     same as with it, and no SciPy module is imported: the loop calls no BLAS."""
