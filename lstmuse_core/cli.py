@@ -432,6 +432,7 @@ def run_styles(args: argparse.Namespace) -> int:
             bundle = load_bundle(root / name / version)
             row["test_bits_per_symbol"] = bundle.metrics.get("test", {}).get("bits_per_symbol")
             row["previous_reading"] = previous_reading(bundle)
+            row["reading"] = _reading(bundle.config_json.get("dataset", {}))
         rows.append(row)
     if args.json:
         _print_json(args, rows)
@@ -441,9 +442,32 @@ def run_styles(args: argparse.Namespace) -> int:
         print(f"{row['style']:<10} {row['description']} [{model}]")
         if row["corpus"]:
             print(f"{'':<10} music21 corpus: {row['corpus']}")
+        reading = row.get("reading")
+        if reading:
+            dropped = ", ".join(f"{n:,} {why}" for why, n in reading["dropped"].items())
+            print(
+                f"{'':<10} its songs: {reading['read']:,} read, {reading['kept']:,} kept "
+                f"({reading['kept'] / reading['read']:.1%})"
+                + (f"; dropped: {dropped}" if dropped else "")
+                + f" (off the 16th grid: {reading['off_grid']})"
+            )
         if row.get("previous_reading"):
             print(f"{'':<10} model {row['previous_reading']}; retrain for today's")
     return 0
+
+
+def _reading(dataset: dict[str, Any]) -> dict[str, Any] | None:
+    """What the active model's corpus reading kept and dropped, from its config.json
+    (no corpus is read); None for a bundle that did not record it."""
+    if not dataset.get("songs_loaded"):
+        return None
+    dropped = dataset.get("dropped", {})
+    return {
+        "read": dataset["songs_loaded"],
+        "kept": dataset.get("songs_kept", 0),
+        "dropped": dict(sorted(dropped.items(), key=lambda item: -item[1])),
+        "off_grid": dataset.get("off_grid", "drop"),
+    }
 
 
 def run_instruments(args: argparse.Namespace) -> int:

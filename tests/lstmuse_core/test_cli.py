@@ -46,6 +46,12 @@ def test_styles_lists_the_corpora() -> None:
     rows = {row["style"]: row for row in json.loads(result.stdout)}
     assert {"folk", "irish", "fiddle", "chorale", "scottish"} <= set(rows)
     assert rows["folk"]["corpus"].startswith("essenFolksong/altdeu*.abc,ballad*.abc")
+    # What each active model's reading kept and dropped, from its config.json: the counts
+    # add up to the songs read.
+    for row in rows.values():
+        reading = row["reading"]
+        assert reading["kept"] + sum(reading["dropped"].values()) == reading["read"], row
+    assert rows["irish"]["reading"]["off_grid"] in ("drop", "triplets", "triplets-round")
 
 
 def test_generate_writes_files(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
