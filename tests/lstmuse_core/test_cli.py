@@ -46,12 +46,21 @@ def test_styles_lists_the_corpora() -> None:
     rows = {row["style"]: row for row in json.loads(result.stdout)}
     assert {"folk", "irish", "fiddle", "chorale", "scottish"} <= set(rows)
     assert rows["folk"]["corpus"].startswith("essenFolksong/altdeu*.abc,ballad*.abc")
-    # What each active model's reading kept and dropped, from its config.json: the counts
-    # add up to the songs read.
-    for row in rows.values():
-        reading = row["reading"]
-        assert reading["kept"] + sum(reading["dropped"].values()) == reading["read"], row
-    assert rows["irish"]["reading"]["off_grid"] in ("drop", "triplets", "triplets-round")
+
+
+def test_styles_prints_what_each_models_reading_kept_and_dropped() -> None:
+    """Under each style with a model: its songs read, kept and dropped by reason, from its
+    config.json; the counts add up to the songs read (the committed bundles)."""
+    models = str(Path(__file__).resolve().parents[2] / "trained_models")
+    result = lstmuse("styles", "--json", "--models-dir", models)
+    assert result.returncode == 0, result.stderr
+    rows = {row["style"]: row for row in json.loads(result.stdout)}
+    for style in ("folk", "chinese", "irish", "fiddle", "scottish", "chorale"):
+        reading = rows[style]["reading"]
+        assert reading["kept"] + sum(reading["dropped"].values()) == reading["read"], style
+    assert rows["irish"]["reading"]["off_grid"] == "triplets-round"
+    text = lstmuse("styles", "--models-dir", models).stdout
+    assert "its songs: 2,009 read, 1,843 kept (91.7%); dropped: 104 overfull bar" in text
 
 
 def test_generate_writes_files(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
