@@ -821,7 +821,6 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from lstmuse_core.model.bundle import bundle_from_path, record_calibration, resolve_bundle
     from lstmuse_core.model.generate import MelodyGenerator
     from lstmuse_core.model.held_out import trained_split
-    from lstmuse_core.model.stepper import LstmStepper
     from lstmuse_core.model.triplet_calibration import calibrate_triplet_bias
 
     if not 1 <= args.tunes <= 10_000:
@@ -835,8 +834,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if split is None:
         raise LstmuseError(f"{bundle.path}: its training songs cannot be read again")
     # A generator of its own: the process's cached one would keep the old offset.
-    stepper = LstmStepper.from_weights(bundle.sampler_weights(), bundle.conditioning)
-    generator = MelodyGenerator(bundle.vocabulary, stepper, bundle.conditioning, bundle)
+    generator = MelodyGenerator.from_bundle(bundle)
     calibration = calibrate_triplet_bias(
         generator, split["train"], temperature=bundle.default_temperature, tunes=args.tunes
     )

@@ -90,6 +90,11 @@ LOCK_FILE = ".lock"
 PROMOTED, FORCED, SET, ROLLED_BACK, REFUSED = "promoted", "forced", "set", "rolled back", "refused"
 ACTIVATING = (PROMOTED, FORCED, SET, ROLLED_BACK)
 
+# A calibrated offset to the triplet marker's logit (`triplet_calibration`): its key in
+# config.json and its bound, e**3, twenty times the marker's odds.
+TRIPLET_BIAS_KEY = "triplet_bias"
+MAX_TRIPLET_BIAS = 3.0
+
 
 def default_models_dir() -> Path:
     """``trained_models/`` next to the package: the committed bundles.
@@ -145,11 +150,16 @@ class Bundle:
     def triplet_bias(self) -> float:
         """The offset to the triplet marker's logit its calibration measured (0: none;
         `lstmuse_core.model.triplet_calibration`)."""
-        bias = self.config_json.get("triplet_bias", 0.0)
-        if isinstance(bias, bool) or not isinstance(bias, int | float) or not abs(bias) <= 3.0:
+        bias = self.config_json.get(TRIPLET_BIAS_KEY, 0.0)
+        if (
+            isinstance(bias, bool)
+            or not isinstance(bias, int | float)
+            or not abs(bias) <= MAX_TRIPLET_BIAS
+        ):
             raise BundleError(
                 f"model bundle {str(self.path)!r}: config.json's triplet_bias {bias!r} is not "
-                "a number from -3 to 3 (`lstmuse calibrate` measures it again)"
+                f"a number from -{MAX_TRIPLET_BIAS:g} to {MAX_TRIPLET_BIAS:g} "
+                "(`lstmuse calibrate` measures it again)"
             )
         return float(bias)
 
@@ -585,13 +595,21 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def calibration_config(calibration: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``config.json`` entries of a triplet calibration (`triplet_calibration`): the
+    offset its sampler adds (``triplet_bias``) and how it was measured; none without one."""
+    if calibration is None:
+        return {}
+    return {
+        TRIPLET_BIAS_KEY: calibration[TRIPLET_BIAS_KEY],
+        "triplet_calibration": dict(calibration),
+    }
+
+
 def record_calibration(bundle: Bundle, calibration: Mapping[str, Any]) -> Bundle:
-    """The bundle with its triplet calibration (`triplet_calibration`) in ``config.json``:
-    the offset its sampler adds (``triplet_bias``) and how it was measured. Written to a
-    new file and moved over the old, so a reader sees one or the other."""
-    config = dict(bundle.config_json)
-    config["triplet_bias"] = calibration["triplet_bias"]
-    config["triplet_calibration"] = dict(calibration)
+    """The bundle with its triplet calibration in ``config.json`` (`calibration_config`).
+    Written to a new file and moved over the old, so a reader sees one or the other."""
+    config = {**bundle.config_json, **calibration_config(calibration)}
     staged = bundle.path / ".config.json.new"
     _write_json(staged, config)
     staged.replace(bundle.path / "config.json")

@@ -68,7 +68,13 @@ from lstmuse_core.limits import (
     SAMPLER_MAX_TOP_K,
     SAMPLER_MIN_TEMPERATURE,
 )
-from lstmuse_core.model.bundle import Bundle, bundle_folder, bundle_from_path, load_bundle
+from lstmuse_core.model.bundle import (
+    MAX_TRIPLET_BIAS,
+    Bundle,
+    bundle_folder,
+    bundle_from_path,
+    load_bundle,
+)
 from lstmuse_core.model.compiled import sample_rows
 from lstmuse_core.model.conditioning import (
     PART_NONE,
@@ -110,9 +116,6 @@ def _told_form(form: TuneForm) -> tuple[np.ndarray, np.ndarray]:
     remaining, part = form_inputs(form.sections, form.written_steps, form.bar_steps)
     remaining.flags.writeable = part.flags.writeable = False
     return remaining, part
-
-
-MAX_TRIPLET_BIAS = 3.0  # e**3: twenty times the marker's odds (`triplet_calibration`)
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,12 @@ class MelodyGenerator:
         self.conditioning = conditioning
         self._hold = self.vocabulary.index[HOLD]
         self._end = self.vocabulary.index[SONG_END]
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> MelodyGenerator:
+        """A bundle's generator, read from its weights.npz (no Keras)."""
+        stepper = LstmStepper.from_weights(bundle.sampler_weights(), bundle.conditioning)
+        return cls(bundle.vocabulary, stepper, bundle.conditioning, bundle)
 
     @property
     def version(self) -> str:
@@ -703,12 +712,7 @@ def load_generator_from_path(path: str | Path) -> MelodyGenerator:
 def _cached_generator(folder: Path) -> MelodyGenerator:
     with _cache_lock:
         if folder not in _cache:
-            bundle = load_bundle(folder)
-            weights = bundle.sampler_weights()  # weights.npz: no Keras
-            stepper = LstmStepper.from_weights(weights, bundle.conditioning)
-            _cache[folder] = MelodyGenerator(
-                bundle.vocabulary, stepper, bundle.conditioning, bundle
-            )
+            _cache[folder] = MelodyGenerator.from_bundle(load_bundle(folder))
         return _cache[folder]
 
 

@@ -29,6 +29,7 @@ from lstmuse_core.music.encoding import SONG_END, Vocabulary
 from lstmuse_core.names import check_style_name
 
 if TYPE_CHECKING:
+    from lstmuse_core.model.generate import MelodyGenerator
     from lstmuse_core.music.corpus import ReadOptions, Song
     from lstmuse_core.music.dataset import Dataset
 
@@ -257,11 +258,14 @@ def train_style(
     vocabulary then has `encoding.TRIPLET`); by default the style's own, off the
     16th grid as its active version was read (`retrain_reading`).
     """
-    from lstmuse_core.model.bundle import write_bundle
+    from lstmuse_core.model.bundle import calibration_config, write_bundle
     from lstmuse_core.model.evaluate import score_model
+    from lstmuse_core.model.generate import MelodyGenerator
     from lstmuse_core.model.held_out import song_digest
     from lstmuse_core.model.ngram import NGramModel
     from lstmuse_core.model.promotion import promote
+    from lstmuse_core.model.stepper import LstmStepper
+    from lstmuse_core.model.triplet_calibration import calibrate_triplet_bias
     from lstmuse_core.music.dataset import build_dataset
 
     # Every option is checked before any data is read or anything is written.
@@ -323,17 +327,18 @@ def train_style(
     ngram = (
         NGramModel().fit([s.symbols for s in train_songs]).score([s.symbols for s in test_songs])
     )
-    samples = _sample_statistics(trained.model, vocabulary, conditioning, train_songs, seed)
-    calibration = _calibrate_triplets(trained.model, vocabulary, conditioning, train_songs)
+    # The new network's sampler (no bundle yet): its sample statistics and its triplet
+    # calibration, measured on the training songs.
+    generator = MelodyGenerator(
+        vocabulary, LstmStepper.from_keras(trained.model, conditioning), conditioning
+    )
+    samples = _sample_statistics(generator, train_songs, seed)
+    calibration = calibrate_triplet_bias(generator, train_songs, temperature=DEFAULT_TEMPERATURE)
     run_config = {
         "model": config.to_json(),
         "conditioning": conditioning.to_json(),
         "default_temperature": DEFAULT_TEMPERATURE,
-        **(
-            {}
-            if calibration is None
-            else {"triplet_bias": calibration["triplet_bias"], "triplet_calibration": calibration}
-        ),
+        **calibration_config(calibration),
         "dataset": {
             **dataset.summary(),
             "fingerprint": dataset_fingerprint(dataset),
@@ -526,20 +531,11 @@ def dataset_fingerprint(dataset: Dataset) -> str:
 
 
 def _sample_statistics(
-    model: Any,
-    vocabulary: Vocabulary,
-    conditioning: Conditioning,
-    train_songs: Sequence[Song],
-    seed: int,
-    count: int = 100,
+    generator: MelodyGenerator, train_songs: Sequence[Song], seed: int, count: int = 100
 ) -> dict[str, Any]:
     """Yang & Lerch statistics of melodies sampled at temperature 1 vs the training songs."""
-    from lstmuse_core.model.generate import MelodyGenerator
-    from lstmuse_core.model.stepper import LstmStepper
     from lstmuse_core.music.melody_stats import compare_sets
 
-    stepper = LstmStepper.from_keras(model, conditioning)
-    generator = MelodyGenerator(vocabulary, stepper, conditioning)
     melodies = generator.sample(n=count, seed=seed)
     rng = np.random.default_rng(seed)
     reference_rows = rng.choice(len(train_songs), size=min(500, len(train_songs)), replace=False)
@@ -551,20 +547,6 @@ def _sample_statistics(
         "compared_with": "train split",
         "features": compare_sets(usable, reference, seed=seed) if len(usable) >= 2 else {},
     }
-
-
-def _calibrate_triplets(
-    model: Any, vocabulary: Vocabulary, conditioning: Conditioning, train_songs: Sequence[Song]
-) -> dict[str, Any] | None:
-    """The new network's triplet calibration (`triplet_calibration`), None without triplets."""
-    from lstmuse_core.model.generate import MelodyGenerator
-    from lstmuse_core.model.stepper import LstmStepper
-    from lstmuse_core.model.triplet_calibration import calibrate_triplet_bias
-
-    generator = MelodyGenerator(
-        vocabulary, LstmStepper.from_keras(model, conditioning), conditioning
-    )
-    return calibrate_triplet_bias(generator, train_songs, temperature=DEFAULT_TEMPERATURE)
 
 
 def timestamp() -> str:

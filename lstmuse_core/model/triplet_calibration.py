@@ -24,17 +24,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from lstmuse_core.model.generate import (
-    CANDIDATES,
-    MAX_TRIPLET_BIAS,
-    MelodyGenerator,
-    SamplingControls,
-)
+from lstmuse_core.model.bundle import MAX_TRIPLET_BIAS, TRIPLET_BIAS_KEY
+from lstmuse_core.model.generate import CANDIDATES, MelodyGenerator, SamplingControls
 from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.encoding import TRIPLET
 from lstmuse_core.music.musicality import REEL_METERS, triplet_bars
 
-TRIPLET_BIAS_KEY = "triplet_bias"  # the offset's key in a bundle's config.json
 _SEEDS = 100_000  # replies' random seeds from here: none of `evaluate`'s (0, 1, ...)
 
 
