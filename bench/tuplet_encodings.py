@@ -29,6 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from lstmuse_core.music import corpus
+from lstmuse_core.music.bar_layout import Dropped, lay_out_bars
 from lstmuse_core.music.encoding import HOLD, REST, NoteEvent, encode_notes, is_pitch
 
 ENCODINGS = ("16th", "grid12", "marker", "onset/duration")
@@ -44,12 +45,10 @@ def exact_notes(tune: str) -> tuple[list[NoteEvent], int, Any] | str:
     except corpus.parse_errors():
         return "not readable"
     part = corpus._choose_part(score, None)
-    meter = corpus._single_meter(part)
-    if isinstance(meter, corpus.DroppedSong):
-        return meter.reason
-    layout = corpus._lay_out_bars(part, meter)
-    if isinstance(layout, corpus.DroppedSong):
+    layout = lay_out_bars(part)
+    if isinstance(layout, Dropped):
         return layout.reason
+    meter = layout.meter
     timed = corpus._top_line(layout.placed(part.flatten().notes))
     notes = corpus._on_grid(timed, "triplets", origin=Fraction(0)) if timed else None
     if not notes:

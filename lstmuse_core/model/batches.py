@@ -33,12 +33,14 @@ from lstmuse_core.music.meter import Meter
 @dataclass(frozen=True)
 class TrainingSong:
     """A song as the network sees it: symbol indices, its meter, mode and sections
-    (`lstmuse_core.music.corpus.Section`: its form)."""
+    (`lstmuse_core.music.corpus.Section`: its form), and its bars where they change
+    length (`lstmuse_core.music.corpus.Song.bars`)."""
 
     indices: np.ndarray
     meter: Meter
     mode: str
     sections: tuple[Any, ...] = ()
+    bars: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,15 @@ def song_batches(
                 mode_id=conditioning.mode_id(song.mode),
                 delimiter=delimiter,
                 length_known=False,
+                bars=song.bars,
+                bar_meter_ids=conditioning.bar_meter_ids(song.meter, song.bars),
             )
             for name in names:
                 inputs[name][row, :length] = features[name]
             if told:
-                remaining, part = form_inputs(song.sections, len(song.indices), bar_steps)
+                remaining, part = form_inputs(
+                    song.sections, len(song.indices), bar_steps, song.bars
+                )
                 for name, values in zip(("remaining", "part"), (remaining, part), strict=True):
                     if name in known:
                         known[name][row, :length] = values

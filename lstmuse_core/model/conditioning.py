@@ -4,12 +4,15 @@ Every step feeds the network nine small integers (all embedded; see
 `lstmuse_core.model.network`):
 
 * ``symbol``: the previous symbol (the song delimiter before the first);
-* ``meter`` and ``mode``: the song's time signature (one of the style's own,
-  `Conditioning.meters`) and mode (`lstmuse_core.music.keys.MODES`), as
+* ``meter`` and ``mode``: the bar's time signature (one of the style's own,
+  `Conditioning.meters`; a bar of another length in a song that changes meter is
+  told its own, `Conditioning.bar_meters`) and the song's mode (`lstmuse_core.music.keys.MODES`), as
   folk-rnn's ``M:6/8`` and ``K:Ddor`` tokens. Embedded inputs rather than
   tokens in the sequence: they hold for every step, cost no steps, and the
   sampler folds them into one constant per melody;
 * ``position``: the step's position in its bar (songs start on a bar line);
+  all of a song's bars are its meter's length unless it changes meter
+  (``bars``: `BarGrid`);
 * ``remaining``: how many bars are left, when the length is known
   (`remaining_class`): the network learns to cadence in the last bar of a
   requested length. Half the training songs (drawn anew each epoch) are fed
@@ -50,7 +53,7 @@ import numpy as np
 
 from lstmuse_core.errors import InvalidParameter
 from lstmuse_core.music.keys import MODES
-from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
+from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter, bar_meters_of
 
 INPUT_NAMES = (
     "symbol",
@@ -78,10 +81,53 @@ def remaining_class(bar_number: np.ndarray, total_bars: np.ndarray | int) -> np.
     return np.where(left < 0, REMAINING_OVER, 2 + np.minimum(np.maximum(left, 0), 3))
 
 
-def known_remaining(song_steps: int, bar_steps: int) -> np.ndarray:
+@dataclass(frozen=True)
+class BarGrid:
+    """Which bar each of a song's ``song_steps + 1`` steps is in, and where that bar starts.
+
+    ``bars``: each bar's length in steps for a song whose bars change length
+    (`Song.bars`); () for bars of ``bar_steps``. The step after the song (the
+    delimiter's) opens one bar more.
+    """
+
+    bar_of: np.ndarray  # (steps,) the bar number of each step
+    starts: np.ndarray  # (bars + 1,) each bar's first step
+    lengths: np.ndarray  # (bars + 1,) each bar's length (the last: bar_steps)
+
+    @classmethod
+    def of(cls, song_steps: int, bar_steps: int, bars: Sequence[int] = ()) -> BarGrid:
+        t = np.arange(song_steps + 1)
+        if not bars:
+            count = math.ceil(song_steps / bar_steps)
+            starts = np.arange(count + 1) * bar_steps
+            return cls(t // bar_steps, starts, np.full(count + 1, bar_steps))
+        lengths = np.array([*bars, bar_steps], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths[:-1])])
+        return cls(np.searchsorted(starts, t, side="right") - 1, starts, lengths)
+
+    @property
+    def total_bars(self) -> int:
+        return len(self.starts) - 1
+
+    @property
+    def position(self) -> np.ndarray:
+        return np.arange(len(self.bar_of)) - self.starts[self.bar_of]
+
+    def bars_back(self, count: int) -> np.ndarray:
+        """The step at the same place ``count`` bars earlier, for each step; -1 where there
+        is none (before the song, or past the end of a shorter bar)."""
+        earlier = self.bar_of - count
+        ok = earlier >= 0
+        safe = np.where(ok, earlier, 0)
+        position = self.position
+        ok &= position < self.lengths[safe]
+        return np.where(ok, self.starts[safe] + position, -1)
+
+
+def known_remaining(song_steps: int, bar_steps: int, bars: Sequence[int] = ()) -> np.ndarray:
     """The ``remaining`` input of every step of a song told its length (``song_steps + 1``)."""
-    t = np.arange(song_steps + 1)
-    return remaining_class(t // bar_steps, math.ceil(song_steps / bar_steps)).astype(np.int64)
+    grid = BarGrid.of(song_steps, bar_steps, bars)
+    return remaining_class(grid.bar_of, grid.total_bars).astype(np.int64)
 
 
 # `part`: 0 one line (or the length not told); else 1 + 3 * part + role, the part
@@ -102,7 +148,7 @@ def has_form(sections: Sequence[Any]) -> bool:
 
 
 def form_inputs(
-    sections: Sequence[Any], song_steps: int, bar_steps: int
+    sections: Sequence[Any], song_steps: int, bar_steps: int, bars: Sequence[int] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """``remaining`` and ``part`` of every step of a song told its length, from its
     sections (`lstmuse_core.music.corpus.Section`: label, start, end, endings).
@@ -112,11 +158,14 @@ def form_inputs(
     plus one (it leads on); a last ending the bars left in it. A song without a
     form gets `known_remaining` and `PART_NONE`.
     """
-    remaining = known_remaining(song_steps, bar_steps)
+    remaining = known_remaining(song_steps, bar_steps, bars)
     part = np.full(song_steps + 1, PART_NONE, dtype=np.int64)
     if not has_form(sections):
         return remaining, part
-    bar_of = np.arange(song_steps + 1) // bar_steps
+    bar_of = BarGrid.of(song_steps, bar_steps, bars).bar_of
+
+    def bar_before(step: int) -> int:  # the bar of the step before ``step`` (-1 before 0)
+        return int(bar_of[min(step, song_steps) - 1]) if step > 0 else -1
 
     def fill(start: int, end: int, last_bar: int, number: int, role: int) -> None:
         span = slice(max(start, 0), min(end, song_steps))
@@ -129,13 +178,13 @@ def form_inputs(
         closing_bars = 0
         if endings:
             last_start, last_end = endings[-1]
-            closing_bars = (last_end - 1) // bar_steps - last_start // bar_steps + 1
-        fill(section.start, section.end, (section.end - 1) // bar_steps + closing_bars, number, 0)
+            closing_bars = bar_before(last_end) - bar_before(last_start + 1) + 1
+        fill(section.start, section.end, bar_before(section.end) + closing_bars, number, 0)
         for k, (start, end) in enumerate(endings):
             later = k == len(endings) - 1 and k > 0
             lead_on = 0 if later else 1
             role = LATER_ENDING_ROLE if later else FIRST_ENDING_ROLE
-            fill(start, end, (end - 1) // bar_steps + lead_on, number, role)
+            fill(start, end, bar_before(end) + lead_on, number, role)
     part[song_steps] = part[song_steps - 1] if song_steps else PART_NONE
     remaining[song_steps] = REMAINING_OVER
     return remaining, part
@@ -146,32 +195,41 @@ class Conditioning:
     """A style's meters and modes with their song counts (its distribution), and the inputs used.
 
     ``meters`` are `Meter` values; the bundle's ``config.json`` keeps them as
-    text (``"6/8"``), parsed by `from_json`.
+    text (``"6/8"``), parsed by `from_json`. ``bar_meters``: meters only some bars
+    of songs that change meter have (a bar of 3/4 in a 2/4 song): the meter input
+    tells them, and no request can ask for them.
     """
 
     meters: Mapping[Meter, int]
     modes: Mapping[str, int]
     metrical: bool = True
     form: bool = False
+    bar_meters: tuple[Meter, ...] = ()
     _meter_ids: dict[Meter, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The meter input's values are the meters in one canonical order (bar length,
-        # then name), whatever order a JSON file kept them in.
-        ordered = sorted(self.meters, key=lambda m: (m.bar_steps, m.text))
+        # then name), whatever order a JSON file kept them in; then the bars' own.
+        def canonical(meters: Iterable[Meter]) -> list[Meter]:
+            return sorted(meters, key=lambda m: (m.bar_steps, m.text))
+
+        ordered = canonical(self.meters)
+        bar_only = canonical(set(self.bar_meters) - set(ordered))
         object.__setattr__(self, "meters", {m: self.meters[m] for m in ordered})
+        object.__setattr__(self, "bar_meters", tuple(bar_only))
         object.__setattr__(self, "modes", {m: self.modes[m] for m in MODES if m in self.modes})
-        object.__setattr__(self, "_meter_ids", {m: i for i, m in enumerate(ordered)})
+        object.__setattr__(self, "_meter_ids", {m: i for i, m in enumerate([*ordered, *bar_only])})
 
     @classmethod
     def from_songs(
         cls, songs: Iterable[Any], metrical: bool = True, form: bool = False
     ) -> Conditioning:
-        """From `Song`-like values (``meter``, ``mode``)."""
+        """From `Song`-like values (``meter``, ``mode``, ``bars``)."""
         songs = list(songs)
         meters = Counter(song.meter for song in songs)
         modes = Counter(song.mode for song in songs)
-        return cls(dict(meters), dict(modes), metrical, form)
+        in_bars = {m for song in songs for m in bar_meters_of(song.meter, song.bars)}
+        return cls(dict(meters), dict(modes), metrical, form, tuple(in_bars))
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -193,7 +251,7 @@ class Conditioning:
             "position": MAX_BAR_STEPS,
             "remaining": REMAINING_CLASSES,
             "part": PART_CLASSES,
-            "meter": len(self.meters),
+            "meter": len(self._meter_ids),
             "mode": len(MODES),
         }
         return {name: sizes[name] for name in self.inputs}
@@ -204,6 +262,20 @@ class Conditioning:
                 "meter", meter.text, f"a meter the {style} model knows: {self.meter_names}"
             )
         return self._meter_ids[meter]
+
+    def knows_bar_meter(self, meter: Meter) -> bool:
+        return meter in self._meter_ids
+
+    def bar_meter_ids(self, meter: Meter, bars: Sequence[int]) -> list[int]:
+        """The meter input of each bar of a song in ``meter`` whose bars are ``bars``."""
+        ids = []
+        for bar in bar_meters_of(meter, bars):
+            if bar not in self._meter_ids:
+                raise InvalidParameter(
+                    "meter", bar.text, f"a meter the model knows: {self.meter_names}"
+                )
+            ids.append(self._meter_ids[bar])
+        return ids
 
     @property
     def meter_names(self) -> str:
@@ -238,6 +310,7 @@ class Conditioning:
             "modes": dict(self.modes),
             "metrical": self.metrical,
             "form": self.form,
+            **({"bar_meters": [m.text for m in self.bar_meters]} if self.bar_meters else {}),
         }
 
     @classmethod
@@ -245,7 +318,11 @@ class Conditioning:
         meters = {Meter.parse(text): count for text, count in data["meters"].items()}
         # Bundles trained before the form input have no "form" key.
         return cls(
-            meters, dict(data["modes"]), bool(data["metrical"]), bool(data.get("form", False))
+            meters,
+            dict(data["modes"]),
+            bool(data["metrical"]),
+            bool(data.get("form", False)),
+            tuple(Meter.parse(text) for text in data.get("bar_meters", ())),
         )
 
 
@@ -258,17 +335,21 @@ def song_inputs(
     delimiter: int,
     length_known: bool,
     sections: Sequence[Any] = (),
+    bars: Sequence[int] = (),
+    bar_meter_ids: Sequence[int] = (),
 ) -> dict[str, np.ndarray]:
     """Every input of a whole song (symbol indices): ``len(song) + 1`` steps each.
 
     Step ``t`` predicts ``song[t]`` (and step ``len(song)`` the delimiter).
     ``length_known``: feed the bars remaining (the song's length is a whole
     number of bars) and its form (`form_inputs`, from ``sections``); else
-    "unknown" and no form.
+    "unknown" and no form. ``bars``: each bar's length for a song whose bars
+    change length (`BarGrid`), with ``bar_meter_ids`` the meter input of each.
     """
     song = np.asarray(song, dtype=np.int64)
     steps = len(song) + 1
     t = np.arange(steps)
+    grid = BarGrid.of(len(song), bar_steps, bars)
     padded = np.concatenate([song, [delimiter]])  # index len(song): "nothing there"
     nothing = len(song)
 
@@ -278,21 +359,27 @@ def song_inputs(
     previous = at(t - 1)
     previous[0] = delimiter
     repeats = np.zeros(steps, dtype=np.int64)
-    for flag, bars in ((1, 1), (2, 2)):
-        earlier = t - 1 - bars * bar_steps
+    for flag, count in ((1, 1), (2, 2)):
+        back = grid.bars_back(count)
+        # The previous step's symbol against the same place ``count`` bars before it.
+        earlier = np.concatenate([[-1], back[:-1]])
         repeats += flag * ((earlier >= 0) & (previous == at(earlier)))
     if length_known:
-        remaining, part = form_inputs(sections, len(song), bar_steps)
+        remaining, part = form_inputs(sections, len(song), bar_steps, bars)
     else:
         remaining, part = np.full(steps, REMAINING_UNKNOWN), np.full(steps, PART_NONE)
+    meter = np.full(steps, meter_id, dtype=np.int64)
+    if bars:
+        ids = np.array([*bar_meter_ids, meter_id], dtype=np.int64)
+        meter = ids[grid.bar_of]
     return {
         "symbol": previous,
-        "lookback_1": at(t - bar_steps),
-        "lookback_2": at(t - 2 * bar_steps),
+        "lookback_1": at(grid.bars_back(1)),
+        "lookback_2": at(grid.bars_back(2)),
         "repeats": repeats,
-        "position": t % bar_steps,
+        "position": np.minimum(grid.position, MAX_BAR_STEPS - 1),
         "remaining": remaining.astype(np.int64),
         "part": part.astype(np.int64),
-        "meter": np.full(steps, meter_id, dtype=np.int64),
+        "meter": meter,
         "mode": np.full(steps, mode_id, dtype=np.int64),
     }

@@ -32,6 +32,7 @@ from lstmuse_core.model.batches import TrainingSong, song_batches
 from lstmuse_core.model.bundle import Bundle, resolve_bundle
 from lstmuse_core.model.conditioning import Conditioning
 from lstmuse_core.music.encoding import SONG_END, Vocabulary, is_pitch
+from lstmuse_core.music.meter import bar_meters_of
 
 if TYPE_CHECKING:
     from lstmuse_core.music.corpus import ReadOptions, Song
@@ -64,6 +65,11 @@ def known_songs(
         missing = [s for s in song.symbols if s not in vocabulary]
         if song.meter not in conditioning.meters:
             missing.append(f"meter {song.meter}")
+        missing += [
+            f"meter {m}"
+            for m in bar_meters_of(song.meter, song.bars)
+            if not conditioning.knows_bar_meter(m)
+        ]
         if song.mode not in conditioning.modes:
             missing.append(f"mode {song.mode}")
         for symbol in missing:
@@ -76,7 +82,9 @@ def known_songs(
 def training_songs(vocabulary: Vocabulary, songs: Sequence[Song]) -> list[TrainingSong]:
     """Songs as the network reads them (symbol indices, meter, mode, sections)."""
     return [
-        TrainingSong(vocabulary.encode(song.symbols), song.meter, song.mode, song.sections)
+        TrainingSong(
+            vocabulary.encode(song.symbols), song.meter, song.mode, song.sections, song.bars
+        )
         for song in songs
     ]
 

@@ -76,6 +76,10 @@ def evaluate_musically(
             free_caps[:] = [plan.last_step for plan in plans]
         return generator.sample_plans(plans, controls, candidates)
 
+    # Beats and bars are read on one bar grid: a song that changes meter (`Song.bars`)
+    # has none, so the corpus figures are those of the songs that keep one meter.
+    changing = sum(1 for s in corpus if s.bars)
+    corpus = [s for s in corpus if not s.bars]
     reference = musical_report(
         [(s.symbols, s.meter, s.mode) for s in corpus], endings=[s.end for s in corpus]
     )
@@ -95,6 +99,7 @@ def evaluate_musically(
         "candidates": candidates,
         "corpus": {
             "songs": len(corpus),
+            "songs_that_change_meter_left_out": changing,
             **reference.to_json(),
             "meters_and_modes_of": "every song of the style",
         },

@@ -9,11 +9,10 @@ A minor by shifting MIDI numbers by the key signature's distance from C
 
 Every song keeps its meter and mode and starts on a bar line: a pickup
 (anacrusis) is preceded by a rest for the rest of its bar, and the last note is
-held to the end of its bar, so step ``k * bar`` is always a bar line and a
-model can be told where the bar is. Songs that change meter, whose bar is not
-a whole number of 16ths (or longer than `MAX_BAR_STEPS`), or whose full bars
-do not fall on that grid (an irregular pickup after a repeat) are dropped,
-with the reason counted.
+held to the end of its bar, so a model can be told where the bar is. A song
+whose bars change length (a bar of 3/4 in a 2/4 song, a change of meter) keeps
+each bar as written (`Song.bars`, laid out by `bar_layout`); one with a bar longer
+than `MAX_BAR_STEPS` or off the 16th grid is dropped, with the reason counted.
 
 A style names a folder of music21's bundled corpus; any folder of MIDI,
 MusicXML, kern or ABC files works the same way.
@@ -21,7 +20,6 @@ MusicXML, kern or ABC files works the same way.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import itertools
 import math
@@ -33,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lstmuse_core.errors import CorpusError, InvalidParameter
+from lstmuse_core.music.bar_layout import Dropped, Layout, lay_out_bars
 from lstmuse_core.music.encoding import (
     HOLD,
     STEPS_PER_QUARTER,
@@ -47,7 +46,7 @@ from lstmuse_core.music.keys import (
     PENTATONIC_SCALE,
     parse_mode,
 )
-from lstmuse_core.music.meter import MAX_BAR_STEPS, Meter
+from lstmuse_core.music.meter import Meter, bar_lines
 from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
 from lstmuse_core.music.uploads import UploadLimits, compressed_musicxml_size
 
@@ -179,7 +178,9 @@ class Song:
     (0: the song starts on the downbeat). ``sections``: the tune's parts as written
     (`Section`; `form` spells them out, ``AABB``); ``end``: the step where the tune
     really ends (after the note under ``Fine``, or the first part's last ending for a
-    ``D.C.`` without ``Fine``); None: at the end of ``symbols``.
+    ``D.C.`` without ``Fine``); None: at the end of ``symbols``. ``bars``: each
+    bar's length in steps when they are not all the meter's (a song that changes
+    meter, `bar_layout`); () when every bar is ``meter.bar_steps`` long.
     """
 
     song_id: str
@@ -192,6 +193,12 @@ class Song:
     pickup: int = 0
     sections: tuple[Section, ...] = ()
     end: int | None = None
+    bars: tuple[int, ...] = ()
+
+    @property
+    def bar_lines(self) -> list[int]:
+        """The step of every bar line in the song, 0 first (not its end)."""
+        return bar_lines(len(self.symbols), self.meter.bar_steps, self.bars)
 
     @property
     def final_step(self) -> int:
@@ -220,6 +227,7 @@ class Song:
             "pickup": self.pickup,
             "sections": [s.to_json() for s in self.sections],
             "end": self.end,
+            **({"bars": list(self.bars)} if self.bars else {}),
         }
 
     @classmethod
@@ -235,6 +243,7 @@ class Song:
             data["pickup"],
             tuple(Section.from_json(s) for s in data.get("sections", ())),
             data.get("end"),
+            tuple(data.get("bars", ())),
         )
 
 
@@ -351,7 +360,7 @@ def prepare_abc_tune(tune: str) -> tuple[str, Directions]:
     """
     body_start = tune.find("\nK:")
     head, body = (tune, "") if body_start < 0 else (tune[:body_start], tune[body_start:])
-    body = "\n".join(_music21_safe_lines(body.split("\n")))
+    body = "\n".join(_bar_at_line_ends(_music21_safe_lines(body.split("\n"))))
     fine = _FINE.search(body)
     marked = _FINE.sub('"N.C."', body, count=1)
     after_note = fine is not None and bool(re.match(r"\s*[|:\]]", body[fine.end() :]))
@@ -390,6 +399,26 @@ def _music21_safe_lines(lines: list[str]) -> list[str]:
 
     # A bar may run on over a line break (ESAC writes a phrase a line): held carries on.
     return [line if _FIELD_LINE.match(line) else _MUSIC21_FIXES.sub(fix, line) for line in lines]
+
+
+# The end of a music line that is already a bar line, a continuation or a field.
+_ENDS_A_BAR = re.compile(r"(?:[|:\]\\]|^[A-Za-z]:.*|^\s*)$")
+
+
+def _bar_at_line_ends(lines: list[str]) -> list[str]:
+    """Each music line ended with a bar line where it has none.
+
+    ESAC writes a phrase a line and leaves out the bar line at its end, where a
+    bar often ends; music21 then reads the line's last bar and the next line's
+    first as one (a 2/4 bar of 20 16ths, split where it chooses). Ended here, a
+    bar that does run on over the line break is two short bars, which
+    `bar_layout` adds up to the one bar again.
+    """
+    ended = []
+    for line in lines:
+        music = line.split("%", 1)[0].rstrip()
+        ended.append(line if _ENDS_A_BAR.search(music) else music + " |")
+    return ended
 
 
 @contextlib.contextmanager
@@ -490,17 +519,15 @@ def song_from_score(
     part = _choose_part(score, options.part)
     if part is None:
         return DroppedSong(label, "no such part", f"no part named {options.part!r}")
-    meter = _single_meter(part)
-    if isinstance(meter, DroppedSong):
-        return DroppedSong(label, meter.reason, meter.detail)
     flat_notes = part.flatten().notes
     if options.off_grid == "drop" and _off_grid(flat_notes):
         # Before the bars are laid out: a tune with triplets counts as one, not as the
         # irregular bar a miscounted triplet makes.
         return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
-    layout = _lay_out_bars(part, meter)
-    if isinstance(layout, DroppedSong):
+    layout = lay_out_bars(part)
+    if isinstance(layout, Dropped):
         return DroppedSong(label, layout.reason, layout.detail)
+    meter = layout.meter
     timed = _top_line(layout.placed(flat_notes))
     if not timed:
         return DroppedSong(label, "no notes")
@@ -524,7 +551,9 @@ def song_from_score(
             symbols = encode_notes(shifted)
         except ValueError:  # triplet groups that overlap: rare, and dropped
             return DroppedSong(label, "off-grid duration", OFF_GRID_DETAIL)
-    symbols += [HOLD] * (-len(symbols) % meter.bar_steps)  # the last note lasts to the bar line
+    bars = layout.irregular_bars
+    written = sum(layout.bar_steps) if bars else len(symbols) + (-len(symbols) % meter.bar_steps)
+    symbols += [HOLD] * (written - len(symbols))  # the last note lasts to the bar line
     sections = layout.sections(symbols)
     end = _real_end(layout, part, shifted, sections, directions or Directions())
     final = next(n.pitch for n in reversed(shifted) if n.start < (end or len(symbols)))
@@ -541,7 +570,17 @@ def song_from_score(
         mode = _mode_by_final_note(mode, final)
     title = (score.metadata.title if score.metadata is not None else None) or ""
     return Song(
-        label, str(title), symbols, meter, sharps, shift, mode, int(shifted[0].start), sections, end
+        label,
+        str(title),
+        symbols,
+        meter,
+        sharps,
+        shift,
+        mode,
+        int(shifted[0].start),
+        sections,
+        end,
+        bars,
     )
 
 
@@ -707,251 +746,8 @@ def _pentatonic_gong(notes: list[NoteEvent]) -> int | None:
     return next((g for g in range(12) if {(c - g) % 12 for c in classes} == PENTATONIC_SCALE), None)
 
 
-def _single_meter(part: Any) -> Meter | DroppedSong:
-    """The song's one time signature (4/4 if it states none), or why it cannot be used.
-
-    music21 writes a bar longer than its meter (a slip of the pen: 9 16ths in a 2/4
-    bar) as a bar of the meter plus a one-bar meter of the overflow; such a tune is
-    dropped as an "overfull bar", a real change of meter as "changes meter".
-    """
-    from music21 import meter, stream
-
-    measures = list(part.getElementsByClass(stream.Measure))
-    if measures:
-        stated = [
-            (number, str(s.ratioString))
-            for number, measure in enumerate(measures)
-            for s in measure.getElementsByClass(meter.TimeSignature)
-        ]
-    else:
-        stated = [
-            (0, str(s.ratioString)) for s in part.recurse().getElementsByClass(meter.TimeSignature)
-        ]
-    text = stated[0][1] if stated else "4/4"
-    others = [(number, ratio) for number, ratio in stated if ratio != text]
-    if others:
-        restored = {number for number, ratio in stated if ratio == text}
-        main = meter.TimeSignature(text).barDuration.quarterLength
-
-        def overflow(number: int, ratio: str) -> bool:
-            # The overflow of a full bar, for one bar, then the meter again.
-            return (
-                number > 0
-                and meter.TimeSignature(ratio).barDuration.quarterLength < main
-                and measures[number - 1].duration.quarterLength == main
-                and (number + 1 in restored or number == len(measures) - 1)
-            )
-
-        overfull = all(overflow(number, ratio) for number, ratio in others)
-        reason = "overfull bar" if overfull else "changes meter"
-        return DroppedSong("", reason, ", ".join(sorted({text, *(r for _, r in others)})))
-    try:
-        parsed = Meter.parse(text)
-    except InvalidParameter:
-        return DroppedSong("", "unsupported meter", text)
-    if not parsed.fits_model:
-        return DroppedSong(
-            "", "unsupported meter", f"{text}: bars of at most {MAX_BAR_STEPS} 16ths"
-        )
-    return parsed
-
-
-# Bar lines that end a run of bars: a section's short last bar may follow them, and a
-# pickup may start after them.
-_SECTION_BAR_LINES = frozenset({"double", "final", "heavy", "heavy-light", "light-heavy"})
-
-
-@dataclass
-class _Run:
-    """Written bars between section bar lines (repeat signs, double bars, endings)."""
-
-    first: int  # index of its first measure
-    last: int  # index of its last measure
-    start: Fraction = Fraction(0)  # where its first bar is placed (quarters)
-    stop: Fraction = Fraction(0)  # where its music ends once placed
-    repeat_start: bool = False
-    repeat_end: bool = False
-    ending: int = 0  # 1, 2, ... for a first, second ... ending
-    closes: bool = False  # a double bar or final bar after it
-    pickup_only: bool = False  # a lone pickup bar: it belongs to the section after it
-
-
-@dataclass
-class _Layout:
-    """Where each written bar is placed on the song's bar grid (quarters from bar line 0)."""
-
-    offsets: list[Fraction]  # each measure's written offset, in order
-    starts: list[Fraction]  # where each measure is placed
-    runs: list[_Run]
-    bar: Fraction
-
-    def place(self, offset: Fraction) -> Fraction:
-        """Where a written offset (quarters in the part) is placed."""
-        if not self.offsets:
-            return offset
-        index = max(bisect.bisect_right(self.offsets, offset) - 1, 0)
-        return offset - self.offsets[index] + self.starts[index]
-
-    def placed(self, notes: Iterable[Any]) -> list[tuple[Fraction, Any]]:
-        """Each note or chord of a flat stream with its placed start, in time order."""
-        found = [(self.place(Fraction(element.offset)), element) for element in notes]
-        return sorted(found, key=lambda pair: pair[0])
-
-    def step(self, quarters: Fraction) -> int:
-        return int(quarters * STEPS_PER_QUARTER)
-
-    def sections(self, symbols: list[str]) -> tuple[Section, ...]:
-        """The runs grouped into sections, each with its body, endings and repeat."""
-        if not self.runs:
-            return (Section("A", 0, len(symbols)),)
-        built: list[tuple[int, int, bool, list[tuple[int, int]]]] = []
-        body: list[_Run] = []
-        endings: list[_Run] = []
-
-        def close(repeated: bool) -> None:
-            nonlocal body, endings
-            if body or endings:
-                first = body[0] if body else endings[0]
-                last_body = body[-1] if body else first
-                built.append(
-                    (
-                        self.step(first.start),
-                        self.step(last_body.stop) if body else self.step(first.start),
-                        repeated or any(r.repeat_end for r in endings),
-                        [(self.step(r.start), self.step(r.stop)) for r in endings],
-                    )
-                )
-            body, endings = [], []
-
-        for number, run in enumerate(self.runs):
-            later = self.runs[number + 1] if number + 1 < len(self.runs) else None
-            if run.ending:
-                endings.append(run)
-                if later is None or not later.ending:
-                    close(False)
-                continue
-            if endings or (run.repeat_start and not all(r.pickup_only for r in body)):
-                close(False)
-            body.append(run)
-            if run.pickup_only or (later is not None and later.ending):
-                continue
-            if run.repeat_end or run.closes or later is None:
-                close(run.repeat_end)
-        # Labels by content: a section whose body is the same notes as an earlier one's
-        # takes its letter.
-        labels: dict[tuple[str, ...], str] = {}
-        sections = []
-        for start, end, repeated, spans in built:
-            notes = tuple(symbols[start:end])
-            label = labels.setdefault(notes, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[min(len(labels), 25)])
-            sections.append(Section(label, start, end, repeated, tuple(spans)))
-        last = sections[-1]
-        if last.stop < len(symbols):  # the last note held to its bar line
-            if last.endings:
-                held = (*last.endings[:-1], (last.endings[-1][0], len(symbols)))
-                sections[-1] = Section(last.label, last.start, last.end, last.repeated, held)
-            else:
-                sections[-1] = Section(last.label, last.start, len(symbols), last.repeated)
-        return tuple(sections)
-
-
-def _lay_out_bars(part: Any, meter: Meter) -> _Layout | DroppedSong:
-    """Place every written bar on one bar grid, as the music is played.
-
-    A tune is runs of bars between section bar lines (repeat signs, double bars,
-    first and second endings). Inside a run every bar is whole; a run may start
-    with a short bar (a pickup: it ends on a bar line, a rest before it fills its
-    bar) and end with a short one (a section's last bar, which the next pickup
-    completes). Where the written bars do not add up to a bar across a section
-    line (a first ending that leaves its bar to the repeat's pickup, then a whole
-    second ending; a double bar, then a pickup), the bar is completed with rest,
-    so every bar of the song is whole and the next run starts where it is played.
-    Inside a run, short bars must add up to whole ones (a bar split across two lines);
-    bars that do not are a real irregularity: dropped.
-    """
-    from music21 import bar as barline
-    from music21 import spanner, stream
-
-    measures = [m for m in part.getElementsByClass(stream.Measure)]
-    size = Fraction(meter.bar_steps, STEPS_PER_QUARTER)
-    if not measures:
-        return _Layout([], [], [], size)
-    # id of an ending's first bar -> its number. An ending goes on to the next section bar
-    # line (:| or ||), as ABC players read it; music21's bracket may cover its first bar only.
-    brackets: dict[int, int] = {}
-    index_of = {id(m): i for i, m in enumerate(measures)}
-    for bracket in part.spannerBundle.getByClass(spanner.RepeatBracket):
-        spanned = [m for m in bracket.getSpannedElements() if id(m) in index_of]
-        numbers = [int(n) for n in re.findall(r"\d+", str(bracket.number or "1"))] or [1]
-        if spanned:
-            brackets[id(spanned[0])] = numbers[-1]
-    runs: list[_Run] = []
-    for index, measure in enumerate(measures):
-        left = measure.leftBarline
-        previous = measures[index - 1].rightBarline if index else None
-        starts_repeat = isinstance(left, barline.Repeat) and left.direction == "start"
-        new_run = (
-            not runs
-            or starts_repeat
-            or id(measure) in brackets
-            or (left is not None and left.type in _SECTION_BAR_LINES)
-            or (
-                previous is not None
-                and (isinstance(previous, barline.Repeat) or previous.type in _SECTION_BAR_LINES)
-            )
-        )
-        if new_run:
-            runs.append(_Run(index, index, repeat_start=starts_repeat))
-            runs[-1].ending = brackets.get(id(measure), 0)
-        run = runs[-1]
-        run.last = index
-        right = measure.rightBarline
-        run.repeat_end = isinstance(right, barline.Repeat) and right.direction == "end"
-        run.closes = right is not None and right.type in _SECTION_BAR_LINES
-    offsets = [Fraction(m.offset) for m in measures]
-    starts = [Fraction(0)] * len(measures)
-    position = Fraction(0)
-    for run in runs:
-        run_measures = range(run.first, run.last + 1)
-        for index in run_measures:
-            length = Fraction(measures[index].duration.quarterLength)
-            if length == 0:
-                starts[index] = position
-                continue
-            if length > size:
-                return DroppedSong("", "overfull bar", f"a bar of {length} quarters in {meter}")
-            phase = position % size
-            # A short first bar of a run is a pickup unless it is an ending (which goes on
-            # from the bar before it) or the last bar of the tune.
-            pickup = (
-                length < size
-                and index == run.first
-                and not run.ending
-                and index < len(measures) - 1
-            )
-            if pickup:
-                run.pickup_only = index == run.last
-                # A pickup: it ends on the bar line; rest fills what it leaves of its bar.
-                gap = (size - phase - length) % size
-                position += gap
-            elif phase and phase + length > size:
-                if index != run.first:
-                    # Inside a run, short bars must add up to whole ones (a bar split at
-                    # the end of a line); this one would cross the bar line.
-                    return DroppedSong(
-                        "", "irregular bar lines", f"bars that do not add up (bar {index})"
-                    )
-                position += size - phase  # the bar before stays short: rest completes it
-            if index == run.first:
-                run.start = position
-            starts[index] = position
-            position += length
-        run.stop = position
-    return _Layout(offsets, starts, runs, size)
-
-
 def _real_end(
-    layout: _Layout,
+    layout: Layout,
     part: Any,
     notes: list[NoteEvent],
     sections: tuple[Section, ...],

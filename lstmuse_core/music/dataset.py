@@ -48,7 +48,7 @@ from lstmuse_core.music.variants import variant_groups
 # pickups after a double bar, sections and the real end (Fine, D.C.), modes by the final
 # for every tune, pentatonic modes, overfull bars named; 6: finals on the 3rd, 4th and 7th
 # degree keep major; 7: an ABC accidental holds to the bar line (music21 forgot it)
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 SPLIT_NAMES = ("train", "validation", "test")
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 DEFAULT_SPLIT_SEED = 2024

@@ -113,6 +113,38 @@ class Meter:
         )
 
 
+def bar_meter(steps: int, written: Meter) -> Meter:
+    """The meter of one bar of ``steps`` 16ths in a song written in ``written``.
+
+    A bar of the written length is in it; another is counted in the written unit
+    where it is whole units (a bar of 12 in 2/4: 3/4), else in quarters, 8ths or 16ths (10 in
+    2/4: 5/8). ``steps`` is 1 to 256.
+    """
+    if steps == written.bar_steps:
+        return written
+    for denominator in (written.denominator, 4, 8, 16):
+        numerator, left = divmod(steps * denominator, _STEPS_PER_WHOLE)
+        if not left and _allowed(numerator, denominator):
+            return Meter(numerator, denominator)
+    raise InvalidParameter("bar", f"{steps} sixteenths", "a bar of 1 to 256 sixteenths")
+
+
+def bar_meters_of(meter: Meter, bars: Sequence[int]) -> list[Meter]:
+    """The meter of each bar of a song in ``meter`` whose bars are ``bars`` long (`bar_meter`)."""
+    return [bar_meter(steps, meter) for steps in bars]
+
+
+def bar_lines(song_steps: int, bar_steps: int, bars: Sequence[int] = ()) -> list[int]:
+    """The step of every bar line of a song, 0 first: every ``bar_steps``, or after each
+    of ``bars`` (each bar's length, for a song whose bars change length)."""
+    if not bars:
+        return list(range(0, song_steps, bar_steps))
+    starts = [0]
+    for length in bars[:-1]:
+        starts.append(starts[-1] + length)
+    return [s for s in starts if s < song_steps]
+
+
 COMMON_TIME = Meter(4, 4)  # the meter of a melody or request that names none
 
 

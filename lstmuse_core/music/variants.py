@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from lstmuse_core.music.encoding import HOLD, REST
+from lstmuse_core.music.meter import bar_lines
 
 if TYPE_CHECKING:
     from lstmuse_core.music.corpus import Song
@@ -27,16 +28,25 @@ VARIANT_BARS = 4
 MIN_WINDOW_ONSETS = 6
 
 
-def window_hashes(symbols: Sequence[str], bar_steps: int, bars: int = VARIANT_BARS) -> set[int]:
-    """64-bit hashes of every ``bars``-bar window starting on a bar line (skipping plain ones)."""
-    width = bars * bar_steps
+def window_hashes(
+    symbols: Sequence[str], bar_steps: int, bars: int = VARIANT_BARS, lengths: Sequence[int] = ()
+) -> set[int]:
+    """64-bit hashes of every ``bars``-bar window starting on a bar line (skipping plain ones).
+
+    ``lengths``: each bar's length for a song whose bars change length (`Song.bars`); a
+    window is equal only to one with the same bar lengths.
+    """
+    lines = [*bar_lines(len(symbols), bar_steps, lengths), len(symbols)]
     found: set[int] = set()
-    for start in range(0, len(symbols) - width + 1, bar_steps):
-        window = symbols[start : start + width]
+    for first in range(len(lines) - bars):
+        start, stop = lines[first], lines[first + bars]
+        window = symbols[start:stop]
         pitches = [s for s in window if s not in (HOLD, REST)]
         if len(pitches) < MIN_WINDOW_ONSETS or len(set(pitches)) < 2:
             continue
-        text = f"{bar_steps}|{' '.join(window)}".encode()
+        sizes = [lines[k + 1] - lines[k] for k in range(first, first + bars)]
+        shape = str(sizes[0]) if len(set(sizes)) == 1 else ",".join(map(str, sizes))
+        text = f"{shape}|{' '.join(window)}".encode()
         found.add(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big"))
     return found
 
@@ -57,7 +67,7 @@ def variant_groups(songs: Iterable[Song], bars: int = VARIANT_BARS) -> list[list
     owner: dict[int, str] = {}
     for song in songs:
         parent.setdefault(song.song_id, song.song_id)
-        for digest in window_hashes(song.symbols, song.meter.bar_steps, bars):
+        for digest in window_hashes(song.symbols, song.meter.bar_steps, bars, song.bars):
             other = owner.setdefault(digest, song.song_id)
             if other != song.song_id:
                 a, b = root(other), root(song.song_id)

@@ -30,7 +30,7 @@ def test_test_split_matches_training_metrics(tiny_training: StyleTrainingResult)
     report = evaluate_bundle(tiny_training.bundle)
     assert set(report) >= REQUIRED
     stored = tiny_training.bundle.metrics["test"]
-    assert report["songs"] == stored["songs"] == 2
+    assert report["songs"] == stored["songs"] == 3
     assert report["bits_per_symbol"] == pytest.approx(stored["bits_per_symbol"], rel=1e-5)
     assert report["ngram_bits_per_symbol"] == pytest.approx(
         tiny_training.bundle.metrics["ngram"]["bits_per_symbol"]
@@ -75,7 +75,7 @@ def test_musical_report_measures_generated_melodies_against_the_test_songs(
     """--musical: both settings measured against the corpus; bars=8 melodies are 8 bars."""
     report = evaluate_bundle(tiny_training.bundle, musical_melodies=12)
     musical = report["musical"]
-    assert musical["corpus"]["songs"] == 2 and musical["melodies"] == 12
+    assert musical["corpus"]["songs"] == 3 and musical["melodies"] == 12
     assert musical["fixed_bars"]["bars"] == {"min": 8.0, "median": 8.0, "max": 8.0}
     assert musical["free_length"]["under_4_bars"] == 0.0
     assert musical["free_length"]["off_bar_endings"] == 0.0

@@ -62,7 +62,7 @@ def test_bundle_is_complete_and_active(tiny_training: StyleTrainingResult) -> No
     assert active_version("tinyfolk", bundle.path.parent.parent) == bundle.version
     config = bundle.config_json
     assert config["model"]["preset"] == "tiny"
-    assert config["dataset"]["songs_kept"] == 25
+    assert config["dataset"]["songs_kept"] == 27
     assert config["format"] == 2 and config["default_temperature"] == 0.8
     assert set(config["conditioning"]["meters"]) >= {"2/4", "3/4"}
     assert config["conditioning"]["metrical"] is True

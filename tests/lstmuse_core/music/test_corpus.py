@@ -13,6 +13,7 @@ from lstmuse_core.music.corpus import (
     Song,
     find_music_files,
     music21_corpus_root,
+    read_abc_tunes,
     read_file,
     split_abc_tunes,
     transposition_to_c,
@@ -65,17 +66,63 @@ def test_a_song_keeps_its_meter_through_the_cache_json() -> None:
 @pytest.mark.parametrize(
     ("tune", "reason"),
     [
-        ("M:3/4\nL:1/4\nK:C\nC D E | M:2/4\nF G |]", "changes meter"),
-        ("M:3/4\nL:1/4\nK:C\nC D E | F G | A B c | d e f |]", "irregular bar lines"),
+        ("M:4/4\nL:1/16\nK:C\nC4D4E4F4 | G8A8B8c8d8 | A16 |]", "overfull bar"),
+        ("M:2/4\nL:1/16\nK:C\nC4D4 | E4F4G8G | A8 |]", "unsupported meter"),
         ("M:9/4\nL:1/4\nK:C\nC D E F G A B c d |]", "unsupported meter"),
     ],
 )
 def test_songs_whose_bars_cannot_be_trusted_are_dropped(
     tmp_path: Path, tune: str, reason: str
 ) -> None:
-    """Meter changes, bars off the grid and bars too long for the network are named drops."""
+    """Bars too long for the network's position input (one of 40 16ths, a 9/4 meter) and a
+    bar no meter names (17 16ths) are named drops."""
     (dropped,) = read_file(_abc(tmp_path, f"X:1\n{tune}\n"), "tune.abc", ReadOptions())
     assert isinstance(dropped, DroppedSong) and dropped.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("tune", "meter", "bars"),
+    [
+        # A 2/4 bar of 12 16ths (music21 writes it as 2/4 plus a 1/4 of overflow): one bar.
+        ("M:2/4\nL:1/8\nK:C\nCD | E2 F2 | GA Bc d2 | c4 |]", "2/4", (8, 8, 12, 8)),
+        # A short bar inside a line, which the next cannot complete: a bar of its own.
+        ("M:3/4\nL:1/4\nK:C\nC D E | F G | A B c | d e f |]", "3/4", (12, 8, 12, 12)),
+        # A bar of 9 16ths in 2/4: 9/16.
+        ("M:2/4\nL:1/16\nK:C\nC4D4 | E4F4G | A8 |]", "2/4", (8, 9, 8)),
+    ],
+)
+def test_a_song_whose_bars_change_length_keeps_each_bar_as_written(
+    tmp_path: Path, tune: str, meter: str, bars: tuple[int, ...]
+) -> None:
+    """Every written bar line stays a bar line; the song's meter is that of most bars."""
+    (song,) = read_file(_abc(tmp_path, f"X:1\n{tune}\n"), "tune.abc", ReadOptions())
+    assert isinstance(song, Song), song
+    assert song.meter == Meter.parse(meter) and song.bars == bars
+    assert sum(bars) == len(song.symbols)
+    assert Song.from_json(song.to_json()) == song
+
+
+def test_real_esac_songs_that_change_meter_read_bar_for_bar() -> None:
+    """han1 #24 (2/4, a bar of 3/4 at the word's long note), han1 #79 (a 2/4 bar of 12
+    16ths) and altdeu10 #139 (3/4, turning to 4/4 after a phrase's pickup): kept, with
+    every bar where it was written, and the meters their bars are in."""
+    root = music21_corpus_root() / "essenFolksong"
+    found = {}
+    for name, number in (("han1.abc", 24), ("han1.abc", 79), ("altdeu10.abc", 139)):
+        tunes = split_abc_tunes((root / name).read_text(encoding="latin-1"))
+        (song,) = read_abc_tunes([tunes[number - 1]], name, ReadOptions(), first_number=number)
+        assert isinstance(song, Song), song
+        found[song.song_id] = song
+    chinese = found["han1.abc#24"]
+    assert chinese.meter == Meter(2, 4) and chinese.bars[:4] == (8, 8, 12, 8)
+    assert set(chinese.bars) == {8, 12}
+    assert found["han1.abc#79"].bars.count(12) == 1
+    german = found["altdeu10.abc#139"]
+    # Four bars of 3/4 and a pickup; then 4/4 (``C | FCFG | ...``): half its bars each.
+    assert german.meter == Meter(3, 4) and german.bars[:7] == (12, 12, 12, 12, 12, 4, 16)
+    assert set(german.bars) == {4, 12, 16} and german.bars.count(16) == 7
+    # Its notes stay on its bar lines: the pickup F, then G on the downbeat of bar 2.
+    assert german.symbols[8] == "60" and german.symbols[12] == "62"  # F pickup, G (in C)
 
 
 def test_triplets_dropped_or_quantised(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from lstmuse_core.music.keys import (
     scale_pitch_classes,
 )
 from lstmuse_core.music.melody import Melody
-from lstmuse_core.music.meter import Meter
+from lstmuse_core.music.meter import Meter, bar_meters_of
 from lstmuse_core.music.musicality import musical_report
 from lstmuse_core.music.variants import variant_groups
 
@@ -57,6 +57,8 @@ def _final_pitch_class(song: Song) -> int:
 
 
 def _bars_are_whole(song: Song) -> bool:
+    if song.bars:
+        return sum(song.bars) == len(song.symbols)
     return len(song.symbols) % song.meter.bar_steps == 0
 
 
@@ -148,13 +150,20 @@ def test_folk_is_the_german_books_and_chinese_the_han_books() -> None:
     assert not folk & chinese and {"erk5.abc", "lot.abc", "lux.abc", "dva0.abc"} <= folk
 
 
-def test_overfull_bars_and_meter_changes_are_named_apart() -> None:
+def test_an_overfull_bar_and_a_change_of_meter_are_read_bar_for_bar() -> None:
     """O'Neill's #1 writes a 2/4 bar of nine 16ths (``d2g2 (g3ga)``; music21 splits it
-    into a bar and a 1/16 bar): an overfull bar. ESAC erk10 #540, in 2/4 with bars of 3/4,
-    changes meter."""
-    assert _dropped("oneills1850/0001-0050.abc", 1).reason == "overfull bar"
-    changes = _dropped("essenFolksong/erk10.abc", 540)  # 2/4 with bars of 3/4
-    assert changes.reason == "changes meter" and changes.detail == "2/4, 3/4"
+    into a bar and a 1/16 bar): one bar of 9/16, as written. ESAC erk10 #540, in 2/4 with
+    bars of 3/4: each bar its own length."""
+    book = "oneills1850/0001-0050.abc"
+    options = ReadOptions(off_grid="triplets-round")
+    (reel,) = read_abc_tunes([_tune_text(book, 1)], "0001-0050.abc", options, 1)
+    assert isinstance(reel, Song) and reel.meter == Meter(2, 4)
+    assert set(reel.bars) == {8, 9} and reel.bars.count(9) == 1
+    assert sum(reel.bars) == len(reel.symbols)
+    book = "essenFolksong/erk10.abc"
+    (song,) = read_abc_tunes([_tune_text(book, 540)], "erk10.abc", ReadOptions(), 540)
+    assert isinstance(song, Song) and set(song.bars) == {8, 12}
+    assert bar_meters_of(song.meter, song.bars).count(Meter(3, 4)) == song.bars.count(12)
 
 
 def test_a_fermata_written_h_keeps_its_note() -> None:
