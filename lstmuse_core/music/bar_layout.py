@@ -168,7 +168,7 @@ def _parse_meter(text: str) -> Meter | Dropped:
 def written_meters(measures: Sequence[Any], part: Any) -> list[Meter | None] | Dropped:
     """The meter in force in each measure; None for music21's overflow of the bar before.
 
-    A measure without measures (a bare stream) is one meter: the part's first, or 4/4.
+    A part without measures (a bare stream) is one meter: its first, or 4/4.
     """
     from music21 import meter
 
