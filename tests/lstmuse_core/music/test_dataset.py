@@ -108,12 +108,18 @@ def test_folk_style_reads_the_german_essen_books(folk_dataset: Dataset) -> None:
     summary = folk_dataset.summary()
     assert summary["songs_loaded"] == 6314
     assert summary["songs_kept"] > 5000
-    assert summary["vocab_size"] == 42
+    assert summary["vocab_size"] == 43
     assert not any(song.song_id.startswith("han") for song in folk_dataset.songs)
     assert summary["variant_groups"] > 100
     meters = {song.meter.text for song in folk_dataset.songs}
     assert {"2/4", "3/4", "4/4", "6/8", "3/8", "6/4"} <= meters
     assert {song.mode for song in folk_dataset.songs} >= {"major", "minor"}
-    assert all(len(song.symbols) % song.meter.bar_steps == 0 for song in folk_dataset.songs)
+    assert all(
+        len(song.symbols) == sum(song.bars)
+        if song.bars
+        else len(song.symbols) % song.meter.bar_steps == 0
+        for song in folk_dataset.songs
+    )
+    assert sum(1 for song in folk_dataset.songs if song.bars) > 500  # bars kept as written
     assert sum(summary["split"].values()) == summary["songs_kept"]
     assert summary["split"]["test"] == round(summary["songs_kept"] * 0.1)
