@@ -124,12 +124,6 @@ class BarGrid:
         return np.where(ok, self.starts[safe] + position, -1)
 
 
-def known_remaining(song_steps: int, bar_steps: int, bars: Sequence[int] = ()) -> np.ndarray:
-    """The ``remaining`` input of every step of a song told its length (``song_steps + 1``)."""
-    grid = BarGrid.of(song_steps, bar_steps, bars)
-    return remaining_class(grid.bar_of, grid.total_bars).astype(np.int64)
-
-
 # `part`: 0 one line (or the length not told); else 1 + 3 * part + role, the part
 # A, B or C-and-later (0-2) and the role body, first ending, later ending (0-2).
 PART_NONE, PART_CLASSES = 0, 10
@@ -156,13 +150,14 @@ def form_inputs(
     A body is told the bars left to its end and then its last ending's bars
     (the part as played the last time); a first ending the bars left in it
     plus one (it leads on); a last ending the bars left in it. A song without a
-    form gets `known_remaining` and `PART_NONE`.
+    form gets the bars left in the song and `PART_NONE`.
     """
-    remaining = known_remaining(song_steps, bar_steps, bars)
+    grid = BarGrid.of(song_steps, bar_steps, bars)
+    bar_of = grid.bar_of
+    remaining = remaining_class(bar_of, grid.total_bars).astype(np.int64)
     part = np.full(song_steps + 1, PART_NONE, dtype=np.int64)
     if not has_form(sections):
         return remaining, part
-    bar_of = BarGrid.of(song_steps, bar_steps, bars).bar_of
 
     def bar_before(step: int) -> int:  # the bar of the step before ``step`` (-1 before 0)
         return int(bar_of[min(step, song_steps) - 1]) if step > 0 else -1
@@ -358,11 +353,11 @@ def song_inputs(
 
     previous = at(t - 1)
     previous[0] = delimiter
+    back = {count: grid.bars_back(count) for count in (1, 2)}
     repeats = np.zeros(steps, dtype=np.int64)
     for flag, count in ((1, 1), (2, 2)):
-        back = grid.bars_back(count)
         # The previous step's symbol against the same place ``count`` bars before it.
-        earlier = np.concatenate([[-1], back[:-1]])
+        earlier = np.concatenate([[-1], back[count][:-1]])
         repeats += flag * ((earlier >= 0) & (previous == at(earlier)))
     if length_known:
         remaining, part = form_inputs(sections, len(song), bar_steps, bars)
@@ -374,8 +369,8 @@ def song_inputs(
         meter = ids[grid.bar_of]
     return {
         "symbol": previous,
-        "lookback_1": at(grid.bars_back(1)),
-        "lookback_2": at(grid.bars_back(2)),
+        "lookback_1": at(back[1]),
+        "lookback_2": at(back[2]),
         "repeats": repeats,
         "position": np.minimum(grid.position, MAX_BAR_STEPS - 1),
         "remaining": remaining.astype(np.int64),

@@ -46,7 +46,7 @@ from lstmuse_core.music.keys import (
     PENTATONIC_SCALE,
     parse_mode,
 )
-from lstmuse_core.music.meter import Meter, bar_lines
+from lstmuse_core.music.meter import Meter
 from lstmuse_core.music.music_files import SUPPORTED_SUFFIXES
 from lstmuse_core.music.uploads import UploadLimits, compressed_musicxml_size
 
@@ -194,11 +194,6 @@ class Song:
     sections: tuple[Section, ...] = ()
     end: int | None = None
     bars: tuple[int, ...] = ()
-
-    @property
-    def bar_lines(self) -> list[int]:
-        """The step of every bar line in the song, 0 first (not its end)."""
-        return bar_lines(len(self.symbols), self.meter.bar_steps, self.bars)
 
     @property
     def final_step(self) -> int:
