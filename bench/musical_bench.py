@@ -35,6 +35,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,11 @@ COLUMNS = (
 )
 
 
-def before_reports(tree: Path, style: str, corpus: MusicalReport) -> dict[str, Any]:
-    """The previous release's melodies of ``style``, measured against ``corpus``."""
+def before_reports(
+    tree: Path, style: str, corpus: MusicalReport, opening_repeats: float
+) -> dict[str, Any]:
+    """The previous release's melodies of ``style``, measured against ``corpus``; 8 bars'
+    repeated figures against ``opening_repeats``, those of the songs' first 8 bars."""
     env = {
         **os.environ,
         "PYTHONPATH": str(tree),
@@ -90,12 +94,13 @@ def before_reports(tree: Path, style: str, corpus: MusicalReport) -> dict[str, A
             for m, n in zip(melodies, notes, strict=True)
         ]
 
+    openings = replace(corpus, repeated_figures=opening_repeats)
     fixed, free = (
         musical_report(entries(sampled["fixed"])),
         musical_report(entries(sampled["free"])),
     )
     return {
-        "fixed_bars": compare_reports(fixed, corpus, fixed_length=True),
+        "fixed_bars": compare_reports(fixed, openings, fixed_length=True),
         "free_length": compare_reports(free, corpus, fixed_length=False),
         "free_bars": free.bars,
         "free_under_4_bars": free.under_4_bars,
@@ -153,7 +158,10 @@ def styles_table(before_tree: Path | None) -> None:
         if before_tree is not None:
             fields = MusicalReport.__dataclass_fields__
             corpus_report = MusicalReport(**{k: v for k, v in corpus.items() if k in fields})
-            rows.append(("before", before_reports(before_tree, style, corpus_report)))
+            opening_repeats = corpus["repeated_figures_in_first_8_bars"]
+            rows.append(
+                ("before", before_reports(before_tree, style, corpus_report, opening_repeats))
+            )
         for setting in ("fixed_bars", "free_length"):
             for label, reports in rows:
                 print(row(f"{label}, {setting.replace('_', ' ')}", reports, setting))

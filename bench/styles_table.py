@@ -10,11 +10,14 @@ epochs, training time and the machine it was trained on.
 ``--musical``: instead, each bundle's musical figures as ``lstmuse evaluate
 --style NAME --musical`` measures them (N melodies of 8 bars as replies sample
 them, at the style's temperature), each beside the same figure for its test
-songs: long notes on strong beats, tonic endings where the tune ends, a figure
-repeated a bar or two later, the distance of its meters and modes from the
-style's, bars with a triplet in 4/4 and 2/2, and tunes in the style's forms
-ending on the tonic; then, for the styles whose tunes come in parts, the README's
-form table (adherence, contrast and tonic endings beside the corpus's and one line's).
+songs and, for the first three, for as many melodies of the 9-gram fitted on its
+training songs (`baseline_melodies`: the same meters, modes, bars and choice):
+long notes on strong beats, tonic endings where the tune ends, a figure
+repeated a bar or two later (the test songs' first 8 bars), the distance of its
+meters and modes from the style's, bars with a triplet in 4/4 and 2/2, and tunes
+in the style's forms ending on the tonic; then, for the styles whose tunes come
+in parts, the README's form table (adherence, contrast and tonic endings beside
+the corpus's and one line's).
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from lstmuse_core.model.bundle import (
 )
 
 
-def _beside(measure: dict[str, Any]) -> str:
-    return f"{measure['generated']:.2f} ({measure['corpus']:.2f})"
+def _beside(measure: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    """A figure with its test songs' beside it, and the n-gram's melodies' where measured."""
+    also = f"; {baseline['generated']:.2f}" if baseline is not None else ""
+    return f"{measure['generated']:.2f} ({measure['corpus']:.2f}{also})"
 
 
 def musical_table(melodies: int) -> None:
@@ -39,7 +44,7 @@ def musical_table(melodies: int) -> None:
 
     root = default_models_dir()
     print(
-        "| style | long notes on strong beats | tonic endings, bars=8 | repeated figure "
+        "| style | long notes on strong beats | tonic endings, bars=8 | repeated figure, bars=8 "
         "| meters, modes: distance | bars with a triplet (4/4, 2/2) | tunes in forms: "
         "tonic endings |"
     )
@@ -49,6 +54,7 @@ def musical_table(melodies: int) -> None:
         bundle = load_bundle(root / style / str(active_version(style, root)))
         musical = evaluate_bundle(bundle, musical_melodies=melodies)["musical"]
         fixed = musical["fixed_bars"]["against_corpus"]
+        ngram = musical["baseline"]["against_corpus"]
         triplets = musical["triplets"]
         generated, corpus = triplets["generated"], triplets["corpus"]
         triplet_cell = (
@@ -63,8 +69,10 @@ def musical_table(melodies: int) -> None:
             else "- (one line)"
         )
         print(
-            f"| {style} ({bundle.version}) | {_beside(fixed['metric_alignment'])} | "
-            f"{_beside(fixed['cadence'])} | {_beside(fixed['repetition'])} | "
+            f"| {style} ({bundle.version}) | "
+            f"{_beside(fixed['metric_alignment'], ngram['metric_alignment'])} | "
+            f"{_beside(fixed['cadence'], ngram['cadence'])} | "
+            f"{_beside(fixed['repetition'], ngram['repetition'])} | "
             f"{fixed['meters']['distance']:.2f}, {fixed['modes']['distance']:.2f} | "
             f"{triplet_cell} | {form_cell} |"
         )

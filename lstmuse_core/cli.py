@@ -711,27 +711,38 @@ def _spread(figure: dict[str, float]) -> str:
     return f"{figure['mean']:.3f} ({figure['sd']:.3f}, {figure['min']:.3f}-{figure['max']:.3f})"
 
 
+BASELINE_MEASURES = ("metric_alignment", "cadence", "repetition")
+
+
 def _print_musical(musical: dict[str, Any]) -> None:
-    """The --musical measures, generated next to the corpus, one line each."""
+    """The --musical measures, generated next to the corpus and the n-gram's, one line each."""
     print(
         f"musical, {musical['melodies']} melodies per setting at temperature "
         f"{musical['temperature']:g} (corpus: {musical['corpus']['songs']} test songs):"
     )
+
+    def shown(value: Any) -> Any:
+        return f"{value:.2f}" if isinstance(value, float) else value
+
+    baseline = musical.get("baseline")
     for setting in ("fixed_bars", "free_length"):
         print(f"  {setting.replace('_', ' ')}:")
+        # The n-gram's melodies have the replies' meters, modes and bars: the rest is beside.
+        beside = baseline["against_corpus"] if baseline and setting == "fixed_bars" else {}
+        beside = {name: beside[name] for name in BASELINE_MEASURES if name in beside}
         for name, measure in musical[setting]["against_corpus"].items():
-            value = measure.get("generated")
-            shown = f"{value:.2f}" if isinstance(value, float) else value
-            corpus = measure.get("corpus")
-            corpus_shown = f"{corpus:.2f}" if isinstance(corpus, float) else corpus
-            verdict = "met" if measure["met"] else "NOT met"
             distance = f", distance {measure['distance']:.3f}" if "distance" in measure else ""
+            if name in beside and baseline is not None:
+                distance += f"; {baseline['model']} {shown(beside[name]['generated'])}"
+            verdict = "met" if measure["met"] else "NOT met"
             print(
-                f"    {name}: {shown} (corpus {corpus_shown}{distance}); "
-                f"target {measure['target']}: {verdict}"
+                f"    {name}: {shown(measure.get('generated'))} (corpus "
+                f"{shown(measure.get('corpus'))}{distance}); target {measure['target']}: {verdict}"
             )
     if "triplets" in musical:
         _print_triplets(musical["triplets"])
+        if baseline:
+            _print_triplets(baseline["triplets"], f"{baseline['model']}'s melodies (bars=8): ")
     if "form" in musical:
         _print_form(musical["form"])
     if "asked" in musical:
@@ -743,7 +754,7 @@ def _print_musical(musical: dict[str, Any]) -> None:
         )
 
 
-def _print_triplets(triplets: dict[str, Any]) -> None:
+def _print_triplets(triplets: dict[str, Any], whose: str = "") -> None:
     """Bars with a triplet in reels and hornpipes, generated beside the corpus."""
     generated, corpus = triplets["generated"], triplets["corpus"]
 
@@ -758,7 +769,7 @@ def _print_triplets(triplets: dict[str, Any]) -> None:
     ratio = f"{triplets['ratio']:.2f}x" if triplets["ratio"] is not None else "no ratio"
     verdict = "met" if triplets["met"] else "NOT met"
     print(
-        f"  bars with a triplet in {'/'.join(triplets['meters'])}: {share(generated)}; "
+        f"  {whose}bars with a triplet in {'/'.join(triplets['meters'])}: {share(generated)}; "
         f"corpus {share(corpus)}; {ratio}, target {triplets['target']}: {verdict}"
     )
 

@@ -244,7 +244,8 @@ def evaluate_bundle(
     bundle's own training split and scored on the same songs. ``cache_dir``:
     the preprocessing cache (default: the platform's cache folder).
     ``musical_melodies``: also sample that many melodies per setting and
-    measure them against the same songs (`musical_evaluation`), under ``musical``.
+    measure them against the same songs (`musical_evaluation`), under ``musical``,
+    with as many of the n-gram's beside them.
     """
     from lstmuse_core.model.held_out import reading_report
     from lstmuse_core.model.ngram import NGramModel
@@ -278,6 +279,7 @@ def evaluate_bundle(
         "ngram_pitch_bits_per_note": None,
     }
     usable, _ = known_songs(bundle.vocabulary, bundle.conditioning, songs)
+    ngram = None
     if split is not None and usable:
         ngram = NGramModel().fit([song.symbols for song in split["train"]])
         ngram_score = ngram.score([s.symbols for s in usable])
@@ -289,7 +291,9 @@ def evaluate_bundle(
         from lstmuse_core.model.musical_evaluation import evaluate_musically
 
         generator = load_generator_from_path(bundle.path)
-        report["musical"] = evaluate_musically(generator, songs, count=musical_melodies)
+        report["musical"] = evaluate_musically(
+            generator, songs, count=musical_melodies, baseline=ngram
+        )
     return report
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from lstmuse_core.model.baseline_melodies import ngram_melodies
 from lstmuse_core.model.form_evaluation import evaluate_forms
 from lstmuse_core.model.generate import (
     CANDIDATES,
@@ -24,6 +25,7 @@ from lstmuse_core.model.generate import (
     SampledMelody,
     SamplingControls,
 )
+from lstmuse_core.model.ngram import NGramModel
 from lstmuse_core.music.corpus import Song
 from lstmuse_core.music.keys import MODE_TONICS
 from lstmuse_core.music.meter import Meter
@@ -58,12 +60,16 @@ def evaluate_musically(
     seed: int = 0,
     temperature: float | None = None,
     candidates: int = CANDIDATES,
+    baseline: NGramModel | None = None,
 ) -> dict[str, Any]:
     """Generated (``bars=8`` and free) vs ``corpus`` songs; see the module docstring.
 
     ``candidates``: per melody, as the front ends sample (1: the network alone,
     no choice among candidates). Meters and modes are compared with the
     style's whole corpus (what the sampler draws from), the rest with ``corpus``.
+    ``baseline``: an n-gram fitted on the style's training songs, whose melodies
+    (`baseline_melodies`: the same meters, modes, bars and choice) are measured
+    beside, under ``baseline``.
     """
     controls = SamplingControls(temperature or generator.default_temperature)
     seeds = range(seed, seed + count)
@@ -83,6 +89,11 @@ def evaluate_musically(
     reference = musical_report(
         [(s.symbols, s.meter, s.mode) for s in corpus], endings=[s.end for s in corpus]
     )
+    # A figure repeated a bar or two later is likelier the longer the tune: 8 generated
+    # bars are measured against the songs' first 8 bars (free length against the whole).
+    openings = musical_report(
+        [(s.symbols[: FIXED_BARS * s.meter.bar_steps], s.meter, s.mode) for s in corpus]
+    )
     style = generator.conditioning
     reference = replace(
         reference,
@@ -91,6 +102,7 @@ def evaluate_musically(
     )
     fixed, free = sample(FIXED_BARS), sample(None)
     fixed_report, free_report = musical_report(_entries(fixed)), musical_report(_entries(free))
+    fixed_reference = replace(reference, repeated_figures=openings.repeated_figures)
     result: dict[str, Any] = {
         "style": generator.style,
         "version": generator.version,
@@ -101,12 +113,13 @@ def evaluate_musically(
             "songs": len(corpus),
             "songs_that_change_meter_left_out": changing,
             **reference.to_json(),
+            "repeated_figures_in_first_8_bars": openings.repeated_figures,
             "meters_and_modes_of": "every song of the style",
         },
         "fixed_bars": {
             "bars": FIXED_BARS,
             **fixed_report.to_json(),
-            "against_corpus": compare_reports(fixed_report, reference, fixed_length=True),
+            "against_corpus": compare_reports(fixed_report, fixed_reference, fixed_length=True),
         },
         "free_length": {
             **free_report.to_json(),
@@ -122,6 +135,23 @@ def evaluate_musically(
     result["triplets"] = compare_triplet_rates(
         triplet_bars(_entries(fixed) + _entries(free)), corpus_triplets
     )
+    # The simple baseline: the n-gram's melodies, as many, of the same meters and modes.
+    if baseline is not None:
+        melodies = ngram_melodies(
+            baseline,
+            [(m.meter, m.mode) for m in fixed],
+            FIXED_BARS,
+            temperature=controls.temperature,
+            candidates=candidates,
+            seed=seed,
+        )
+        baseline_report = musical_report(melodies)
+        result["baseline"] = {
+            "model": f"{baseline.order}-gram",
+            **baseline_report.to_json(),
+            "against_corpus": compare_reports(baseline_report, fixed_reference, fixed_length=True),
+            "triplets": compare_triplet_rates(triplet_bars(melodies), corpus_triplets),
+        }
     result["form"] = evaluate_forms(
         generator, corpus, count=count, seed=seed, temperature=controls.temperature
     )

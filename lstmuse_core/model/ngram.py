@@ -245,13 +245,26 @@ class NGramModel:
 
     def next_symbol_probabilities(self, history: Sequence[str]) -> np.ndarray:
         """p(next | "/" + history) for each of ``symbols`` then the unknown slot (sums to 1)."""
-        _check_songs([history])
-        candidates = [*self.symbols, None]  # None stands for any symbol not in training
-        unknown_symbol = "\x00unknown"
-        songs = [[*history, unknown_symbol if c is None else c] for c in candidates]
-        log2p, _ = self._score(songs)
-        per_song = log2p.reshape(len(songs), len(history) + 2)
-        return np.exp2(per_song[:, len(history)])
+        return self.next_symbol_distributions([history])[0]
+
+    def next_symbol_distributions(self, histories: Sequence[Sequence[str]]) -> np.ndarray:
+        """`next_symbol_probabilities` of each history at once: one row each.
+
+        Only the last ``order - 1`` symbols are a context, so a longer history is cut to
+        them (its opening "/" is then beyond every context, as it was): each row costs
+        the same however long the melody has grown (`baseline_melodies` samples with it).
+        """
+        _check_songs(histories)
+        if not self._tables:
+            raise RuntimeError("fit the model before scoring")
+        reach = self.order - 1
+        recent = [h[len(h) - reach :] if len(h) > reach else h for h in histories]
+        # Each history then a placeholder target (its code is replaced by every symbol's).
+        stream, history, _ = self._encode([[*h, SONG_END] for h in recent])
+        lengths = np.fromiter((len(h) + 3 for h in recent), dtype=np.int64, count=len(recent))
+        targets = np.cumsum(lengths) - 2
+        every_symbol = np.broadcast_to(np.arange(self._alphabet), (len(recent), self._alphabet))
+        return self._probabilities(stream, history, targets, every_symbol)
 
     def _score(self, songs: Sequence[Sequence[str]]) -> tuple[np.ndarray, int]:
         """log2 p of every target of ``songs`` (concatenated) and how many were unknown."""

@@ -72,7 +72,10 @@ def test_input_without_songs(tiny_training: StyleTrainingResult, tmp_path: Path)
 def test_musical_report_measures_generated_melodies_against_the_test_songs(
     tiny_training: StyleTrainingResult,
 ) -> None:
-    """--musical: both settings measured against the corpus; bars=8 melodies are 8 bars."""
+    """--musical: both settings measured against the corpus; bars=8 melodies are 8 bars,
+    and so are the 9-gram's beside them, of the same meters and modes. 8 bars' repeated
+    figures are measured against the test songs' first 8 bars, free length's against
+    the whole songs."""
     report = evaluate_bundle(tiny_training.bundle, musical_melodies=12)
     musical = report["musical"]
     assert musical["corpus"]["songs"] == 3 and musical["melodies"] == 12
@@ -82,3 +85,13 @@ def test_musical_report_measures_generated_melodies_against_the_test_songs(
     comparison = musical["fixed_bars"]["against_corpus"]
     assert set(comparison) >= {"metric_alignment", "cadence", "repetition", "meters", "modes"}
     assert all(isinstance(measure["met"], bool) for measure in comparison.values())
+    baseline = musical["baseline"]
+    assert baseline["model"] == "9-gram" and baseline["melodies"] == 12
+    assert baseline["bars"] == musical["fixed_bars"]["bars"]
+    assert baseline["meters"] == musical["fixed_bars"]["meters"]
+    assert baseline["modes"] == musical["fixed_bars"]["modes"]
+    assert baseline["against_corpus"]["cadence"]["corpus"] == comparison["cadence"]["corpus"]
+    corpus = musical["corpus"]
+    assert comparison["repetition"]["corpus"] == corpus["repeated_figures_in_first_8_bars"]
+    free = musical["free_length"]["against_corpus"]
+    assert free["repetition"]["corpus"] == corpus["repeated_figures"]

@@ -179,3 +179,18 @@ def test_nine_gram_on_the_folk_corpus(folk_dataset):
     five = NGramModel(5).fit(train).bits_per_symbol(test)
     assert nine.bits_per_symbol < five
     assert 1.0 < nine.bits_per_symbol < 1.35
+
+
+def test_next_symbol_distributions_are_the_scored_probabilities_at_every_step():
+    """Each history's row is p(next | history) as scoring the whole song gives it, for
+    histories longer than the order (cut to the context) and shorter (the song's start)."""
+    songs = _random_songs(60, seed=5)
+    model = NGramModel(5).fit(songs[:50])
+    song = songs[55] + songs[56]
+    rows = model.next_symbol_distributions([song[:t] for t in range(len(song) + 1)])
+    # The song, then the "/" that closes it; a symbol not in training is the unknown slot.
+    targets = [model.symbols.index(s) if s in model.symbols else -1 for s in [*song, "/"]]
+    scored = np.log2(rows[np.arange(len(targets)), targets])
+    np.testing.assert_allclose(scored, model.log2_probabilities(song), rtol=0, atol=1e-12)
+    assert rows.shape == (len(song) + 1, len(model.symbols) + 1)
+    np.testing.assert_allclose(rows.sum(axis=1), 1.0, atol=1e-12)
