@@ -12,7 +12,8 @@ a length no single note has (five 16ths) becomes tied notes that do
 (``A2-A/``). Notes are spelled in the key (`Key.spell`): an accidental is
 written where the key signature and the accidentals already in the bar do
 not give the note (ABC 2.1 carries an accidental to the end of its bar, in
-every octave), so a note after an accidental may need a natural (``=F``).
+every octave), so a note after an accidental may need a natural (``=F``); a
+double sharp or flat is written on each note (music21 carries it as a single one).
 
 Chords (`lstmuse_core.music.harmony`), when given, are written as players
 read them, ``"G"`` before the note or rest where each chord starts; a note
@@ -175,19 +176,11 @@ def _body(
     if marks:
         return _marked_body(melody, key, chords, marks)
     bar_steps, beat_steps = melody.meter.bar_steps, melody.meter.beat_steps
-    signature = key.signature_alterations
     lines: list[str] = []
     line: list[str] = []
     whole_bars = 0
     for pieces in _bars(melody, chords):
-        in_force = dict(signature)  # accidentals last until the bar line
-        tokens: list[str] = []
-        for piece in pieces:
-            token = _token(piece, key, in_force)
-            # A space at each beat: notes within a beat are beamed together.
-            gap = " " if tokens and piece.position % beat_steps == 0 else ""
-            tokens.append(gap + token)
-        line.append("".join(tokens))
+        line.append(_bar_text(pieces, key, beat_steps))
         whole_bars += sum(p.length for p in pieces) == bar_steps
         if whole_bars == BARS_PER_LINE:
             lines.append(" | ".join(line) + " |")
@@ -201,22 +194,38 @@ def _body(
 
 def _bar_text(pieces: list[_Piece], key: Key, beat_steps: int) -> str:
     """One bar's notes and rests, a space at each beat, accidentals to its bar line."""
-    in_force = dict(key.signature_alterations)
+    accidentals = _BarAccidentals(key.signature_alterations)
     tokens: list[str] = []
     for piece in pieces:
-        token = _token(piece, key, in_force)
+        token = _token(piece, key, accidentals)
+        # A space at each beat: notes within a beat are beamed together.
         gap = " " if tokens and piece.position % beat_steps == 0 else ""
         tokens.append(gap + token)
     return "".join(tokens)
 
 
-def _token(piece: _Piece, key: Key, in_force: dict[str, int]) -> str:
+class _BarAccidentals:
+    """The accidentals one bar writes: where the key signature and the accidentals
+    already in the bar do not give the note (ABC 2.1 carries one to the bar line), and
+    on every double sharp or flat, which music21 carries as a single one (``^^f f``
+    is F## F# there)."""
+
+    def __init__(self, signature: dict[str, int]) -> None:
+        self._in_force = dict(signature)
+
+    def written(self, letter: str, alteration: int) -> str:
+        needed = alteration != self._in_force[letter] or abs(alteration) == 2
+        self._in_force[letter] = alteration
+        return _ACCIDENTALS[alteration] if needed else ""
+
+
+def _token(piece: _Piece, key: Key, accidentals: _BarAccidentals) -> str:
     """One note or rest as ABC: chord symbol, ``(3`` opening a triplet group, pitch, length, tie.
 
     A triplet group writes its notes as 8ths; ``(3:2:n``: three in the time of two,
     over its ``n`` notes (``(3A2B``, a quarter-triplet and an 8th-triplet, is two).
     """
-    token = "z" if piece.pitch is None else _note(piece.pitch, key, in_force)
+    token = "z" if piece.pitch is None else _note(piece.pitch, key, accidentals)
     if piece.in_triplet:
         token += _length(int(piece.length * Fraction(3, 2)))
     else:
@@ -343,12 +352,11 @@ def _length(steps: int) -> str:
     return "/" if steps == 1 else f"{steps}/{STEPS_PER_UNIT}"
 
 
-def _note(pitch: int, key: Key, in_force: dict[str, int]) -> str:
+def _note(pitch: int, key: Key, accidentals: _BarAccidentals) -> str:
     """One pitch as ABC: an accidental if the bar needs one, the letter, its octave marks."""
     letter, alteration = key.spell(pitch)
     octave = (pitch - alteration - LETTER_PITCH_CLASSES[letter]) // 12 - 1  # C4 = 60
-    accidental = "" if in_force[letter] == alteration else _ACCIDENTALS[alteration]
-    in_force[letter] = alteration
+    accidental = accidentals.written(letter, alteration)
     if octave >= 5:
         return accidental + letter.lower() + "'" * (octave - 5)
     return accidental + letter + "," * (4 - octave)

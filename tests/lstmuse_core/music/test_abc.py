@@ -149,6 +149,15 @@ def test_accidentals_last_to_the_bar_line() -> None:
     assert _read_back(_parsed(text)) == [(66, 1), (66, 1), (65, 2), (66, 4)]
 
 
+def test_a_double_sharp_is_written_on_each_of_its_notes() -> None:
+    """In G# mixolydian (seven sharps) G is F##: music21 carries ``^^f`` to the bar's next
+    f as a single sharp, so each F## is written; the F# after them is a ``^f`` again."""
+    bar = ["78", "_", "79", "_", "80", "_", "79", "_", "78", "_", "80", "_"]  # 6/8
+    text = abc_tune(Melody(bar, "6/8", Key("G#", "mixolydian")))
+    assert _body(text) == ["f^^fg ^^f^fg |]"]
+    assert [pitch for pitch, _ in _read_back(_parsed(text))] == [78, 79, 80, 79, 78, 80]
+
+
 def test_a_note_held_over_the_bar_line_is_tied() -> None:
     """A half note from beat 4 is a quarter tied over the bar line to a quarter."""
     held = ["72"] + ["_"] * 11 + ["74"] + ["_"] * 7 + ["72"] + ["_"] * 11
