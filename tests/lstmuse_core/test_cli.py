@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from lstmuse_core.model.train import StyleTrainingResult
 from lstmuse_core.music.meter import Meter
@@ -103,6 +106,22 @@ def test_evaluate_input_json(tiny_training: StyleTrainingResult, erk5_folder: Pa
     report = json.loads(result.stdout)
     assert report["songs"] == 27 and report["bits_per_symbol"] > 0
     assert report["ngram_bits_per_symbol"] is not None
+
+
+def test_evaluate_musical_prints_each_figure_beside_the_corpus_and_the_9_gram(
+    tiny_training: StyleTrainingResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """evaluate --musical: the 8-bar figures with the test songs' and the 9-gram's melodies'
+    beside them (free length has no baseline), and the 9-gram's triplets on a line."""
+    from lstmuse_core.cli import main
+
+    path = str(tiny_training.bundle.path)
+    assert main(["evaluate", "--style", path, "--musical", "--melodies", "6"]) == 0
+    fixed, free = capsys.readouterr().out.split("  free length:")
+    for name in ("metric_alignment", "cadence", "repetition"):
+        assert re.search(rf"{name}: [0-9.]+ \(corpus [0-9.]+; 9-gram [0-9.]+\)", fixed), name
+        assert re.search(rf"{name}: [0-9.]+ \(corpus [0-9.]+\); target", free), name
+    assert "9-gram's melodies (bars=8): bars with a triplet in 4/4/2/2" in free
 
 
 def test_user_errors_are_one_line(tiny_training: StyleTrainingResult, tmp_path: Path) -> None:
