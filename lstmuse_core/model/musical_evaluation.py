@@ -4,7 +4,9 @@
 (each with the meter and mode the sampler draws from the style's songs) in
 two settings, ``bars=8`` and free length, and measures them next to the
 style's held-out test songs with `lstmuse_core.music.musicality`: metric
-alignment, cadences, repeated figures, meters, modes, lengths. It also asks
+alignment, cadences, repeated figures, meters, modes, lengths; given the n-gram
+fitted on the training songs, its ``bars=8`` melodies are measured beside them
+(`baseline_melodies`: what symbol statistics alone give). It also asks
 for one meter and mode on purpose (6/8 dorian where the style knows both) and
 checks that they came; and tunes in the style's own forms
 (`lstmuse_core.model.form_evaluation`). ``lstmuse evaluate --musical`` prints it;
