@@ -5,7 +5,7 @@ bundle on main before issue 21's reader (new styles, modes and the pentatonic
 modes appended to `MODES`): a change to the mode list, the conditioning or the
 sampler that moved any committed model's output would show here. Retrained
 bundles replace their entries with their own melodies (scottish v002, folk, irish and
-fiddle v003, chinese v002, irish and fiddle v004, scottish v003, chorale v002:
+fiddle v003, chinese v002, folk, irish and fiddle v004, scottish v003, chorale v002:
 ``python`` the test's ``_melodies`` for those styles), and so does a
 deliberate change to what the sampler draws (every entry was written again when
 candidates began to open as their network does: `MelodyGenerator._candidate_rows`;
