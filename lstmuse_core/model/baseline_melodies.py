@@ -24,8 +24,7 @@ from lstmuse_core.model.generate import musical_score
 from lstmuse_core.model.ngram import NGramModel
 from lstmuse_core.music.encoding import HOLD, SONG_END, TRIPLET, TRIPLET_STEPS, is_pitch
 from lstmuse_core.music.meter import Meter
-
-Melody = tuple[list[str], Meter, str]  # symbols (model key space), meter, mode
+from lstmuse_core.music.musicality import MelodyEntry
 
 
 def ngram_melodies(
@@ -36,7 +35,7 @@ def ngram_melodies(
     temperature: float,
     candidates: int,
     seed: int = 0,
-) -> list[Melody]:
+) -> list[MelodyEntry]:
     """One melody of ``bars`` bars per (meter, mode) plan, best of ``candidates``."""
     rng = np.random.default_rng(seed)
     rows = [plan for plan in plans for _ in range(candidates)]
@@ -64,7 +63,7 @@ def ngram_melodies(
         draws = rng.random(len(live)) * cumulative[:, -1]
         for row, choice in zip(live, (cumulative < draws[:, None]).sum(axis=1), strict=True):
             songs[row].append(symbols[choice])
-    melodies = []
+    melodies: list[MelodyEntry] = []
     for first in range(0, len(rows), candidates):
         meter, mode = rows[first]
         options = songs[first : first + candidates]
